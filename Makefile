@@ -1,0 +1,53 @@
+# surveyapp — the two commands a new user needs are `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-sqlite test-postgres test-browser lint format bench translations clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pybabel compile -q -d surveyapp/translations
+	touch $(STAMP)
+
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o surveyapp/translations/messages.pot .
+	$(BIN)/pybabel update -i surveyapp/translations/messages.pot -d surveyapp/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d surveyapp/translations
+
+run: install
+	$(BIN)/surveyapp init-db
+	$(BIN)/surveyapp demo --if-empty
+	$(BIN)/surveyapp run --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check surveyapp tests bench
+	$(BIN)/ruff format --check surveyapp tests bench
+
+format: install
+	$(BIN)/ruff format surveyapp tests bench
+	$(BIN)/ruff check --fix surveyapp tests bench
+
+test-sqlite: install
+	$(BIN)/pytest -q
+
+test-postgres: install
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m "not browser"
+
+test: lint test-sqlite test-postgres
+
+bench: install
+	$(BIN)/python bench/analysis.py
+	$(BIN)/python bench/submit.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
-	$(BIN)/pybabel compile -q -d surveyapp/translations
+	$(BIN)/pybabel -q compile -d surveyapp/translations
 	touch $(STAMP)
 
 translations: install

@@ -1,0 +1,141 @@
+"""surveyapp: SIPAS-style survey collection and satisfaction measurement.
+
+The application factory follows Flask's tutorial: instance-relative configuration, extensions
+bound in :func:`register_extensions`, one blueprint per audience.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from surveyapp import config as config_module
+
+__version__ = "0.1.0"
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the application.
+
+    Parameters
+    ----------
+    test_config
+        Settings applied last, over ``instance/config.py`` and the environment; tests use it.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config_module.DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(config_module.from_environment())
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _finish_config(app)
+
+    register_extensions(app)
+    register_i18n(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_cli(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = Path(app.instance_path) / "surveyapp.sqlite"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    url = config_module.normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        # SQLite takes no pool_pre_ping benefit; WAL and a busy timeout are set on connect.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+    app.config["RATELIMIT_ENABLED"] = bool(app.config["RATELIMIT_ENABLED"])
+
+
+def _instance_secret(instance: Path) -> str:
+    """A per-installation secret kept in the instance folder, so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def register_extensions(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from surveyapp.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                # WAL lets readers and one writer work at once; foreign keys are off by default.
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+
+    from surveyapp import auth
+
+    auth.init_login(app)
+
+
+def register_i18n(app: Flask) -> None:
+    from surveyapp import i18n
+
+    i18n.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from surveyapp import auth
+    from surveyapp.admin import bp as admin_bp
+    from surveyapp.api import bp as api_bp
+    from surveyapp.dashboard import bp as dashboard_bp
+    from surveyapp.entry import bp as entry_bp
+    from surveyapp.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(entry_bp, url_prefix="/entry")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from surveyapp import errors
+
+    errors.init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from surveyapp import security
+
+    security.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from surveyapp import cli
+
+    cli.init_app(app)

@@ -1,0 +1,122 @@
+"""Administration: units, desks, campaigns and their targets, users, the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from surveyapp.auth import require_roles
+from surveyapp.extensions import db
+from surveyapp.forms.admin import TargetForm, TargetImportForm
+from surveyapp.models.audit import AuditLog
+from surveyapp.models.campaigns import Campaign, Target
+from surveyapp.models.units import ServicePoint, Unit, UnitLevel
+from surveyapp.models.users import User
+from surveyapp.services import ServiceError, campaigns, targets
+
+bp = Blueprint("admin", __name__)
+require_roles(bp, "admin")
+
+
+def _campaign_or_404(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+@bp.route("/")
+def index() -> Any:
+    level_counts = dict(
+        db.session.execute(select(Unit.level, func.count()).group_by(Unit.level)).all()
+    )
+    desks = db.session.scalars(select(ServicePoint).order_by(ServicePoint.id)).all()
+    return render_template(
+        "admin/index.html",
+        level_counts=level_counts,
+        levels=list(UnitLevel),
+        desks=desks,
+        campaigns=campaigns.summaries(),
+    )
+
+
+@bp.route("/units")
+def units() -> Any:
+    roots = db.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.code))
+    return render_template("admin/units.html", roots=roots.all())
+
+
+@bp.route("/desks")
+def desks() -> Any:
+    rows = db.session.scalars(select(ServicePoint).order_by(ServicePoint.id)).all()
+    return render_template("admin/desks.html", desks=rows)
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+def campaign(campaign_id: int) -> Any:
+    item = _campaign_or_404(campaign_id)
+    return render_template(
+        "admin/campaign.html",
+        campaign=item,
+        targets=campaigns.target_rows(item),
+        import_form=TargetImportForm(),
+        counts=campaigns.final_counts(),
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/targets/<int:target_id>", methods=["GET", "POST"])
+def edit_target(campaign_id: int, target_id: int) -> Any:
+    item = _campaign_or_404(campaign_id)
+    target = db.session.get(Target, target_id)
+    if target is None or target.campaign_id != item.id:
+        abort(404)
+    form = TargetForm(obj=target)
+    if form.validate_on_submit():
+        try:
+            targets.update_target(target, form.target_pct.data, form.target_rank.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Target %(code)s saved.", code=target.index_node.code), "success")
+            return redirect(url_for("admin.campaign", campaign_id=item.id))
+    return render_template("admin/target_form.html", campaign=item, target=target, form=form)
+
+
+@bp.route("/campaigns/<int:campaign_id>/targets/import", methods=["POST"])
+def import_targets(campaign_id: int) -> Any:
+    item = _campaign_or_404(campaign_id)
+    form = TargetImportForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for("admin.campaign", campaign_id=item.id))
+    upload = form.file.data
+    try:
+        changed = targets.import_targets(item, upload.read(), upload.filename or "upload.csv")
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(_("Nothing was imported."), "error")
+        for line in str(exc).splitlines():
+            flash(line, "error")
+    else:
+        db.session.commit()
+        flash(_("Imported %(n)d targets.", n=len(changed)), "success")
+    return redirect(url_for("admin.campaign", campaign_id=item.id))
+
+
+@bp.route("/users")
+def users() -> Any:
+    rows = db.session.scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", users=rows)
+
+
+@bp.route("/audit")
+def audit_log() -> Any:
+    rows = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(200)).all()
+    return render_template("admin/audit.html", entries=rows)

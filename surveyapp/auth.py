@@ -1,0 +1,166 @@
+"""Logging in and out, and the role checks every non-public blueprint applies.
+
+Access is decided per blueprint in :data:`ACCESS`; a blueprint registers its check with
+:func:`require_roles`, so no view can be added to a protected area without protection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from surveyapp.extensions import db, limiter, login_manager
+from surveyapp.forms.auth import LoginForm
+from surveyapp.models.base import utcnow
+from surveyapp.models.users import ApiToken, Role, User, hash_token
+
+bp = Blueprint("auth", __name__)
+
+# Who may enter which area. Admins run the system and see the analysts' views; keying
+# and reconciling paper forms is the Post Office's work, so admins are not in "entry".
+ACCESS: dict[str, frozenset[Role]] = {
+    "admin": frozenset({Role.ADMIN}),
+    "dashboard": frozenset({Role.ANALYST, Role.ADMIN}),
+    "entry": frozenset({Role.ENUMERATOR, Role.SUPERVISOR}),
+    "api": frozenset({Role.ANALYST, Role.ADMIN}),
+}
+
+
+def init_login(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page says why by itself
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id))
+
+    @login_manager.request_loader
+    def load_user_from_token(req: Any) -> User | None:
+        header = req.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
+            return None
+        token = db.session.scalar(
+            select(ApiToken).where(
+                ApiToken.token_hash == hash_token(header[7:].strip()),
+                ApiToken.revoked.is_(False),
+            )
+        )
+        return token.user if token is not None and token.user.active else None
+
+
+def require_roles(blueprint: Blueprint, area: str) -> None:
+    """Refuse every request to ``blueprint`` from anyone outside ``ACCESS[area]``."""
+    allowed = ACCESS[area]
+
+    @blueprint.before_request
+    def check_role() -> Any:
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if current_user.role not in allowed:
+            abort(403)
+        return None
+
+
+# Endpoints inside protected blueprints that anyone may open (e.g. the OpenAPI document).
+PUBLIC_ENDPOINTS: set[str] = set()
+
+
+def public_endpoint(endpoint: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        PUBLIC_ENDPOINTS.add(endpoint)
+        return view
+
+    return mark
+
+
+def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Narrow a single view further than its blueprint does."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def home_for(user: User) -> str:
+    if user.role == Role.ADMIN:
+        return url_for("admin.index")
+    if user.role == Role.ANALYST:
+        return url_for("dashboard.index")
+    return url_for("entry.index")
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        return None
+    return target
+
+
+def _login_key() -> str:
+    return f"{request.remote_addr}|{(request.form.get('username') or '').strip().lower()}"
+
+
+def _failed(response: Any) -> bool:
+    # Only failed attempts count towards the lockout; a successful login redirects.
+    return bool(response.status_code != 302)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    key_func=_login_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        if user is not None and user.active and user.check_password(form.password.data):
+            login_user(user)
+            user.last_login_at = utcnow()
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+        flash(_("Wrong username or password."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Any:
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("public.index"))

@@ -1,0 +1,227 @@
+"""The ``surveyapp`` command line: a Flask CLI group plus the project's commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup
+from sqlalchemy import select
+
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.units import ServicePoint
+from surveyapp.models.users import Role, User
+from surveyapp.services import ServiceError, campaigns, demo, instruments, targets, users
+
+
+def _create_app() -> Flask:
+    from surveyapp import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(
+    create_app=_create_app,
+    load_dotenv=False,
+    help="surveyapp: SIPAS survey collection and satisfaction measurement.",
+)
+
+
+def emit(payload: Any, fmt: str, columns: list[str] | None = None) -> None:
+    """Print JSON (UTF-8, diacritics intact) or an aligned table."""
+    if fmt == "json":
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        return
+    rows = payload if isinstance(payload, list) else [payload]
+    columns = columns or (list(rows[0]) if rows else [])
+    widths = {c: max([len(c)] + [len(_cell(r.get(c))) for r in rows]) for c in columns}
+    click.echo("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        click.echo("  ".join(_cell(r.get(c)).ljust(widths[c]) for c in columns))
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def fail(message: str) -> None:
+    """One clear line on stderr and a non-zero exit."""
+    raise click.ClickException(message)
+
+
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
+)
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the database schema by running the migrations."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo("Database is at the latest schema.")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the demo is already loaded.")
+def demo_command(if_empty: bool) -> None:
+    """Load the Đồng Nai demo: units, desks, SIPAS campaign with 2025 targets, responses."""
+    if demo.is_loaded():
+        if if_empty:
+            click.echo("The Đồng Nai demo is already loaded.")
+            return
+        fail("The Đồng Nai demo is already loaded.")
+    summary = demo.load()
+    db.session.commit()
+    click.echo(
+        f"Loaded the Đồng Nai demo: {summary.units} units, {summary.desks} desks, "
+        f"campaign {summary.campaign_id} with {summary.responses} simulated responses."
+    )
+    click.echo("Log in at /login with one of these demo accounts (change the passwords!):")
+    for username, role in summary.users:
+        click.echo(f"  {username:<12} {role:<11} password: {demo.DEMO_PASSWORD}")
+
+
+desks_cli = AppGroup("desks", help="One-stop desks (service points).")
+
+
+@desks_cli.command("list")
+@FORMAT
+def desks_list(fmt: str) -> None:
+    """List desks with their QR URLs."""
+    rows = [
+        {
+            "id": d.id,
+            "name": d.name,
+            "unit": d.unit.name,
+            "token": d.token,
+            "url": f"{current_app.config['BASE_URL']}/s/{d.token}",
+        }
+        for d in db.session.scalars(select(ServicePoint).order_by(ServicePoint.id))
+    ]
+    emit(rows, fmt, ["id", "name", "unit", "token", "url"])
+
+
+campaigns_cli = AppGroup("campaigns", help="Survey campaigns.")
+
+
+@campaigns_cli.command("list")
+@FORMAT
+def campaigns_list(fmt: str) -> None:
+    """List campaigns with their number of final responses."""
+    emit(
+        campaigns.summaries(),
+        fmt,
+        ["id", "name", "questionnaire", "status", "starts", "ends", "responses"],
+    )
+
+
+questionnaires_cli = AppGroup("questionnaires", help="Questionnaire definitions.")
+
+
+@questionnaires_cli.command("load")
+@click.argument("file", type=click.Path(dir_okay=False))
+def questionnaires_load(file: str) -> None:
+    """Load a questionnaire definition (TOML, see surveyapp/instruments/)."""
+    try:
+        qn = instruments.load_file(file)
+    except instruments.InstrumentError as exc:
+        db.session.rollback()
+        fail(f"{file}: {exc}")
+    db.session.commit()
+    click.echo(
+        f"Loaded questionnaire {qn.label}: {len(qn.questions)} questions, "
+        f"{len(qn.index_nodes)} index nodes (id {qn.id})."
+    )
+
+
+targets_cli = AppGroup("targets", help="A campaign's targets per index node.")
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        fail(f"No campaign with id {campaign_id}.")
+    return campaign  # type: ignore[return-value]
+
+
+@targets_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--campaign", "campaign_id", type=int, required=True)
+def targets_import(file: str, campaign_id: int) -> None:
+    """Import targets from CSV or XLSX (all rows or none)."""
+    campaign = _campaign(campaign_id)
+    try:
+        changed = targets.import_targets_file(campaign, file)
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(f"{file}: nothing imported.\n{exc}")
+    db.session.commit()
+    click.echo(f"Imported {len(changed)} targets into campaign {campaign.id}.")
+
+
+@targets_cli.command("list")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@FORMAT
+def targets_list(campaign_id: int, fmt: str) -> None:
+    """Show a campaign's targets."""
+    campaign = _campaign(campaign_id)
+    emit(
+        campaigns.target_rows(campaign),
+        fmt,
+        ["code", "name", "previous_pct", "target_pct", "target_rank"],
+    )
+
+
+users_cli = AppGroup("users", help="User accounts.")
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--full-name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(username: str, role: str, full_name: str, password_stdin: bool) -> None:
+    """Create a user; the password is prompted for (or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = users.create_user(username, Role(role), password, full_name)
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.username}.")
+
+
+@users_cli.command("token")
+@click.option("--username", required=True)
+@click.option("--name", default="api", help="What the token is for.")
+def users_token(username: str, name: str) -> None:
+    """Create an API token for a user (printed once; only its hash is stored)."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        fail(f"No user {username!r}.")
+    token = users.create_token(user, name)  # type: ignore[arg-type]
+    db.session.commit()
+    click.echo(token)
+
+
+def init_app(app: Flask) -> None:
+    for command in (
+        init_db_command,
+        demo_command,
+        desks_cli,
+        campaigns_cli,
+        questionnaires_cli,
+        targets_cli,
+        users_cli,
+    ):
+        app.cli.add_command(command)

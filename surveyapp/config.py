@@ -1,0 +1,78 @@
+"""Configuration defaults.
+
+Precedence, lowest first: these defaults, ``instance/config.py``, ``SURVEYAPP_*`` environment
+variables (``DATABASE_URL`` is accepted too, as hosting platforms set it), then the
+``test_config`` mapping given to :func:`surveyapp.create_app`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,  # generated into instance/secret_key on first start when unset
+    "SQLALCHEMY_DATABASE_URI": None,  # default: sqlite in the instance folder
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "BASE_URL": "http://127.0.0.1:5000",
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+    "LANGUAGES": ["vi", "en"],
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session: no lost forms
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_STRATEGY": "moving-window",
+    "LOGIN_RATE_LIMIT": "5 per minute",
+    "KIOSK_IDLE_SECONDS": 90,
+}
+
+# Environment keys whose values are not plain strings.
+_BOOL = {"RATELIMIT_ENABLED", "SESSION_COOKIE_SECURE", "TESTING", "DEBUG", "WTF_CSRF_ENABLED"}
+_INT = {"KIOSK_IDLE_SECONDS", "PERMANENT_SESSION_LIFETIME", "MAX_CONTENT_LENGTH"}
+# Friendly environment names for keys whose Flask-extension name is long.
+_ALIASES = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "RATELIMIT_STORAGE": "RATELIMIT_STORAGE_URI",
+}
+
+
+def _coerce(key: str, raw: str) -> Any:
+    if key in _BOOL:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if key in _INT:
+        return int(raw)
+    if raw[:1] in "[{":
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return the settings given as ``SURVEYAPP_*`` (and ``DATABASE_URL``) variables."""
+    env = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    if env.get("DATABASE_URL"):
+        out["SQLALCHEMY_DATABASE_URI"] = env["DATABASE_URL"]
+    for name, raw in env.items():
+        if not name.startswith("SURVEYAPP_") or raw == "":
+            continue
+        key = name.removeprefix("SURVEYAPP_")
+        key = _ALIASES.get(key, key)
+        out[key] = _coerce(key, raw)
+    return out
+
+
+def normalise_database_url(url: str) -> str:
+    """Let users write ``postgresql://`` or ``postgres://``; we drive psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,53 @@
+"""Language selection: Vietnamese unless the visitor chose English.
+
+The choice is a cookie set by ``/lang/<code>``; we deliberately ignore the browser's
+Accept-Language, because officials' and kiosk browsers are often set to English while the
+people in front of them read Vietnamese.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_babel import get_locale
+
+from surveyapp.extensions import babel
+from surveyapp.models.questionnaires import text_in
+
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    choice = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    if choice in languages:
+        return choice
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(app.root_path + "/translations"),
+    )
+
+    @app.template_filter("t")
+    def translate_texts(texts: dict[str, str] | None) -> str:
+        """Pick the current language out of a stored ``{"vi": ..., "en": ...}`` text."""
+        return text_in(texts, current_language())
+
+    @app.template_filter("pct")
+    def percent(value: float | None, digits: int = 2) -> str:
+        if value is None:
+            return "–"
+        text = f"{value:.{digits}f}"
+        # Vietnamese writes a decimal comma.
+        return (text.replace(".", ",") if current_language() == "vi" else text) + "%"
+
+    @app.context_processor
+    def language_context() -> dict[str, object]:
+        return {"current_language": current_language(), "languages": app.config["LANGUAGES"]}

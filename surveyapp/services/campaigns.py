@@ -1,0 +1,64 @@
+"""Read models for campaigns: summaries for the CLI, admin and API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.responses import Response, ResponseStatus
+
+
+def final_counts() -> dict[int, int]:
+    stmt = (
+        select(Response.campaign_id, func.count())
+        .where(Response.status == ResponseStatus.FINAL)
+        .group_by(Response.campaign_id)
+    )
+    return {cid: n for cid, n in db.session.execute(stmt)}
+
+
+def summaries() -> list[dict[str, Any]]:
+    counts = final_counts()
+    return [
+        {
+            "id": c.id,
+            "name": c.name,
+            "questionnaire": c.questionnaire.label,
+            "status": c.status.value,
+            "starts": c.starts.isoformat(),
+            "ends": c.ends.isoformat(),
+            "responses": counts.get(c.id, 0),
+        }
+        for c in db.session.scalars(select(Campaign).order_by(Campaign.id))
+    ]
+
+
+def target_rows(campaign: Campaign, lang: str = "vi") -> list[dict[str, Any]]:
+    """Targets in the order of the index tree, as the provincial plans list them."""
+    by_node = {t.index_node_id: t for t in campaign.targets}
+    rows = []
+    for node in campaign.questionnaire.index_nodes:
+        target = by_node.get(node.id)
+        if target is None:
+            continue
+        rows.append(
+            {
+                "id": target.id,
+                "code": node.code,
+                "level": node.level.value,
+                "name": node.name.get(lang) or node.name["vi"],
+                "previous_pct": None if target.previous_pct is None else float(target.previous_pct),
+                "previous_rank": target.previous_rank,
+                "target_pct": float(target.target_pct),
+                "target_rank": target.target_rank,
+            }
+        )
+    return sorted(rows, key=lambda r: code_key(r["code"]))
+
+
+def code_key(code: str) -> list[int]:
+    """Sort 1, 1.1 … 1.4, 2, 2.1 … numerically; non-numeric codes (overall) last."""
+    return [int(p) if p.isdigit() else 10**6 for p in code.split(".")]

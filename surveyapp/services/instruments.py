@@ -1,0 +1,299 @@
+"""Loading a questionnaire definition (TOML, see ``surveyapp/instruments/``) into the database.
+
+Validation happens on the parsed file before anything is written: a malformed file is refused
+with the line it is on and what is wrong, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from surveyapp.extensions import db
+from surveyapp.models.questionnaires import (
+    AggregationRule,
+    IndexLevel,
+    IndexNode,
+    IndexPart,
+    Option,
+    OptionSet,
+    Question,
+    Questionnaire,
+    QuestionType,
+    Section,
+)
+from surveyapp.services import ServiceError
+
+INSTRUMENTS_DIR = Path(__file__).resolve().parent.parent / "instruments"
+SIPAS_2022 = INSTRUMENTS_DIR / "sipas-2022.toml"
+LANGUAGES = ("vi", "en")
+CODE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,20}$")
+
+
+class InstrumentError(ServiceError):
+    def __init__(self, line: int | None, problem: str) -> None:
+        self.line = line
+        self.problem = problem
+        where = f"line {line}: " if line else ""
+        super().__init__(f"{where}{problem}")
+
+
+@dataclass(frozen=True)
+class _Locator:
+    """Finds the line of a code in the source, since TOML parsing forgets positions."""
+
+    text: str
+
+    def line_of(self, *needles: str) -> int | None:
+        for needle in needles:
+            pattern = re.compile(rf'^\s*code\s*=\s*"{re.escape(needle)}"', re.MULTILINE)
+            match = pattern.search(self.text)
+            if match:
+                return self.text.count("\n", 0, match.start()) + 1
+        return None
+
+    def line_of_table(self, name: str) -> int | None:
+        match = re.search(rf"^\s*\[+{re.escape(name)}\]+", self.text, re.MULTILINE)
+        return self.text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def parse(text: str) -> dict[str, Any]:
+    """Parse and validate an instrument file; return the checked structure."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise InstrumentError(int(match.group(1)) if match else None, str(exc)) from exc
+    loc = _Locator(text)
+    _validate(data, loc)
+    return data
+
+
+def _texts(obj: dict[str, Any], key: str, line: int | None, what: str) -> dict[str, str]:
+    texts = obj.get(key)
+    if not isinstance(texts, dict) or not all(
+        isinstance(texts.get(lang), str) for lang in LANGUAGES
+    ):
+        raise InstrumentError(line, f"{what} needs {key}.vi and {key}.en")
+    if not texts["vi"].strip():
+        raise InstrumentError(line, f"{what} has an empty Vietnamese {key}")
+    return {lang: texts[lang].strip() for lang in LANGUAGES}
+
+
+def _validate(data: dict[str, Any], loc: _Locator) -> None:
+    head = data.get("questionnaire")
+    if not isinstance(head, dict):
+        raise InstrumentError(None, "missing the [questionnaire] table")
+    head_line = loc.line_of_table("questionnaire")
+    if not isinstance(head.get("code"), str) or not CODE_RE.match(head["code"]):
+        raise InstrumentError(head_line, "questionnaire.code must be a short code")
+    if not isinstance(head.get("version"), int) or head["version"] < 1:
+        raise InstrumentError(head_line, "questionnaire.version must be a whole number ≥ 1")
+    _texts(head, "title", head_line, "the questionnaire")
+    satisfied = head.get("satisfied", [4, 5])
+    if not isinstance(satisfied, list) or not all(isinstance(v, int) for v in satisfied):
+        raise InstrumentError(head_line, "questionnaire.satisfied must be a list of values")
+
+    option_sets: dict[str, set[int]] = {}
+    for oset in data.get("option_sets", []):
+        code = oset.get("code")
+        line = loc.line_of(str(code)) or loc.line_of_table("option_sets")
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            raise InstrumentError(line, "an option set needs a code")
+        if code in option_sets:
+            raise InstrumentError(line, f"option set {code!r} is defined twice")
+        values: set[int] = set()
+        for opt in oset.get("options", []):
+            value = opt.get("value")
+            if not isinstance(value, int) or not 0 <= value <= 9:
+                raise InstrumentError(line, f"option set {code!r}: values must be digits 0–9")
+            if value in values:
+                raise InstrumentError(line, f"option set {code!r}: value {value} repeated")
+            if not isinstance(opt.get("vi"), str) or not isinstance(opt.get("en"), str):
+                raise InstrumentError(line, f"option set {code!r}: option {value} needs vi and en")
+            values.add(value)
+        if not values:
+            raise InstrumentError(line, f"option set {code!r} has no options")
+        option_sets[code] = values
+
+    sections = set()
+    for sec in data.get("sections", []):
+        code = sec.get("code")
+        line = loc.line_of(str(code)) or loc.line_of_table("sections")
+        if not isinstance(code, str) or not CODE_RE.match(code) or code in sections:
+            raise InstrumentError(line, f"section code {code!r} is missing or repeated")
+        _texts(sec, "title", line, f"section {code!r}")
+        sections.add(code)
+
+    questions: dict[str, str] = {}
+    types = {t.value for t in QuestionType}
+    for q in data.get("questions", []):
+        code = q.get("code")
+        line = loc.line_of(str(code)) or loc.line_of_table("questions")
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            raise InstrumentError(line, "a question needs a code")
+        if code in questions:
+            raise InstrumentError(line, f"question {code!r} is defined twice")
+        if q.get("section") not in sections:
+            raise InstrumentError(line, f"question {code!r}: unknown section {q.get('section')!r}")
+        if q.get("type") not in types:
+            raise InstrumentError(
+                line, f"question {code!r}: type must be one of {', '.join(sorted(types))}"
+            )
+        if q["type"] != "text" and q.get("options") not in option_sets:
+            raise InstrumentError(
+                line, f"question {code!r}: unknown option set {q.get('options')!r}"
+            )
+        _texts(q, "text", line, f"question {code!r}")
+        questions[code] = q["type"]
+    if not questions:
+        raise InstrumentError(None, "the questionnaire has no questions")
+
+    nodes: dict[str, list[str]] = {}
+    rules = {r.value for r in AggregationRule}
+    levels = {lv.value for lv in IndexLevel}
+    for node in data.get("indices", []):
+        code = node.get("code")
+        line = loc.line_of(str(code)) or loc.line_of_table("indices")
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            raise InstrumentError(line, "an index node needs a code")
+        if code in nodes or code in questions:
+            raise InstrumentError(line, f"index {code!r} repeats an existing code")
+        if node.get("rule") not in rules:
+            raise InstrumentError(line, f"index {code!r}: rule must be one of {sorted(rules)}")
+        if node.get("level") not in levels:
+            raise InstrumentError(line, f"index {code!r}: level must be one of {sorted(levels)}")
+        parts = node.get("parts")
+        if not isinstance(parts, list) or not parts:
+            raise InstrumentError(line, f"index {code!r} has no parts")
+        for part in parts:
+            if part in questions:
+                if questions[part] != "likert5":
+                    raise InstrumentError(line, f"index {code!r}: {part!r} is not a rating item")
+            elif part not in nodes:
+                raise InstrumentError(
+                    line, f"index {code!r}: part {part!r} is not a question or an earlier index"
+                )
+        if node["rule"] == "designated" and len(parts) != 1:
+            raise InstrumentError(line, f"index {code!r}: a designated rule takes exactly one part")
+        _texts(node, "name", line, f"index {code!r}")
+        nodes[code] = parts
+
+
+def load(text: str) -> Questionnaire:
+    """Validate ``text`` and add the questionnaire to the session (flushed, not committed)."""
+    data = parse(text)
+    head = data["questionnaire"]
+    existing = db.session.scalar(
+        select(Questionnaire).where(
+            Questionnaire.code == head["code"], Questionnaire.version == head["version"]
+        )
+    )
+    if existing is not None:
+        raise InstrumentError(
+            None,
+            f"questionnaire {head['code']} version {head['version']} already exists; "
+            "questionnaires are immutable, give the changed one a new version",
+        )
+    qn = Questionnaire(
+        code=head["code"],
+        version=head["version"],
+        title=_texts(head, "title", None, "questionnaire"),
+        satisfied_values=[str(v) for v in head.get("satisfied", [4, 5])],
+    )
+    sets: dict[str, OptionSet] = {}
+    for oset in data.get("option_sets", []):
+        sets[oset["code"]] = OptionSet(
+            code=oset["code"],
+            options=[
+                Option(value=o["value"], label={"vi": o["vi"], "en": o["en"]}, position=i)
+                for i, o in enumerate(oset["options"])
+            ],
+        )
+        qn.option_sets.append(sets[oset["code"]])
+    sections: dict[str, Section] = {}
+    for i, sec in enumerate(data.get("sections", [])):
+        sections[sec["code"]] = Section(
+            code=sec["code"], title=_texts(sec, "title", None, "section"), position=i
+        )
+        qn.sections.append(sections[sec["code"]])
+    questions: dict[str, Question] = {}
+    for i, q in enumerate(data["questions"]):
+        question = Question(
+            code=q["code"],
+            type=QuestionType(q["type"]),
+            text=_texts(q, "text", None, "question"),
+            position=i,
+            required=bool(q.get("required", False)),
+            section=sections[q["section"]],
+            option_set=sets.get(q.get("options", "")),
+        )
+        questions[q["code"]] = question
+        qn.questions.append(question)
+    nodes: dict[str, IndexNode] = {}
+    for i, node in enumerate(data.get("indices", [])):
+        index_node = IndexNode(
+            code=node["code"],
+            level=IndexLevel(node["level"]),
+            rule=AggregationRule(node["rule"]),
+            name=_texts(node, "name", None, "index"),
+            position=i,
+        )
+        for j, part in enumerate(node["parts"]):
+            if part in questions:
+                index_node.parts.append(IndexPart(position=j, question=questions[part]))
+            else:
+                index_node.parts.append(IndexPart(position=j, child=nodes[part]))
+        nodes[node["code"]] = index_node
+        qn.index_nodes.append(index_node)
+    db.session.add(qn)
+    db.session.flush()
+    return qn
+
+
+def load_file(path: str | Path) -> Questionnaire:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstrumentError(None, f"cannot read {path}: {exc}") from exc
+    return load(text)
+
+
+def sipas() -> Questionnaire:
+    """The default SIPAS 2022 instrument, loaded on first use."""
+    existing = db.session.scalar(
+        select(Questionnaire)
+        .where(Questionnaire.code == "sipas-2022")
+        .order_by(Questionnaire.version.desc())
+    )
+    return existing if existing is not None else load_file(SIPAS_2022)
+
+
+def item_parts(node: IndexNode) -> list[str]:
+    """The question codes beneath a node, each once, in order (for item-weighted means)."""
+    seen: list[str] = []
+    for part in node.parts:
+        codes = [part.question.code] if part.question else item_parts(part.child)  # type: ignore[arg-type]
+        seen.extend(c for c in codes if c not in seen)
+    return seen
+
+
+def analysis_spec(qn: Questionnaire) -> list[tuple[str, list[str]]]:
+    """The index tree as ``surveyapp analyze --index NAME=PARTS`` pairs, in dependency order.
+
+    The analysis package knows only unweighted means of parts, so the other rules are
+    expressed through their parts: item-weighted becomes the mean over all items beneath,
+    designated becomes a one-part mean.
+    """
+    spec: list[tuple[str, list[str]]] = []
+    for node in qn.index_nodes:
+        if node.rule == AggregationRule.ITEM_WEIGHTED:
+            spec.append((node.code, item_parts(node)))
+        else:
+            spec.append((node.code, node.part_codes))
+    return spec

@@ -10,6 +10,7 @@ from surveyapp.models.campaigns import (
     Channel,
     Target,
 )
+from surveyapp.models.invitations import Invitation
 from surveyapp.models.questionnaires import (
     AggregationRule,
     IndexLevel,
@@ -41,6 +42,7 @@ __all__ = [
     "IndexLevel",
     "IndexNode",
     "IndexPart",
+    "Invitation",
     "Option",
     "OptionSet",
     "Question",

@@ -48,6 +48,12 @@ def init_login(app: Flask) -> None:
     login_manager.login_message = None  # the login page says why by itself
     login_manager.session_protection = "basic"
 
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Any:
+        if request.path.startswith("/api/"):
+            abort(401)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         return db.session.get(User, int(user_id))

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from surveyapp.extensions import db
@@ -59,32 +60,40 @@ FORMAT = click.option(
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema by running the migrations."""
     from flask_migrate import upgrade
 
     upgrade()
-    click.echo("Database is at the latest schema.")
+    click.echo(_("The database is at the latest schema."))
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing if the demo is already loaded.")
 def demo_command(if_empty: bool) -> None:
     """Load the Đồng Nai demo: units, desks, SIPAS campaign with 2025 targets, responses."""
     if demo.is_loaded():
         if if_empty:
-            click.echo("The Đồng Nai demo is already loaded.")
+            click.echo(_("The Đồng Nai demo is already loaded."))
             return
-        fail("The Đồng Nai demo is already loaded.")
+        fail(_("The Đồng Nai demo is already loaded."))
     summary = demo.load()
     db.session.commit()
     click.echo(
-        f"Loaded the Đồng Nai demo: {summary.units} units, {summary.desks} desks, "
-        f"campaign {summary.campaign_id} with {summary.responses} simulated responses."
+        _(
+            "Loaded the Đồng Nai demo: %(units)d units, %(desks)d desks, campaign %(id)d "
+            "with %(n)d simulated responses.",
+            units=summary.units,
+            desks=summary.desks,
+            id=summary.campaign_id,
+            n=summary.responses,
+        )
     )
-    click.echo("Log in at /login with one of these demo accounts (change the passwords!):")
+    click.echo(_("Log in at /login with one of these demo accounts (change the passwords!):"))
     for username, role in summary.users:
-        click.echo(f"  {username:<12} {role:<11} password: {demo.DEMO_PASSWORD}")
+        click.echo(f"  {username:<12} {role:<11} {_('password')}: {demo.DEMO_PASSWORD}")
 
 
 desks_cli = AppGroup("desks", help="One-stop desks (service points).")
@@ -135,8 +144,13 @@ def questionnaires_load(file: str) -> None:
         fail(f"{file}: {exc}")
     db.session.commit()
     click.echo(
-        f"Loaded questionnaire {qn.label}: {len(qn.questions)} questions, "
-        f"{len(qn.index_nodes)} index nodes (id {qn.id})."
+        _(
+            "Loaded questionnaire %(label)s: %(q)d questions, %(n)d index nodes (id %(id)d).",
+            label=qn.label,
+            q=len(qn.questions),
+            n=len(qn.index_nodes),
+            id=qn.id,
+        )
     )
 
 
@@ -146,7 +160,7 @@ targets_cli = AppGroup("targets", help="A campaign's targets per index node.")
 def _campaign(campaign_id: int) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        fail(f"No campaign with id {campaign_id}.")
+        fail(_("No campaign with id %(id)d.", id=campaign_id))
     return campaign  # type: ignore[return-value]
 
 
@@ -160,9 +174,9 @@ def targets_import(file: str, campaign_id: int) -> None:
         changed = targets.import_targets_file(campaign, file)
     except ServiceError as exc:
         db.session.rollback()
-        fail(f"{file}: nothing imported.\n{exc}")
+        fail(_("%(file)s: nothing imported.", file=file) + "\n" + str(exc))
     db.session.commit()
-    click.echo(f"Imported {len(changed)} targets into campaign {campaign.id}.")
+    click.echo(_("Imported %(n)d targets into campaign %(id)d.", n=len(changed), id=campaign.id))
 
 
 @targets_cli.command("list")
@@ -198,7 +212,7 @@ def users_create(username: str, role: str, full_name: str, password_stdin: bool)
         db.session.rollback()
         fail(str(exc))
     db.session.commit()
-    click.echo(f"Created {user.role.value} {user.username}.")
+    click.echo(_("Created %(role)s %(name)s.", role=user.role.value, name=user.username))
 
 
 @users_cli.command("token")
@@ -208,7 +222,7 @@ def users_token(username: str, name: str) -> None:
     """Create an API token for a user (printed once; only its hash is stored)."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        fail(f"No user {username!r}.")
+        fail(_("No user %(name)s.", name=username))
     token = users.create_token(user, name)  # type: ignore[arg-type]
     db.session.commit()
     click.echo(token)

@@ -7,7 +7,7 @@ people in front of them read Vietnamese.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 
 from surveyapp.extensions import babel
@@ -18,6 +18,8 @@ LANG_COOKIE = "lang"
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # command line: the installation's language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     choice = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     if choice in languages:
         return choice

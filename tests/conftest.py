@@ -15,24 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
+from support import PG_URL, USING_POSTGRES, login, make_config, make_user
 
 from surveyapp import create_app
 from surveyapp.extensions import db
 from surveyapp.models import Base
-
-PG_URL = os.environ.get("DATABASE_URL", "")
-USING_POSTGRES = PG_URL.startswith(("postgresql", "postgres"))
-PASSWORD = "correct-horse-42"
-
-
-def _pg_url_with_schema(url: str, schema: str) -> str:
-    from surveyapp.config import normalise_database_url
-
-    sep = "&" if "?" in url else "?"
-    return f"{normalise_database_url(url)}{sep}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(scope="session")
@@ -65,23 +55,6 @@ def pg_tables_created() -> dict[str, bool]:
     return {"done": False}
 
 
-def make_config(tmp_path: Path, pg_schema: str | None, **extra: Any) -> dict[str, Any]:
-    if pg_schema is not None:
-        url = _pg_url_with_schema(PG_URL, pg_schema)
-    else:
-        url = f"sqlite:///{tmp_path / 'test.sqlite'}"
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "BASE_URL": "https://khaosat.example.vn",
-    }
-    config.update(extra)
-    return config
-
-
 @pytest.fixture
 def app_config() -> dict[str, Any]:
     """Override in a test module (or parametrize) to change the app's settings."""
@@ -102,6 +75,7 @@ def app(
             monkeypatch.delenv(name)
     application = create_app(make_config(tmp_path, pg_schema, **app_config))
     application.instance_path = str(tmp_path / "instance")
+    request_started.connect(_forget_request_caches, application)
     with application.app_context():
         if pg_schema is None:
             Base.metadata.create_all(db.engine)
@@ -115,6 +89,14 @@ def app(
         if pg_schema is not None:
             _truncate_all()
         db.engine.dispose()
+
+
+def _forget_request_caches(sender: Flask, **_: Any) -> None:
+    """The test's app context outlives requests, so ``g`` would carry the logged-in user and
+    the locale from one test-client request to the next; in production every request has a
+    context of its own. Start each request with a clean ``g``, as production does."""
+    for name in list(vars(g)):
+        delattr(g, name)
 
 
 def _truncate_all() -> None:
@@ -175,19 +157,6 @@ def demo_data(app: Flask):  # type: ignore[no-untyped-def]
     summary = demo.load()
     db.session.commit()
     return summary
-
-
-def make_user(username: str, role: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
-    from surveyapp.models import Role
-    from surveyapp.services import users
-
-    user = users.create_user(username, Role(role), password)
-    db.session.commit()
-    return user
-
-
-def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
-    return client.post("/login", data={"username": username, "password": password})
 
 
 @pytest.fixture

@@ -1,0 +1,52 @@
+"""Helpers shared by the test modules (importable as ``support``; conftest files are not)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from surveyapp.extensions import db
+
+PG_URL = os.environ.get("DATABASE_URL", "")
+USING_POSTGRES = PG_URL.startswith(("postgresql", "postgres"))
+PASSWORD = "correct-horse-42"
+
+
+def pg_url_with_schema(url: str, schema: str) -> str:
+    from surveyapp.config import normalise_database_url
+
+    sep = "&" if "?" in url else "?"
+    return f"{normalise_database_url(url)}{sep}options=-csearch_path%3D{schema}"
+
+
+def make_config(tmp_path: Path, pg_schema: str | None, **extra: Any) -> dict[str, Any]:
+    if pg_schema is not None:
+        url = pg_url_with_schema(PG_URL, pg_schema)
+    else:
+        url = f"sqlite:///{tmp_path / 'test.sqlite'}"
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "BASE_URL": "https://khaosat.example.vn",
+    }
+    config.update(extra)
+    return config
+
+
+def make_user(username: str, role: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    from surveyapp.models import Role
+    from surveyapp.services import users
+
+    user = users.create_user(username, Role(role), password)
+    db.session.commit()
+    return user
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
+    return client.post("/login", data={"username": username, "password": password})

@@ -92,8 +92,9 @@ def demo_command(if_empty: bool) -> None:
         )
     )
     click.echo(_("Log in at /login with one of these demo accounts (change the passwords!):"))
+    password_label = _("password")
     for username, role in summary.users:
-        click.echo(f"  {username:<12} {role:<11} {_('password')}: {demo.DEMO_PASSWORD}")
+        click.echo(f"  {username:<12} {role:<11} {password_label}: {demo.DEMO_PASSWORD}")
 
 
 desks_cli = AppGroup("desks", help="One-stop desks (service points).")

@@ -30,12 +30,12 @@ run: install
 	$(BIN)/surveyapp run --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check surveyapp tests bench
-	$(BIN)/ruff format --check surveyapp tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format: install
-	$(BIN)/ruff format surveyapp tests bench
-	$(BIN)/ruff check --fix surveyapp tests bench
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 test-sqlite: install
 	$(BIN)/pytest -q

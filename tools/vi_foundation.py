@@ -160,3 +160,33 @@ VI = {
     "Created %(role)s %(name)s.": "Đã tạo người dùng %(name)s với vai trò %(role)s.",
     "Loaded questionnaire %(label)s: %(q)d questions, %(n)d index nodes (id %(id)d).": "Đã nạp bảng hỏi %(label)s: %(q)d câu hỏi, %(n)d chỉ số (mã %(id)d).",
 }
+
+VI.update(
+    {
+        "New user": "Người dùng mới",
+        "New password": "Mật khẩu mới",
+        "Desk name": "Tên bộ phận một cửa",
+        "From": "Từ ngày",
+        "To": "Đến ngày",
+        "Create": "Tạo",
+        "Change password": "Đổi mật khẩu",
+        "Change the password of %(name)s": "Đổi mật khẩu của %(name)s",
+        "New desk": "Bộ phận một cửa mới",
+        "Deactivate": "Ngừng hoạt động",
+        "Activate": "Kích hoạt",
+        "Give the desk a new link (old QR sheets stop working)": "Cấp đường dẫn mới (tờ mã QR cũ sẽ không dùng được nữa)",
+        "No volume recorded yet.": "Chưa ghi nhận số giao dịch nào.",
+        "Save volume": "Lưu số giao dịch",
+        "User %(name)s created.": "Đã tạo người dùng %(name)s.",
+        "You cannot deactivate your own account.": "Bạn không thể tự ngừng hoạt động tài khoản của mình.",
+        "Account %(name)s updated.": "Đã cập nhật tài khoản %(name)s.",
+        "Password of %(name)s changed.": "Đã đổi mật khẩu của %(name)s.",
+        "Desk %(name)s created.": "Đã tạo bộ phận một cửa %(name)s.",
+        "Transaction volume saved.": "Đã lưu số giao dịch.",
+        "Desk updated.": "Đã cập nhật bộ phận một cửa.",
+        "The desk has a new survey link; reprint its QR sheet.": "Bộ phận một cửa đã có đường dẫn khảo sát mới; hãy in lại tờ mã QR.",
+        "A desk needs a name.": "Bộ phận một cửa cần có tên.",
+        "The period ends before it starts.": "Thời gian kết thúc trước khi bắt đầu.",
+        "The number of transactions cannot be negative.": "Số giao dịch không được âm.",
+    }
+)

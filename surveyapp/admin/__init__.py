@@ -120,3 +120,7 @@ def users() -> Any:
 def audit_log() -> Any:
     rows = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(200)).all()
     return render_template("admin/audit.html", entries=rows)
+
+
+# Views that change users and desks live in their own module; importing it registers them.
+from surveyapp.admin import manage  # noqa: E402, F401

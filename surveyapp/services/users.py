@@ -40,3 +40,21 @@ def create_token(user: User, name: str) -> str:
     db.session.flush()
     audit.record("create", "api_token", user.id, after={"name": name})
     return token
+
+
+def set_active(user: User, active: bool) -> User:
+    before = {"active": user.active}
+    user.active = active
+    db.session.flush()
+    audit.record("update", "user", user.id, before=before, after={"active": active})
+    return user
+
+
+def set_password(user: User, password: str) -> User:
+    if len(password) < MIN_PASSWORD:
+        raise ServiceError(_("The password must have at least %(n)d characters.", n=MIN_PASSWORD))
+    user.set_password(password)
+    db.session.flush()
+    # Never the hash itself: the log records that it changed.
+    audit.record("update", "user", user.id, after={"password": "changed"})
+    return user

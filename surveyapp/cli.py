@@ -16,7 +16,7 @@ from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.units import ServicePoint
 from surveyapp.models.users import Role, User
-from surveyapp.services import ServiceError, campaigns, demo, instruments, targets, users
+from surveyapp.services import ServiceError, backup, campaigns, demo, instruments, targets, users
 
 
 def _create_app() -> Flask:
@@ -229,10 +229,38 @@ def users_token(username: str, name: str) -> None:
     click.echo(token)
 
 
+@click.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False), help="File (.jsonl or .jsonl.gz).")
+@with_appcontext
+def backup_command(output: str | None) -> None:
+    """Write every table to a JSON-lines backup (stdout without --output)."""
+    counts = backup.write(output, out=None if output else sys.stdout)
+    if output:
+        click.echo(
+            _("Backup written to %(file)s: %(n)d rows.", file=output, n=sum(counts.values()))
+        )
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@with_appcontext
+def restore_command(file: str) -> None:
+    """Load a backup into an empty database (run init-db first)."""
+    try:
+        counts = backup.restore(file)
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    db.session.commit()
+    click.echo(_("Restored %(n)d rows from %(file)s.", n=sum(counts.values()), file=file))
+
+
 def init_app(app: Flask) -> None:
     for command in (
         init_db_command,
         demo_command,
+        backup_command,
+        restore_command,
         desks_cli,
         campaigns_cli,
         questionnaires_cli,

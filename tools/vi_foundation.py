@@ -190,3 +190,15 @@ VI.update(
         "The number of transactions cannot be negative.": "Số giao dịch không được âm.",
     }
 )
+
+VI.update(
+    {
+        "This file is not a surveyapp backup.": "Tệp này không phải là bản sao lưu của surveyapp.",
+        "The backup was taken at schema revision %(backup)s but the database is at %(db)s; run surveyapp init-db with the matching version first.": "Bản sao lưu được tạo ở phiên bản cấu trúc %(backup)s nhưng cơ sở dữ liệu đang ở %(db)s; hãy chạy surveyapp init-db với phiên bản tương ứng trước.",
+        "The database is not empty (table %(table)s has rows); restore needs an empty database.": "Cơ sở dữ liệu không trống (bảng %(table)s đã có dữ liệu); cần một cơ sở dữ liệu trống để khôi phục.",
+        "Line %(line)d of the backup is damaged.": "Dòng %(line)d của bản sao lưu bị hỏng.",
+        "The backup is incomplete: its row counts do not match.": "Bản sao lưu không đầy đủ: số dòng không khớp.",
+        "Backup written to %(file)s: %(n)d rows.": "Đã ghi bản sao lưu vào %(file)s: %(n)d dòng.",
+        "Restored %(n)d rows from %(file)s.": "Đã khôi phục %(n)d dòng từ %(file)s.",
+    }
+)

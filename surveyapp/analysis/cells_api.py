@@ -1,0 +1,154 @@
+"""Estimates from pre-aggregated cell tables (e.g. one SQL ``GROUP BY``).
+
+The caller groups respondent rows by ``stratum, psu[, ssu][, margin variables][, by]`` and
+sums, per group:
+
+- ``n``: rows; ``sw``: sum of weights (all rows, answered or not);
+- for every share column ``q`` (a ``Spec.props`` column or an index part; y = 1 when the
+  answer is in the value set, e.g. 4 or 5): ``q__wy`` = sum(w*y), ``q__wr`` = sum(w*r),
+  ``q__r`` = sum(r) with r = 1 when answered; with several margins (raking) also
+  ``q__y`` = sum(y);
+- for every ``Spec.means``/``Spec.totals`` column: the same with y the value, plus
+  ``q__wyy`` = sum(w*y*y).
+
+In SQL::
+
+    SELECT stratum, psu, district,
+           COUNT(*) AS n, SUM(w) AS sw,
+           SUM(w * (q19 IN (4, 5))::int) AS "q19__wy",
+           SUM(w * (q19 IS NOT NULL)::int) AS "q19__wr",
+           SUM((q19 IS NOT NULL)::int) AS "q19__r"
+    FROM responses GROUP BY stratum, psu, district
+
+:func:`analyze_cell_frame` then gives exactly what :func:`surveyapp.analysis.analyze` gives
+on the rows (tested). Population sizes for the fpc come as mappings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .calibration_frame import margin_codes
+from .cells import CellTable, codes_for
+from .design import DesignStructure, _codes, _popsize
+from .errors import AnalysisError
+from .estimate import Analysis, Spec, _plan, analyze_cells
+
+
+def analyze_cell_frame(
+    cells: pd.DataFrame,
+    spec: Spec,
+    *,
+    strata: str | None = "stratum",
+    psu: str = "psu",
+    ssu: str | None = None,
+    stratum_popsize: Mapping[Any, float] | None = None,
+    psu_popsize: Mapping[tuple[Any, Any], float] | None = None,
+    lonely_psu: str = "fail",
+) -> Analysis:
+    """Design-based estimates from a cell table (see the module docstring for its columns).
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        One row per (stratum, PSU[, SSU], calibration cell, domain); duplicates are summed.
+    spec : Spec
+        Margins and ``by`` name columns of ``cells``.
+    strata, psu, ssu : str
+        Key columns (PSU labels nested in strata, SSU in PSU).
+    stratum_popsize : mapping, optional
+        Population number of PSUs per stratum label (stage-1 fpc; sizes or fractions).
+    psu_popsize : mapping, optional
+        Population number of SSUs per (stratum, PSU) (stage-2 fpc; needs ``ssu``).
+    lonely_psu : str
+    """
+    for c in [x for x in (strata, psu, ssu, spec.by) if x]:
+        if c not in cells.columns:
+            raise AnalysisError(f"cell table: unknown column {c!r}")
+    nrow = len(cells)
+    s_lab = cells[strata].to_numpy() if strata else np.zeros(nrow)
+    s_codes, nh_count = _codes(s_lab)
+    psu_codes, n_psu = _codes(s_codes, cells[psu].to_numpy())
+    stratum_of_psu = np.zeros(n_psu, dtype=np.int64)
+    stratum_of_psu[psu_codes] = s_codes
+    n_h = np.bincount(stratum_of_psu, minlength=nh_count).astype(np.int64)
+    popsize1 = np.full(nh_count, np.inf)
+    if stratum_popsize is not None:
+        raw = pd.Series(s_lab).map(stratum_popsize)
+        if raw.isna().any():
+            raise AnalysisError("stratum_popsize: a stratum has no population size")
+        popsize1 = _popsize(raw.to_numpy(dtype=np.float64), s_codes, n_h, "stratum")
+    two_stage = ssu is not None and psu_popsize is not None
+    unit = psu_codes
+    n_units = n_psu
+    extra: dict[str, Any] = {}
+    if ssu is not None and two_stage:
+        ssu_codes, n_ssu = _codes(psu_codes, cells[ssu].to_numpy())
+        psu_of_ssu = np.zeros(n_ssu, dtype=np.int64)
+        psu_of_ssu[ssu_codes] = psu_codes
+        m_p = np.bincount(psu_of_ssu, minlength=n_psu).astype(np.int64)
+        assert psu_popsize is not None
+        keys = list(zip(s_lab, cells[psu].to_numpy(), strict=True))
+        raw2 = pd.Series([psu_popsize.get(k, np.nan) for k in keys], dtype=np.float64)
+        if raw2.isna().any():
+            raise AnalysisError("psu_popsize: a PSU has no population size")
+        extra = dict(
+            n_ssu_in_psu=m_p,
+            popsize2=_popsize(raw2.to_numpy(), psu_codes, m_p, "PSU"),
+            psu_of_ssu=psu_of_ssu,
+        )
+        unit, n_units = ssu_codes, n_ssu
+    structure = DesignStructure(
+        n_psu_in_stratum=n_h,
+        popsize1=popsize1,
+        stratum_of_psu=stratum_of_psu,
+        two_stage=two_stage,
+        lonely_psu=lonely_psu,
+        **extra,
+    )
+    targets: list[Any] = []
+    labels: list[list[Any]] = []
+    cal = np.zeros(nrow, dtype=np.int64)
+    cal_m = np.zeros((1, 0), dtype=np.int64)
+    if spec.margins:
+        cal, cal_m, targets, labels = margin_codes(cells, spec.margins)
+    dom = np.zeros(nrow, dtype=np.int64)
+    dom_labels: list[Any] = [None]
+    if spec.by:
+        dom, dom_labels = codes_for(cells[spec.by].to_numpy())
+    plan = _plan(None, spec)
+    mom: dict[str, np.ndarray] = {}
+    for key, wanted in plan.moments.items():
+        prefix = key.split("|", 1)[0]
+        for m in wanted:
+            col = f"{prefix}__{m}"
+            if col not in cells.columns:
+                if m == "wyy" and f"{prefix}__wy" in cells.columns:
+                    continue
+                raise AnalysisError(f"cell table: missing column {col!r}")
+            mom[f"{key}:{m}"] = cells[col].to_numpy(dtype=np.float64)
+    for k in [k for k in plan.moments]:
+        if f"{k}:wyy" not in mom and f"{k}:wy" in mom:
+            mom[f"{k}:wyy"] = mom[f"{k}:wy"]
+    for name in ("n", "sw"):
+        if name not in cells.columns:
+            raise AnalysisError(f"cell table: missing column {name!r}")
+    ct = CellTable(
+        unit=np.asarray(unit, dtype=np.int64),
+        psu=psu_codes,
+        stratum=s_codes,
+        cal=cal,
+        dom=dom,
+        n=cells["n"].to_numpy(dtype=np.float64),
+        sw=cells["sw"].to_numpy(dtype=np.float64),
+        mom=mom,
+        structure=structure,
+        n_units=n_units,
+        cal_margins=cal_m,
+        dom_labels=dom_labels,
+    )
+    return analyze_cells(ct, spec, plan, [m[0] for m in spec.margins], targets, labels)

@@ -1,0 +1,267 @@
+"""Sampling designs: weights, strata, one- or two-stage clusters, finite population corrections.
+
+The design follows R ``survey::svydesign`` (Lumley 2010, ch. 2-3): PSU labels are nested within
+strata, the variance is the Taylor-linearization (Binder 1983) ultimate-cluster estimator with
+the with-replacement approximation unless an fpc is given, and with an fpc at every stage the
+second stage adds its own term exactly as ``svyrecvar`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from .errors import AnalysisError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+LONELY_PSU = ("fail", "adjust", "average", "remove", "certainty")
+
+
+def _codes(*keys: npt.ArrayLike) -> tuple[IntArray, int]:
+    """Integer codes 0..k-1 for the combinations of ``keys`` (in order of first appearance)."""
+    if len(keys) == 1:
+        codes, uniq = pd.factorize(pd.Series(np.asarray(keys[0])), sort=False)
+        return codes.astype(np.int64), len(uniq)
+    frame = pd.DataFrame({str(i): np.asarray(k) for i, k in enumerate(keys)})
+    codes = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+    return codes.astype(np.int64), int(codes.max()) + 1 if len(codes) else 0
+
+
+@dataclass(frozen=True)
+class DesignStructure:
+    """What the variance estimator needs to know about the design, without the rows.
+
+    Attributes
+    ----------
+    n_psu_in_stratum : array (H,)
+        Number of sampled PSUs per stratum (``n_h``).
+    popsize1 : array (H,)
+        Population number of PSUs per stratum (``inf`` when no fpc: with replacement).
+    stratum_of_psu : array (P,)
+        Stratum code of every PSU.
+    two_stage : bool
+        True when the second stage contributes (two cluster columns and an fpc per stage).
+    n_ssu_in_psu, popsize2 : arrays (P,)
+        Sampled and population numbers of SSUs per PSU (two-stage only).
+    psu_of_ssu : array (S,)
+        PSU code of every SSU (two-stage only).
+    lonely_psu : str
+        One of ``fail``, ``adjust``, ``average``, ``remove``, ``certainty`` (R's meanings).
+    """
+
+    n_psu_in_stratum: IntArray
+    popsize1: FloatArray
+    stratum_of_psu: IntArray
+    two_stage: bool = False
+    n_ssu_in_psu: IntArray | None = None
+    popsize2: FloatArray | None = None
+    psu_of_ssu: IntArray | None = None
+    lonely_psu: str = "fail"
+
+    @property
+    def n_strata(self) -> int:
+        return len(self.n_psu_in_stratum)
+
+    @property
+    def n_psu(self) -> int:
+        return len(self.stratum_of_psu)
+
+    def degf(self) -> int:
+        """Design degrees of freedom: number of PSUs minus number of strata (R ``degf``)."""
+        return self.n_psu - self.n_strata
+
+    def check_lonely(self, stratum_labels: Sequence[Any] | None = None) -> None:
+        """Raise :class:`AnalysisError` for a single-PSU stratum under ``lonely_psu='fail'``."""
+        if self.lonely_psu not in LONELY_PSU:
+            raise AnalysisError(
+                f"--lonely-psu: unknown option {self.lonely_psu!r}; use one of {LONELY_PSU}"
+            )
+        if self.lonely_psu != "fail":
+            return
+        f1 = _sampling_f(self.n_psu_in_stratum, self.popsize1)
+        bad = np.flatnonzero((self.n_psu_in_stratum == 1) & (f1 >= 1e-7))
+        if len(bad):
+            lab = stratum_labels[bad[0]] if stratum_labels is not None else bad[0]
+            raise AnalysisError(
+                f"stratum {lab!s} has only one PSU at stage 1 "
+                "(use --lonely-psu adjust|average|remove|certainty)"
+            )
+        if self.two_stage:
+            assert self.n_ssu_in_psu is not None and self.popsize2 is not None
+            f2 = _sampling_f(self.n_ssu_in_psu, self.popsize2)
+            bad = np.flatnonzero((self.n_ssu_in_psu == 1) & (f2 >= 1e-7))
+            if len(bad):
+                raise AnalysisError(
+                    f"PSU number {bad[0] + 1} has only one SSU at stage 2 "
+                    "(use --lonely-psu adjust|average|remove|certainty)"
+                )
+
+
+def _sampling_f(n: npt.NDArray[Any], popsize: FloatArray) -> FloatArray:
+    """R's ``f = (N - n) / N`` (1 when N is infinite: with replacement)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(np.isinf(popsize), 1.0, (popsize - n) / popsize)
+    return np.asarray(f, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Design:
+    """A sampling design over ``n`` unit-level rows.
+
+    Build it with :meth:`Design.from_arrays`. PSU (and SSU) labels are nested within strata
+    (R ``nest=TRUE``), so the same PSU label in two strata means two PSUs.
+
+    Attributes
+    ----------
+    weights : array (n,)
+        Sampling weights (inverse inclusion probabilities).
+    strata, psu : arrays (n,)
+        Integer codes of the stratum and PSU of every row.
+    ssu : array (n,) or None
+        SSU codes when the second stage contributes to the variance.
+    structure : DesignStructure
+        Counts and population sizes per stratum/PSU.
+    stratum_labels : list
+        Original stratum labels by code.
+    """
+
+    weights: FloatArray
+    strata: IntArray
+    psu: IntArray
+    ssu: IntArray | None
+    structure: DesignStructure
+    stratum_labels: list[Any] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.weights)
+
+    def degf(self) -> int:
+        """#PSU - #strata."""
+        return self.structure.degf()
+
+    @classmethod
+    def from_arrays(
+        cls,
+        weights: npt.ArrayLike | None = None,
+        strata: npt.ArrayLike | None = None,
+        clusters: Sequence[npt.ArrayLike] = (),
+        fpc: Sequence[npt.ArrayLike] = (),
+        lonely_psu: str = "fail",
+        n: int | None = None,
+    ) -> Design:
+        """Build a design from row-aligned arrays, as R ``svydesign(ids, strata, weights, fpc)``.
+
+        Parameters
+        ----------
+        weights : array-like, optional
+            Sampling weights. Without them the weights are implied by ``fpc`` (product over
+            stages of N/n), or 1.
+        strata : array-like, optional
+            Stratum labels; none means one stratum.
+        clusters : sequence of array-like
+            Cluster labels per stage (``[psu]`` or ``[psu, ssu]``); none means every row is
+            its own PSU.
+        fpc : sequence of array-like
+            Per stage: population sizes (values > 1) or sampling fractions (all values <= 1),
+            constant within a stratum (stage 1) or a PSU (stage 2). Empty: with replacement.
+        lonely_psu : {"fail", "adjust", "average", "remove", "certainty"}
+            Treatment of strata with one PSU, with R's ``survey.lonely.psu`` meanings.
+        n : int, optional
+            Number of rows when neither weights, strata nor clusters are given.
+        """
+        arrays = [a for a in (weights, strata, *clusters, *fpc) if a is not None]
+        if n is None:
+            if not arrays:
+                raise AnalysisError("design: give weights, strata, clusters or n")
+            n = len(np.asarray(arrays[0]))
+        if len(clusters) > 2:
+            raise AnalysisError("--cluster: at most two stages are supported")
+        if (fpc and len(fpc) not in (1, len(clusters))) or (len(clusters) < 2 and len(fpc) > 1):
+            raise AnalysisError("--fpc: give one fpc column per cluster stage")
+        if strata is None:
+            s_codes = np.zeros(n, dtype=np.int64)
+            labels: list[Any] = [1]
+        else:
+            s_codes, _ = _codes(strata)
+            labels = list(pd.unique(pd.Series(np.asarray(strata))))
+        h = len(labels)
+        if clusters:
+            psu, n_psu = _codes(s_codes, clusters[0])
+        else:
+            psu, n_psu = np.arange(n, dtype=np.int64), n
+        stratum_of_psu = np.zeros(n_psu, dtype=np.int64)
+        stratum_of_psu[psu] = s_codes
+        n_h = np.bincount(stratum_of_psu, minlength=h).astype(np.int64)
+        popsize1 = np.full(h, np.inf)
+        f_row = np.ones(n)
+        if fpc:
+            raw1 = np.asarray(fpc[0], dtype=np.float64)
+            popsize1 = _popsize(raw1, s_codes, n_h, "stratum")
+            f_row = n_h[s_codes] / popsize1[s_codes]
+        two_stage = len(clusters) == 2 and len(fpc) == 2
+        ssu = None
+        n_ssu_in_psu = popsize2 = psu_of_ssu = None
+        if len(clusters) == 2:
+            ssu_codes, n_ssu = _codes(psu, clusters[1])
+            psu_of_ssu = np.zeros(n_ssu, dtype=np.int64)
+            psu_of_ssu[ssu_codes] = psu
+            n_ssu_in_psu = np.bincount(psu_of_ssu, minlength=n_psu).astype(np.int64)
+            if len(fpc) == 2:
+                raw2 = np.asarray(fpc[1], dtype=np.float64)
+                popsize2 = _popsize(raw2, psu, n_ssu_in_psu, "PSU")
+                f_row = f_row * n_ssu_in_psu[psu] / popsize2[psu]
+            if two_stage:
+                ssu = ssu_codes
+        if weights is None:
+            w = 1.0 / f_row if fpc else np.ones(n)
+        else:
+            w = np.asarray(weights, dtype=np.float64)
+            if np.isnan(w).any():
+                raise AnalysisError(
+                    f"weights: missing value in row {int(np.isnan(w).argmax()) + 1}"
+                )
+            if (w < 0).any():
+                raise AnalysisError(f"weights: negative value in row {int((w < 0).argmax()) + 1}")
+        structure = DesignStructure(
+            n_psu_in_stratum=n_h,
+            popsize1=popsize1,
+            stratum_of_psu=stratum_of_psu,
+            two_stage=two_stage,
+            n_ssu_in_psu=n_ssu_in_psu if two_stage else None,
+            popsize2=popsize2 if two_stage else None,
+            psu_of_ssu=psu_of_ssu if two_stage else None,
+            lonely_psu=lonely_psu,
+        )
+        structure.check_lonely(labels)
+        return cls(np.asarray(w, dtype=np.float64), s_codes, psu, ssu, structure, labels)
+
+
+def _popsize(raw: FloatArray, group: IntArray, n_in_group: IntArray, what: str) -> FloatArray:
+    """Population size per group from an fpc column (sizes > 1 or fractions <= 1, as R)."""
+    if np.isnan(raw).any():
+        raise AnalysisError(f"--fpc: missing value in row {int(np.isnan(raw).argmax()) + 1}")
+    k = len(n_in_group)
+    lo = np.full(k, np.inf)
+    hi = np.full(k, -np.inf)
+    np.minimum.at(lo, group, raw)
+    np.maximum.at(hi, group, raw)
+    if np.any(hi - lo > 1e-8 * np.maximum(1.0, np.abs(hi))):
+        bad = int(np.argmax(hi - lo))
+        raise AnalysisError(f"--fpc: value is not constant within {what} number {bad + 1}")
+    if np.all(raw <= 1):
+        if np.any(lo <= 0):
+            raise AnalysisError("--fpc: sampling fractions must be > 0")
+        pop = n_in_group / lo
+    else:
+        pop = lo
+        if np.any(pop < n_in_group):
+            raise AnalysisError(f"--fpc: population size smaller than the sample in a {what}")
+    return np.asarray(pop, dtype=np.float64)

@@ -1,0 +1,335 @@
+"""Estimation core on cell tables: calibration g-factors, estimates, linearized variances.
+
+Calibration follows R ``postStratify`` / ``rake`` (Deville & Särndal 1992; Deville, Särndal &
+Sautory 1993; Lumley 2010, ch. 7): weights are multiplied by a factor per calibration cell
+and the linearized scores are replaced by their residuals, exactly as R ``svyrecvar`` does it
+(post-stratification: weighted cell means; raking: ten sweeps of unweighted margin means).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from .cells import CellTable
+from .design import FloatArray, IntArray
+from .errors import AnalysisError
+from .linearization import group_sum, stratified_variance
+
+
+@dataclass(frozen=True)
+class BaseStat:
+    """A ratio-type statistic ``theta = sum(w*a) / sum(w*b)`` (``b`` None: a total).
+
+    Column names refer to :attr:`CellTable.mom`.
+    """
+
+    kind: str  # "mean" (shares too), "total", "ratio"
+    a: str
+    b: str | None
+    au: str | None
+    bu: str | None
+    cnt: str
+    sq: str | None = None
+    wr: str | None = None
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Calibration of a cell table: one margin post-stratifies, several rake.
+
+    Attributes
+    ----------
+    g : array (J,)
+        Weight factor per joint calibration cell.
+    margins : array (J, M)
+        Category code of each joint cell on each margin.
+    """
+
+    g: FloatArray
+    margins: IntArray
+    n_categories: tuple[int, ...] = field(default_factory=tuple)
+
+    @property
+    def raking(self) -> bool:
+        return self.margins.shape[1] > 1
+
+
+def calibrate(
+    ct: CellTable,
+    targets: list[FloatArray],
+    names: list[str],
+    labels: list[list[object]],
+    epsilon: float = 1e-10,
+    maxit: int = 1000,
+) -> Calibration:
+    """Post-stratify (one margin) or rake (several, iterative proportional fitting).
+
+    Parameters
+    ----------
+    ct : CellTable
+        Its ``cal`` codes index ``ct.cal_margins`` rows (categories per margin).
+    targets : list of arrays
+        Population total per category of each margin (category codes as in ``cal_margins``).
+    names, labels : list
+        Margin names and category labels, for error messages.
+    epsilon : float
+        Convergence: after a full sweep every margin total is within ``epsilon`` times the
+        population total of its target.
+    maxit : int
+        Maximum number of sweeps; no convergence raises :class:`AnalysisError`.
+    """
+    margins = ct.cal_margins
+    ncal = margins.shape[0]
+    base = np.bincount(ct.cal, weights=ct.sw, minlength=ncal)
+    g = np.ones(ncal)
+    for m, (tgt, name) in enumerate(zip(targets, names, strict=True)):
+        have = np.bincount(margins[:, m], weights=base, minlength=len(tgt))
+        empty = (have <= 0) & (tgt > 0)
+        if empty.any():
+            raise AnalysisError(
+                f"--margin {name}: category {labels[m][int(np.argmax(empty))]!s} has a "
+                "population total but no sampled rows"
+            )
+    total = float(np.sum(targets[0]))
+    for it in range(max(1, maxit if len(targets) > 1 else 1)):
+        for m, tgt in enumerate(targets):
+            cur = np.bincount(margins[:, m], weights=base * g, minlength=len(tgt))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fac = np.where(cur > 0, tgt / cur, 1.0)
+            g = g * fac[margins[:, m]]
+        if len(targets) == 1:
+            break
+        # converged when every margin holds after a full sweep (the last one always does)
+        gap = max(
+            float(
+                np.max(np.abs(np.bincount(margins[:, m], weights=base * g, minlength=len(t)) - t))
+            )
+            for m, t in enumerate(targets)
+        )
+        if gap < epsilon * total:
+            break
+        if it == maxit - 1:
+            raise AnalysisError(
+                f"--margin: raking did not converge in {maxit} iterations "
+                "(margins may be inconsistent: their totals must agree)"
+            )
+    return Calibration(g=g, margins=margins, n_categories=tuple(len(t) for t in targets))
+
+
+def apply_calibration(ct: CellTable, cal: Calibration) -> CellTable:
+    """A new cell table whose weighted moments use the calibrated weights."""
+    gc = cal.g[ct.cal]
+    mom = {}
+    for k, v in ct.mom.items():
+        m = k.rsplit(":", 1)[1]
+        if m.startswith("w2"):
+            mom[k] = v * gc * gc
+        elif m.startswith("w15"):
+            mom[k] = v * gc * np.sqrt(gc)
+        elif m.startswith("w"):
+            mom[k] = v * gc
+        else:
+            mom[k] = v
+    return CellTable(
+        unit=ct.unit,
+        psu=ct.psu,
+        stratum=ct.stratum,
+        cal=ct.cal,
+        dom=ct.dom,
+        n=ct.n,
+        sw=ct.sw * gc,
+        mom=mom,
+        structure=ct.structure,
+        n_units=ct.n_units,
+        cal_margins=ct.cal_margins,
+        dom_labels=ct.dom_labels,
+    )
+
+
+@dataclass(frozen=True)
+class LinearResult:
+    """Per (domain, statistic): estimate, variance, counts and the sums CIs need."""
+
+    est: FloatArray
+    var: FloatArray
+    n: FloatArray
+    wsum: FloatArray
+    deff: FloatArray
+    extra: dict[str, FloatArray]
+
+
+def _col(ct: CellTable, name: str | None) -> FloatArray:
+    if name is None:
+        return np.zeros(ct.ncell)
+    return ct.mom[name]
+
+
+def estimate_linear(
+    ct: CellTable,
+    stats: list[BaseStat],
+    combos: FloatArray | None,
+    dom: IntArray,
+    ndom: int,
+    cal: Calibration | None = None,
+    extra_moments: tuple[str, ...] = (),
+) -> LinearResult:
+    """Estimates and linearized variances for ``stats`` (and linear ``combos`` of them).
+
+    Parameters
+    ----------
+    ct : CellTable
+        With calibrated moments if ``cal`` is given.
+    stats : list of BaseStat
+    combos : array (s, k), optional
+        Extra statistics as linear combinations of ``stats`` (indices): estimate
+        ``theta @ combos`` and score ``z @ combos`` (joint linearization).
+    dom : array (C,)
+        Domain code per cell (``-1`` excluded).
+    cal : Calibration, optional
+        Replace scores by calibration residuals (R ``svyrecvar``).
+    extra_moments : tuple of str
+        Moments summed per (domain, statistic) and returned in ``extra`` (e.g. ``w2y``).
+    """
+    s = len(stats)
+    a = np.column_stack([_col(ct, st.a) for st in stats]) if s else np.zeros((ct.ncell, 0))
+    b = np.column_stack([_col(ct, st.b) for st in stats]) if s else np.zeros((ct.ncell, 0))
+    is_total = np.array([st.b is None for st in stats], dtype=bool)
+    sa = group_sum(dom, a, ndom)
+    sb = group_sum(dom, b, ndom)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = np.where(is_total[None, :], sa, sa / sb)
+        denom = np.where(is_total[None, :], 1.0, sb)
+    ok = dom >= 0
+    dsafe = np.where(ok, dom, 0)
+    th_c = np.where(np.isfinite(theta), theta, 0.0)[dsafe]
+    de_c = np.where((denom != 0) & np.isfinite(denom), denom, np.inf)[dsafe]
+    z = np.where(ok[:, None], (a - th_c * b) / de_c, 0.0)
+    est = theta
+    if combos is not None:
+        z = np.hstack([z, z @ combos])
+        with np.errstate(invalid="ignore"):
+            est = np.hstack([theta, theta @ combos])
+    k = z.shape[1]
+    st = ct.structure
+    if cal is None:
+        key = dom * ct.n_units + ct.unit
+        keep = ok
+        uniq, inv = np.unique(key[keep], return_inverse=True)
+        totals = group_sum(inv.astype(np.int64), z[keep], len(uniq))
+        g_dom = (uniq // ct.n_units).astype(np.int64)
+        g_unit = (uniq % ct.n_units).astype(np.int64)
+        present = None
+        if st.lonely_psu == "average":
+            cnt = np.column_stack([_col(ct, x.cnt) for x in stats])
+            if combos is not None:
+                cnt = np.hstack([cnt, (cnt @ (combos != 0)).astype(np.float64)])
+            hkey = np.where(ok, dom * st.n_strata + ct.stratum, -1)
+            present = (group_sum(hkey, cnt, ndom * st.n_strata) > 0).astype(np.float64)
+        var = stratified_variance(st, g_dom, g_unit, totals, ndom, present)
+    else:
+        var = _calibrated_variance(ct, stats, combos, z, dom, ndom, theta, denom, is_total, cal)
+    cnt = np.column_stack([_col(ct, x.cnt) for x in stats]) if s else np.zeros((ct.ncell, 0))
+    n = group_sum(dom, cnt, ndom)
+    wr = np.column_stack([_col(ct, x.wr or x.b) for x in stats]) if s else cnt
+    wsum = group_sum(dom, wr, ndom)
+    sq = np.column_stack([_col(ct, x.sq) for x in stats]) if s else cnt
+    s2 = group_sum(dom, sq, ndom)
+    deff = _deff(theta, sa, wsum, s2, n, var[:, :s], stats)
+    extra = {}
+    for m in extra_moments:
+        cols = []
+        for x in stats:
+            key_ = x.a.rsplit(":", 1)[0]
+            cols.append(ct.mom.get(f"{key_}:{m}", np.zeros(ct.ncell)))
+        extra[m] = group_sum(dom, np.column_stack(cols), ndom)
+    if combos is not None:
+        with np.errstate(invalid="ignore"):
+            d_idx = deff @ np.abs(combos) / np.maximum(np.abs(combos).sum(axis=0), 1e-300)
+            n_idx = np.max(np.where(combos[None, :, :] != 0, n[:, :, None], 0), axis=1)
+            w_idx = np.max(np.where(combos[None, :, :] != 0, wsum[:, :, None], 0), axis=1)
+        deff = np.hstack([deff, d_idx])
+        n = np.hstack([n, n_idx])
+        wsum = np.hstack([wsum, w_idx])
+    assert var.shape == (ndom, k)
+    return LinearResult(est=est, var=var, n=n, wsum=wsum, deff=deff, extra=extra)
+
+
+def _deff(
+    theta: FloatArray,
+    sa: FloatArray,
+    wsum: FloatArray,
+    s2: FloatArray,
+    n: FloatArray,
+    var: FloatArray,
+    stats: list[BaseStat],
+) -> FloatArray:
+    """R ``svymean``/``svytotal`` ``deff=TRUE``: design variance over the SRS-without-
+    replacement variance ``s2 * (1 - n/N) / n`` (of the total: times ``N^2``)."""
+    kinds = np.array([x.kind for x in stats])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = sa / wsum
+        s2w = n / (n - 1) * (s2 / wsum - mean * mean)
+        vsrs = s2w * (wsum - n) / (wsum * n)
+        vsrs = np.where(kinds[None, :] == "total", vsrs * wsum * wsum, vsrs)
+        d = var / vsrs
+    d = np.where(kinds[None, :] == "ratio", np.nan, d)
+    d = np.where(wsum < n, np.nan, d)
+    return np.asarray(d, dtype=np.float64)
+
+
+def _calibrated_variance(
+    ct: CellTable,
+    stats: list[BaseStat],
+    combos: FloatArray | None,
+    z: FloatArray,
+    dom: IntArray,
+    ndom: int,
+    theta: FloatArray,
+    denom: FloatArray,
+    is_total: np.ndarray,
+    cal: Calibration,
+) -> FloatArray:
+    """Variance with calibration residuals: every unit of every domain gets a score."""
+    ncal = cal.margins.shape[0]
+    nu = ct.n_units
+    k = z.shape[1]
+    # final weights per (unit, joint cell) and rows per joint cell, all rows
+    uc = sp.csr_matrix((ct.sw, (ct.unit, ct.cal)), shape=(nu, ncal))
+    n_j = np.bincount(ct.cal, weights=ct.n, minlength=ncal)
+    w_j = np.bincount(ct.cal, weights=ct.sw, minlength=ncal)
+    out = np.zeros((ndom, k))
+    units = np.arange(nu, dtype=np.int64)
+    for d in range(ndom):
+        in_d = dom == d
+        zd = np.where(in_d[:, None], z, 0.0)
+        if cal.raking:
+            au = np.column_stack([_col(ct, x.au) for x in stats])
+            bu = np.column_stack([_col(ct, x.bu) for x in stats])
+            th = np.where(np.isfinite(theta[d]), theta[d], 0.0)
+            de = np.where((denom[d] != 0) & np.isfinite(denom[d]), denom[d], np.inf)
+            zu = np.where(in_d[:, None], (au - th * np.where(is_total, 0.0, 1.0) * bu) / de, 0.0)
+            if combos is not None:
+                zu = np.hstack([zu, zu @ combos])
+            u_j = group_sum(ct.cal, zu, ncal)
+            offset = np.zeros((ncal, k))
+            for _ in range(10):
+                for m in range(cal.margins.shape[1]):
+                    cat = cal.margins[:, m]
+                    ncat = int(cat.max()) + 1
+                    num = group_sum(cat, u_j, ncat)
+                    den = np.bincount(cat, weights=n_j, minlength=ncat)
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        a_c = np.where(den[:, None] > 0, num / den[:, None], 0.0)
+                    u_j = u_j - a_c[cat] * n_j[:, None]
+                    offset = offset + a_c[cat]
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                offset = np.where(w_j[:, None] > 0, group_sum(ct.cal, zd, ncal) / w_j[:, None], 0.0)
+        tot = group_sum(ct.unit, zd, nu) - np.asarray(uc @ offset)
+        out[d] = stratified_variance(
+            ct.structure, np.zeros(nu, dtype=np.int64), units, tot, 1, None
+        )[0]
+    return out

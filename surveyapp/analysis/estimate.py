@@ -1,0 +1,571 @@
+"""Public estimation API: a specification in, frozen result dataclasses out.
+
+Example
+-------
+>>> spec = Spec(props=(("q19", (4, 5)),), indices=(("2.2", ("q19", "q20")),), by="district")
+>>> result = analyze(frame, spec, weight="w", strata="stratum", cluster=("psu",))
+>>> result.to_dict()["estimates"][0]["estimate"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .calibration_frame import margin_codes
+from .cells import BASE_MOMENTS, CellTable, VarData, build_cells, codes_for
+from .ci import CI_METHODS, as_array_ci, likelihood_phi, prop_interval, quantile, t_interval
+from .design import LONELY_PSU, Design
+from .engine import BaseStat, Calibration, apply_calibration, calibrate, estimate_linear
+from .errors import AnalysisError
+from .targets import n_to_decide, prob_meets, small_domain, verdict
+
+SATISFIED = (4, 5)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What to estimate.
+
+    Attributes
+    ----------
+    props : tuple of (column, values)
+        Share of answered rows whose value is in ``values`` (``--prop COL=V1,V2``).
+    means, totals : tuple of str
+        Columns (``--mean``, ``--total``).
+    ratios : tuple of (numerator, denominator)
+        Ratio of totals (R ``svyratio``).
+    indices : tuple of (name, parts)
+        Unweighted mean of the parts' satisfied shares; a part is a column or an earlier
+        index name (``--index NAME=PART,...``). ``index_weights`` optionally gives weights.
+    satisfied : tuple
+        Values counted as satisfied in index parts (default 4, 5).
+    by : str, optional
+        Domain column; every estimate per level, on the full design.
+    national : bool
+        With ``by``, also emit the whole-sample rows (domain ``None``) first.
+    margins : tuple of (variable, {category: population total})
+        One margin post-stratifies, several rake.
+    ci : str
+        CI method for shares: logit, wald, beta, asin, xlogit, likelihood, wilson.
+    level : float
+    df : {"design", "inf"}
+    targets : tuple of (name, target)
+        Target per variable or index name (share scale; values > 1 are read as percent).
+    """
+
+    props: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    means: tuple[str, ...] = ()
+    totals: tuple[str, ...] = ()
+    ratios: tuple[tuple[str, str], ...] = ()
+    indices: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    index_weights: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    satisfied: tuple[Any, ...] = SATISFIED
+    by: str | None = None
+    national: bool = False
+    margins: tuple[tuple[str, tuple[tuple[Any, float], ...]], ...] = ()
+    ci: str = "logit"
+    level: float = 0.95
+    df: str = "design"
+    targets: tuple[tuple[str, float], ...] = ()
+
+    def check(self) -> None:
+        """Raise :class:`AnalysisError` on an invalid specification."""
+        if self.ci not in CI_METHODS:
+            raise AnalysisError(f"--ci: unknown method {self.ci!r}; use one of {CI_METHODS}")
+        if not 0 < self.level < 1:
+            raise AnalysisError("--level: must be between 0 and 1")
+        if self.df not in ("design", "inf"):
+            raise AnalysisError("--df: use design or inf")
+        seen: set[str] = set()
+        for name, parts in self.indices:
+            if not parts:
+                raise AnalysisError(f"--index {name}: no parts")
+            seen.add(name)
+        names = {p[0] for p in self.props} | set(self.means) | set(self.totals) | seen
+        names |= {f"{a}/{b}" for a, b in self.ratios}
+        for name, _ in self.targets:
+            if name not in names:
+                raise AnalysisError(f"--target {name}: no estimate with that name")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One row of the ``analyze`` output (see DESIGN.md section 5).
+
+    ``to_dict()`` gives exactly the contract's keys; the extra attributes (``cv``,
+    ``small``, ``p_meets_target``, ``n_to_decide``, ``df``) are in ``to_dict(extended=True)``.
+    """
+
+    statistic: str
+    variable: str
+    values: tuple[Any, ...] | None
+    domain: tuple[str, Any] | None
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    deff: float
+    n: int
+    target: float | None = None
+    verdict: str | None = None
+    p_meets_target: float | None = None
+    n_to_decide: float | None = None
+    df: float = math.inf
+
+    @property
+    def cv(self) -> float:
+        """Coefficient of variation se/estimate."""
+        if not (math.isfinite(self.estimate) and math.isfinite(self.se)) or self.estimate == 0:
+            return math.nan
+        return self.se / abs(self.estimate)
+
+    @property
+    def small(self) -> bool:
+        """Small-domain flag: n < 30 or CV > 20%."""
+        return small_domain(self.n, self.estimate, self.se)
+
+    def to_dict(self, extended: bool = False) -> dict[str, Any]:
+        """The JSON row; non-finite numbers become ``None``."""
+        d: dict[str, Any] = {
+            "statistic": self.statistic,
+            "variable": self.variable,
+            "values": list(self.values) if self.values is not None else None,
+            "domain": {self.domain[0]: self.domain[1]} if self.domain is not None else None,
+            "estimate": _num(self.estimate),
+            "se": _num(self.se),
+            "ci_low": _num(self.ci_low),
+            "ci_high": _num(self.ci_high),
+            "deff": _num(self.deff),
+            "n": int(self.n),
+            "target": self.target,
+            "verdict": self.verdict,
+        }
+        if extended:
+            d.update(
+                cv=_num(self.cv),
+                small=self.small,
+                p_meets_target=_num(self.p_meets_target),
+                n_to_decide=_num(self.n_to_decide),
+                df=_num(self.df),
+            )
+        return d
+
+
+def _num(x: float | None) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class DesignSummary:
+    """``{"n", "strata", "psu", "df"}`` of the contract."""
+
+    n: int
+    strata: int
+    psu: int
+    df: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"n": self.n, "strata": self.strata, "psu": self.psu, "df": self.df}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Result of :func:`analyze`: design summary and estimate rows."""
+
+    design: DesignSummary
+    estimates: tuple[Estimate, ...]
+    _scores: Any = field(default=None, repr=False, compare=False)
+
+    def to_dict(self, extended: bool = False) -> dict[str, Any]:
+        return {
+            "design": self.design.to_dict(),
+            "estimates": [e.to_dict(extended) for e in self.estimates],
+        }
+
+    def find(self, variable: str, domain: Any = None, statistic: str | None = None) -> Estimate:
+        """The row for ``variable`` (and domain value, statistic)."""
+        for e in self.estimates:
+            if e.variable != variable or (statistic and e.statistic != statistic):
+                continue
+            if (domain is None and e.domain is None) or (
+                e.domain is not None and e.domain[1] == domain
+            ):
+                return e
+        raise KeyError((variable, domain))
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _prop_key(col: str, values: Sequence[Any]) -> str:
+    return f"{col}|{','.join(str(v) for v in values)}"
+
+
+def _numeric(frame: pd.DataFrame, col: str, what: str) -> np.ndarray:
+    ser = frame[col]
+    if pd.api.types.is_bool_dtype(ser):
+        return ser.to_numpy(dtype=np.float64)
+    if pd.api.types.is_numeric_dtype(ser):
+        return ser.to_numpy(dtype=np.float64, na_value=np.nan)
+    conv = pd.to_numeric(ser, errors="coerce")
+    bad = conv.isna() & ser.notna() & (ser.astype(str).str.strip() != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise AnalysisError(
+            f"{what} column {col!r}: non-numeric value {ser.iloc[row]!r} in data row {row + 1}"
+        )
+    return conv.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _match(frame: pd.DataFrame, col: str, values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    ser = frame[col]
+    r = ser.notna().to_numpy()
+    if pd.api.types.is_numeric_dtype(ser) and not pd.api.types.is_bool_dtype(ser):
+        try:
+            vals = [float(v) for v in values]
+        except (TypeError, ValueError):
+            vals = None
+        if vals is not None:
+            x = ser.to_numpy(dtype=np.float64, na_value=np.nan)
+            return np.isin(x, vals).astype(np.float64), r
+    sv = {str(v) for v in values}
+    y = ser.astype(str).isin(sv).to_numpy() & r
+    return y.astype(np.float64), r
+
+
+def _design_from_frame(
+    frame: pd.DataFrame,
+    weight: str | None,
+    strata: str | None,
+    cluster: Sequence[str],
+    fpc: Sequence[str],
+    lonely_psu: str,
+) -> Design:
+    for c in [x for x in (weight, strata, *cluster, *fpc) if x]:
+        if c not in frame.columns:
+            raise AnalysisError(f"unknown column {c!r}")
+    if lonely_psu not in LONELY_PSU:
+        raise AnalysisError(f"--lonely-psu: unknown option {lonely_psu!r}")
+    for c in [strata, *cluster]:
+        if c and frame[c].isna().any():
+            row = int(np.flatnonzero(frame[c].isna().to_numpy())[0])
+            raise AnalysisError(f"design column {c!r}: missing value in data row {row + 1}")
+    return Design.from_arrays(
+        weights=_numeric(frame, weight, "weight") if weight else None,
+        strata=frame[strata].to_numpy() if strata else None,
+        clusters=[frame[c].to_numpy() for c in cluster],
+        fpc=[_numeric(frame, c, "fpc") for c in fpc],
+        lonely_psu=lonely_psu,
+        n=len(frame),
+    )
+
+
+def analyze(
+    frame: pd.DataFrame,
+    spec: Spec,
+    *,
+    weight: str | None = None,
+    strata: str | None = None,
+    cluster: Sequence[str] = (),
+    fpc: Sequence[str] = (),
+    lonely_psu: str = "fail",
+    design: Design | None = None,
+) -> Analysis:
+    """Design-based estimates for unit-level rows.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per respondent: answers and design columns.
+    spec : Spec
+        What to estimate.
+    weight, strata, cluster, fpc, lonely_psu
+        Design columns as in ``surveyapp analyze`` (``cluster``/``fpc`` per stage).
+    design : Design, optional
+        A ready design (e.g. with trimmed or non-response adjusted weights); overrides the
+        design columns.
+
+    Returns
+    -------
+    Analysis
+
+    Notes
+    -----
+    Taylor linearization (Binder 1983) on the full design; domains and missing answers are
+    domains, never subsets (Lumley 2010, sec. 2.3). Matches R survey 4.1 (see DESIGN.md §5).
+    """
+    spec.check()
+    if design is None:
+        design = _design_from_frame(frame, weight, strata, cluster, fpc, lonely_psu)
+    elif design.n != len(frame):
+        raise AnalysisError("design and data have different numbers of rows")
+    plan = _plan(frame, spec)
+    cal_codes = cal_margins = None
+    targets: list[np.ndarray] = []
+    labels: list[list[Any]] = []
+    if spec.margins:
+        cal_codes, cal_margins, targets, labels = margin_codes(frame, spec.margins)
+    dom_codes, dom_labels = (None, [None])
+    if spec.by:
+        if spec.by not in frame.columns:
+            raise AnalysisError(f"unknown column {spec.by!r}")
+        dom_codes, dom_labels = codes_for(frame[spec.by].to_numpy())
+    variables = [VarData(k, y, r) for k, (y, r) in plan.vardata.items()]
+    ct = build_cells(design, variables, plan.moments, cal_codes, cal_margins, dom_codes, dom_labels)
+    return analyze_cells(ct, spec, plan, [m[0] for m in spec.margins], targets, labels)
+
+
+@dataclass
+class _Plan:
+    stats: list[BaseStat]
+    rows: list[tuple[str, str, tuple[Any, ...] | None]]
+    combos: np.ndarray | None
+    vardata: dict[str, tuple[np.ndarray, np.ndarray]]
+    moments: dict[str, tuple[str, ...]]
+
+
+def _plan(frame: pd.DataFrame | None, spec: Spec) -> _Plan:
+    """Map the spec to base statistics, index combinations and the cell moments needed."""
+    raking = len(spec.margins) > 1
+    extra = ("y",) if raking else ()
+    lik: tuple[str, ...] = ()
+    stats: list[BaseStat] = []
+    rows: list[tuple[str, str, tuple[Any, ...] | None]] = []
+    vardata: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    moments: dict[str, tuple[str, ...]] = {}
+    pos: dict[str, int] = {}
+    cols = set(frame.columns) if frame is not None else None
+
+    def need(c: str) -> None:
+        if cols is not None and c not in cols:
+            raise AnalysisError(f"unknown column {c!r}")
+
+    def share(col: str, values: tuple[Any, ...]) -> int:
+        key = _prop_key(col, values)
+        if key in pos:
+            return pos[key]
+        need(col)
+        if frame is not None:
+            vardata[key] = _match(frame, col, values)
+        moments[key] = (*BASE_MOMENTS, *extra, *lik)
+        stats.append(
+            BaseStat(
+                "mean", f"{key}:wy", f"{key}:wr", f"{key}:y", f"{key}:r", f"{key}:r", f"{key}:wy"
+            )
+        )
+        pos[key] = len(stats) - 1
+        return pos[key]
+
+    def numeric_var(col: str, what: str) -> None:
+        if col in vardata or (frame is None and col in moments):
+            return
+        need(col)
+        if frame is not None:
+            x = _numeric(frame, col, what)
+            r = ~np.isnan(x)
+            vardata[col] = (np.where(r, x, 0.0), r)
+        moments[col] = (*BASE_MOMENTS, "wyy", *extra)
+
+    for col, values in spec.props:
+        share(col, tuple(values))
+        rows.append(("prop", col, tuple(values)))
+    for col in spec.means:
+        numeric_var(col, "--mean")
+        stats.append(
+            BaseStat(
+                "mean", f"{col}:wy", f"{col}:wr", f"{col}:y", f"{col}:r", f"{col}:r", f"{col}:wyy"
+            )
+        )
+        rows.append(("mean", col, None))
+    for col in spec.totals:
+        numeric_var(col, "--total")
+        stats.append(
+            BaseStat(
+                "total", f"{col}:wy", None, f"{col}:y", None, f"{col}:r", f"{col}:wyy", f"{col}:wr"
+            )
+        )
+        rows.append(("total", col, None))
+    for num, den in spec.ratios:
+        kn, kd = f"{num}/{den}#n", f"{num}/{den}#d"
+        need(num)
+        need(den)
+        if frame is not None:
+            xn = _numeric(frame, num, "--ratio")
+            xd = _numeric(frame, den, "--ratio")
+            r = ~np.isnan(xn) & ~np.isnan(xd)
+            vardata[kn] = (np.where(r, xn, 0.0), r)
+            vardata[kd] = (np.where(r, xd, 0.0), r)
+        moments[kn] = (*BASE_MOMENTS, *extra)
+        moments[kd] = (*BASE_MOMENTS, *extra)
+        stats.append(BaseStat("ratio", f"{kn}:wy", f"{kd}:wy", f"{kn}:y", f"{kd}:y", f"{kn}:r"))
+        rows.append(("ratio", f"{num}/{den}", None))
+    combos = None
+    if spec.indices:
+        weights = dict(spec.index_weights)
+        vec: dict[str, dict[int, float]] = {}
+        for name, parts in spec.indices:
+            wts = weights.get(name, tuple(1.0 for _ in parts))
+            if len(wts) != len(parts):
+                raise AnalysisError(f"--index {name}: weights do not match the parts")
+            tot = float(sum(wts))
+            v: dict[int, float] = {}
+            for part, wt in zip(parts, wts, strict=True):
+                sub = vec[part] if part in vec else {share(part, tuple(spec.satisfied)): 1.0}
+                for j, c in sub.items():
+                    v[j] = v.get(j, 0.0) + c * wt / tot
+            vec[name] = v
+            rows.append(("index", name, None))
+        combos = np.zeros((len(stats), len(spec.indices)))
+        for i, (name, _) in enumerate(spec.indices):
+            for j, c in vec[name].items():
+                combos[j, i] = c
+    return _Plan(stats, rows, combos, vardata, moments)
+
+
+def analyze_cells(
+    ct: CellTable,
+    spec: Spec,
+    plan: Any = None,
+    margin_names: Sequence[str] = (),
+    margin_targets: Sequence[np.ndarray] = (),
+    margin_labels: Sequence[list[Any]] = (),
+) -> Analysis:
+    """Estimates from a pre-aggregated :class:`~surveyapp.analysis.cells.CellTable`.
+
+    This is the entry point for sufficient statistics built elsewhere (e.g. one SQL
+    ``GROUP BY``, see :func:`surveyapp.analysis.cells_api.cells_from_frame`). Results equal
+    those of :func:`analyze` on the unit-level rows.
+    """
+    spec.check()
+    p: _Plan = plan if plan is not None else _plan(None, spec)
+    st = ct.structure
+    st.check_lonely()
+    df = float(st.degf()) if spec.df == "design" else math.inf
+    cal: Calibration | None = None
+    if spec.margins:
+        cal = calibrate(
+            ct, list(margin_targets), list(margin_names), [list(x) for x in margin_labels]
+        )
+        ct = apply_calibration(ct, cal)
+    extra: tuple[str, ...] = ()
+    runs: list[tuple[np.ndarray, int, list[Any]]] = []
+    if not spec.by or spec.national:
+        runs.append((np.zeros(ct.ncell, dtype=np.int64), 1, [None]))
+    if spec.by:
+        runs.append((ct.dom, len(ct.dom_labels), ct.dom_labels))
+    per_stat: list[list[Estimate]] = [[] for _ in p.rows]
+    nbase = len(p.stats)
+    targets = dict(spec.targets)
+    for dom, ndom, labels in runs:
+        res = estimate_linear(ct, p.stats, p.combos, dom, ndom, cal, extra)
+        se_all = np.sqrt(np.clip(res.var, 0, None))
+        # index columns follow base columns in res; map rows to columns
+        col_of_row = []
+        ii = 0
+        keymap = {s.a.rsplit(":", 1)[0]: j for j, s in enumerate(p.stats)}
+        for kind, var, values in p.rows:
+            if kind == "prop":
+                col_of_row.append(keymap[_prop_key(var, values or ())])
+            elif kind == "index":
+                col_of_row.append(nbase + ii)
+                ii += 1
+            elif kind == "ratio":
+                col_of_row.append(keymap[f"{var}#n"])
+            else:
+                col_of_row.append(_find_stat(p.stats, kind, var))
+        for ri, (kind, var, values) in enumerate(p.rows):
+            j = col_of_row[ri]
+            est = res.est[:, j]
+            se = se_all[:, j]
+            if kind == "prop" and spec.ci in ("logit", "xlogit", "wald", "asin"):
+                lo, hi = as_array_ci(est, se, spec.ci, spec.level, df)
+            elif kind == "prop":
+                lo = np.full(ndom, np.nan)
+                hi = np.full(ndom, np.nan)
+                for d in range(ndom):
+                    phi = math.nan
+                    if spec.ci == "likelihood":
+                        phi = likelihood_phi(float(res.n[d, j]))
+                    lo[d], hi[d] = prop_interval(
+                        float(est[d]),
+                        float(se[d]),
+                        spec.ci,
+                        spec.level,
+                        df,
+                        float(res.n[d, j]),
+                        phi,
+                    )
+            else:
+                q = quantile(spec.level, df)
+                lo, hi = est - q * se, est + q * se
+            tgt = targets.get(var)
+            if tgt is not None and kind in ("prop", "index") and tgt > 1:
+                tgt = tgt / 100.0
+            for d in range(ndom):
+                e, s, lo_d, hi_d = (float(est[d]), float(se[d]), float(lo[d]), float(hi[d]))
+                if not math.isfinite(e):
+                    s = lo_d = hi_d = math.nan
+                vd = pm = nd = None
+                if tgt is not None:
+                    vd = verdict(lo_d, hi_d, tgt)
+                    pm = prob_meets(
+                        e, s, tgt, df, kind == "prop" and spec.ci in ("logit", "xlogit")
+                    )
+                    nd = n_to_decide(e, s, float(res.n[d, j]), tgt, spec.level, df)
+                per_stat[ri].append(
+                    Estimate(
+                        statistic=kind,
+                        variable=var,
+                        values=values,
+                        domain=None if labels[d] is None else (spec.by or "", _py(labels[d])),
+                        estimate=e,
+                        se=s,
+                        ci_low=lo_d,
+                        ci_high=hi_d,
+                        deff=float(res.deff[d, j]),
+                        n=round(float(res.n[d, j])),
+                        target=tgt,
+                        verdict=vd,
+                        p_meets_target=pm,
+                        n_to_decide=nd,
+                        df=df,
+                    )
+                )
+    rows = tuple(e for lst in per_stat for e in lst)
+    summary = DesignSummary(
+        n=round(float(ct.n.sum())), strata=st.n_strata, psu=st.n_psu, df=st.degf()
+    )
+    return Analysis(summary, rows)
+
+
+def _find_stat(stats: list[BaseStat], kind: str, var: str) -> int:
+    for j, s in enumerate(stats):
+        if s.kind == kind and s.a == f"{var}:wy":
+            return j
+    raise KeyError(var)
+
+
+def _py(x: Any) -> Any:
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x
+
+
+def t_ci(est: float, se: float, level: float, df: float) -> tuple[float, float]:
+    """Re-exported t interval (means, totals, indices)."""
+    return t_interval(est, se, level, df)
+
+
+__all__ = ["Analysis", "DesignSummary", "Estimate", "Spec", "analyze", "analyze_cells"]
+_ = Mapping

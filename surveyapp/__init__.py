@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from surveyapp import config as config_module
+
+if TYPE_CHECKING:  # importing Flask here would make `surveyapp.analysis` impure
+    from flask import Flask
 
 __version__ = "0.1.0"
 
@@ -29,6 +30,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     test_config
         Settings applied last, over ``instance/config.py`` and the environment; tests use it.
     """
+    from flask import Flask
+
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(config_module.DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)

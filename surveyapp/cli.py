@@ -32,6 +32,16 @@ main = FlaskGroup(
 )
 
 
+def _register_analyze() -> None:
+    from surveyapp.analysis.cli import analyze
+
+    # On the group itself, not on app.cli: estimating needs no app and no database.
+    main.add_command(analyze)
+
+
+_register_analyze()
+
+
 def emit(payload: Any, fmt: str, columns: list[str] | None = None) -> None:
     """Print JSON (UTF-8, diacritics intact) or an aligned table."""
     if fmt == "json":

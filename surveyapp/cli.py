@@ -266,6 +266,9 @@ def restore_command(file: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from surveyapp.dashboard.cli import report_command
+
+    app.cli.add_command(report_command)
     for command in (
         init_db_command,
         demo_command,

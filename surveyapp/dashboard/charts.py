@@ -1,0 +1,92 @@
+"""Server-rendered SVG charts: estimate with its confidence interval and the target.
+
+Readable without colour: the estimate is a filled square, the interval a line with end caps,
+the target a diamond, and each row carries its numbers and verdict as text. The SVG has a
+title and description for screen readers, and the page shows the same data as a table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+from xml.sax.saxutils import escape
+
+WIDTH = 640
+ROW = 34
+LEFT = 64
+RIGHT = 200
+
+
+def _x(value: float, lo: float, hi: float) -> float:
+    return LEFT + (WIDTH - LEFT - RIGHT) * (value - lo) / (hi - lo)
+
+
+def ci_chart(
+    rows: Sequence[dict[str, Any]], title: str, description: str, verdict_text: dict[str, str]
+) -> str:
+    """One horizontal row per estimate, on a percentage axis that fits all CIs and targets."""
+    values = [
+        v for r in rows for v in (r["ci_low"], r["ci_high"], r.get("target")) if v is not None
+    ]
+    # Axis in steps of 5 points, just wide enough for every interval and target.
+    lo = max(0.0, math.floor(min(values, default=0.0) * 20) / 20)
+    hi = min(1.0, math.ceil(max(values, default=1.0) * 20) / 20)
+    if hi <= lo:
+        lo, hi = max(0.0, lo - 0.05), min(1.0, hi + 0.05)
+    height = ROW * len(rows) + 40
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-labelledby="t d" class="ci-chart">',
+        f'<title id="t">{escape(title)}</title><desc id="d">{escape(description)}</desc>',
+    ]
+    tick = lo
+    while tick <= hi + 1e-9:
+        x = _x(tick, lo, hi)
+        parts.append(
+            f'<line x1="{x:.1f}" y1="10" x2="{x:.1f}" y2="{height - 24}" '
+            'stroke="#c9d0d9" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle">'
+            f"{tick * 100:.0f}%</text>"
+        )
+        tick += 0.05
+    for i, row in enumerate(rows):
+        y = 24 + i * ROW
+        est, low, high = row["estimate"], row["ci_low"], row["ci_high"]
+        parts.append(
+            f'<text x="4" y="{y + 4}" font-size="12" font-weight="bold">'
+            f"{escape(str(row['code']))}</text>"
+        )
+        if low is not None and high is not None:
+            x1, x2 = _x(low, lo, hi), _x(high, lo, hi)
+            parts.append(
+                f'<line x1="{x1:.1f}" y1="{y}" x2="{x2:.1f}" y2="{y}" stroke="#1b1f24" '
+                'stroke-width="2"/>'
+            )
+            for xc in (x1, x2):
+                parts.append(
+                    f'<line x1="{xc:.1f}" y1="{y - 6}" x2="{xc:.1f}" y2="{y + 6}" '
+                    'stroke="#1b1f24" stroke-width="2"/>'
+                )
+        if est is not None:
+            xe = _x(est, lo, hi)
+            parts.append(
+                f'<rect x="{xe - 5:.1f}" y="{y - 5}" width="10" height="10" fill="#0b4f8a"/>'
+            )
+        target = row.get("target")
+        if target is not None:
+            xt = _x(target, lo, hi)
+            parts.append(
+                f'<path d="M{xt:.1f} {y - 9} l7 9 l-7 9 l-7 -9 z" fill="none" '
+                'stroke="#a3161b" stroke-width="2"/>'
+            )
+        label = f"{est * 100:.2f}%" if est is not None else "–"
+        verdict = verdict_text.get(row.get("verdict") or "", "")
+        parts.append(
+            f'<text x="{WIDTH - RIGHT + 10}" y="{y + 4}" font-size="12">'
+            f"{escape(label.replace('.', ','))} {escape(verdict)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,89 @@
+"""``surveyapp report``: the campaign's SIPAS table as JSON, XLSX or printable HTML."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+
+import click
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign
+from surveyapp.services import ServiceError, report_files, reports
+
+
+@click.command("report")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "xlsx", "html"]),
+    default="json",
+    show_default=True,
+)
+@click.option(
+    "--by",
+    type=click.Choice(sorted(reports.BY_COLUMNS)),
+    default=None,
+    help="Also estimate per district, desk or channel (on the full design).",
+)
+@click.option(
+    "--sample",
+    type=click.Choice(["probability", "convenience", "both"]),
+    default=None,
+    help="Default: probability for json, both for xlsx/html.",
+)
+@click.option("--ci", default="logit", show_default=True, help="CI method for shares.")
+@click.option("--output", type=click.Path(dir_okay=False), help="File to write (default stdout).")
+@click.option(
+    "--show-analyze-command",
+    is_flag=True,
+    help="Print the surveyapp analyze arguments that reproduce the report.",
+)
+@with_appcontext
+def report_command(
+    campaign_id: int,
+    fmt: str,
+    by: str | None,
+    sample: str | None,
+    ci: str,
+    output: str | None,
+    show_analyze_command: bool,
+) -> None:
+    """The SIPAS report of a campaign: estimates, CIs and verdicts against the targets."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise click.ClickException(_("No campaign with id %(id)d.", id=campaign_id))
+    sample = sample or ("probability" if fmt == "json" else "both")
+    keys = ["probability", "convenience"] if sample == "both" else [sample]
+    if show_analyze_command:
+        for key in keys:
+            args = reports.analyze_args(campaign, reports.SAMPLES[key], by, ci)
+            click.echo(shlex.join(["surveyapp", "analyze", "EXPORT.csv", *args]))
+        return
+    try:
+        built = [(key, reports.build(campaign, sample=key, by=by, ci=ci)) for key in keys]
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    titles = {"probability": "Mẫu xác suất", "convenience": "QR – phi xác suất"}
+    sections = [(titles[key], report) for key, report in built]
+    if fmt == "json":
+        payload = (
+            built[0][1].to_dict()
+            if len(built) == 1
+            else {key: report.to_dict() for key, report in built}
+        )
+        data = json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")
+    elif fmt == "xlsx":
+        data = report_files.to_xlsx(sections)
+    else:
+        data = report_files.to_html(sections).encode("utf-8")
+    if output:
+        with open(output, "wb") as fh:
+            fh.write(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()

@@ -1,0 +1,120 @@
+"""The one adapter from the database to the analysis package.
+
+Views and reports never read answers themselves: they ask this module for arrays. The heavy
+pass over the answers runs in SQL (a GROUP BY per response that pivots the long answer table
+into one column per question), so Python receives one row per response, never per answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import case, func, select
+
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.models.questionnaires import Question
+from surveyapp.models.responses import Answer, Response, ResponseStatus
+from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
+
+DESIGN_COLUMNS = ["stratum", "psu", "ssu", "weight", "fpc1", "fpc2"]
+
+
+@dataclass(frozen=True)
+class Labels:
+    district_of_unit: dict[int, str]
+    desk_names: dict[int, str]
+
+
+def labels() -> Labels:
+    """District name of every unit (units above district level map to themselves)."""
+    units = {u.id: u for u in db.session.scalars(select(Unit))}
+    district: dict[int, str] = {}
+    for unit_id, unit in units.items():
+        node: Unit | None = unit
+        while node is not None and node.level not in (UnitLevel.DISTRICT, UnitLevel.PROVINCE):
+            node = units.get(node.parent_id) if node.parent_id else None
+        district[unit_id] = node.name if node is not None else unit.name
+    desks = {d.id: d.name for d in db.session.scalars(select(ServicePoint))}
+    return Labels(district, desks)
+
+
+def response_frame(
+    campaign: Campaign, channels: Iterable[Channel], questions: list[Question]
+) -> pd.DataFrame:
+    """One row per final response of ``campaign`` on ``channels``.
+
+    Columns: ``response_id``, ``channel``, the design columns, ``unit_id``,
+    ``service_point_id``, ``period_id``, ``district``, ``desk`` and one column per question
+    code holding the answer value (missing when not answered).
+    """
+    pivots = [
+        func.max(case((Answer.question_id == q.id, Answer.value))).label(q.code) for q in questions
+    ]
+    keys = [
+        Response.id.label("response_id"),
+        Response.channel,
+        Response.stratum,
+        Response.psu,
+        Response.ssu,
+        Response.weight,
+        Response.fpc1,
+        Response.fpc2,
+        Response.unit_id,
+        Response.service_point_id,
+        Response.period_id,
+    ]
+    stmt = (
+        select(*keys, *pivots)
+        .outerjoin(Answer, Answer.response_id == Response.id)
+        .where(
+            Response.campaign_id == campaign.id,
+            Response.status == ResponseStatus.FINAL,
+            Response.channel.in_(list(channels)),
+        )
+        .group_by(*keys)
+        .order_by(Response.id)
+    )
+    result = db.session.execute(stmt)
+    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    frame["channel"] = [c.value if isinstance(c, Channel) else c for c in frame["channel"]]
+    for q in questions:
+        frame[q.code] = pd.to_numeric(frame[q.code], errors="coerce").astype("float64")
+    for col in ("weight", "fpc1", "fpc2"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    names = labels()
+    frame["district"] = [
+        names.district_of_unit.get(int(u)) if pd.notna(u) else None for u in frame["unit_id"]
+    ]
+    frame["desk"] = [
+        names.desk_names.get(int(d)) if pd.notna(d) else None for d in frame["service_point_id"]
+    ]
+    return frame
+
+
+def desk_volumes(campaign: Campaign) -> dict[int, float]:
+    """Transactions per desk over the periods that overlap the campaign."""
+    stmt = (
+        select(TransactionVolume.service_point_id, func.sum(TransactionVolume.transactions))
+        .where(
+            TransactionVolume.period_start <= campaign.ends,
+            TransactionVolume.period_end >= campaign.starts,
+        )
+        .group_by(TransactionVolume.service_point_id)
+    )
+    return {desk: float(total) for desk, total in db.session.execute(stmt)}
+
+
+def volume_weights(frame: pd.DataFrame, volumes: dict[int, float]) -> np.ndarray:
+    """Weight every rating by its desk's transactions over its desk's ratings.
+
+    Each desk then counts in proportion to the citizens it served, not to how keen its
+    visitors were to scan the code. A desk without a recorded volume gets weight 1 per rating.
+    """
+    desk = frame["service_point_id"]
+    ratings = desk.map(desk.value_counts())
+    weights = desk.map(volumes) / ratings
+    return weights.fillna(1.0).to_numpy(dtype=np.float64)

@@ -1,0 +1,27 @@
+"""Vietnamese translations of the dashboard and report messages."""
+
+VI = {
+    "Met": "Đạt",
+    "Not met": "Không đạt",
+    "Not yet decidable": "Chưa đủ căn cứ",
+    "Field %(code)s: estimate, 95%% CI and target": "Lĩnh vực %(code)s: kết quả ước lượng, khoảng tin cậy 95%% và chỉ tiêu",
+    "Square: estimate; line: 95%% confidence interval; diamond: target. The same numbers are in the table.": "Hình vuông: kết quả ước lượng; đoạn thẳng: khoảng tin cậy 95%%; hình thoi: chỉ tiêu. Các số liệu này cũng có trong bảng.",
+    "Probability sample (paper forms), design-weighted": "Mẫu xác suất (phiếu giấy), có quyền số theo thiết kế mẫu",
+    "Non-probability sample (QR code and counter tablet), weighted to desk volume": "Mẫu phi xác suất (mã QR và máy tính bảng tại quầy), quyền số theo số giao dịch của bộ phận một cửa",
+    "Responses by channel": "Số phiếu theo kênh",
+    "Download Excel": "Tải tệp Excel",
+    "Download printable report": "Tải báo cáo để in",
+    "These ratings come from people who chose to scan a QR code or use the counter tablet. They are not a random sample: read them as feedback on each desk, not as the province's SIPAS result.": "Các đánh giá này đến từ những người tự chọn quét mã QR hoặc dùng máy tính bảng tại quầy. Đây không phải là mẫu ngẫu nhiên: hãy xem chúng là ý kiến phản hồi về từng bộ phận một cửa, không phải kết quả SIPAS của tỉnh.",
+    "Design": "Thiết kế mẫu",
+    "strata": "số tầng",
+    "Satisfaction by field and criterion against the targets": "Mức độ hài lòng theo lĩnh vực và tiêu chí so với chỉ tiêu",
+    "Estimate": "Kết quả ước lượng",
+    "95%% CI": "Khoảng tin cậy 95%%",
+    "Verdict": "Đánh giá",
+    "Design effect": "Hiệu ứng thiết kế",
+    "small sample: read with care": "mẫu nhỏ: cần thận trọng khi sử dụng",
+    "Overall index by district": "Chỉ số chung theo huyện",
+    "Overall index by desk": "Chỉ số chung theo bộ phận một cửa",
+    "No responses yet.": "Chưa có phiếu trả lời nào.",
+    "By %(what)s": "Theo %(what)s",
+}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -118,3 +119,108 @@ def volume_weights(frame: pd.DataFrame, volumes: dict[int, float]) -> np.ndarray
     ratings = desk.map(desk.value_counts())
     weights = desk.map(volumes) / ratings
     return weights.fillna(1.0).to_numpy(dtype=np.float64)
+
+
+BY_SQL = {
+    "district": Response.unit_id,
+    "desk": Response.service_point_id,
+    "channel": Response.channel,
+}
+
+
+def cell_frame(
+    campaign: Campaign,
+    channels: Iterable[Channel],
+    questions: list[Question],
+    satisfied: tuple[int, ...],
+    *,
+    keys: dict[str, Any],
+    by: str | None = None,
+) -> pd.DataFrame:
+    """Sufficient statistics of the analysis package, summed in the database.
+
+    One row per cell (the ``keys`` columns, e.g. stratum, PSU and SSU, plus the ``by``
+    level) with ``n`` and ``sw`` (rows and weight sum over all responses) and, for every
+    question ``q``, ``q__wy`` (weighted count of satisfied answers), ``q__wr`` (weighted count
+    of answers) and ``q__r`` (count of answers): the table
+    :func:`surveyapp.analysis.cells_api.analyze_cell_frame` reads. The pass over the answer
+    rows is one GROUP BY in SQL; Python only relabels and joins cells.
+    """
+    key_cols = [expr.label(name) for name, expr in keys.items()]
+    if by is not None:
+        key_cols.append(BY_SQL[by].label("by_key"))
+    weight = func.coalesce(Response.weight, 1.0)
+    scope = (
+        Response.campaign_id == campaign.id,
+        Response.status == ResponseStatus.FINAL,
+        Response.channel.in_(list(channels)),
+    )
+    moments = []
+    for q in questions:
+        hit = (Answer.question_id == q.id) & Answer.value.is_not(None)
+        good = hit & Answer.value.in_(satisfied)
+        moments += [
+            func.sum(case((good, weight), else_=0.0)).label(f"{q.code}__wy"),
+            func.sum(case((hit, weight), else_=0.0)).label(f"{q.code}__wr"),
+            func.sum(case((hit, 1), else_=0)).label(f"{q.code}__r"),
+        ]
+    group = [c.element for c in key_cols]
+    answers = db.session.execute(
+        select(*key_cols, *moments)
+        .join(Answer, Answer.response_id == Response.id)
+        .where(*scope, Answer.question_id.in_([q.id for q in questions]))
+        .group_by(*group)
+    )
+    moment_frame = pd.DataFrame(answers.fetchall(), columns=list(answers.keys()))
+    counts = db.session.execute(
+        select(*key_cols, func.count().label("n"), func.sum(weight).label("sw"))
+        .where(*scope)
+        .group_by(*group)
+    )
+    count_frame = pd.DataFrame(counts.fetchall(), columns=list(counts.keys()))
+    on = [c.name for c in key_cols]
+    cells = count_frame.merge(moment_frame, on=on, how="left").fillna(
+        {c: 0.0 for c in moment_frame.columns if c not in on}
+    )
+    # Build the result in one go: column-by-column inserts fragment a wide frame.
+    data: dict[str, Any] = {}
+    for col in cells.columns:
+        if col == "by_key":
+            continue
+        numeric = col.endswith(("__wy", "__wr", "__r")) or col in ("n", "sw")
+        data[col] = cells[col].astype("float64") if numeric else cells[col]
+    if by is not None:
+        data[by] = _by_labels(by, cells["by_key"])
+    return pd.DataFrame(data)
+
+
+def _by_labels(by: str, values: pd.Series) -> list[Any]:
+    names = labels()
+    if by == "district":
+        return [names.district_of_unit.get(int(v)) if pd.notna(v) else None for v in values]
+    if by == "desk":
+        return [names.desk_names.get(int(v)) if pd.notna(v) else None for v in values]
+    return [v.value if isinstance(v, Channel) else v for v in values]
+
+
+def population_sizes(
+    campaign: Campaign, channels: Iterable[Channel]
+) -> tuple[dict[Any, float], dict[tuple[Any, Any], float]]:
+    """Stage population sizes stored with the responses: per stratum and per (stratum, PSU)."""
+    stmt = (
+        select(Response.stratum, Response.psu, func.max(Response.fpc1), func.max(Response.fpc2))
+        .where(
+            Response.campaign_id == campaign.id,
+            Response.status == ResponseStatus.FINAL,
+            Response.channel.in_(list(channels)),
+        )
+        .group_by(Response.stratum, Response.psu)
+    )
+    stage1: dict[Any, float] = {}
+    stage2: dict[tuple[Any, Any], float] = {}
+    for stratum, psu, fpc1, fpc2 in db.session.execute(stmt):
+        if fpc1 is not None:
+            stage1[stratum] = float(fpc1)
+        if fpc2 is not None:
+            stage2[(stratum, psu)] = float(fpc2)
+    return stage1, stage2

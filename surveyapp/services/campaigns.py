@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
 
 from surveyapp.extensions import db
-from surveyapp.models.campaigns import Campaign
+from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.responses import Response, ResponseStatus
 
 
@@ -18,6 +19,15 @@ def final_counts() -> dict[int, int]:
         .group_by(Response.campaign_id)
     )
     return {cid: n for cid, n in db.session.execute(stmt)}
+
+
+def final_counts_by_channel(campaign: Campaign, channels: Iterable[Channel]) -> int:
+    stmt = select(func.count()).where(
+        Response.campaign_id == campaign.id,
+        Response.status == ResponseStatus.FINAL,
+        Response.channel.in_(list(channels)),
+    )
+    return int(db.session.scalar(stmt) or 0)
 
 
 def summaries() -> list[dict[str, Any]]:

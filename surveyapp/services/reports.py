@@ -16,10 +16,11 @@ from typing import Any
 import pandas as pd
 
 from surveyapp.analysis import Analysis, AnalysisError, Spec, analyze
+from surveyapp.analysis.cells_api import analyze_cell_frame
 from surveyapp.dashboard import queries
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import IndexLevel, QuestionType
-from surveyapp.services import ServiceError
+from surveyapp.services import ServiceError, campaigns
 from surveyapp.services.campaigns import code_key
 from surveyapp.services.instruments import analysis_spec
 
@@ -132,6 +133,55 @@ def frame_for(campaign: Campaign, sample: Sample) -> pd.DataFrame:
     return frame
 
 
+def run_cells(
+    campaign: Campaign, sample: Sample, by: str | None = None, ci: str = "logit"
+) -> Analysis:
+    """The same estimates as :func:`run`, from cell sums computed in the database."""
+    from surveyapp.models.responses import Response
+
+    spec, _items = _spec(campaign, by, ci)
+    qn = campaign.questionnaire
+    likert = [q for q in qn.questions if q.type == QuestionType.LIKERT5]
+    satisfied = tuple(int(v) for v in qn.satisfied_values)
+    if sample.probability:
+        cells = queries.cell_frame(
+            campaign,
+            sample.channels,
+            likert,
+            satisfied,
+            by=by,
+            keys={"stratum": Response.stratum, "psu": Response.psu, "ssu": Response.ssu},
+        )
+        stage1, stage2 = queries.population_sizes(campaign, sample.channels)
+        return analyze_cell_frame(
+            cells,
+            spec,
+            strata="stratum",
+            psu="psu",
+            ssu="ssu",
+            stratum_popsize=stage1,
+            psu_popsize=stage2,
+            lonely_psu="adjust",
+        )
+    cells = queries.cell_frame(
+        campaign,
+        sample.channels,
+        likert,
+        satisfied,
+        by=by,
+        keys={"desk_id": Response.service_point_id, "psu": Response.id},
+    )
+    # Every rating of a desk has the same weight, so the database sums unweighted counts and
+    # the desk's weight multiplies them here.
+    volumes = queries.desk_volumes(campaign)
+    per_desk = cells.groupby("desk_id")["n"].transform("sum")
+    weight = (cells["desk_id"].map(volumes) / per_desk).fillna(1.0)
+    for col in cells.columns:
+        if col.endswith(("__wy", "__wr")) or col == "sw":
+            cells[col] = cells[col] * weight
+    return analyze_cell_frame(cells, spec, strata="desk_id", psu="psu", lonely_psu="adjust")
+
+
 def run(
     campaign: Campaign,
     frame: pd.DataFrame,
@@ -165,7 +215,6 @@ def build(
     if by is not None and by not in BY_COLUMNS:
         raise ServiceError(f"--by: use one of {', '.join(BY_COLUMNS)}")
     chosen = SAMPLES[sample]
-    frame = frame_for(campaign, chosen)
     summary = {
         "id": campaign.id,
         "name": campaign.name,
@@ -173,7 +222,7 @@ def build(
         "starts": campaign.starts.isoformat(),
         "ends": campaign.ends.isoformat(),
     }
-    if frame.empty:
+    if not campaigns.final_counts_by_channel(campaign, chosen.channels):
         return Report(
             summary,
             sample,
@@ -183,7 +232,7 @@ def build(
             analyze_args(campaign, chosen, by, ci),
         )
     try:
-        result = run(campaign, frame, chosen, by, ci)
+        result = run_cells(campaign, chosen, by, ci)
     except AnalysisError as exc:
         raise ServiceError(str(exc)) from exc
     nodes = {n.code: n for n in campaign.questionnaire.index_nodes}

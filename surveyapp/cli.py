@@ -215,6 +215,7 @@ def users_token(username: str, name: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    __import__("surveyapp.entry.cli", fromlist=["init_app"]).init_app(app)
     for command in (
         init_db_command,
         demo_command,

@@ -1,0 +1,179 @@
+"""The flat file ``surveyapp analyze`` reads: one row per final response, design columns
+included, plus each paper form's fate and its non-response weighting class.
+
+Columns: response_id, channel, serial, district, unit, desk, the keyed items (q1…q33, empty when
+blank), the demographics, stratum, psu, ssu, weight, fpc1, fpc2, fate, nr_class, nr_factor.
+``nr_class`` is the village a selected household lives in; ``nr_factor`` is Σ weight of the
+class's selected (non-reserve) households over Σ weight of those that responded (on paper or
+online), so ``weight × nr_factor`` is the weighting-class non-response adjusted weight.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.invitations import Invitation
+from surveyapp.models.responses import Response, ResponseStatus
+from surveyapp.models.sampling import Form, FormFate
+from surveyapp.models.units import UnitLevel
+from surveyapp.services.entry import keyed_questions, nonce_for
+
+DESIGN = ["stratum", "psu", "ssu", "weight", "fpc1", "fpc2"]
+TAIL = ["fate", "nr_class", "nr_factor"]
+
+
+def header(campaign: Campaign) -> list[str]:
+    codes = [q.code for q in keyed_questions(campaign.questionnaire)]
+    return ["response_id", "channel", "serial", "district", "unit", "desk", *codes, *DESIGN, *TAIL]
+
+
+def _forms(campaign: Campaign) -> list[Form]:
+    return list(
+        db.session.scalars(
+            select(Form)
+            .where(Form.campaign_id == campaign.id)
+            .options(selectinload(Form.invitation), selectinload(Form.household))
+        )
+    )
+
+
+def nonresponse_factors(forms: list[Form], responded: set[int]) -> dict[str, float]:
+    """Per village: Σ w(selected) / Σ w(responding); classes without respondents are left out."""
+    selected: dict[str, float] = defaultdict(float)
+    answered: dict[str, float] = defaultdict(float)
+    for form in forms:
+        if form.reserve:
+            continue
+        key = form.household.village.code
+        selected[key] += form.weight
+        if form.id in responded:
+            answered[key] += form.weight
+    return {k: selected[k] / answered[k] for k in selected if answered[k] > 0}
+
+
+def rows(campaign: Campaign) -> list[dict[str, Any]]:
+    codes = [q.code for q in keyed_questions(campaign.questionnaire)]
+    forms = _forms(campaign)
+    by_nonce = {nonce_for(f.serial): f for f in forms}
+    by_response: dict[int, Form] = {}
+    for f in forms:
+        if f.invitation is not None and f.invitation.response_id is not None:
+            by_response[f.invitation.response_id] = f
+    responses = db.session.scalars(
+        select(Response)
+        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL)
+        .options(
+            selectinload(Response.answers),
+            selectinload(Response.unit),
+            selectinload(Response.service_point),
+        )
+        .order_by(Response.id)
+    ).all()
+    question_code = {q.id: q.code for q in keyed_questions(campaign.questionnaire)}
+    matched: dict[int, Form] = {}
+    for r in responses:
+        form = by_nonce.get(r.nonce) or by_response.get(r.id)
+        if form is not None:
+            matched[r.id] = form
+    factors = nonresponse_factors(forms, {f.id for f in matched.values()})
+    out = []
+    for r in responses:
+        form = matched.get(r.id)
+        district = r.unit.ancestor(UnitLevel.DISTRICT) if r.unit is not None else None
+        row: dict[str, Any] = {
+            "response_id": r.id,
+            "channel": r.channel.value,
+            "serial": r.serial or (form.serial if form else None),
+            "district": district.code if district else None,
+            "unit": r.unit.code if r.unit else None,
+            "desk": r.service_point_id,
+        }
+        values = {question_code.get(a.question_id): a.value for a in r.answers}
+        for code in codes:
+            row[code] = values.get(code)
+        source: Any = form if (form is not None and r.weight is None) else r
+        for name in DESIGN:
+            row[name] = getattr(source, name)
+        if form is not None:
+            village = form.household.village.code
+            row["fate"] = (
+                form.fate_now.value
+                if r.channel.value == "paper"
+                else (FormFate.ANSWERED_ONLINE.value)
+            )
+            row["nr_class"] = village
+            row["nr_factor"] = factors.get(village)
+        else:
+            row["fate"] = row["nr_class"] = row["nr_factor"] = None
+        out.append(row)
+    return out
+
+
+def to_csv(campaign: Campaign) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header(campaign), lineterminator="\n")
+    writer.writeheader()
+    for row in rows(campaign):
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def to_xlsx(campaign: Campaign) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("responses")
+    columns = header(campaign)
+    ws.append(columns)
+    for row in rows(campaign):
+        ws.append([row[c] for c in columns])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def to_parquet(campaign: Campaign) -> bytes:
+    import pandas as pd
+
+    columns = header(campaign)
+    frame = pd.DataFrame(rows(campaign), columns=columns)
+    codes = [q.code for q in keyed_questions(campaign.questionnaire)]
+    for code in [*codes, "desk"]:
+        frame[code] = frame[code].astype("Int64")
+    for name in ("weight", "fpc1", "fpc2", "nr_factor"):
+        frame[name] = frame[name].astype("float64")
+    for name in ("channel", "serial", "district", "unit", "stratum", "psu", "ssu", "fate"):
+        frame[name] = frame[name].astype("string")
+    frame["nr_class"] = frame["nr_class"].astype("string")
+    out = io.BytesIO()
+    frame.to_parquet(out, index=False)
+    return out.getvalue()
+
+
+def export(campaign: Campaign, fmt: str) -> bytes:
+    if fmt == "csv":
+        return to_csv(campaign).encode("utf-8")
+    if fmt == "xlsx":
+        return to_xlsx(campaign)
+    if fmt == "parquet":
+        return to_parquet(campaign)
+    raise ValueError(fmt)
+
+
+def invitation_forms(campaign: Campaign) -> dict[int, Form]:
+    """Forms by invitation id (the citizen channel marks an invitation used)."""
+    return {
+        f.invitation_id: f
+        for f in db.session.scalars(
+            select(Form).where(Form.campaign_id == campaign.id).join(Invitation)
+        )
+        if f.invitation_id is not None
+    }

@@ -130,6 +130,7 @@ def forms_print_command(batch_id: int, output: str | None) -> None:
     type=click.Path(dir_okay=False),
     help="Write the XLSX template to this file instead of importing.",
 )
+@vietnamese
 def import_responses(file: str | None, campaign_id: int, template: str | None) -> None:
     """Import keyed paper forms (XLSX/CSV), all rows or none; or write the template."""
     campaign = _campaign(campaign_id)

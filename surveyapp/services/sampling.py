@@ -370,3 +370,60 @@ def forms_of(draw_id: int) -> list[Form]:
     return list(
         db.session.scalars(select(Form).where(Form.draw_id == draw_id).order_by(Form.serial))
     )
+
+
+# --- the Đồng Nai demo ---------------------------------------------------------------------
+
+DEMO_SEED = 2026
+DEMO_PLAN = [
+    Stage("district", "all", 0),
+    Stage("commune", "pps", 1),
+    Stage("village", "pps", 1),
+    Stage("household", "srs", 4, reserve=1),
+]
+
+
+def load_demo(campaign: Campaign) -> SampleDraw:
+    """A household frame for every demo village, a real draw, batches handed to the two demo
+    enumerators, three forms keyed once by enumerator1 (enumerator2 can key them again to see
+    double entry finalise them) and one keyed twice with a difference for the supervisor to
+    reconcile. No final response is added, so the demo's response counts stay as they were;
+    the rest (at least 20 forms) are printed and not keyed, so an import can be tried at once."""
+    from sqlalchemy import insert
+
+    from surveyapp.models.users import User
+    from surveyapp.services import batches, entry
+
+    rng = np.random.default_rng(DEMO_SEED)
+    villages = db.session.scalars(
+        select(Unit).where(Unit.level == UnitLevel.VILLAGE).order_by(Unit.code)
+    ).all()
+    rows = [
+        {
+            "village_id": v.id,
+            "code": f"H{h:04d}",
+            "head_name": f"Hộ {h} {v.name}",
+            "address": f"Số {h}, {v.name}",
+        }
+        for v in villages
+        for h in range(1, int(rng.integers(60, 240)) + 1)
+    ]
+    db.session.execute(insert(Household), rows)
+    sample = draw(campaign, DEMO_PLAN, DEMO_SEED)
+    made = batches.make_batches(campaign, sample.id)
+    keyers = db.session.scalars(
+        select(User).where(User.username.in_(["enumerator1", "enumerator2"])).order_by(User.id)
+    ).all()
+    for i, batch in enumerate(made):
+        batches.assign(batch, keyers[i % len(keyers)] if keyers else None)
+    if len(keyers) == 2:
+        questions = entry.keyed_questions(campaign.questionnaire)
+        forms = [f for f in forms_of(sample.id) if not f.reserve][:4]
+        for k, form in enumerate(forms):
+            values: dict[str, int | None] = {q.code: int(rng.choice(q.values)) for q in questions}
+            entry.save_keying(form, keyers[0], values, len(values) + 1)
+            if k == 3:
+                second = dict(values, q5=1 if values["q5"] != 1 else 2)
+                entry.save_keying(form, keyers[1], second, len(values) + 1)
+    db.session.flush()
+    return sample

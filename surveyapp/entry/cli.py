@@ -153,11 +153,16 @@ def import_responses(file: str | None, campaign_id: int, template: str | None) -
 @click.option("--campaign", "campaign_id", type=int, required=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "parquet"]), default="csv")
 @click.option("--output", default=None, help="File to write (default: stdout).")
+@click.option(
+    "--all-selected",
+    is_flag=True,
+    help="Add a row (no answers) for every selected household that did not respond.",
+)
 @vietnamese
-def export_responses(campaign_id: int, fmt: str, output: str | None) -> None:
+def export_responses(campaign_id: int, fmt: str, output: str | None, all_selected: bool) -> None:
     """Write the flat file `surveyapp analyze` reads: one row per final response."""
     campaign = _campaign(campaign_id)
-    _write(exports.export(campaign, fmt), output)
+    _write(exports.export(campaign, fmt, all_selected), output)
 
 
 def init_app(app: Flask) -> None:

@@ -5,7 +5,9 @@ Columns: response_id, channel, serial, district, unit, desk, the keyed items (q1
 blank), the demographics, stratum, psu, ssu, weight, fpc1, fpc2, fate, nr_class, nr_factor.
 ``nr_class`` is the village a selected household lives in; ``nr_factor`` is Σ weight of the
 class's selected (non-reserve) households over Σ weight of those that responded (on paper or
-online), so ``weight × nr_factor`` is the weighting-class non-response adjusted weight.
+online), so ``weight × nr_factor`` is the weighting-class non-response adjusted weight. With
+``all_selected`` the file also has one row per selected household that did not respond
+(empty response_id and answers, its fate), for analyses that adjust by themselves.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from sqlalchemy.orm import selectinload
 
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
-from surveyapp.models.invitations import Invitation
 from surveyapp.models.responses import Response, ResponseStatus
 from surveyapp.models.sampling import Form, FormFate
 from surveyapp.models.units import UnitLevel
@@ -59,7 +60,7 @@ def nonresponse_factors(forms: list[Form], responded: set[int]) -> dict[str, flo
     return {k: selected[k] / answered[k] for k in selected if answered[k] > 0}
 
 
-def rows(campaign: Campaign) -> list[dict[str, Any]]:
+def rows(campaign: Campaign, all_selected: bool = False) -> list[dict[str, Any]]:
     codes = [q.code for q in keyed_questions(campaign.questionnaire)]
     forms = _forms(campaign)
     by_nonce = {nonce_for(f.serial): f for f in forms}
@@ -87,13 +88,14 @@ def rows(campaign: Campaign) -> list[dict[str, Any]]:
     out = []
     for r in responses:
         form = matched.get(r.id)
-        district = r.unit.ancestor(UnitLevel.DISTRICT) if r.unit is not None else None
+        unit = r.unit or (form.household.village.parent if form is not None else None)
+        district = unit.ancestor(UnitLevel.DISTRICT) if unit is not None else None
         row: dict[str, Any] = {
             "response_id": r.id,
             "channel": r.channel.value,
             "serial": r.serial or (form.serial if form else None),
             "district": district.code if district else None,
-            "unit": r.unit.code if r.unit else None,
+            "unit": unit.code if unit else None,
             "desk": r.service_point_id,
         }
         values = {question_code.get(a.question_id): a.value for a in r.answers}
@@ -114,37 +116,68 @@ def rows(campaign: Campaign) -> list[dict[str, Any]]:
         else:
             row["fate"] = row["nr_class"] = row["nr_factor"] = None
         out.append(row)
+    if all_selected:
+        out.extend(_nonrespondent_rows(forms, set(matched.values()), codes, factors))
     return out
 
 
-def to_csv(campaign: Campaign) -> str:
+def _nonrespondent_rows(
+    forms: list[Form], responded: set[Form], codes: list[str], factors: dict[str, float]
+) -> list[dict[str, Any]]:
+    """One row per selected (non-reserve) household without a final response: no answers,
+    its design fields and fate, so the analysis can form its own non-response adjustment."""
+    out = []
+    for form in sorted(forms, key=lambda f: f.serial):
+        if form.reserve or form in responded:
+            continue
+        village = form.household.village
+        district = village.ancestor(UnitLevel.DISTRICT)
+        row: dict[str, Any] = {
+            "response_id": None,
+            "channel": "paper",
+            "serial": form.serial,
+            "district": district.code if district else None,
+            "unit": village.parent.code if village.parent else village.code,
+            "desk": None,
+            **dict.fromkeys(codes),
+        }
+        for name in DESIGN:
+            row[name] = getattr(form, name)
+        row["fate"] = form.fate_now.value
+        row["nr_class"] = village.code
+        row["nr_factor"] = factors.get(village.code)
+        out.append(row)
+    return out
+
+
+def to_csv(campaign: Campaign, all_selected: bool = False) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=header(campaign), lineterminator="\n")
     writer.writeheader()
-    for row in rows(campaign):
+    for row in rows(campaign, all_selected):
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
     return buffer.getvalue()
 
 
-def to_xlsx(campaign: Campaign) -> bytes:
+def to_xlsx(campaign: Campaign, all_selected: bool = False) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("responses")
     columns = header(campaign)
     ws.append(columns)
-    for row in rows(campaign):
+    for row in rows(campaign, all_selected):
         ws.append([row[c] for c in columns])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def to_parquet(campaign: Campaign) -> bytes:
+def to_parquet(campaign: Campaign, all_selected: bool = False) -> bytes:
     import pandas as pd
 
     columns = header(campaign)
-    frame = pd.DataFrame(rows(campaign), columns=columns)
+    frame = pd.DataFrame(rows(campaign, all_selected), columns=columns)
     codes = [q.code for q in keyed_questions(campaign.questionnaire)]
     for code in [*codes, "desk"]:
         frame[code] = frame[code].astype("Int64")
@@ -158,22 +191,11 @@ def to_parquet(campaign: Campaign) -> bytes:
     return out.getvalue()
 
 
-def export(campaign: Campaign, fmt: str) -> bytes:
+def export(campaign: Campaign, fmt: str, all_selected: bool = False) -> bytes:
     if fmt == "csv":
-        return to_csv(campaign).encode("utf-8")
+        return to_csv(campaign, all_selected).encode("utf-8")
     if fmt == "xlsx":
-        return to_xlsx(campaign)
+        return to_xlsx(campaign, all_selected)
     if fmt == "parquet":
-        return to_parquet(campaign)
+        return to_parquet(campaign, all_selected)
     raise ValueError(fmt)
-
-
-def invitation_forms(campaign: Campaign) -> dict[int, Form]:
-    """Forms by invitation id (the citizen channel marks an invitation used)."""
-    return {
-        f.invitation_id: f
-        for f in db.session.scalars(
-            select(Form).where(Form.campaign_id == campaign.id).join(Invitation)
-        )
-        if f.invitation_id is not None
-    }

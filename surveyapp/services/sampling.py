@@ -377,9 +377,9 @@ def forms_of(draw_id: int) -> list[Form]:
 DEMO_SEED = 2026
 DEMO_PLAN = [
     Stage("district", "all", 0),
-    Stage("commune", "pps", 1),
+    Stage("commune", "pps", 2),  # two PSUs per stratum: no lonely PSU in the analysis
     Stage("village", "pps", 1),
-    Stage("household", "srs", 4, reserve=1),
+    Stage("household", "srs", 3, reserve=1),
 ]
 
 

@@ -12,7 +12,7 @@ from surveyapp.services import campaigns, entry, reconciliation
 def test_demo_has_frame_draw_batches_and_unkeyed_forms(demo_data) -> None:
     assert db.session.scalar(select(func.count()).select_from(Household)) > 5000
     forms = db.session.scalars(select(Form).where(Form.reserve.is_(False))).all()
-    assert len(forms) == 11 * 4
+    assert len(forms) == 11 * 2 * 3
     open_forms = [f for f in forms if entry.state(f) == entry.EntryState.OPEN]
     assert len(open_forms) >= 20
     assert all(f.batch is not None and f.batch.enumerator is not None for f in forms)

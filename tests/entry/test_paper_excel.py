@@ -239,3 +239,43 @@ def test_forms_print_writes_a4_pages_with_serial_code_and_qr(paper, runner, tmp_
     other = tmp_path / "again.html"
     runner.invoke(args=["forms", "print", "--batch", str(batch.id), "--output", str(other)])
     assert other.exists()
+
+
+def test_online_answers_get_the_forms_design_and_all_selected_adds_nonrespondents(
+    paper, runner
+) -> None:
+    from surveyapp.models import Channel, ResponseStatus
+    from surveyapp.models.base import utcnow
+
+    campaign, draw = paper
+    forms = _main_forms(draw)
+    web = Response(
+        campaign=campaign,
+        questionnaire=campaign.questionnaire,
+        channel=Channel.WEB_INVITE,
+        status=ResponseStatus.FINAL,
+        nonce="web-1",
+        flags=[],
+    )
+    db.session.add(web)
+    db.session.flush()
+    forms[0].invitation.used_at = utcnow()
+    forms[0].invitation.response_id = web.id
+    db.session.commit()
+    result = runner.invoke(args=["export-responses", "--campaign", str(campaign.id)])
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["channel"] == "web_invite" and row["serial"] == forms[0].serial
+    assert row["fate"] == "answered_online" and row["psu"] == forms[0].psu
+    assert float(row["weight"]) == pytest.approx(forms[0].weight)
+    assert row["district"] == forms[0].stratum
+    result = runner.invoke(
+        args=["export-responses", "--campaign", str(campaign.id), "--all-selected"]
+    )
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert len(rows) == len(forms)
+    fates = {r["serial"]: r["fate"] for r in rows}
+    assert fates[forms[0].serial] == "answered_online"
+    assert fates[forms[1].serial] == "handed_out" or fates[forms[1].serial] == "printed"
+    assert sum(r["response_id"] == "" for r in rows) == len(forms) - 1

@@ -431,7 +431,45 @@ def batch_view(batch_id: int) -> Any:
             flash(_("%(n)d fates recorded.", n=changed), "success")
         return redirect(url_for("entry.batch_view", batch_id=batch.id))
     states = {f.id: entry.state(f).value for f in batch.forms}
-    return render_template("entry/batch.html", batch=batch, fates=list(FormFate), states=states)
+    villages = {f.household.village_id for f in batch.forms}
+    draws = sorted({f.draw_id for f in batch.forms})
+    reserves = [
+        f
+        for f in db.session.scalars(
+            select(Form)
+            .where(Form.reserve.is_(True), Form.draw_id.in_(draws))
+            .order_by(Form.serial)
+        )
+        if f.household.village_id in villages
+    ]
+    return render_template(
+        "entry/batch.html",
+        batch=batch,
+        fates=list(FormFate),
+        states=states,
+        reserves=reserves if is_supervisor else [],
+    )
+
+
+@bp.route("/batches/<int:batch_id>/replace/<int:form_id>", methods=["POST"])
+@SUPERVISOR
+def use_reserve(batch_id: int, form_id: int) -> Any:
+    """Bring a reserve household of the batch's village into the sample, in this batch."""
+    batch = db.session.get(Batch, batch_id)
+    form = db.session.get(Form, form_id)
+    if batch is None or form is None:
+        abort(404)
+    try:
+        batches.release_reserve(form, batch)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(
+            _("Form %(serial)s replaces a household of this batch.", serial=form.serial), "success"
+        )
+    return redirect(url_for("entry.batch_view", batch_id=batch_id))
 
 
 @bp.route("/batches/<int:batch_id>/print")

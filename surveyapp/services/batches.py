@@ -76,12 +76,24 @@ def set_fate(form: Form, fate: FormFate) -> None:
     form.fate_at = utcnow()
 
 
-def release_reserve(form: Form) -> None:
-    """Bring a reserve household into the sample (replacing one that could not be reached)."""
+def release_reserve(form: Form, batch: Batch | None = None) -> None:
+    """Bring a reserve household into the sample (replacing one that could not be reached),
+    optionally into a batch, handed out if the batch has an enumerator."""
     if not form.reserve:
         raise ServiceError(_("Form %(serial)s is not a reserve.", serial=form.serial))
     form.reserve = False
-    audit.record("release", "form", form.serial, before={"reserve": True}, after={"reserve": False})
+    if batch is not None:
+        form.batch = batch
+        if batch.enumerator_id is not None and form.fate == FormFate.PRINTED:
+            form.fate = FormFate.HANDED_OUT
+            form.fate_at = utcnow()
+    audit.record(
+        "release",
+        "form",
+        form.serial,
+        before={"reserve": True},
+        after={"reserve": False, "batch": batch.id if batch else None},
+    )
 
 
 def _responded(forms: list[Form]) -> set[int]:

@@ -101,3 +101,24 @@ def test_excel_import_page_and_template_download(paper, client) -> None:
     assert again.status_code == 422 and "đã được nhập" in again.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Response)) == 1
     assert entry.state(db.session.get(Form, form.id)) == entry.EntryState.FINAL
+
+
+def test_a_reserve_household_replaces_one_in_the_batch(paper, client) -> None:
+    _campaign, draw = paper
+    make_user("boss", "supervisor")
+    login(client, "boss")
+    form = next(f for f in sampling.forms_of(draw.id) if not f.reserve)
+    batch = form.batch
+    reserve = next(
+        f
+        for f in sampling.forms_of(draw.id)
+        if f.reserve and f.household.village_id == form.household.village_id
+    )
+    page = client.get(f"/entry/batches/{batch.id}").get_data(as_text=True)
+    assert reserve.serial in page, page[page.find("Record") - 200 :][:3000]
+    done = client.post(f"/entry/batches/{batch.id}/replace/{reserve.id}")
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert not reserve.reserve and reserve.batch_id == batch.id
+    again = client.post(f"/entry/batches/{batch.id}/replace/{reserve.id}")
+    assert again.status_code == 302  # refused with a message: it is no longer a reserve

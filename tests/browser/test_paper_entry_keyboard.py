@@ -47,16 +47,17 @@ def _setup(campaign) -> list[str]:  # type: ignore[no-untyped-def]
     return [f.serial for f in sampling.forms_of(draw.id)]
 
 
-def _login_and_open(page, live_server: str, serial: str) -> None:  # type: ignore[no-untyped-def]
+def _login_and_open(page, live_server: str, serial: str, js: bool = True) -> None:  # type: ignore[no-untyped-def]
     page.goto(live_server + "/login")
     page.fill("#username", "keyer")
     page.fill("#password", "correct-horse-42")
     page.keyboard.press("Enter")
     page.wait_for_url("**/entry/**")
     page.goto(live_server + "/entry/key")
-    page.keyboard.type(serial)  # the serial field has the focus
+    page.wait_for_selector("#serial:focus")  # autofocus: no mouse needed
+    page.keyboard.type(serial)
     page.keyboard.press("Enter")
-    page.wait_for_selector("#keyform")
+    page.wait_for_selector("#keyform.js-keying" if js else "#keyform")  # handlers attached
 
 
 def test_a_whole_form_is_keyed_in_40_keystrokes(
@@ -110,7 +111,7 @@ def test_refused_keys_backspace_and_draft_survive_a_reload(
     assert page.input_value("#q2") == ""
     page.keyboard.press("3")
     page.reload()  # e.g. the browser tab was reloaded: the draft comes back
-    page.wait_for_selector("#keyform")
+    page.wait_for_selector("#keyform.js-keying")
     assert page.input_value("#q1") == "4" and page.input_value("#q2") == "3"
     assert page.evaluate("document.activeElement.id") == "q3"
 
@@ -120,7 +121,7 @@ def test_the_form_works_without_javascript(live_server: str, browser, campaign) 
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
-        _login_and_open(page, live_server, serials[2])
+        _login_and_open(page, live_server, serials[2], js=False)
         for q in entry.keyed_questions(campaign.questionnaire):
             page.fill(f"#{q.code}", "1")
         page.click("#review-button")
@@ -131,3 +132,26 @@ def test_the_form_works_without_javascript(live_server: str, browser, campaign) 
         context.close()
     db.session.expire_all()
     assert db.session.scalar(select(Keying)) is not None
+
+
+def test_a_correction_from_the_review_returns_to_the_review(
+    live_server: str, page, campaign
+) -> None:
+    serials = _setup(campaign)
+    _login_and_open(page, live_server, serials[0])
+    for _ in entry.keyed_questions(campaign.questionnaire):
+        page.keyboard.press("1")
+    assert page.locator("#js-review").is_visible()
+    page.keyboard.press("Backspace")  # from the review: back to the last item
+    assert page.evaluate("document.activeElement.id") == "area"
+    page.keyboard.press("2")
+    assert page.locator("#js-review").is_visible()
+    page.click("#review-grid li:nth-child(5)")  # q5, with the mouse this time
+    assert page.evaluate("document.activeElement.id") == "q5"
+    page.keyboard.press("5")
+    assert page.evaluate("document.activeElement.id") == "save-button"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/entry/key?saved=*")
+    db.session.expire_all()
+    keying = db.session.scalar(select(Keying))
+    assert keying.values["q5"] == 5 and keying.values["area"] == 2 and keying.values["q4"] == 1

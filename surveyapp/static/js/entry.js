@@ -106,7 +106,8 @@
     }
 
     function firstEmptyAfter(i) {
-      if (i + 1 < inputs.length) { return i + 1; }
+      /* Heads-down order: the next empty item; after a correction, back to the review. */
+      for (var j = i + 1; j < inputs.length; j += 1) { if (inputs[j].value === "") { return j; } }
       return firstEmpty();
     }
 

@@ -135,7 +135,10 @@ class Form(Base, TimestampMixin):
 
     @property
     def fate_now(self) -> FormFate:
-        """An invitation used online overrides what the paper trail says."""
+        """An invitation used online overrides what the paper trail says; a form returned on
+        paper (whose final response also closes its invitation) stays returned."""
+        if self.fate == FormFate.RETURNED:
+            return self.fate
         if self.invitation is not None and self.invitation.used_at is not None:
             return FormFate.ANSWERED_ONLINE
         return self.fate

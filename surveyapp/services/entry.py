@@ -108,11 +108,11 @@ def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
 
 
 def check_can_key(form: Form, keyer: User) -> None:
-    if form.invitation is not None and form.invitation.used_at is not None:
-        raise ServiceError(_("This household answered online; the paper form is not keyed."))
     current = state(form)
     if current == EntryState.FINAL:
         raise ServiceError(_("Form %(serial)s is already final.", serial=form.serial))
+    if form.invitation is not None and form.invitation.used_at is not None:
+        raise ServiceError(_("This household answered online; the paper form is not keyed."))
     if current == EntryState.CONFLICT:
         raise ServiceError(
             _("Form %(serial)s was keyed twice and waits for the verifier.", serial=form.serial)
@@ -187,11 +187,19 @@ def finalise(form: Form, values: Mapping[str, int | None]) -> Response:
         for code, value in values.items()
         if value is not None and code in by_code
     ]
+    now = utcnow()
+    response.period_id = next(
+        (p.id for p in form.campaign.periods if p.starts <= now.date() <= p.ends), None
+    )
     db.session.add(response)
-    if form.fate in (FormFate.PRINTED, FormFate.HANDED_OUT):
+    if form.fate != FormFate.RETURNED:
         form.fate = FormFate.RETURNED
-        form.fate_at = utcnow()
+        form.fate_at = now
     db.session.flush()
+    if form.invitation is not None and form.invitation.used_at is None:
+        # The household answered on paper: its invitation code must not count a second time.
+        form.invitation.used_at = now
+        form.invitation.response_id = response.id
     return response
 
 

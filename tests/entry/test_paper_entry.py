@@ -41,7 +41,9 @@ def test_matching_entries_become_one_final_paper_response(paper) -> None:
     assert response.weight == pytest.approx(form.weight)
     assert (response.fpc1, response.fpc2) == (form.fpc1, form.fpc2)
     assert len(response.answers) == len(values) - 1
-    assert form.fate.value == "returned"
+    assert form.fate.value == "returned" and form.fate_now.value == "returned"
+    # The printed invitation code is spent: the household cannot also answer online.
+    assert form.invitation.used_at is not None and form.invitation.response_id == response.id
     with pytest.raises(ServiceError):
         entry.save_keying(form, make_user("keyer-c", "enumerator"), values, 40)
 

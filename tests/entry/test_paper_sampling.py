@@ -154,3 +154,26 @@ def test_forms_have_unique_serials_and_invitations(paper) -> None:
     assert len(serials) == len(set(serials))
     codes = db.session.scalars(select(Invitation.code)).all()
     assert len(codes) == len(set(codes))
+
+
+def test_design_fields_when_districts_are_sampled_and_households_systematic(
+    campaign, frame_units
+) -> None:
+    frame.import_frame(frame_csv(frame_units), "f.csv")
+    plan = PLAN.replace('method = "all"', 'method = "srs"\nn = 2').replace(
+        'level = "household"\nmethod = "srs"', 'level = "household"\nmethod = "systematic"'
+    )
+    stages, seed = sampling.parse_plan(plan)
+    assert stages[0].method == "srs" and stages[3].method == "systematic"
+    draw = sampling.draw(campaign, stages, seed)
+    forms = [f for f in sampling.forms_of(draw.id) if not f.reserve]
+    assert len(forms) == 2 * 2 * 1 * 4
+    for f in forms:
+        district = f.household.village.parent.parent
+        assert f.stratum is None and f.psu == district.code
+        assert f.ssu == f.household.village.parent.code
+        assert f.fpc1 == 3.0  # three districts in the province, drawn by SRS
+        assert f.stage_probs[0] == pytest.approx(2 / 3)
+        assert 0 < f.fpc2 <= 1  # communes by PPS: the commune's inclusion probability
+    again = sampling.draw(campaign, stages, seed + 1)
+    assert {f.household_id for f in sampling.forms_of(again.id)} != {f.household_id for f in forms}

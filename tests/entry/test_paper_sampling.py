@@ -131,7 +131,7 @@ def test_multistage_inclusion_probabilities_by_simulation(campaign, frame_units)
     ids = [h for h in db.session.scalars(select(Household.id))]
     hits = Counter()
     pi: dict[int, float] = {}
-    reps = 300
+    reps = 200
     for seed in range(reps):
         draw = sampling.draw(campaign, stages, seed)
         for f in sampling.forms_of(draw.id):
@@ -177,3 +177,19 @@ def test_design_fields_when_districts_are_sampled_and_households_systematic(
         assert 0 < f.fpc2 <= 1  # communes by PPS: the commune's inclusion probability
     again = sampling.draw(campaign, stages, seed + 1)
     assert {f.household_id for f in sampling.forms_of(again.id)} != {f.household_id for f in forms}
+
+
+def test_frame_import_command_reports_rows_and_imports_nothing_on_error(
+    frame_units, runner, tmp_path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"village,household\n{frame_units[0].code},H1\n75-9-9-9,H2\n", "utf-8")
+    result = runner.invoke(args=["frame", "import", str(bad)])
+    assert result.exit_code != 0 and "Dòng 3, cột village" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Household)) == 0
+    good = tmp_path / "good.csv"
+    good.write_bytes(frame_csv(frame_units))
+    result = runner.invoke(args=["frame", "import", str(good)])
+    assert result.exit_code == 0, result.output
+    sizes = runner.invoke(args=["frame", "sizes"])
+    assert "75-1-1-1" in sizes.output

@@ -267,8 +267,10 @@ def restore_command(file: str) -> None:
 
 def init_app(app: Flask) -> None:
     from surveyapp.dashboard.cli import report_command
+    from surveyapp.entry import cli as entry_cli
 
     app.cli.add_command(report_command)
+    entry_cli.init_app(app)
     for command in (
         init_db_command,
         demo_command,

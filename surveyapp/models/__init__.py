@@ -10,6 +10,7 @@ from surveyapp.models.campaigns import (
     Channel,
     Target,
 )
+from surveyapp.models.entry import Keying
 from surveyapp.models.invitations import Invitation
 from surveyapp.models.questionnaires import (
     AggregationRule,
@@ -25,6 +26,14 @@ from surveyapp.models.questionnaires import (
     text_in,
 )
 from surveyapp.models.responses import Answer, Response, ResponseStatus
+from surveyapp.models.sampling import (
+    Batch,
+    Form,
+    FormFate,
+    Household,
+    SampleDraw,
+    SampledUnit,
+)
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 from surveyapp.models.users import ApiToken, Role, User
 
@@ -34,15 +43,20 @@ __all__ = [
     "ApiToken",
     "AuditLog",
     "Base",
+    "Batch",
     "Campaign",
     "CampaignChannel",
     "CampaignPeriod",
     "CampaignStatus",
     "Channel",
+    "Form",
+    "FormFate",
+    "Household",
     "IndexLevel",
     "IndexNode",
     "IndexPart",
     "Invitation",
+    "Keying",
     "Option",
     "OptionSet",
     "Question",
@@ -51,6 +65,8 @@ __all__ = [
     "Response",
     "ResponseStatus",
     "Role",
+    "SampleDraw",
+    "SampledUnit",
     "Section",
     "ServicePoint",
     "Target",

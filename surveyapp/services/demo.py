@@ -41,7 +41,7 @@ from surveyapp.models.questionnaires import Questionnaire, QuestionType
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 from surveyapp.models.users import Role, User
-from surveyapp.services import instruments, targets
+from surveyapp.services import instruments, sampling, targets
 
 SEED = 2025
 DEMO_PASSWORD = "DongNai@2025"
@@ -231,6 +231,7 @@ def load(today: date | None = None) -> DemoSummary:
         users.append((username, role.value))
 
     count = _simulate(rng, campaign, qn, communes_by_district, households, desks, today)
+    sampling.load_demo(campaign)  # the paper channel's frame, draw, batches and keyings
     db.session.flush()
     return DemoSummary(
         campaign_id=campaign.id,

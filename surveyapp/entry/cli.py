@@ -1,0 +1,170 @@
+"""Paper-channel commands: frame import, sample draw, forms print, import/export responses."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.sampling import Batch
+from surveyapp.services import ServiceError, batches, exports, forms_print, frame, imports, sampling
+
+
+def vietnamese(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Run under a request context, so messages come in the default locale (Vietnamese)."""
+
+    @functools.wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with current_app.test_request_context():
+            return command(*args, **kwargs)
+
+    return wrapped
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        _fail(f"No campaign with id {campaign_id}.")
+    return campaign  # type: ignore[return-value]
+
+
+def _write(data: bytes, output: str | None) -> None:
+    if output and output != "-":
+        Path(output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+frame_cli = AppGroup("frame", help="The sample frame of households per village.")
+
+
+@frame_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@vietnamese
+def frame_import(file: str) -> None:
+    """Import households (CSV/XLSX: village, household[, head_name, address]); all or nothing."""
+    try:
+        count = frame.import_frame_file(file)
+    except ServiceError as exc:
+        db.session.rollback()
+        _fail(f"{file}: nothing imported.\n{exc}")
+    db.session.commit()
+    click.echo(f"Imported {count} households.")
+
+
+@frame_cli.command("sizes")
+@vietnamese
+def frame_sizes() -> None:
+    """Households and villages per unit."""
+    for row in frame.sizes():
+        click.echo(
+            f"{row['code']:<16} {row['level']:<9} {row['villages']:>6} "
+            f"{row['households']:>8}  {row['name']}"
+        )
+
+
+sample_cli = AppGroup("sample", help="Multistage sample draws.")
+
+
+@sample_cli.command("draw")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), required=True)
+@click.option("--seed", type=int, default=None, help="Overrides the plan's seed.")
+@click.option("--batch-size", type=int, default=20, show_default=True)
+@vietnamese
+def sample_draw(campaign_id: int, plan_file: str, seed: int | None, batch_size: int) -> None:
+    """Draw the sample, create its forms (serial + invitation) and batches per village."""
+    campaign = _campaign(campaign_id)
+    try:
+        draw = sampling.draw_from_file(campaign, plan_file, seed)
+        made = batches.make_batches(campaign, draw.id, batch_size)
+    except ServiceError as exc:
+        db.session.rollback()
+        _fail(str(exc))
+    db.session.commit()
+    forms = sampling.forms_of(draw.id)
+    reserves = sum(f.reserve for f in forms)
+    click.echo(
+        f"Draw {draw.id} (seed {draw.seed}): {len(forms) - reserves} households selected, "
+        f"{reserves} in reserve, {len(made)} batches."
+    )
+
+
+forms_cli = AppGroup("forms", help="Printed paper forms.")
+
+
+@forms_cli.command("print")
+@click.option("--batch", "batch_id", type=int, required=True)
+@click.option("--out", "--output", "output", default=None, help="HTML file (default: stdout).")
+@vietnamese
+def forms_print_command(batch_id: int, output: str | None) -> None:
+    """Write a batch's forms as one printable HTML page (A4, one form per page)."""
+    batch = db.session.get(Batch, batch_id)
+    if batch is None:
+        _fail(f"No batch with id {batch_id}.")
+    assert batch is not None
+    html = forms_print.render_forms(list(batch.forms), batch, standalone=True)
+    _write(html.encode("utf-8"), output)
+
+
+@click.command("import-responses")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option(
+    "--template",
+    "template",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write the XLSX template to this file instead of importing.",
+)
+@vietnamese
+def import_responses(file: str | None, campaign_id: int, template: str | None) -> None:
+    """Import keyed paper forms (XLSX/CSV), all rows or none; or write the template."""
+    campaign = _campaign(campaign_id)
+    if template:
+        Path(template).write_bytes(imports.template(campaign))
+        click.echo(f"Wrote the template to {template}.")
+        return
+    if not file:
+        _fail("Give the FILE to import, or --template FILE to write the template.")
+    try:
+        responses = imports.import_file(campaign, file)  # type: ignore[arg-type]
+    except ServiceError as exc:
+        db.session.rollback()
+        _fail(f"{file}: không nhập dòng nào (nothing imported).\n{exc}")
+    db.session.commit()
+    click.echo(f"Imported {len(responses)} responses into campaign {campaign.id}.")
+
+
+@click.command("export-responses")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "parquet"]), default="csv")
+@click.option("--output", default=None, help="File to write (default: stdout).")
+@click.option(
+    "--all-selected",
+    is_flag=True,
+    help="Add a row (no answers) for every selected household that did not respond.",
+)
+@vietnamese
+def export_responses(campaign_id: int, fmt: str, output: str | None, all_selected: bool) -> None:
+    """Write the flat file `surveyapp analyze` reads: one row per final response."""
+    campaign = _campaign(campaign_id)
+    _write(exports.export(campaign, fmt, all_selected), output)
+
+
+def init_app(app: Flask) -> None:
+    for command in (frame_cli, sample_cli, forms_cli, import_responses, export_responses):
+        app.cli.add_command(command)

@@ -1,0 +1,148 @@
+"""Batches of forms per enumerator, each form's fate, and live response rates."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from surveyapp.extensions import db
+from surveyapp.models.base import utcnow
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.responses import Response
+from surveyapp.models.sampling import Batch, Form, FormFate, Household
+from surveyapp.models.users import User
+from surveyapp.services import ServiceError, audit
+from surveyapp.services.entry import nonce_for
+
+RESPONDED = (FormFate.RETURNED, FormFate.ANSWERED_ONLINE)
+
+
+def make_batches(campaign: Campaign, draw_id: int, per_batch: int = 20) -> list[Batch]:
+    """Bundle a draw's unbatched main forms by village, at most ``per_batch`` forms each."""
+    forms = db.session.scalars(
+        select(Form)
+        .join(Household)
+        .where(Form.draw_id == draw_id, Form.batch_id.is_(None), Form.reserve.is_(False))
+        .options(selectinload(Form.household).selectinload(Household.village))
+        .order_by(Form.serial)
+    ).all()
+    by_village: dict[str, list[Form]] = defaultdict(list)
+    for form in forms:
+        by_village[form.household.village.code].append(form)
+    batches = []
+    for code in sorted(by_village):
+        group = by_village[code]
+        village = group[0].household.village
+        for start in range(0, len(group), per_batch):
+            batch = Batch(campaign=campaign, name=f"{code} {village.name}")
+            batch.forms = group[start : start + per_batch]
+            batches.append(batch)
+    db.session.add_all(batches)
+    db.session.flush()
+    return batches
+
+
+def assign(batch: Batch, enumerator: User | None) -> None:
+    before = batch.enumerator.username if batch.enumerator else None
+    batch.enumerator = enumerator
+    for form in batch.forms:
+        if enumerator is not None and form.fate == FormFate.PRINTED:
+            form.fate = FormFate.HANDED_OUT
+            form.fate_at = utcnow()
+    audit.record(
+        "assign",
+        "batch",
+        batch.id,
+        before={"enumerator": before},
+        after={"enumerator": enumerator.username if enumerator else None},
+    )
+
+
+def set_fate(form: Form, fate: FormFate) -> None:
+    if form.fate_now == FormFate.ANSWERED_ONLINE and fate != FormFate.ANSWERED_ONLINE:
+        raise ServiceError(_("This household answered online."))
+    if fate == FormFate.ANSWERED_ONLINE and (form.invitation is None or not form.invitation.used):
+        raise ServiceError(_("The invitation of this form has not been used online."))
+    if form.fate == fate:
+        return
+    audit.record(
+        "fate", "form", form.serial, before={"fate": form.fate.value}, after={"fate": fate.value}
+    )
+    form.fate = fate
+    form.fate_at = utcnow()
+
+
+def release_reserve(form: Form, batch: Batch | None = None) -> None:
+    """Bring a reserve household into the sample (replacing one that could not be reached),
+    optionally into a batch, handed out if the batch has an enumerator."""
+    if not form.reserve:
+        raise ServiceError(_("Form %(serial)s is not a reserve.", serial=form.serial))
+    form.reserve = False
+    if batch is not None:
+        form.batch = batch
+        if batch.enumerator_id is not None and form.fate == FormFate.PRINTED:
+            form.fate = FormFate.HANDED_OUT
+            form.fate_at = utcnow()
+    audit.record(
+        "release",
+        "form",
+        form.serial,
+        before={"reserve": True},
+        after={"reserve": False, "batch": batch.id if batch else None},
+    )
+
+
+def _responded(forms: list[Form]) -> set[int]:
+    nonces = {nonce_for(f.serial): f.id for f in forms}
+    keyed = {
+        nonces[n]
+        for n in db.session.scalars(select(Response.nonce).where(Response.nonce.in_(list(nonces))))
+    }
+    return keyed | {f.id for f in forms if f.fate_now in RESPONDED}
+
+
+def response_rates(campaign: Campaign, by: str) -> list[dict[str, Any]]:
+    """Per village, enumerator or batch: forms by fate and the response rate."""
+    forms = db.session.scalars(
+        select(Form)
+        .where(Form.campaign_id == campaign.id, Form.reserve.is_(False))
+        .options(
+            selectinload(Form.household).selectinload(Household.village),
+            selectinload(Form.batch).selectinload(Batch.enumerator),
+            selectinload(Form.invitation),
+        )
+    ).all()
+    responded = _responded(list(forms))
+    groups: dict[str, dict[str, Any]] = {}
+    for form in forms:
+        if by == "village":
+            key = f"{form.household.village.code} {form.household.village.name}"
+        elif by == "enumerator":
+            enumerator = form.batch.enumerator if form.batch else None
+            key = enumerator.username if enumerator else "–"
+        else:
+            key = f"{form.batch.id}. {form.batch.name}" if form.batch else "–"
+        row = groups.setdefault(
+            key, {"key": key, "selected": 0, "responded": 0, **{f.value: 0 for f in FormFate}}
+        )
+        row["selected"] += 1
+        fate = (
+            FormFate.RETURNED
+            if form.id in responded
+            and form.fate_now
+            in (
+                FormFate.PRINTED,
+                FormFate.HANDED_OUT,
+            )
+            else form.fate_now
+        )
+        row[fate.value] += 1
+        row["responded"] += form.id in responded
+    out = sorted(groups.values(), key=lambda r: r["key"])
+    for row in out:
+        row["rate"] = row["responded"] / row["selected"] if row["selected"] else None
+    return out

@@ -1,0 +1,240 @@
+"""The flat file ``surveyapp analyze`` reads: one row per final response, design columns
+included, plus each paper form's fate and its non-response weighting class.
+
+Columns: response_id, channel, serial, district, unit, desk, the keyed items (q1…q33, empty when
+blank), the demographics, stratum, psu, ssu, weight, fpc1, fpc2, fate, nr_class, nr_factor.
+``nr_class`` is the village a selected household lives in; ``nr_factor`` is Σ weight of the
+class's selected (non-reserve) households over Σ weight of those that responded (on paper or
+online), so ``weight × nr_factor`` is the weighting-class non-response adjusted weight. With
+``all_selected`` the file also has one row per selected household that did not respond
+(empty response_id and answers, its fate), for analyses that adjust by themselves.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.models.responses import Answer, Response, ResponseStatus
+from surveyapp.models.sampling import Form, FormFate, Household
+from surveyapp.models.units import Unit, UnitLevel
+from surveyapp.services.entry import keyed_questions, nonce_for
+
+DESIGN = ["stratum", "psu", "ssu", "weight", "fpc1", "fpc2"]
+TAIL = ["fate", "nr_class", "nr_factor"]
+
+
+def header(campaign: Campaign) -> list[str]:
+    codes = [q.code for q in keyed_questions(campaign.questionnaire)]
+    return ["response_id", "channel", "serial", "district", "unit", "desk", *codes, *DESIGN, *TAIL]
+
+
+def _forms(campaign: Campaign) -> list[Form]:
+    return list(
+        db.session.scalars(
+            select(Form)
+            .where(Form.campaign_id == campaign.id)
+            .options(
+                selectinload(Form.invitation),
+                selectinload(Form.household).selectinload(Household.village),
+            )
+        )
+    )
+
+
+def nonresponse_factors(forms: list[Form], responded: set[int]) -> dict[str, float]:
+    """Per village: Σ w(selected) / Σ w(responding); classes without respondents are left out."""
+    selected: dict[str, float] = defaultdict(float)
+    answered: dict[str, float] = defaultdict(float)
+    for form in forms:
+        if form.reserve:
+            continue
+        key = form.household.village.code
+        selected[key] += form.weight
+        if form.id in responded:
+            answered[key] += form.weight
+    return {k: selected[k] / answered[k] for k in selected if answered[k] > 0}
+
+
+def _unit_codes() -> tuple[dict[int, str], dict[int, str | None]]:
+    """Unit code and district code by unit id, from one query (no lazy loads per row)."""
+    units = {
+        uid: (code, parent, level)
+        for uid, code, parent, level in db.session.execute(
+            select(Unit.id, Unit.code, Unit.parent_id, Unit.level)
+        ).all()
+    }
+    district: dict[int, str | None] = {}
+    for uid in units:
+        current: int | None = uid
+        while current is not None and units[current][2] != UnitLevel.DISTRICT:
+            current = units[current][1]
+        district[uid] = units[current][0] if current is not None else None
+    return {uid: u[0] for uid, u in units.items()}, district
+
+
+def rows(campaign: Campaign, all_selected: bool = False) -> list[dict[str, Any]]:
+    """The export's rows. Responses and answers are read with two plain queries, so a large
+    campaign costs a pass over its rows, not an ORM object per answer."""
+    questions = keyed_questions(campaign.questionnaire)
+    codes = [q.code for q in questions]
+    question_code = {q.id: q.code for q in questions}
+    forms = _forms(campaign)
+    by_nonce = {nonce_for(f.serial): f for f in forms}
+    by_response = {
+        f.invitation.response_id: f
+        for f in forms
+        if f.invitation is not None and f.invitation.response_id is not None
+    }
+    final = (Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL)
+    responses = db.session.execute(
+        select(
+            Response.id,
+            Response.channel,
+            Response.serial,
+            Response.nonce,
+            Response.unit_id,
+            Response.service_point_id,
+            *(getattr(Response, name) for name in DESIGN),
+        )
+        .where(*final)
+        .order_by(Response.id)
+    ).all()
+    answers: dict[int, dict[str, int | None]] = defaultdict(dict)
+    for response_id, question_id, value in db.session.execute(
+        select(Answer.response_id, Answer.question_id, Answer.value)
+        .join(Response, Answer.response_id == Response.id)
+        .where(*final, Answer.question_id.in_(list(question_code)))
+    ):
+        answers[response_id][question_code[question_id]] = value
+    unit_code, district_code = _unit_codes()
+    matched: dict[int, Form] = {}
+    for r in responses:
+        form = by_nonce.get(r.nonce) or by_response.get(r.id)
+        if form is not None:
+            matched[r.id] = form
+    factors = nonresponse_factors(forms, {f.id for f in matched.values()})
+    out = []
+    for r in responses:
+        form = matched.get(r.id)
+        unit_id = r.unit_id
+        if unit_id is None and form is not None:
+            village = form.household.village
+            unit_id = village.parent_id or village.id
+        channel = Channel(r.channel).value
+        row: dict[str, Any] = {
+            "response_id": r.id,
+            "channel": channel,
+            "serial": r.serial or (form.serial if form else None),
+            "district": district_code.get(unit_id) if unit_id else None,
+            "unit": unit_code.get(unit_id) if unit_id else None,
+            "desk": r.service_point_id,
+        }
+        values = answers.get(r.id, {})
+        for code in codes:
+            row[code] = values.get(code)
+        use_form = form is not None and r.weight is None
+        for name in DESIGN:
+            row[name] = getattr(form, name) if use_form else getattr(r, name)
+        if form is not None:
+            village_code = form.household.village.code
+            row["fate"] = (
+                form.fate_now.value
+                if channel == Channel.PAPER.value
+                else FormFate.ANSWERED_ONLINE.value
+            )
+            row["nr_class"] = village_code
+            row["nr_factor"] = factors.get(village_code)
+        else:
+            row["fate"] = row["nr_class"] = row["nr_factor"] = None
+        out.append(row)
+    if all_selected:
+        out.extend(_nonrespondent_rows(forms, set(matched.values()), codes, factors))
+    return out
+
+
+def _nonrespondent_rows(
+    forms: list[Form], responded: set[Form], codes: list[str], factors: dict[str, float]
+) -> list[dict[str, Any]]:
+    """One row per selected (non-reserve) household without a final response: no answers,
+    its design fields and fate, so the analysis can form its own non-response adjustment."""
+    out = []
+    for form in sorted(forms, key=lambda f: f.serial):
+        if form.reserve or form in responded:
+            continue
+        village = form.household.village
+        district = village.ancestor(UnitLevel.DISTRICT)
+        row: dict[str, Any] = {
+            "response_id": None,
+            "channel": "paper",
+            "serial": form.serial,
+            "district": district.code if district else None,
+            "unit": village.parent.code if village.parent else village.code,
+            "desk": None,
+            **dict.fromkeys(codes),
+        }
+        for name in DESIGN:
+            row[name] = getattr(form, name)
+        row["fate"] = form.fate_now.value
+        row["nr_class"] = village.code
+        row["nr_factor"] = factors.get(village.code)
+        out.append(row)
+    return out
+
+
+def to_csv(campaign: Campaign, all_selected: bool = False) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header(campaign), lineterminator="\n")
+    writer.writeheader()
+    for row in rows(campaign, all_selected):
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def to_xlsx(campaign: Campaign, all_selected: bool = False) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("responses")
+    columns = header(campaign)
+    ws.append(columns)
+    for row in rows(campaign, all_selected):
+        ws.append([row[c] for c in columns])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def to_parquet(campaign: Campaign, all_selected: bool = False) -> bytes:
+    import pandas as pd
+
+    columns = header(campaign)
+    frame = pd.DataFrame(rows(campaign, all_selected), columns=columns)
+    codes = [q.code for q in keyed_questions(campaign.questionnaire)]
+    for code in [*codes, "desk"]:
+        frame[code] = frame[code].astype("Int64")
+    for name in ("weight", "fpc1", "fpc2", "nr_factor"):
+        frame[name] = frame[name].astype("float64")
+    for name in ("channel", "serial", "district", "unit", "stratum", "psu", "ssu", "fate"):
+        frame[name] = frame[name].astype("string")
+    frame["nr_class"] = frame["nr_class"].astype("string")
+    out = io.BytesIO()
+    frame.to_parquet(out, index=False)
+    return out.getvalue()
+
+
+def export(campaign: Campaign, fmt: str, all_selected: bool = False) -> bytes:
+    if fmt == "csv":
+        return to_csv(campaign, all_selected).encode("utf-8")
+    if fmt == "xlsx":
+        return to_xlsx(campaign, all_selected)
+    if fmt == "parquet":
+        return to_parquet(campaign, all_selected)
+    raise ValueError(fmt)

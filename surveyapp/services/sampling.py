@@ -1,0 +1,429 @@
+"""Multistage selection district → commune → village → households, and the forms it yields.
+
+A plan (JSON or TOML) names one stage per level, in order::
+
+    seed = 2025
+    [[stages]]
+    level = "district"      # district | commune | village | household
+    method = "all"          # all | srs | systematic | pps (size = frame households)
+    [[stages]]
+    level = "commune"
+    method = "pps"
+    n = 2                   # drawn within every selected parent
+    ...
+    [[stages]]
+    level = "household"
+    method = "srs"
+    n = 15
+    reserve = 3             # extra households kept for replacement
+
+Every selected unit stores its conditional inclusion probability (``SampledUnit.prob``); every
+form stores the whole chain, so ``weight = 1 / Π prob`` holds exactly. Systematic PPS
+(randomised order, then Madow's systematic selection on the cumulated sizes) gives
+``π_i = n·M_i / ΣM`` exactly; units with ``n·M_i / ΣM ≥ 1`` are taken with certainty and the
+rest re-scaled. Units with no household in the frame are outside the population.
+
+Design fields follow R's ``svydesign(ids=~psu+ssu, strata=~stratum, fpc=~fpc1+fpc2)``: leading
+``all`` stages make the strata, the first sampled stage is the PSU, the next the SSU; fpc is the
+population size for equal-probability stages and the unit's inclusion probability (≤ 1) for PPS.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.invitations import Invitation
+from surveyapp.models.sampling import Form, Household, SampleDraw, SampledUnit
+from surveyapp.models.units import Unit, UnitLevel
+from surveyapp.services import ServiceError, audit
+
+LEVELS = ("district", "commune", "village", "household")
+METHODS = ("all", "srs", "systematic", "pps")
+
+# Damm's quasigroup: one check digit that catches every single-digit error and every
+# transposition of adjacent digits.
+_DAMM = (
+    (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
+    (7, 0, 9, 2, 1, 5, 4, 8, 6, 3),
+    (4, 2, 0, 6, 8, 7, 1, 3, 5, 9),
+    (1, 7, 5, 0, 9, 8, 3, 4, 2, 6),
+    (6, 1, 2, 3, 0, 4, 5, 9, 7, 8),
+    (3, 6, 7, 4, 2, 0, 9, 5, 8, 1),
+    (5, 8, 6, 9, 7, 2, 0, 1, 3, 4),
+    (8, 9, 4, 5, 3, 6, 2, 0, 1, 7),
+    (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
+    (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
+)
+SERIAL_DIGITS = 6
+
+
+def damm(digits: str) -> int:
+    interim = 0
+    for ch in digits:
+        interim = _DAMM[interim][int(ch)]
+    return interim
+
+
+def make_serial(number: int) -> str:
+    body = f"{number:0{SERIAL_DIGITS}d}"
+    return f"{body}{damm(body)}"
+
+
+def serial_is_valid(serial: str) -> bool:
+    return serial.isdigit() and len(serial) >= 2 and damm(serial) == 0
+
+
+@dataclass(frozen=True)
+class Stage:
+    level: str
+    method: str
+    n: int
+    reserve: int = 0
+
+
+class PlanError(ServiceError):
+    pass
+
+
+def parse_plan(text: str, filename: str = "plan.toml") -> tuple[list[Stage], int | None]:
+    try:
+        data = json.loads(text) if filename.endswith(".json") else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise PlanError(_("The plan cannot be read: %(error)s", error=str(exc))) from exc
+    return _stages(data), data.get("seed")
+
+
+def _stages(data: dict[str, Any]) -> list[Stage]:
+    raw = data.get("stages")
+    if not isinstance(raw, list) or [s.get("level") for s in raw] != list(LEVELS):
+        raise PlanError(
+            _("The plan needs one stage per level, in order: %(levels)s.", levels=", ".join(LEVELS))
+        )
+    stages = []
+    for s in raw:
+        method = s.get("method")
+        if method not in METHODS:
+            raise PlanError(
+                _(
+                    "Stage %(level)s: the method must be one of %(methods)s.",
+                    level=s["level"],
+                    methods=", ".join(METHODS),
+                )
+            )
+        n = s.get("n", 0)
+        if method != "all" and (not isinstance(n, int) or n < 1):
+            raise PlanError(_("Stage %(level)s: n must be a whole number ≥ 1.", level=s["level"]))
+        if s["level"] == "household" and method in ("all", "pps"):
+            raise PlanError(_("Households are drawn by srs or systematic selection."))
+        reserve = s.get("reserve", 0)
+        if not isinstance(reserve, int) or reserve < 0:
+            raise PlanError(_("The number of reserve households must be ≥ 0."))
+        stages.append(Stage(s["level"], method, int(n or 0), reserve))
+    return stages
+
+
+# --- selection ---------------------------------------------------------------------------
+
+
+def select_srs(rng: np.random.Generator, size: int, n: int) -> tuple[list[int], list[float]]:
+    if n >= size:
+        return list(range(size)), [1.0] * size
+    chosen = sorted(int(i) for i in rng.choice(size, size=n, replace=False))
+    return chosen, [n / size] * n
+
+
+def select_systematic(rng: np.random.Generator, size: int, n: int) -> tuple[list[int], list[float]]:
+    if n >= size:
+        return list(range(size)), [1.0] * size
+    step = size / n
+    start = rng.uniform(0, step)
+    chosen = [min(math.floor(start + j * step), size - 1) for j in range(n)]
+    return chosen, [n / size] * n
+
+
+def pps_probabilities(sizes: list[float], n: int) -> list[float]:
+    """π_i = n·M_i/ΣM, with units reaching 1 taken for certain and the rest re-scaled."""
+    probs = [0.0] * len(sizes)
+    certain: set[int] = set()
+    while True:
+        rest = [i for i in range(len(sizes)) if i not in certain]
+        m = n - len(certain)
+        total = sum(sizes[i] for i in rest)
+        if m <= 0 or total <= 0:
+            break
+        grown = {i for i in rest if m * sizes[i] / total >= 1}
+        if not grown:
+            for i in rest:
+                probs[i] = m * sizes[i] / total
+            break
+        certain |= grown
+    for i in certain:
+        probs[i] = 1.0
+    return probs
+
+
+def select_pps(
+    rng: np.random.Generator, sizes: list[float], n: int
+) -> tuple[list[int], list[float]]:
+    if n >= len(sizes):
+        return list(range(len(sizes))), [1.0] * len(sizes)
+    probs = pps_probabilities(sizes, n)
+    chosen = [i for i, p in enumerate(probs) if p >= 1.0]
+    order = [int(i) for i in rng.permutation(len(sizes)) if probs[int(i)] < 1.0]
+    start = rng.uniform(0, 1)
+    cumulated = 0.0
+    point = start
+    for i in order:
+        low, cumulated = cumulated, cumulated + probs[i]
+        if low <= point < cumulated:
+            chosen.append(i)
+            point += 1.0
+    chosen.sort()
+    return chosen, [probs[i] for i in chosen]
+
+
+def _pick(
+    rng: np.random.Generator, method: str, sizes: list[float], n: int
+) -> tuple[list[int], list[float]]:
+    if method == "all":
+        return list(range(len(sizes))), [1.0] * len(sizes)
+    if method == "srs":
+        return select_srs(rng, len(sizes), n)
+    if method == "systematic":
+        return select_systematic(rng, len(sizes), n)
+    return select_pps(rng, sizes, n)
+
+
+# --- the draw ------------------------------------------------------------------------------
+
+
+def _household_counts() -> dict[int, int]:
+    """Frame households under every unit (villages and all their ancestors)."""
+    per_village = dict(
+        db.session.execute(
+            select(Household.village_id, func.count()).group_by(Household.village_id)
+        ).all()
+    )
+    parents = dict(db.session.execute(select(Unit.id, Unit.parent_id)).all())
+    counts: dict[int, int] = defaultdict(int)
+    for village_id, n in per_village.items():
+        unit_id: int | None = village_id
+        while unit_id is not None:
+            counts[unit_id] += n
+            unit_id = parents.get(unit_id)
+    return counts
+
+
+def _districts_of(campaign: Campaign) -> list[Unit]:
+    out: list[Unit] = []
+    for unit in campaign.units:
+        if unit.level == UnitLevel.DISTRICT:
+            out.append(unit)
+        elif unit.level == UnitLevel.PROVINCE:
+            out.extend(unit.children)
+    return sorted(out, key=lambda u: u.code)
+
+
+@dataclass
+class _Path:
+    """A selected unit with the chain of stage records above and including it."""
+
+    unit: Unit
+    chain: list[SampledUnit]
+
+
+def draw(
+    campaign: Campaign,
+    stages: list[Stage],
+    seed: int | None = None,
+    user_id: int | None = None,
+) -> SampleDraw:
+    """Select the sample, create one form (serial + invitation) per selected household."""
+    if seed is None:
+        seed = int(np.random.default_rng().integers(1, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    counts = _household_counts()
+    sample = SampleDraw(
+        campaign=campaign,
+        seed=seed,
+        plan={"stages": [s.__dict__ for s in stages]},
+        user_id=user_id,
+    )
+    db.session.add(sample)
+    districts = [u for u in _districts_of(campaign) if counts.get(u.id)]
+    if not districts:
+        raise PlanError(_("The frame has no households in this campaign's units."))
+
+    # Stage 1 draws districts within their province; later stages within each selected parent.
+    groups: list[tuple[list[SampledUnit], list[Unit]]] = []
+    by_parent: dict[int | None, list[Unit]] = defaultdict(list)
+    for d in districts:
+        by_parent[d.parent_id].append(d)
+    groups = [([], units) for units in by_parent.values()]
+    paths: list[_Path] = []
+    for number, stage in enumerate(stages[:3], start=1):
+        paths = []
+        for chain, units in groups:
+            sizes = [float(counts[u.id]) for u in units]
+            chosen, probs = _pick(rng, stage.method, sizes, stage.n)
+            for i, p in zip(chosen, probs, strict=True):
+                record = SampledUnit(
+                    draw=sample,
+                    unit=units[i],
+                    stage=number,
+                    prob=p,
+                    population=len(units),
+                    drawn=len(chosen),
+                )
+                db.session.add(record)
+                paths.append(_Path(units[i], [*chain, record]))
+        groups = [
+            (path.chain, [c for c in path.unit.children if counts.get(c.id)]) for path in paths
+        ]
+
+    households_stage = stages[3]
+    next_number = (db.session.scalar(select(func.count()).select_from(Form)) or 0) + 1
+    forms: list[Form] = []
+    for path in paths:
+        households = db.session.scalars(
+            select(Household).where(Household.village_id == path.unit.id).order_by(Household.code)
+        ).all()
+        size = len(households)
+        main, probs = _pick(rng, households_stage.method, [1.0] * size, households_stage.n)
+        left = [i for i in range(size) if i not in set(main)]
+        reserves = (
+            [left[int(i)] for i in rng.permutation(len(left))[: households_stage.reserve]]
+            if left
+            else []
+        )
+        p_household = probs[0] if probs else 1.0
+        for i, is_reserve in [(i, False) for i in main] + [(i, True) for i in reserves]:
+            stage_probs = [r.prob for r in path.chain] + [p_household]
+            form = Form(
+                campaign=campaign,
+                draw=sample,
+                household=households[i],
+                serial=make_serial(next_number),
+                invitation=Invitation(campaign=campaign),
+                reserve=is_reserve,
+                stage_probs=stage_probs,
+                weight=1.0 / math.prod(stage_probs),
+                **_design(stages, path.chain, households[i], size),
+            )
+            next_number += 1
+            forms.append(form)
+    db.session.add_all(forms)
+    db.session.flush()
+    audit.record(
+        "draw",
+        "sample_draw",
+        sample.id,
+        after={"seed": seed, "stages": sample.plan["stages"], "forms": len(forms)},
+        user_id=user_id,
+    )
+    return sample
+
+
+def _design(
+    stages: list[Stage], chain: list[SampledUnit], household: Household, households: int
+) -> dict[str, Any]:
+    """Stratum, PSU, SSU and their fpc from the stage chain (see the module docstring)."""
+    levels: list[tuple[str, str, float | None]] = []  # (label, method, fpc)
+    stratum: str | None = None
+    for stage, record in zip(stages[:3], chain, strict=True):
+        if stage.method == "all" and not levels:
+            stratum = record.unit.code
+            continue
+        fpc = record.prob if stage.method == "pps" else float(record.population)
+        levels.append((record.unit.code, stage.method, fpc))
+    levels.append((f"{household.village.code}/{household.code}", "srs", float(households)))
+    return {
+        "stratum": stratum,
+        "psu": levels[0][0],
+        "ssu": levels[1][0] if len(levels) > 1 else None,
+        "fpc1": levels[0][2],
+        "fpc2": levels[1][2] if len(levels) > 1 else None,
+    }
+
+
+def draw_from_file(
+    campaign: Campaign, path: str | Path, seed: int | None = None, user_id: int | None = None
+) -> SampleDraw:
+    path = Path(path)
+    stages, plan_seed = parse_plan(path.read_text(encoding="utf-8"), path.name)
+    return draw(campaign, stages, seed if seed is not None else plan_seed, user_id)
+
+
+def forms_of(draw_id: int) -> list[Form]:
+    return list(
+        db.session.scalars(select(Form).where(Form.draw_id == draw_id).order_by(Form.serial))
+    )
+
+
+# --- the Đồng Nai demo ---------------------------------------------------------------------
+
+DEMO_SEED = 2026
+DEMO_PLAN = [
+    Stage("district", "all", 0),
+    Stage("commune", "pps", 2),  # two PSUs per stratum: no lonely PSU in the analysis
+    Stage("village", "pps", 1),
+    Stage("household", "srs", 3, reserve=1),
+]
+
+
+def load_demo(campaign: Campaign) -> SampleDraw:
+    """A household frame for every demo village, a real draw, batches handed to the two demo
+    enumerators, three forms keyed once by enumerator1 (enumerator2 can key them again to see
+    double entry finalise them) and one keyed twice with a difference for the supervisor to
+    reconcile. No final response is added, so the demo's response counts stay as they were;
+    the rest (at least 20 forms) are printed and not keyed, so an import can be tried at once."""
+    from sqlalchemy import insert
+
+    from surveyapp.models.users import User
+    from surveyapp.services import batches, entry
+
+    rng = np.random.default_rng(DEMO_SEED)
+    villages = db.session.scalars(
+        select(Unit).where(Unit.level == UnitLevel.VILLAGE).order_by(Unit.code)
+    ).all()
+    rows = [
+        {
+            "village_id": v.id,
+            "code": f"H{h:04d}",
+            "head_name": f"Hộ {h} {v.name}",
+            "address": f"Số {h}, {v.name}",
+        }
+        for v in villages
+        for h in range(1, int(rng.integers(60, 240)) + 1)
+    ]
+    db.session.execute(insert(Household), rows)
+    sample = draw(campaign, DEMO_PLAN, DEMO_SEED)
+    made = batches.make_batches(campaign, sample.id)
+    keyers = db.session.scalars(
+        select(User).where(User.username.in_(["enumerator1", "enumerator2"])).order_by(User.id)
+    ).all()
+    for i, batch in enumerate(made):
+        batches.assign(batch, keyers[i % len(keyers)] if keyers else None)
+    if len(keyers) == 2:
+        questions = entry.keyed_questions(campaign.questionnaire)
+        forms = [f for f in forms_of(sample.id) if not f.reserve][:4]
+        for k, form in enumerate(forms):
+            values: dict[str, int | None] = {q.code: int(rng.choice(q.values)) for q in questions}
+            entry.save_keying(form, keyers[0], values, len(values) + 1)
+            if k == 3:
+                second = dict(values, q5=1 if values["q5"] != 1 else 2)
+                entry.save_keying(form, keyers[1], second, len(values) + 1)
+    db.session.flush()
+    return sample

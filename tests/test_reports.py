@@ -181,3 +181,40 @@ def test_sql_cell_sums_give_the_same_estimates_as_rows(demo_data) -> None:
                 assert (a.variable, a.domain) == (b.variable, b.domain)
                 assert np.isclose(a.estimate, b.estimate, rtol=1e-9, atol=1e-12)
                 assert np.isclose(a.se, b.se, rtol=1e-9, atol=1e-12), (key, by, a.variable)
+
+
+def test_report_equals_export_responses_then_analyze(runner, demo_data, tmp_path: Path) -> None:
+    """DESIGN's consistency rule: `report` == `export-responses` + `analyze`, to 1e-9."""
+    from click.testing import CliRunner
+
+    campaign_id = str(demo_data.campaign_id)
+    for sample in ("probability", "convenience"):
+        path = tmp_path / f"{sample}.csv"
+        exported = runner.invoke(
+            args=[
+                "export-responses",
+                "--campaign",
+                campaign_id,
+                "--sample",
+                sample,
+                "--output",
+                str(path),
+            ]
+        )
+        assert exported.exit_code == 0, exported.output
+        shown = runner.invoke(
+            args=["report", "--campaign", campaign_id, "--sample", sample, "--show-analyze-command"]
+        )
+        args = shlex.split(shown.output.strip())[3:]
+        out = CliRunner().invoke(analyze, [str(path), *args, "--format", "json"])
+        assert out.exit_code == 0, out.output
+        by_cli = {r["variable"]: r for r in json.loads(out.output)["estimates"]}
+        report = json.loads(
+            runner.invoke(args=["report", "--campaign", campaign_id, "--sample", sample]).output
+        )
+        assert len(report["estimates"]) == len(by_cli) == 46
+        for row in report["estimates"]:
+            other = by_cli[row["variable"]]
+            for key in ("estimate", "se", "ci_low", "ci_high"):
+                assert np.isclose(row[key], other[key], rtol=1e-9, atol=0), (sample, key)
+            assert row["verdict"] == other["verdict"]

@@ -158,11 +158,19 @@ def import_responses(file: str | None, campaign_id: int, template: str | None) -
     is_flag=True,
     help="Add a row (no answers) for every selected household that did not respond.",
 )
+@click.option(
+    "--sample",
+    type=click.Choice(["probability", "convenience"]),
+    default=None,
+    help="Only the paper/web sample, or only the desk ratings (weighted to desk volume).",
+)
 @vietnamese
-def export_responses(campaign_id: int, fmt: str, output: str | None, all_selected: bool) -> None:
+def export_responses(
+    campaign_id: int, fmt: str, output: str | None, all_selected: bool, sample: str | None
+) -> None:
     """Write the flat file `surveyapp analyze` reads: one row per final response."""
     campaign = _campaign(campaign_id)
-    _write(exports.export(campaign, fmt, all_selected), output)
+    _write(exports.export(campaign, fmt, all_selected, sample), output)
 
 
 def init_app(app: Flask) -> None:

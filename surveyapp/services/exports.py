@@ -80,9 +80,40 @@ def _unit_codes() -> tuple[dict[int, str], dict[int, str | None]]:
     return {uid: u[0] for uid, u in units.items()}, district
 
 
-def rows(campaign: Campaign, all_selected: bool = False) -> list[dict[str, Any]]:
+SAMPLE_CHANNELS = {
+    "probability": {Channel.PAPER.value, Channel.WEB_INVITE.value},
+    "convenience": {Channel.QR.value, Channel.KIOSK.value},
+}
+
+
+def rows(
+    campaign: Campaign, all_selected: bool = False, sample: str | None = None
+) -> list[dict[str, Any]]:
     """The export's rows. Responses and answers are read with two plain queries, so a large
-    campaign costs a pass over its rows, not an ORM object per answer."""
+    campaign costs a pass over its rows, not an ORM object per answer.
+
+    ``sample`` keeps one of the two samples the reports analyse apart: ``probability``
+    (paper and web answers with their design) or ``convenience`` (desk ratings, whose
+    ``weight`` is then the desk's transaction volume over its number of ratings).
+    """
+    out = _all_rows(campaign, all_selected)
+    if sample is None:
+        return out
+    keep = SAMPLE_CHANNELS[sample]
+    out = [r for r in out if r["channel"] in keep]
+    if sample == "convenience" and out:
+        import pandas as pd
+
+        from surveyapp.dashboard import queries
+
+        frame = pd.DataFrame({"service_point_id": [r["desk"] for r in out]})
+        weights = queries.volume_weights(frame, queries.desk_volumes(campaign))
+        for row, weight in zip(out, weights, strict=True):
+            row["weight"] = float(weight)
+    return out
+
+
+def _all_rows(campaign: Campaign, all_selected: bool) -> list[dict[str, Any]]:
     questions = keyed_questions(campaign.questionnaire)
     codes = [q.code for q in questions]
     question_code = {q.id: q.code for q in questions}
@@ -189,34 +220,34 @@ def _nonrespondent_rows(
     return out
 
 
-def to_csv(campaign: Campaign, all_selected: bool = False) -> str:
+def to_csv(campaign: Campaign, all_selected: bool = False, sample: str | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=header(campaign), lineterminator="\n")
     writer.writeheader()
-    for row in rows(campaign, all_selected):
+    for row in rows(campaign, all_selected, sample):
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
     return buffer.getvalue()
 
 
-def to_xlsx(campaign: Campaign, all_selected: bool = False) -> bytes:
+def to_xlsx(campaign: Campaign, all_selected: bool = False, sample: str | None = None) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("responses")
     columns = header(campaign)
     ws.append(columns)
-    for row in rows(campaign, all_selected):
+    for row in rows(campaign, all_selected, sample):
         ws.append([row[c] for c in columns])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def to_parquet(campaign: Campaign, all_selected: bool = False) -> bytes:
+def to_parquet(campaign: Campaign, all_selected: bool = False, sample: str | None = None) -> bytes:
     import pandas as pd
 
     columns = header(campaign)
-    frame = pd.DataFrame(rows(campaign, all_selected), columns=columns)
+    frame = pd.DataFrame(rows(campaign, all_selected, sample), columns=columns)
     codes = [q.code for q in keyed_questions(campaign.questionnaire)]
     for code in [*codes, "desk"]:
         frame[code] = frame[code].astype("Int64")
@@ -230,11 +261,13 @@ def to_parquet(campaign: Campaign, all_selected: bool = False) -> bytes:
     return out.getvalue()
 
 
-def export(campaign: Campaign, fmt: str, all_selected: bool = False) -> bytes:
+def export(
+    campaign: Campaign, fmt: str, all_selected: bool = False, sample: str | None = None
+) -> bytes:
     if fmt == "csv":
-        return to_csv(campaign, all_selected).encode("utf-8")
+        return to_csv(campaign, all_selected, sample).encode("utf-8")
     if fmt == "xlsx":
-        return to_xlsx(campaign, all_selected)
+        return to_xlsx(campaign, all_selected, sample)
     if fmt == "parquet":
-        return to_parquet(campaign, all_selected)
+        return to_parquet(campaign, all_selected, sample)
     raise ValueError(fmt)

@@ -218,3 +218,25 @@ def test_report_equals_export_responses_then_analyze(runner, demo_data, tmp_path
             for key in ("estimate", "se", "ci_low", "ci_high"):
                 assert np.isclose(row[key], other[key], rtol=1e-9, atol=0), (sample, key)
             assert row["verdict"] == other["verdict"]
+
+
+def test_api_results_and_responses(app, client, demo_data) -> None:
+    from support import make_user
+    from surveyapp.services import users
+
+    token = users.create_token(make_user("etl", "analyst"), "etl")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"/api/v1/campaigns/{demo_data.campaign_id}"
+    results = client.get(f"{base}/results", headers=headers).json
+    assert results["sample"] == "probability"
+    assert {r["code"] for r in results["estimates"] if r["verdict"]} >= set(CODES)
+    by = client.get(f"{base}/results?by=district&sample=convenience", headers=headers).json
+    assert by["by"] == "district" and any(r["domain"] for r in by["estimates"])
+    assert client.get(f"{base}/results?by=planet", headers=headers).status_code == 400
+    rows = client.get(f"{base}/responses?sample=probability", headers=headers).json
+    assert len(rows) == 440 and {r["channel"] for r in rows} == {"paper"}
+    csv_text = client.get(f"{base}/responses?format=csv", headers=headers).get_data(as_text=True)
+    assert csv_text.splitlines()[0].startswith("response_id,channel")
+    assert len(csv_text.splitlines()) == demo_data.responses + 1
+    assert client.get(f"{base}/results").status_code == 401

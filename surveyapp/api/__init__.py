@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, Response, abort, jsonify, request
 
 from surveyapp.auth import public_endpoint, require_roles
 from surveyapp.extensions import csrf, db
 from surveyapp.models.campaigns import Campaign
-from surveyapp.services import campaigns
+from surveyapp.services import ServiceError, campaigns, exports, reports
 
 bp = Blueprint("api", __name__)
 require_roles(bp, "api")
@@ -47,3 +47,42 @@ def get_targets(campaign_id: int) -> Any:
     if campaign is None:
         abort(404)
     return jsonify(campaigns.target_rows(campaign))
+
+
+def _campaign_or_404(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def _choice(name: str, allowed: list[str], default: str | None) -> str | None:
+    value = request.args.get(name, default)
+    if value is not None and value not in allowed:
+        abort(400, f"{name}: use one of {', '.join(allowed)}")
+    return value
+
+
+@bp.route("/campaigns/<int:campaign_id>/results")
+def get_results(campaign_id: int) -> Any:
+    """Estimates per item and index node, as `surveyapp report --format json`."""
+    campaign = _campaign_or_404(campaign_id)
+    sample = _choice("sample", list(reports.SAMPLES), "probability")
+    by = _choice("by", sorted(reports.BY_COLUMNS), None)
+    try:
+        report = reports.build(campaign, sample=sample or "probability", by=by)
+    except ServiceError as exc:
+        abort(400, str(exc))
+    return jsonify(report.to_dict())
+
+
+@bp.route("/campaigns/<int:campaign_id>/responses")
+def get_responses(campaign_id: int) -> Any:
+    """The flat export `surveyapp analyze` reads, as JSON rows or CSV."""
+    campaign = _campaign_or_404(campaign_id)
+    sample = _choice("sample", list(reports.SAMPLES), None)
+    fmt = _choice("format", ["json", "csv"], "json")
+    if fmt == "csv":
+        data = exports.to_csv(campaign, sample=sample)
+        return Response(data, mimetype="text/csv; charset=utf-8")
+    return jsonify(exports.rows(campaign, sample=sample))

@@ -45,12 +45,56 @@ def _responses(schema: dict[str, Any]) -> dict[str, Any]:
         "200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
         "401": {"description": "Not authenticated", **error},
         "403": {"description": "Role not allowed", **error},
+        "400": {"description": "Bad parameter", **error},
         "404": {"description": "Not found", **error},
     }
 
 
 def _campaign_id() -> dict[str, Any]:
     return {"name": "campaign_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _enum(name: str, values: list[str]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": values},
+    }
+
+
+ESTIMATE = {
+    "type": "object",
+    "required": ["statistic", "variable", "estimate", "se", "ci_low", "ci_high", "n"],
+    "properties": {
+        "statistic": {"type": "string", "enum": ["prop", "mean", "total", "index", "ratio"]},
+        "variable": {"type": "string"},
+        "code": {"type": "string"},
+        "name": {"type": "string"},
+        "level": {"type": "string"},
+        "values": {"type": ["array", "null"]},
+        "domain": {"type": ["object", "null"]},
+        "estimate": {"type": ["number", "null"]},
+        "se": {"type": ["number", "null"]},
+        "ci_low": {"type": ["number", "null"]},
+        "ci_high": {"type": ["number", "null"]},
+        "deff": {"type": ["number", "null"]},
+        "n": {"type": "integer"},
+        "target": {"type": ["number", "null"]},
+        "verdict": {"type": ["string", "null"], "enum": ["met", "not_met", "inconclusive", None]},
+    },
+}
+RESULTS = {
+    "type": "object",
+    "required": ["campaign", "sample", "design", "estimates"],
+    "properties": {
+        "campaign": {"type": "object"},
+        "sample": {"type": "string"},
+        "by": {"type": ["string", "null"]},
+        "design": {"type": "object"},
+        "estimates": {"type": "array", "items": {"$ref": "#/components/schemas/Estimate"}},
+    },
+}
 
 
 def document() -> dict[str, Any]:
@@ -61,7 +105,13 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Campaign": CAMPAIGN, "Target": TARGET, "Error": ERROR},
+            "schemas": {
+                "Campaign": CAMPAIGN,
+                "Target": TARGET,
+                "Error": ERROR,
+                "Estimate": ESTIMATE,
+                "Results": RESULTS,
+            },
         },
         "paths": {
             "/campaigns": {
@@ -79,6 +129,41 @@ def document() -> dict[str, Any]:
                     "operationId": "getCampaign",
                     "parameters": [_campaign_id()],
                     "responses": _responses({"$ref": "#/components/schemas/Campaign"}),
+                }
+            },
+            "/campaigns/{campaign_id}/results": {
+                "get": {
+                    "summary": "Estimates, confidence intervals and verdicts per index node",
+                    "operationId": "getResults",
+                    "parameters": [
+                        _campaign_id(),
+                        _enum("sample", ["probability", "convenience"]),
+                        _enum("by", ["channel", "desk", "district"]),
+                    ],
+                    "responses": _responses({"$ref": "#/components/schemas/Results"}),
+                }
+            },
+            "/campaigns/{campaign_id}/responses": {
+                "get": {
+                    "summary": "Final responses as the flat file `surveyapp analyze` reads",
+                    "operationId": "getResponses",
+                    "parameters": [
+                        _campaign_id(),
+                        _enum("sample", ["probability", "convenience"]),
+                        _enum("format", ["json", "csv"]),
+                    ],
+                    "responses": {
+                        **_responses({"type": "array", "items": {"type": "object"}}),
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"type": "array", "items": {"type": "object"}}
+                                },
+                                "text/csv": {"schema": {"type": "string"}},
+                            },
+                        },
+                    },
                 }
             },
             "/campaigns/{campaign_id}/targets": {

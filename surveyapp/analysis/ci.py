@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
 CI_METHODS = ("logit", "wald", "beta", "asin", "xlogit", "likelihood", "wilson")
 
@@ -23,10 +23,10 @@ def quantile(level: float, df: float) -> float:
     """Two-sided critical value: t(df) or normal for ``df = inf``."""
     q = 1 - (1 - level) / 2
     if math.isinf(df):
-        return float(stats.norm.ppf(q))
+        return float(special.ndtri(q))
     if df <= 0:
         return math.nan
-    return float(stats.t.ppf(q, df))
+    return float(special.stdtrit(df, q))
 
 
 def t_interval(est: float, se: float, level: float, df: float) -> tuple[float, float]:
@@ -81,11 +81,11 @@ def prop_interval(
         alpha = 1 - level
         neff = p * (1 - p) / v if v > 0 else n
         if n > 1:
-            tq = stats.t.ppf(alpha / 2, n - 1)
-            dq = stats.norm.ppf(alpha / 2) if math.isinf(df) else stats.t.ppf(alpha / 2, df)
+            tq = special.stdtrit(n - 1, alpha / 2)
+            dq = special.ndtri(alpha / 2) if math.isinf(df) else special.stdtrit(df, alpha / 2)
             neff = neff * (tq / dq) ** 2
-        lo = stats.beta.ppf(alpha / 2, neff * p, neff * (1 - p) + 1) if p > 0 else 0.0
-        hi = stats.beta.ppf(1 - alpha / 2, neff * p + 1, neff * (1 - p)) if p < 1 else 1.0
+        lo = special.betaincinv(neff * p, neff * (1 - p) + 1, alpha / 2) if p > 0 else 0.0
+        hi = special.betaincinv(neff * p + 1, neff * (1 - p), 1 - alpha / 2) if p < 1 else 1.0
         return float(lo), float(hi)
     if method == "wilson":
         neff = p * (1 - p) / v if v > 0 else n
@@ -111,6 +111,8 @@ def likelihood_phi(n: float) -> float:
 
 
 def _likelihood(p: float, v: float, q: float, phi: float) -> tuple[float, float]:
+    from scipy import optimize  # imported lazily: it is slow to import
+
     if p <= 0 or p >= 1 or not math.isfinite(phi):
         return math.nan, math.nan
     target = phi * q * q * v / (2 * p * (1 - p))

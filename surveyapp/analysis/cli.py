@@ -98,7 +98,7 @@ def read_data(path: str, columns: Sequence[str]) -> pd.DataFrame:
         missing = [c for c in wanted if c not in names]
         if missing:
             raise AnalysisError(f"unknown column {missing[0]!r} in {p.name}")
-        return pq.read_table(p, columns=wanted).to_pandas()
+        return _to_frame(pq.read_table(p, columns=wanted))
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -115,7 +115,19 @@ def read_data(path: str, columns: Sequence[str]) -> pd.DataFrame:
         )
     except pa.ArrowInvalid as exc:
         raise AnalysisError(f"{p.name}: {str(exc).splitlines()[0]}") from exc
-    return table.to_pandas()
+    return _to_frame(table)
+
+
+def _to_frame(table: Any) -> pd.DataFrame:
+    """Arrow table -> DataFrame; numeric columns stay Arrow-backed (no copy, nulls kept)."""
+    import pyarrow as pa
+
+    def mapper(t: Any) -> Any:
+        if pa.types.is_integer(t) or pa.types.is_floating(t):
+            return pd.ArrowDtype(t)
+        return None
+
+    return table.to_pandas(types_mapper=mapper)
 
 
 def format_table(result: Analysis) -> str:

@@ -228,7 +228,9 @@ def _numeric(frame: pd.DataFrame, col: str, what: str) -> np.ndarray:
 
 def _match(frame: pd.DataFrame, col: str, values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     ser = frame[col]
-    r = ser.notna().to_numpy()
+    fast = _arrow_int_match(ser, values)
+    if fast is not None:
+        return fast
     if pd.api.types.is_numeric_dtype(ser) and not pd.api.types.is_bool_dtype(ser):
         try:
             vals = [float(v) for v in values]
@@ -236,10 +238,40 @@ def _match(frame: pd.DataFrame, col: str, values: Sequence[Any]) -> tuple[np.nda
             vals = None
         if vals is not None:
             x = ser.to_numpy(dtype=np.float64, na_value=np.nan)
-            return np.isin(x, vals).astype(np.float64), r
+            y = x == vals[0]
+            for v in vals[1:]:
+                y |= x == v
+            return y, ~np.isnan(x)
+    r = ser.notna().to_numpy()
     sv = {str(v) for v in values}
-    y = ser.astype(str).isin(sv).to_numpy() & r
-    return y.astype(np.float64), r
+    return ser.astype(str).isin(sv).to_numpy() & r, r
+
+
+def _arrow_int_match(ser: pd.Series, values: Sequence[Any]) -> tuple[Any, Any] | None:
+    """Fast path for Arrow-backed integer answers (what the CLI reads): no float copy."""
+    dtype = ser.dtype
+    if not isinstance(dtype, pd.ArrowDtype):
+        return None
+    import pyarrow as pa
+
+    if not pa.types.is_integer(dtype.pyarrow_dtype):
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return None
+    arr = pa.chunked_array(ser.array._pa_array).combine_chunks()  # type: ignore[attr-defined]
+    n = len(arr)
+    validity, data = arr.buffers()[:2]
+    width = arr.type.bit_width // 8
+    x = np.frombuffer(data, dtype=f"<i{width}")[arr.offset : arr.offset + n]
+    if validity is None or arr.null_count == 0:
+        r = np.ones(n, dtype=bool)
+    else:
+        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+        r = bits[arr.offset : arr.offset + n].astype(bool)
+    y = x == values[0]
+    for v in values[1:]:
+        y |= x == v
+    return y & r, r
 
 
 def _design_from_frame(

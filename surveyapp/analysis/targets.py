@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .ci import quantile
 
@@ -39,8 +39,9 @@ def prob_meets(est: float, se: float, target: float, df: float, logit: bool = Fa
         x = (target - est) / se
     else:
         return 1.0 if est >= target else 0.0
-    dist = stats.norm if math.isinf(df) else stats.t(df)
-    return float(dist.sf(x))
+    if math.isinf(df):
+        return float(special.ndtr(-x))
+    return float(special.stdtr(df, -x))
 
 
 def n_to_decide(est: float, se: float, n: float, target: float, level: float, df: float) -> float:

@@ -127,7 +127,8 @@ def _to_frame(table: Any) -> pd.DataFrame:
             return pd.ArrowDtype(t)
         return None
 
-    return table.to_pandas(types_mapper=mapper)
+    frame: pd.DataFrame = table.to_pandas(types_mapper=mapper)
+    return frame
 
 
 def format_table(result: Analysis) -> str:
@@ -146,7 +147,7 @@ def format_table(result: Analysis) -> str:
         "n",
         "verdict",
     )
-    rows = [head]
+    rows: list[tuple[str, ...]] = [head]
     for e in result.estimates:
         dom = "" if e.domain is None else f"{e.domain[0]}={e.domain[1]}"
         var = e.variable + ("" if e.values is None else "=" + ",".join(map(str, e.values)))

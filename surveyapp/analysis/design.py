@@ -27,8 +27,8 @@ LONELY_PSU = ("fail", "adjust", "average", "remove", "certainty")
 def _codes(*keys: npt.ArrayLike) -> tuple[IntArray, int]:
     """Integer codes 0..k-1 for the combinations of ``keys`` (in order of first appearance)."""
     if len(keys) == 1:
-        codes, uniq = pd.factorize(pd.Series(np.asarray(keys[0])), sort=False)
-        return codes.astype(np.int64), len(uniq)
+        codes1, uniq = pd.factorize(pd.Series(np.asarray(keys[0])), sort=False)
+        return np.asarray(codes1, dtype=np.int64), len(uniq)
     frame = pd.DataFrame({str(i): np.asarray(k) for i, k in enumerate(keys)})
     codes = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
     return codes.astype(np.int64), int(codes.max()) + 1 if len(codes) else 0

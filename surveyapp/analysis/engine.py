@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .cells import CellTable
-from .design import FloatArray, IntArray
+from .design import FloatArray, IntArray, _sampling_f
 from .errors import AnalysisError
 from .linearization import group_sum, stratified_variance
 
@@ -54,7 +54,7 @@ class Calibration:
 
     @property
     def raking(self) -> bool:
-        return self.margins.shape[1] > 1
+        return bool(self.margins.shape[1] > 1)
 
 
 def calibrate(
@@ -333,3 +333,51 @@ def _calibrated_variance(
             ct.structure, np.zeros(nu, dtype=np.int64), units, tot, 1, None
         )[0]
     return out
+
+
+def domain_covariance(
+    ct: CellTable,
+    stats: list[BaseStat],
+    combos: FloatArray | None,
+    column: int,
+    dom: IntArray,
+    ndom: int,
+) -> FloatArray:
+    """Covariance matrix across domains of one statistic (column of stats + combos).
+
+    Stage-1 ultimate-cluster formula (Binder 1983) on the full design, without calibration:
+    ``sum_h (1 - f_h) n_h/(n_h - 1) sum_{u in h} (t_u - tbar_h)(t_u - tbar_h)'`` with ``t_u``
+    the PSU totals of every domain's linearized score. Lonely strata contribute nothing to
+    the off-diagonal; callers put the exact variances on the diagonal.
+    """
+    a = np.column_stack([_col(ct, st.a) for st in stats])
+    b = np.column_stack([_col(ct, st.b) for st in stats])
+    is_total = np.array([st.b is None for st in stats], dtype=bool)
+    sa = group_sum(dom, a, ndom)
+    sb = group_sum(dom, b, ndom)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = np.where(is_total[None, :], sa, sa / sb)
+        denom = np.where(is_total[None, :], 1.0, sb)
+    ok = dom >= 0
+    dsafe = np.where(ok, dom, 0)
+    th_c = np.where(np.isfinite(theta), theta, 0.0)[dsafe]
+    de_c = np.where((denom != 0) & np.isfinite(denom), denom, np.inf)[dsafe]
+    z = np.where(ok[:, None], (a - th_c * b) / de_c, 0.0)
+    zc = (z @ combos)[:, column - len(stats)] if column >= len(stats) else z[:, column]
+    st = ct.structure
+    tmat = sp.csr_matrix((zc[ok], (ct.psu[ok], dom[ok])), shape=(st.n_psu, ndom))
+    nh = st.n_psu_in_stratum
+    f = _sampling_f(nh, st.popsize1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(nh > 1, f * nh / np.maximum(nh - 1, 1), 0.0)
+    scale = np.where(f < 1e-7, 0.0, scale)
+    su = scale[st.stratum_of_psu]
+    strat = sp.csr_matrix(
+        (np.ones(st.n_psu), (st.stratum_of_psu, np.arange(st.n_psu))),
+        shape=(st.n_strata, st.n_psu),
+    )
+    sums = np.asarray((strat @ tmat).todense())
+    cross = np.asarray((tmat.T @ sp.diags(su) @ tmat).todense())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = (sums.T * np.where(nh > 0, scale / np.maximum(nh, 1), 0.0)) @ sums
+    return np.asarray(cross - corr, dtype=np.float64)

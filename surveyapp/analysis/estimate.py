@@ -10,7 +10,7 @@ Example
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +21,24 @@ from .calibration_frame import margin_codes
 from .cells import BASE_MOMENTS, CellTable, VarData, build_cells, codes_for
 from .ci import CI_METHODS, as_array_ci, likelihood_phi, prop_interval, quantile, t_interval
 from .design import LONELY_PSU, Design
-from .engine import BaseStat, Calibration, apply_calibration, calibrate, estimate_linear
+from .engine import (
+    BaseStat,
+    Calibration,
+    apply_calibration,
+    calibrate,
+    domain_covariance,
+    estimate_linear,
+)
 from .errors import AnalysisError
-from .targets import n_to_decide, prob_meets, small_domain, verdict
+from .targets import (
+    Difference,
+    difference,
+    n_to_decide,
+    prob_meets,
+    rank_intervals,
+    small_domain,
+    verdict,
+)
 
 SATISFIED = (4, 5)
 
@@ -258,7 +273,7 @@ def _arrow_int_match(ser: pd.Series, values: Sequence[Any]) -> tuple[Any, Any] |
         return None
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return None
-    arr = pa.chunked_array(ser.array._pa_array).combine_chunks()  # type: ignore[attr-defined]
+    arr = pa.chunked_array(ser.array._pa_array).combine_chunks()
     n = len(arr)
     validity, data = arr.buffers()[:2]
     width = arr.type.bit_width // 8
@@ -287,8 +302,8 @@ def _design_from_frame(
             raise AnalysisError(f"unknown column {c!r}")
     if lonely_psu not in LONELY_PSU:
         raise AnalysisError(f"--lonely-psu: unknown option {lonely_psu!r}")
-    for c in [strata, *cluster]:
-        if c and frame[c].isna().any():
+    for c in [x for x in (strata, *cluster) if x]:
+        if frame[c].isna().any():
             row = int(np.flatnonzero(frame[c].isna().to_numpy())[0])
             raise AnalysisError(f"design column {c!r}: missing value in data row {row + 1}")
     return Design.from_arrays(
@@ -599,5 +614,115 @@ def t_ci(est: float, se: float, level: float, df: float) -> tuple[float, float]:
     return t_interval(est, se, level, df)
 
 
-__all__ = ["Analysis", "DesignSummary", "Estimate", "Spec", "analyze", "analyze_cells"]
-_ = Mapping
+@dataclass(frozen=True)
+class DomainComparison:
+    """Estimates of one statistic for every domain level with their covariance matrix.
+
+    Use :meth:`difference` for a domain contrast and :meth:`rank_intervals` for rankings.
+    """
+
+    variable: str
+    by: str
+    labels: tuple[Any, ...]
+    estimates: tuple[float, ...]
+    cov: np.ndarray
+    level: float
+    df: float
+
+    def difference(self, a: Any, b: Any) -> Difference:
+        """``estimate[a] - estimate[b]`` with its linearized SE and t interval."""
+        i, j = self.labels.index(a), self.labels.index(b)
+        return difference(
+            self.estimates[i],
+            math.sqrt(max(self.cov[i, i], 0.0)),
+            self.estimates[j],
+            math.sqrt(max(self.cov[j, j], 0.0)),
+            float(self.cov[i, j]),
+            self.level,
+            self.df,
+        )
+
+    def rank_intervals(self, descending: bool = True) -> dict[Any, tuple[int, int]]:
+        """Rank interval per domain (1 = best when ``descending``), see
+        :func:`surveyapp.analysis.targets.rank_intervals`."""
+        ok = [k for k, e in enumerate(self.estimates) if math.isfinite(e)]
+        cov = self.cov[np.ix_(ok, ok)]
+        ranks = rank_intervals(
+            [self.estimates[k] for k in ok], cov, self.level, descending=descending
+        )
+        return {self.labels[k]: r for k, r in zip(ok, ranks, strict=True)}
+
+
+def compare_domains(
+    frame: pd.DataFrame,
+    spec: Spec,
+    variable: str,
+    *,
+    weight: str | None = None,
+    strata: str | None = None,
+    cluster: Sequence[str] = (),
+    fpc: Sequence[str] = (),
+    lonely_psu: str = "fail",
+) -> DomainComparison:
+    """Per-domain estimates of ``variable`` (a prop column or index name of ``spec``) and
+    their covariance, for differences between domains and rank intervals.
+
+    The diagonal holds the exact variances of :func:`analyze`; off-diagonal covariances use
+    the stage-1 formula (exact for one-stage designs). Calibrated designs are not supported.
+    Two periods are independent samples: use :func:`surveyapp.analysis.targets.difference`
+    with ``cov=0`` on the two :func:`analyze` rows.
+    """
+    if not spec.by:
+        raise AnalysisError("compare_domains: the spec needs --by")
+    if spec.margins:
+        raise AnalysisError("compare_domains: calibrated designs are not supported")
+    res = analyze(
+        frame, spec, weight=weight, strata=strata, cluster=cluster, fpc=fpc, lonely_psu=lonely_psu
+    )
+    rows = [e for e in res.estimates if e.variable == variable and e.domain is not None]
+    if not rows:
+        raise AnalysisError(f"compare_domains: no estimate named {variable!r}")
+    design = _design_from_frame(frame, weight, strata, cluster, fpc, lonely_psu)
+    plan = _plan(frame, spec)
+    dom_codes, dom_labels = codes_for(frame[spec.by].to_numpy())
+    ct = build_cells(
+        design,
+        [VarData(k, y, r) for k, (y, r) in plan.vardata.items()],
+        plan.moments,
+        None,
+        None,
+        dom_codes,
+        dom_labels,
+    )
+    kind = rows[0].statistic
+    if kind == "index":
+        column = len(plan.stats) + [n for n, _ in spec.indices].index(variable)
+    elif kind == "prop":
+        keys = [s.a.rsplit(":", 1)[0] for s in plan.stats]
+        column = keys.index(_prop_key(variable, rows[0].values or ()))
+    else:
+        column = _find_stat(plan.stats, kind, variable)
+    cov = domain_covariance(ct, plan.stats, plan.combos, column, ct.dom, len(dom_labels))
+    se = np.array([e.se for e in rows])
+    np.fill_diagonal(cov, np.where(np.isfinite(se), se * se, np.nan))
+    return DomainComparison(
+        variable=variable,
+        by=spec.by,
+        labels=tuple(_py(x) for x in dom_labels),
+        estimates=tuple(e.estimate for e in rows),
+        cov=cov,
+        level=spec.level,
+        df=rows[0].df,
+    )
+
+
+__all__ = [
+    "Analysis",
+    "DesignSummary",
+    "DomainComparison",
+    "Estimate",
+    "Spec",
+    "analyze",
+    "analyze_cells",
+    "compare_domains",
+]

@@ -81,16 +81,24 @@ def index_args() -> list[str]:
     return [x for a in args for x in ("--index", a)]
 
 
+CPU: dict[str, float] = {}
+
+
 def timed(cmd: list[str], out: Path | None = None) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MiB) and stdout of a command."""
+    """Wall seconds, peak RSS (MiB) and stdout of a command (user+sys CPU in ``CPU``)."""
     t0 = time.perf_counter()
     proc = subprocess.run(
-        ["/usr/bin/time", "-f", "MAXRSS %M", *cmd], capture_output=True, text=True, check=False
+        ["/usr/bin/time", "-f", "MAXRSS %M CPU %U %S", *cmd],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed: {proc.stderr[-2000:]}")
     rss = float(re.findall(r"MAXRSS (\d+)", proc.stderr)[-1]) / 1024
+    user, system = re.findall(r"CPU ([0-9.]+) ([0-9.]+)", proc.stderr)[-1]
+    CPU[cmd[0]] = float(user) + float(system)
     if out is not None:
         out.write_text(proc.stdout)
     return wall, rss, proc.stdout
@@ -184,7 +192,8 @@ def main() -> None:
         best = None
         for _ in range(3):
             wall, rss, out = timed([*cli, str(path), *common])
-            best = (wall, rss) if best is None or wall < best[0] else best
+            cpu = CPU[cli[0]]
+            best = (wall, rss, cpu) if best is None or wall < best[0] else best
         assert best is not None
         n_rows = len(json.loads(out)["estimates"])
         results.append(
@@ -193,7 +202,7 @@ def main() -> None:
                 f"{args.rows:,} x 33 + 13 idx",
                 best[0],
                 best[1],
-                f"measured (best of 3), {n_rows} rows",
+                f"measured (best of 3), CPU {best[2]:.2f} s, {n_rows} rows",
             )
         )
         print(f"{label}: {best[0]:.2f} s, {best[1]:.0f} MiB", flush=True)

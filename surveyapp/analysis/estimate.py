@@ -147,17 +147,19 @@ class Estimate:
 
     def to_dict(self, extended: bool = False) -> dict[str, Any]:
         """The JSON row; non-finite numbers become ``None``."""
+        isf = math.isfinite
+        e, s_, lo, hi, de = self.estimate, self.se, self.ci_low, self.ci_high, self.deff
         d: dict[str, Any] = {
             "statistic": self.statistic,
             "variable": self.variable,
             "values": list(self.values) if self.values is not None else None,
             "domain": {self.domain[0]: self.domain[1]} if self.domain is not None else None,
-            "estimate": _num(self.estimate),
-            "se": _num(self.se),
-            "ci_low": _num(self.ci_low),
-            "ci_high": _num(self.ci_high),
-            "deff": _num(self.deff),
-            "n": int(self.n),
+            "estimate": e if isf(e) else None,
+            "se": s_ if isf(s_) else None,
+            "ci_low": lo if isf(lo) else None,
+            "ci_high": hi if isf(hi) else None,
+            "deff": de if isf(de) else None,
+            "n": self.n,
             "target": self.target,
             "verdict": self.verdict,
         }
@@ -557,34 +559,40 @@ def analyze_cells(
             tgt = targets.get(var)
             if tgt is not None and kind in ("prop", "index") and tgt > 1:
                 tgt = tgt / 100.0
+            finite = np.isfinite(est)
+            nan = np.full(ndom, np.nan)
+            est_l = est.tolist()
+            se_l = np.where(finite, se, nan).tolist()
+            lo_l = np.where(finite, lo, nan).tolist()
+            hi_l = np.where(finite, hi, nan).tolist()
+            deff_l = res.deff[:, j].tolist()
+            n_l = np.rint(res.n[:, j]).astype(np.int64).tolist()
+            doms = [None if lab is None else (spec.by or "", _py(lab)) for lab in labels]
+            logit = kind == "prop" and spec.ci in ("logit", "xlogit")
             for d in range(ndom):
-                e, s, lo_d, hi_d = (float(est[d]), float(se[d]), float(lo[d]), float(hi[d]))
-                if not math.isfinite(e):
-                    s = lo_d = hi_d = math.nan
+                e, s_, lo_d, hi_d = est_l[d], se_l[d], lo_l[d], hi_l[d]
                 vd = pm = nd = None
                 if tgt is not None:
                     vd = verdict(lo_d, hi_d, tgt)
-                    pm = prob_meets(
-                        e, s, tgt, df, kind == "prop" and spec.ci in ("logit", "xlogit")
-                    )
-                    nd = n_to_decide(e, s, float(res.n[d, j]), tgt, spec.level, df)
+                    pm = prob_meets(e, s_, tgt, df, logit)
+                    nd = n_to_decide(e, s_, n_l[d], tgt, spec.level, df)
                 per_stat[ri].append(
                     Estimate(
-                        statistic=kind,
-                        variable=var,
-                        values=values,
-                        domain=None if labels[d] is None else (spec.by or "", _py(labels[d])),
-                        estimate=e,
-                        se=s,
-                        ci_low=lo_d,
-                        ci_high=hi_d,
-                        deff=float(res.deff[d, j]),
-                        n=round(float(res.n[d, j])),
-                        target=tgt,
-                        verdict=vd,
-                        p_meets_target=pm,
-                        n_to_decide=nd,
-                        df=df,
+                        kind,
+                        var,
+                        values,
+                        doms[d],
+                        e,
+                        s_,
+                        lo_d,
+                        hi_d,
+                        deff_l[d],
+                        n_l[d],
+                        tgt,
+                        vd,
+                        pm,
+                        nd,
+                        df,
                     )
                 )
     rows = tuple(e for lst in per_stat for e in lst)

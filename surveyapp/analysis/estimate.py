@@ -115,6 +115,11 @@ class Estimate:
 
     ``to_dict()`` gives exactly the contract's keys; the extra attributes (``cv``,
     ``small``, ``p_meets_target``, ``n_to_decide``, ``df``) are in ``to_dict(extended=True)``.
+
+    ``n`` counts the answered rows in the domain (for an index: the largest such count among
+    its items). ``deff`` is R's ``deff=TRUE`` (variance over the SRS-without-replacement
+    variance) for shares, means and totals; for an index it is the average of its items'
+    design effects weighted by their coefficients; ``None`` for ratios.
     """
 
     statistic: str

@@ -264,6 +264,12 @@ def _match(frame: pd.DataFrame, col: str, values: Sequence[Any]) -> tuple[np.nda
             for v in vals[1:]:
                 y |= x == v
             return y, ~np.isnan(x)
+    numeric_set = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    if numeric_set and not pd.api.types.is_bool_dtype(ser):
+        # a numeric value set (e.g. Likert 4,5) on a text column: every answer must be a number
+        x = _numeric(frame, col, "--prop/--index")
+        y = np.isin(x, np.asarray(values, dtype=np.float64))
+        return y, ~np.isnan(x)
     r = ser.notna().to_numpy()
     sv = {str(v) for v in values}
     return ser.astype(str).isin(sv).to_numpy() & r, r

@@ -118,6 +118,8 @@ def test_bad_input_one_line(tmp_path: Path) -> None:
     frame.loc[7, "q5"] = "abc"
     msg = _bad(tmp_path, [*DESIGN, "--mean", "q5"], frame)
     assert "q5" in msg and "row 8" in msg
+    msg = _bad(tmp_path, [*DESIGN, "--index", "x=q5,q6"], frame)
+    assert "q5" in msg and "'abc'" in msg and "row 8" in msg
     lone = pd.read_csv(DATA)
     lone = lone[(lone.stratum != 6) | (lone.psu == "6-1")]
     msg = _bad(tmp_path, [*DESIGN, "--prop", "q1=4,5"], lone)

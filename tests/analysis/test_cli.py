@@ -153,3 +153,15 @@ def test_lonely_option_accepts() -> None:
         analyze, [str(lone_path), *DESIGN, "--prop", "q1=4,5", "--lonely-psu", "adjust"]
     )
     assert res.exit_code == 0
+
+
+def test_bad_value_after_the_sniffed_block(tmp_path: Path) -> None:
+    """Types are sniffed from the first MiB; a bad value later still names its row."""
+    n = 150_000
+    frame = pd.DataFrame({"q5": ["4"] * n, "w": ["1.5"] * n})
+    frame.loc[n - 10, "q5"] = "abc"
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    res = CliRunner().invoke(analyze, [str(path), "--weight", "w", "--mean", "q5"])
+    assert res.exit_code != 0
+    assert f"row {n - 9}" in res.output and "q5" in res.output

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from .cells import CellTable
 from .design import FloatArray, IntArray, _sampling_f
@@ -303,6 +302,8 @@ def _calibrated_variance(
     ncal = cal.margins.shape[0]
     nu = ct.n_units
     k = z.shape[1]
+    import scipy.sparse as sp  # imported lazily: slow to import, needed only here
+
     # final weights per (unit, joint cell) and rows per joint cell, all rows
     uc = sp.csr_matrix((ct.sw, (ct.unit, ct.cal)), shape=(nu, ncal))
     n_j = np.bincount(ct.cal, weights=ct.n, minlength=ncal)
@@ -371,6 +372,8 @@ def domain_covariance(
     de_c = np.where((denom != 0) & np.isfinite(denom), denom, np.inf)[dsafe]
     z = np.where(ok[:, None], (a - th_c * b) / de_c, 0.0)
     zc = (z @ combos)[:, column - len(stats)] if column >= len(stats) else z[:, column]
+    import scipy.sparse as sp  # imported lazily: slow to import
+
     st = ct.structure
     tmat = sp.csr_matrix((zc[ok], (ct.psu[ok], dom[ok])), shape=(st.n_psu, ndom))
     nh = st.n_psu_in_stratum

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from .design import DesignStructure, FloatArray, IntArray, _sampling_f
 
@@ -24,16 +23,19 @@ from .design import DesignStructure, FloatArray, IntArray, _sampling_f
 def group_sum(codes: IntArray, values: FloatArray, ngroups: int) -> FloatArray:
     """Sum the rows of ``values`` (n x k) by integer ``codes`` in ``0..ngroups-1``.
 
-    Rows with a negative code are dropped. One sparse product: no Python loop over rows.
+    Rows with a negative code are dropped. One ``bincount`` per column: no loop over rows.
     """
     keep = codes >= 0
-    n = len(codes)
+    vals = np.asarray(values, dtype=np.float64)
+    if vals.ndim == 1:
+        vals = vals[:, None]
     if not keep.all():
-        idx = np.flatnonzero(keep)
-        mat = sp.csr_matrix((np.ones(len(idx)), (codes[idx], idx)), shape=(ngroups, n))
-    else:
-        mat = sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(ngroups, n))
-    return np.asarray(mat @ values, dtype=np.float64).reshape(ngroups, -1)
+        codes = codes[keep]
+        vals = vals[keep]
+    out = np.empty((ngroups, vals.shape[1]))
+    for j in range(vals.shape[1]):
+        out[:, j] = np.bincount(codes, weights=vals[:, j], minlength=ngroups)
+    return out
 
 
 def _centred_ss(

@@ -289,8 +289,7 @@ def _arrow_int_match(ser: pd.Series, values: Sequence[Any]) -> tuple[Any, Any] |
     arr = pa.chunked_array(ser.array._pa_array).combine_chunks()
     n = len(arr)
     validity, data = arr.buffers()[:2]
-    width = arr.type.bit_width // 8
-    x = np.frombuffer(data, dtype=f"<i{width}")[arr.offset : arr.offset + n]
+    x = np.frombuffer(data, dtype=np.dtype(arr.type.to_pandas_dtype()))[arr.offset : arr.offset + n]
     if validity is None or arr.null_count == 0:
         r = np.ones(n, dtype=bool)
     else:

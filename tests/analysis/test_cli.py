@@ -165,3 +165,28 @@ def test_bad_value_after_the_sniffed_block(tmp_path: Path) -> None:
     res = CliRunner().invoke(analyze, [str(path), "--weight", "w", "--mean", "q5"])
     assert res.exit_code != 0
     assert f"row {n - 9}" in res.output and "q5" in res.output
+
+
+@pytest.mark.parametrize("typ", ["int8", "uint8", "int32", "int64"])
+def test_arrow_integer_answers(tmp_path: Path, typ: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.read_csv(DATA)
+    table = pa.table(
+        {
+            "w": frame.w,
+            "stratum": frame.stratum,
+            "psu": frame.psu,
+            "q1": pa.array(frame.q1.to_numpy(dtype=float), mask=frame.q1.isna().to_numpy()).cast(
+                typ
+            ),
+        }
+    )
+    path = tmp_path / "t.parquet"
+    pq.write_table(table.slice(3), path)  # a non-zero offset in the written data is fine
+    got = CliRunner().invoke(analyze, [str(path), *DESIGN, "--prop", "q1=4,5"])
+    want = CliRunner().invoke(analyze, [DATA, *DESIGN, "--prop", "q1=4,5"])
+    assert got.exit_code == 0, got.output
+    g, w = json.loads(got.output)["estimates"][0], json.loads(want.output)["estimates"][0]
+    assert g["n"] == w["n"] - frame.q1.iloc[:3].notna().sum()

@@ -43,7 +43,7 @@ def margin_codes(
                 f"--margin {var}: sample value {ser.iloc[row]!s} (data row {row + 1}) "
                 "is not a margin category"
             )
-        per_margin.append(code.to_numpy(dtype=np.int64))
+        per_margin.append(np.asarray(code.to_numpy(dtype=np.int64), dtype=np.int64))
         tg = np.array([float(n) for _, n in cats], dtype=np.float64)
         if (tg < 0).any() or np.isnan(tg).any():
             raise AnalysisError(f"--margin {var}: population totals must be >= 0")

@@ -128,40 +128,54 @@ def build_cells(
     c_psu = st.psu_of_ssu[c_unit] if st.two_stage and st.psu_of_ssu is not None else c_unit
     w = design.weights
 
-    def bc(values: FloatArray | None) -> FloatArray:
-        return np.bincount(inv, weights=values, minlength=ncell).astype(np.float64)
+    # rows sorted by cell: every moment is one segmented sum (np.add.reduceat)
+    presorted = bool(n == 0 or np.all(inv[1:] >= inv[:-1]))
+    order = None if presorted else np.argsort(inv, kind="stable")
+    inv_s = inv if order is None else inv[order]
+    starts = np.flatnonzero(np.r_[True, inv_s[1:] != inv_s[:-1]]) if n else np.zeros(0, int)
+    w_s = w if order is None else w[order]
+
+    def srt(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        return values if order is None else values[order]
+
+    def seg(values: np.ndarray[Any, Any]) -> FloatArray:
+        if n == 0:
+            return np.zeros(ncell)
+        return np.add.reduceat(values, starts, dtype=np.float64)
 
     mom: dict[str, FloatArray] = {}
     w2 = w15 = None
     for v in variables:
         wanted = moments.get(v.key, BASE_MOMENTS)
-        rf = v.r.astype(np.float64)
-        wy = w * v.y
+        y_s = srt(v.y)
+        r_s = srt(v.r)
+        wy = w_s * y_s
         for m in wanted:
             if m == "wy":
-                mom[f"{v.key}:wy"] = bc(wy)
+                mom[f"{v.key}:wy"] = seg(wy)
             elif m == "wr":
-                mom[f"{v.key}:wr"] = bc(w * rf)
+                mom[f"{v.key}:wr"] = seg(w_s * r_s)
             elif m == "r":
-                mom[f"{v.key}:r"] = bc(rf)
+                mom[f"{v.key}:r"] = seg(r_s)
             elif m == "y":
-                mom[f"{v.key}:y"] = bc(v.y)
+                mom[f"{v.key}:y"] = seg(y_s)
             elif m == "wyy":
-                mom[f"{v.key}:wyy"] = bc(wy * v.y)
+                mom[f"{v.key}:wyy"] = seg(wy * y_s)
             elif m in ("w2y", "w2r"):
-                w2 = w * w if w2 is None else w2
-                mom[f"{v.key}:{m}"] = bc(w2 * (v.y if m == "w2y" else rf))
+                w2 = w_s * w_s if w2 is None else w2
+                mom[f"{v.key}:{m}"] = seg(w2 * (y_s if m == "w2y" else r_s))
             elif m in ("w15y", "w15r"):
-                w15 = w * np.sqrt(w) if w15 is None else w15
-                mom[f"{v.key}:{m}"] = bc(w15 * (v.y if m == "w15y" else rf))
+                w15 = w_s * np.sqrt(w_s) if w15 is None else w15
+                mom[f"{v.key}:{m}"] = seg(w15 * (y_s if m == "w15y" else r_s))
+    ones = np.ones(n)
     return CellTable(
         unit=c_unit.astype(np.int64),
         psu=np.asarray(c_psu, dtype=np.int64),
         stratum=st.stratum_of_psu[c_psu].astype(np.int64),
         cal=c_cal.astype(np.int64),
         dom=c_dom.astype(np.int64),
-        n=bc(None),
-        sw=bc(w),
+        n=seg(ones),
+        sw=seg(w_s),
         mom=mom,
         structure=st,
         n_units=n_units,

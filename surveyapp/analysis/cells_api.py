@@ -81,7 +81,7 @@ def analyze_cell_frame(
         raw = pd.Series(s_lab).map(stratum_popsize)
         if raw.isna().any():
             raise AnalysisError("stratum_popsize: a stratum has no population size")
-        popsize1 = _popsize(raw.to_numpy(dtype=np.float64), s_codes, n_h, "stratum")
+        popsize1 = _popsize(np.asarray(raw, dtype=np.float64), s_codes, n_h, "stratum")
     two_stage = ssu is not None and psu_popsize is not None
     unit = psu_codes
     n_units = n_psu
@@ -98,7 +98,7 @@ def analyze_cell_frame(
             raise AnalysisError("psu_popsize: a PSU has no population size")
         extra = dict(
             n_ssu_in_psu=m_p,
-            popsize2=_popsize(raw2.to_numpy(), psu_codes, m_p, "PSU"),
+            popsize2=_popsize(np.asarray(raw2, dtype=np.float64), psu_codes, m_p, "PSU"),
             psu_of_ssu=psu_of_ssu,
         )
         unit, n_units = ssu_codes, n_ssu

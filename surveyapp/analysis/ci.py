@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, special, stats
+
+from .dist import norm_ppf, t_ppf
 
 CI_METHODS = ("logit", "wald", "beta", "asin", "xlogit", "likelihood", "wilson")
 
@@ -23,10 +24,10 @@ def quantile(level: float, df: float) -> float:
     """Two-sided critical value: t(df) or normal for ``df = inf``."""
     q = 1 - (1 - level) / 2
     if math.isinf(df):
-        return float(stats.norm.ppf(q))
+        return norm_ppf(q)
     if df <= 0:
         return math.nan
-    return float(stats.t.ppf(q, df))
+    return t_ppf(q, df)
 
 
 def t_interval(est: float, se: float, level: float, df: float) -> tuple[float, float]:
@@ -70,7 +71,7 @@ def prop_interval(
             return (0.0, 0.0) if p <= 0 else (1.0, 1.0)
         lg = math.log(p / (1 - p))
         s = se / (p * (1 - p))
-        return float(special.expit(lg - q * s)), float(special.expit(lg + q * s))
+        return _expit(lg - q * s), _expit(lg + q * s)
     if method == "asin":
         if p <= 0 or p >= 1:
             return (0.0, 0.0) if p <= 0 else (1.0, 1.0)
@@ -81,11 +82,13 @@ def prop_interval(
         alpha = 1 - level
         neff = p * (1 - p) / v if v > 0 else n
         if n > 1:
-            tq = stats.t.ppf(alpha / 2, n - 1)
-            dq = stats.norm.ppf(alpha / 2) if math.isinf(df) else stats.t.ppf(alpha / 2, df)
+            tq = t_ppf(alpha / 2, n - 1)
+            dq = norm_ppf(alpha / 2) if math.isinf(df) else t_ppf(alpha / 2, df)
             neff = neff * (tq / dq) ** 2
-        lo = stats.beta.ppf(alpha / 2, neff * p, neff * (1 - p) + 1) if p > 0 else 0.0
-        hi = stats.beta.ppf(1 - alpha / 2, neff * p + 1, neff * (1 - p)) if p < 1 else 1.0
+        from scipy import special  # only here: slow to import
+
+        lo = special.betaincinv(neff * p, neff * (1 - p) + 1, alpha / 2) if p > 0 else 0.0
+        hi = special.betaincinv(neff * p + 1, neff * (1 - p), 1 - alpha / 2) if p < 1 else 1.0
         return float(lo), float(hi)
     if method == "wilson":
         neff = p * (1 - p) / v if v > 0 else n
@@ -111,12 +114,14 @@ def likelihood_phi(n: float) -> float:
 
 
 def _likelihood(p: float, v: float, q: float, phi: float) -> tuple[float, float]:
+    from scipy import optimize  # imported lazily: it is slow to import
+
     if p <= 0 or p >= 1 or not math.isfinite(phi):
         return math.nan, math.nan
     target = phi * q * q * v / (2 * p * (1 - p))
 
     def kl(x: float) -> float:
-        pp = float(special.expit(x))
+        pp = _expit(x)
         return p * math.log(p / pp) + (1 - p) * math.log((1 - p) / (1 - pp)) - target
 
     x0 = math.log(p / (1 - p))
@@ -134,7 +139,14 @@ def _likelihood(p: float, v: float, q: float, phi: float) -> tuple[float, float]
         hi = optimize.brentq(kl, x0, hi_b, xtol=1e-14, rtol=1e-14)
     except ValueError:  # variance at rounding level: the interval collapses to p
         return (p, p) if target < 1e-12 else (math.nan, math.nan)
-    return float(special.expit(lo)), float(special.expit(hi))
+    return _expit(lo), _expit(hi)
+
+
+def _expit(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
 
 
 def as_array_ci(
@@ -146,10 +158,10 @@ def as_array_ci(
         if method == "wald":
             return p - q * se, p + q * se
         if method in ("logit", "xlogit"):
-            lg = special.logit(p)
+            lg = np.log(p / (1 - p))
             s = se / (p * (1 - p))
-            lo = special.expit(lg - q * s)
-            hi = special.expit(lg + q * s)
+            lo = 1 / (1 + np.exp(-(lg - q * s)))
+            hi = 1 / (1 + np.exp(-(lg + q * s)))
         else:
             x = np.arcsin(np.sqrt(p))
             s = se / (2 * np.sqrt(p * (1 - p)))

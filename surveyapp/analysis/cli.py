@@ -98,7 +98,7 @@ def read_data(path: str, columns: Sequence[str]) -> pd.DataFrame:
         missing = [c for c in wanted if c not in names]
         if missing:
             raise AnalysisError(f"unknown column {missing[0]!r} in {p.name}")
-        return pq.read_table(p, columns=wanted).to_pandas()
+        return _to_frame(pq.read_table(p, columns=wanted))
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -107,15 +107,67 @@ def read_data(path: str, columns: Sequence[str]) -> pd.DataFrame:
     missing = [c for c in wanted if c not in header]
     if missing:
         raise AnalysisError(f"unknown column {missing[0]!r} in {p.name}")
+    convert = pcsv.ConvertOptions(include_columns=wanted, strings_can_be_null=True)
+    read = pcsv.ReadOptions(use_threads=True, block_size=1 << 24)
+    types = _sniff_types(p, wanted)
     try:
-        table = pcsv.read_csv(
-            p,
-            read_options=pcsv.ReadOptions(use_threads=True, block_size=1 << 24),
-            convert_options=pcsv.ConvertOptions(include_columns=wanted, strings_can_be_null=True),
-        )
+        if types:
+            try:
+                # typed read: pyarrow's type inference costs more than the parsing
+                table = pcsv.read_csv(
+                    p,
+                    read_options=read,
+                    convert_options=pcsv.ConvertOptions(
+                        include_columns=wanted, strings_can_be_null=True, column_types=types
+                    ),
+                )
+            except pa.ArrowInvalid:
+                # a later row breaks the sniffed type: read untyped so the bad row is named
+                table = pcsv.read_csv(p, read_options=read, convert_options=convert)
+        else:
+            table = pcsv.read_csv(p, read_options=read, convert_options=convert)
     except pa.ArrowInvalid as exc:
         raise AnalysisError(f"{p.name}: {str(exc).splitlines()[0]}") from exc
-    return table.to_pandas()
+    return _to_frame(table)
+
+
+def _sniff_types(path: Path, wanted: list[str]) -> dict[str, Any]:
+    """Column types inferred from the first 1 MiB, widened (int64/float64/string)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    try:
+        reader = pcsv.open_csv(
+            path,
+            read_options=pcsv.ReadOptions(block_size=1 << 20),
+            convert_options=pcsv.ConvertOptions(include_columns=wanted, strings_can_be_null=True),
+        )
+        schema = reader.schema
+        reader.close()
+    except (pa.ArrowInvalid, OSError):
+        return {}
+    types: dict[str, Any] = {}
+    for field in schema:
+        if pa.types.is_integer(field.type):
+            types[field.name] = pa.int64()
+        elif pa.types.is_floating(field.type):
+            types[field.name] = pa.float64()
+        elif pa.types.is_string(field.type):
+            types[field.name] = pa.string()
+    return types
+
+
+def _to_frame(table: Any) -> pd.DataFrame:
+    """Arrow table -> DataFrame; numeric columns stay Arrow-backed (no copy, nulls kept)."""
+    import pyarrow as pa
+
+    def mapper(t: Any) -> Any:
+        if pa.types.is_integer(t) or pa.types.is_floating(t):
+            return pd.ArrowDtype(t)
+        return None
+
+    frame: pd.DataFrame = table.to_pandas(types_mapper=mapper)
+    return frame
 
 
 def format_table(result: Analysis) -> str:
@@ -134,7 +186,7 @@ def format_table(result: Analysis) -> str:
         "n",
         "verdict",
     )
-    rows = [head]
+    rows: list[tuple[str, ...]] = [head]
     for e in result.estimates:
         dom = "" if e.domain is None else f"{e.domain[0]}={e.domain[1]}"
         var = e.variable + ("" if e.values is None else "=" + ",".join(map(str, e.values)))

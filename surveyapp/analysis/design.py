@@ -27,9 +27,18 @@ LONELY_PSU = ("fail", "adjust", "average", "remove", "certainty")
 def _codes(*keys: npt.ArrayLike) -> tuple[IntArray, int]:
     """Integer codes 0..k-1 for the combinations of ``keys`` (in order of first appearance)."""
     if len(keys) == 1:
-        codes, uniq = pd.factorize(pd.Series(np.asarray(keys[0])), sort=False)
-        return codes.astype(np.int64), len(uniq)
-    frame = pd.DataFrame({str(i): np.asarray(k) for i, k in enumerate(keys)})
+        codes1, uniq = pd.factorize(pd.Series(np.asarray(keys[0])), sort=False)
+        return np.asarray(codes1, dtype=np.int64), len(uniq)
+    arrays = [np.asarray(k) for k in keys]
+    if all(a.dtype.kind in "iu" for a in arrays):
+        # integer keys: one combined code, one factorize
+        combined = np.zeros(len(arrays[0]), dtype=np.int64)
+        for a in arrays:
+            c, u = pd.factorize(a, sort=False)
+            combined = combined * (len(u) + 1) + c
+        codes2, uniq2 = pd.factorize(combined, sort=False)
+        return np.asarray(codes2, dtype=np.int64), len(uniq2)
+    frame = pd.DataFrame({str(i): a for i, a in enumerate(arrays)})
     codes = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
     return codes.astype(np.int64), int(codes.max()) + 1 if len(codes) else 0
 

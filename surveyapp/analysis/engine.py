@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from .cells import CellTable
-from .design import FloatArray, IntArray
+from .design import FloatArray, IntArray, _sampling_f
 from .errors import AnalysisError
 from .linearization import group_sum, stratified_variance
+
+DENSE_LIMIT = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Calibration:
 
     @property
     def raking(self) -> bool:
-        return self.margins.shape[1] > 1
+        return bool(self.margins.shape[1] > 1)
 
 
 def calibrate(
@@ -230,7 +231,12 @@ def estimate_linear(
             present = (group_sum(hkey, cnt, ndom * st.n_strata) > 0).astype(np.float64)
         var = stratified_variance(st, g_dom, g_unit, totals, ndom, present)
     else:
-        var = _calibrated_variance(ct, stats, combos, z, dom, ndom, theta, denom, is_total, cal)
+        # the dense path is exact; the Gram-matrix path avoids units x domains x statistics
+        # arrays for big designs (it loses precision only when calibration explains nearly
+        # all of a statistic's variance, e.g. the total of a calibration variable)
+        dense = st.two_stage or ct.n_units * ndom * z.shape[1] <= DENSE_LIMIT
+        fn = _calibrated_variance if dense else _calibrated_variance_fast
+        var = fn(ct, stats, combos, z, dom, ndom, theta, denom, is_total, cal)
     cnt = np.column_stack([_col(ct, x.cnt) for x in stats]) if s else np.zeros((ct.ncell, 0))
     n = group_sum(dom, cnt, ndom)
     wr = np.column_stack([_col(ct, x.wr or x.b) for x in stats]) if s else cnt
@@ -296,6 +302,8 @@ def _calibrated_variance(
     ncal = cal.margins.shape[0]
     nu = ct.n_units
     k = z.shape[1]
+    import scipy.sparse as sp  # imported lazily: slow to import, needed only here
+
     # final weights per (unit, joint cell) and rows per joint cell, all rows
     uc = sp.csr_matrix((ct.sw, (ct.unit, ct.cal)), shape=(nu, ncal))
     n_j = np.bincount(ct.cal, weights=ct.n, minlength=ncal)
@@ -333,3 +341,148 @@ def _calibrated_variance(
             ct.structure, np.zeros(nu, dtype=np.int64), units, tot, 1, None
         )[0]
     return out
+
+
+def domain_covariance(
+    ct: CellTable,
+    stats: list[BaseStat],
+    combos: FloatArray | None,
+    column: int,
+    dom: IntArray,
+    ndom: int,
+) -> FloatArray:
+    """Covariance matrix across domains of one statistic (column of stats + combos).
+
+    Stage-1 ultimate-cluster formula (Binder 1983) on the full design, without calibration:
+    ``sum_h (1 - f_h) n_h/(n_h - 1) sum_{u in h} (t_u - tbar_h)(t_u - tbar_h)'`` with ``t_u``
+    the PSU totals of every domain's linearized score. Lonely strata contribute nothing to
+    the off-diagonal; callers put the exact variances on the diagonal.
+    """
+    a = np.column_stack([_col(ct, st.a) for st in stats])
+    b = np.column_stack([_col(ct, st.b) for st in stats])
+    is_total = np.array([st.b is None for st in stats], dtype=bool)
+    sa = group_sum(dom, a, ndom)
+    sb = group_sum(dom, b, ndom)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = np.where(is_total[None, :], sa, sa / sb)
+        denom = np.where(is_total[None, :], 1.0, sb)
+    ok = dom >= 0
+    dsafe = np.where(ok, dom, 0)
+    th_c = np.where(np.isfinite(theta), theta, 0.0)[dsafe]
+    de_c = np.where((denom != 0) & np.isfinite(denom), denom, np.inf)[dsafe]
+    z = np.where(ok[:, None], (a - th_c * b) / de_c, 0.0)
+    zc = (z @ combos)[:, column - len(stats)] if column >= len(stats) else z[:, column]
+    import scipy.sparse as sp  # imported lazily: slow to import
+
+    st = ct.structure
+    tmat = sp.csr_matrix((zc[ok], (ct.psu[ok], dom[ok])), shape=(st.n_psu, ndom))
+    nh = st.n_psu_in_stratum
+    f = _sampling_f(nh, st.popsize1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(nh > 1, f * nh / np.maximum(nh - 1, 1), 0.0)
+    scale = np.where(f < 1e-7, 0.0, scale)
+    su = scale[st.stratum_of_psu]
+    strat = sp.csr_matrix(
+        (np.ones(st.n_psu), (st.stratum_of_psu, np.arange(st.n_psu))),
+        shape=(st.n_strata, st.n_psu),
+    )
+    sums = np.asarray((strat @ tmat).todense())
+    cross = np.asarray((tmat.T @ sp.diags(su) @ tmat).todense())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = (sums.T * np.where(nh > 0, scale / np.maximum(nh, 1), 0.0)) @ sums
+    return np.asarray(cross - corr, dtype=np.float64)
+
+
+def _calibrated_variance_fast(
+    ct: CellTable,
+    stats: list[BaseStat],
+    combos: FloatArray | None,
+    z: FloatArray,
+    dom: IntArray,
+    ndom: int,
+    theta: FloatArray,
+    denom: FloatArray,
+    is_total: np.ndarray,
+    cal: Calibration,
+) -> FloatArray:
+    """:func:`_calibrated_variance` for one-stage designs without a loop over domains.
+
+    The PSU total of domain ``d`` is ``t_u = a_u - W_u . o_d`` (``a_u`` its score total,
+    ``W_u`` its calibrated weight per calibration cell, ``o_d`` the residual offsets), so the
+    stratum sums of squares need only the sparse ``a``, per-stratum Gram matrices
+    ``sum_u W_u W_u'`` and the offsets: O(strata x cells^2 x domains x statistics).
+    """
+    st = ct.structure
+    ncal = cal.margins.shape[0]
+    nu = ct.n_units
+    k = z.shape[1]
+    ok = dom >= 0
+    # offsets o[j, d, :]
+    jd = np.where(ok, ct.cal * ndom + dom, -1)
+    n_j = np.bincount(ct.cal, weights=ct.n, minlength=ncal)
+    w_j = np.bincount(ct.cal, weights=ct.sw, minlength=ncal)
+    if cal.raking:
+        au = np.column_stack([_col(ct, x.au) for x in stats])
+        bu = np.column_stack([_col(ct, x.bu) for x in stats])
+        th = np.where(np.isfinite(theta), theta, 0.0)[np.where(ok, dom, 0)]
+        de = np.where((denom != 0) & np.isfinite(denom), denom, np.inf)[np.where(ok, dom, 0)]
+        zu = np.where(ok[:, None], (au - th * np.where(is_total, 0.0, 1.0) * bu) / de, 0.0)
+        if combos is not None:
+            zu = np.hstack([zu, zu @ combos])
+        u_j = group_sum(jd, zu, ncal * ndom).reshape(ncal, ndom, k)
+        offset = np.zeros((ncal, ndom, k))
+        for _ in range(10):
+            for m in range(cal.margins.shape[1]):
+                cat = cal.margins[:, m]
+                ncat = int(cat.max()) + 1
+                num = group_sum(cat, u_j.reshape(ncal, -1), ncat).reshape(ncat, ndom, k)
+                den = np.bincount(cat, weights=n_j, minlength=ncat)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    a_c = np.where(den[:, None, None] > 0, num / den[:, None, None], 0.0)
+                u_j = u_j - a_c[cat] * n_j[:, None, None]
+                offset = offset + a_c[cat]
+    else:
+        sums = group_sum(jd, z, ncal * ndom).reshape(ncal, ndom, k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            offset = np.where(w_j[:, None, None] > 0, sums / w_j[:, None, None], 0.0)
+    # W[u, j]: calibrated weight of unit u in cell j (dense: units x cells, cells are few)
+    wmat = np.zeros((nu, ncal))
+    np.add.at(wmat, (ct.unit, ct.cal), ct.sw)
+    h_of_u = st.stratum_of_psu[np.arange(nu)]
+    nh = st.n_psu_in_stratum
+    hcount = st.n_strata
+    gram = np.zeros((hcount, ncal, ncal))
+    np.add.at(gram, h_of_u, wmat[:, :, None] * wmat[:, None, :])
+    wsum_h = group_sum(h_of_u, wmat, hcount)  # (H, J)
+    # sparse a: score totals per (domain, unit)
+    key = np.where(ok, dom * nu + ct.unit, -1)
+    uniq, inv = np.unique(key[ok], return_inverse=True)
+    a = group_sum(inv.astype(np.int64), z[ok], len(uniq))
+    g_d = (uniq // nu).astype(np.int64)
+    g_u = (uniq % nu).astype(np.int64)
+    b = np.einsum("gj,gjk->gk", wmat[g_u], offset[:, g_d, :].transpose(1, 0, 2))
+    g_h = h_of_u[g_u]
+    dh = g_d * hcount + g_h
+    nkeys = ndom * hcount
+    sum_a2 = group_sum(dh, a * a, nkeys).reshape(ndom, hcount, k)
+    sum_ab = group_sum(dh, a * b, nkeys).reshape(ndom, hcount, k)
+    sum_a = group_sum(dh, a, nkeys).reshape(ndom, hcount, k)
+    sum_b2 = np.einsum("hij,idk,jdk->dhk", gram, offset, offset)
+    sum_b = np.einsum("hj,jdk->dhk", wsum_h, offset)
+    sum_t2 = sum_a2 - 2 * sum_ab + sum_b2
+    sum_t = sum_a - sum_b
+    f = _sampling_f(nh, st.popsize1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ss = sum_t2 - sum_t * sum_t / np.maximum(nh, 1)[None, :, None]
+        scale = np.where(nh > 1, f * nh / np.maximum(nh - 1, 1), f)
+    scale = np.where(f < 1e-7, 0.0, scale)
+    lone = nh == 1
+    if st.lonely_psu == "adjust":
+        contrib = np.where(lone[None, :, None], sum_t2, ss)
+    else:
+        contrib = np.where(lone[None, :, None], 0.0, ss)
+    v = np.clip((contrib * scale[None, :, None]).sum(axis=1), 0.0, None)
+    if st.lonely_psu == "average" and np.any(lone & (f >= 1e-7)):
+        nok = int(np.sum(~(lone & (f >= 1e-7))))
+        v = v * (hcount / nok if nok else np.nan)
+    return np.asarray(v, dtype=np.float64)

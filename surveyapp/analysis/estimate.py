@@ -10,7 +10,7 @@ Example
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +21,24 @@ from .calibration_frame import margin_codes
 from .cells import BASE_MOMENTS, CellTable, VarData, build_cells, codes_for
 from .ci import CI_METHODS, as_array_ci, likelihood_phi, prop_interval, quantile, t_interval
 from .design import LONELY_PSU, Design
-from .engine import BaseStat, Calibration, apply_calibration, calibrate, estimate_linear
+from .engine import (
+    BaseStat,
+    Calibration,
+    apply_calibration,
+    calibrate,
+    domain_covariance,
+    estimate_linear,
+)
 from .errors import AnalysisError
-from .targets import n_to_decide, prob_meets, small_domain, verdict
+from .targets import (
+    Difference,
+    difference,
+    n_to_decide,
+    prob_meets,
+    rank_intervals,
+    small_domain,
+    verdict,
+)
 
 SATISFIED = (4, 5)
 
@@ -100,6 +115,11 @@ class Estimate:
 
     ``to_dict()`` gives exactly the contract's keys; the extra attributes (``cv``,
     ``small``, ``p_meets_target``, ``n_to_decide``, ``df``) are in ``to_dict(extended=True)``.
+
+    ``n`` counts the answered rows in the domain (for an index: the largest such count among
+    its items). ``deff`` is R's ``deff=TRUE`` (variance over the SRS-without-replacement
+    variance) for shares, means and totals; for an index it is the average of its items'
+    design effects weighted by their coefficients; ``None`` for ratios.
     """
 
     statistic: str
@@ -132,17 +152,19 @@ class Estimate:
 
     def to_dict(self, extended: bool = False) -> dict[str, Any]:
         """The JSON row; non-finite numbers become ``None``."""
+        isf = math.isfinite
+        e, s_, lo, hi, de = self.estimate, self.se, self.ci_low, self.ci_high, self.deff
         d: dict[str, Any] = {
             "statistic": self.statistic,
             "variable": self.variable,
             "values": list(self.values) if self.values is not None else None,
             "domain": {self.domain[0]: self.domain[1]} if self.domain is not None else None,
-            "estimate": _num(self.estimate),
-            "se": _num(self.se),
-            "ci_low": _num(self.ci_low),
-            "ci_high": _num(self.ci_high),
-            "deff": _num(self.deff),
-            "n": int(self.n),
+            "estimate": e if isf(e) else None,
+            "se": s_ if isf(s_) else None,
+            "ci_low": lo if isf(lo) else None,
+            "ci_high": hi if isf(hi) else None,
+            "deff": de if isf(de) else None,
+            "n": self.n,
             "target": self.target,
             "verdict": self.verdict,
         }
@@ -228,7 +250,9 @@ def _numeric(frame: pd.DataFrame, col: str, what: str) -> np.ndarray:
 
 def _match(frame: pd.DataFrame, col: str, values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     ser = frame[col]
-    r = ser.notna().to_numpy()
+    fast = _arrow_int_match(ser, values)
+    if fast is not None:
+        return fast
     if pd.api.types.is_numeric_dtype(ser) and not pd.api.types.is_bool_dtype(ser):
         try:
             vals = [float(v) for v in values]
@@ -236,10 +260,45 @@ def _match(frame: pd.DataFrame, col: str, values: Sequence[Any]) -> tuple[np.nda
             vals = None
         if vals is not None:
             x = ser.to_numpy(dtype=np.float64, na_value=np.nan)
-            return np.isin(x, vals).astype(np.float64), r
+            y = x == vals[0]
+            for v in vals[1:]:
+                y |= x == v
+            return y, ~np.isnan(x)
+    numeric_set = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    if numeric_set and not pd.api.types.is_bool_dtype(ser):
+        # a numeric value set (e.g. Likert 4,5) on a text column: every answer must be a number
+        x = _numeric(frame, col, "--prop/--index")
+        y = np.isin(x, np.asarray(values, dtype=np.float64))
+        return y, ~np.isnan(x)
+    r = ser.notna().to_numpy()
     sv = {str(v) for v in values}
-    y = ser.astype(str).isin(sv).to_numpy() & r
-    return y.astype(np.float64), r
+    return ser.astype(str).isin(sv).to_numpy() & r, r
+
+
+def _arrow_int_match(ser: pd.Series, values: Sequence[Any]) -> tuple[Any, Any] | None:
+    """Fast path for Arrow-backed integer answers (what the CLI reads): no float copy."""
+    dtype = ser.dtype
+    if not isinstance(dtype, pd.ArrowDtype):
+        return None
+    import pyarrow as pa
+
+    if not pa.types.is_integer(dtype.pyarrow_dtype):
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return None
+    arr = pa.chunked_array(ser.array._pa_array).combine_chunks()
+    n = len(arr)
+    validity, data = arr.buffers()[:2]
+    x = np.frombuffer(data, dtype=np.dtype(arr.type.to_pandas_dtype()))[arr.offset : arr.offset + n]
+    if validity is None or arr.null_count == 0:
+        r = np.ones(n, dtype=bool)
+    else:
+        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+        r = bits[arr.offset : arr.offset + n].astype(bool)
+    y = x == values[0]
+    for v in values[1:]:
+        y |= x == v
+    return y & r, r
 
 
 def _design_from_frame(
@@ -255,8 +314,8 @@ def _design_from_frame(
             raise AnalysisError(f"unknown column {c!r}")
     if lonely_psu not in LONELY_PSU:
         raise AnalysisError(f"--lonely-psu: unknown option {lonely_psu!r}")
-    for c in [strata, *cluster]:
-        if c and frame[c].isna().any():
+    for c in [x for x in (strata, *cluster) if x]:
+        if frame[c].isna().any():
             row = int(np.flatnonzero(frame[c].isna().to_numpy())[0])
             raise AnalysisError(f"design column {c!r}: missing value in data row {row + 1}")
     return Design.from_arrays(
@@ -510,34 +569,40 @@ def analyze_cells(
             tgt = targets.get(var)
             if tgt is not None and kind in ("prop", "index") and tgt > 1:
                 tgt = tgt / 100.0
+            finite = np.isfinite(est)
+            nan = np.full(ndom, np.nan)
+            est_l = est.tolist()
+            se_l = np.where(finite, se, nan).tolist()
+            lo_l = np.where(finite, lo, nan).tolist()
+            hi_l = np.where(finite, hi, nan).tolist()
+            deff_l = res.deff[:, j].tolist()
+            n_l = np.rint(res.n[:, j]).astype(np.int64).tolist()
+            doms = [None if lab is None else (spec.by or "", _py(lab)) for lab in labels]
+            logit = kind == "prop" and spec.ci in ("logit", "xlogit")
             for d in range(ndom):
-                e, s, lo_d, hi_d = (float(est[d]), float(se[d]), float(lo[d]), float(hi[d]))
-                if not math.isfinite(e):
-                    s = lo_d = hi_d = math.nan
+                e, s_, lo_d, hi_d = est_l[d], se_l[d], lo_l[d], hi_l[d]
                 vd = pm = nd = None
                 if tgt is not None:
                     vd = verdict(lo_d, hi_d, tgt)
-                    pm = prob_meets(
-                        e, s, tgt, df, kind == "prop" and spec.ci in ("logit", "xlogit")
-                    )
-                    nd = n_to_decide(e, s, float(res.n[d, j]), tgt, spec.level, df)
+                    pm = prob_meets(e, s_, tgt, df, logit)
+                    nd = n_to_decide(e, s_, n_l[d], tgt, spec.level, df)
                 per_stat[ri].append(
                     Estimate(
-                        statistic=kind,
-                        variable=var,
-                        values=values,
-                        domain=None if labels[d] is None else (spec.by or "", _py(labels[d])),
-                        estimate=e,
-                        se=s,
-                        ci_low=lo_d,
-                        ci_high=hi_d,
-                        deff=float(res.deff[d, j]),
-                        n=round(float(res.n[d, j])),
-                        target=tgt,
-                        verdict=vd,
-                        p_meets_target=pm,
-                        n_to_decide=nd,
-                        df=df,
+                        kind,
+                        var,
+                        values,
+                        doms[d],
+                        e,
+                        s_,
+                        lo_d,
+                        hi_d,
+                        deff_l[d],
+                        n_l[d],
+                        tgt,
+                        vd,
+                        pm,
+                        nd,
+                        df,
                     )
                 )
     rows = tuple(e for lst in per_stat for e in lst)
@@ -567,5 +632,115 @@ def t_ci(est: float, se: float, level: float, df: float) -> tuple[float, float]:
     return t_interval(est, se, level, df)
 
 
-__all__ = ["Analysis", "DesignSummary", "Estimate", "Spec", "analyze", "analyze_cells"]
-_ = Mapping
+@dataclass(frozen=True)
+class DomainComparison:
+    """Estimates of one statistic for every domain level with their covariance matrix.
+
+    Use :meth:`difference` for a domain contrast and :meth:`rank_intervals` for rankings.
+    """
+
+    variable: str
+    by: str
+    labels: tuple[Any, ...]
+    estimates: tuple[float, ...]
+    cov: np.ndarray
+    level: float
+    df: float
+
+    def difference(self, a: Any, b: Any) -> Difference:
+        """``estimate[a] - estimate[b]`` with its linearized SE and t interval."""
+        i, j = self.labels.index(a), self.labels.index(b)
+        return difference(
+            self.estimates[i],
+            math.sqrt(max(self.cov[i, i], 0.0)),
+            self.estimates[j],
+            math.sqrt(max(self.cov[j, j], 0.0)),
+            float(self.cov[i, j]),
+            self.level,
+            self.df,
+        )
+
+    def rank_intervals(self, descending: bool = True) -> dict[Any, tuple[int, int]]:
+        """Rank interval per domain (1 = best when ``descending``), see
+        :func:`surveyapp.analysis.targets.rank_intervals`."""
+        ok = [k for k, e in enumerate(self.estimates) if math.isfinite(e)]
+        cov = self.cov[np.ix_(ok, ok)]
+        ranks = rank_intervals(
+            [self.estimates[k] for k in ok], cov, self.level, descending=descending
+        )
+        return {self.labels[k]: r for k, r in zip(ok, ranks, strict=True)}
+
+
+def compare_domains(
+    frame: pd.DataFrame,
+    spec: Spec,
+    variable: str,
+    *,
+    weight: str | None = None,
+    strata: str | None = None,
+    cluster: Sequence[str] = (),
+    fpc: Sequence[str] = (),
+    lonely_psu: str = "fail",
+) -> DomainComparison:
+    """Per-domain estimates of ``variable`` (a prop column or index name of ``spec``) and
+    their covariance, for differences between domains and rank intervals.
+
+    The diagonal holds the exact variances of :func:`analyze`; off-diagonal covariances use
+    the stage-1 formula (exact for one-stage designs). Calibrated designs are not supported.
+    Two periods are independent samples: use :func:`surveyapp.analysis.targets.difference`
+    with ``cov=0`` on the two :func:`analyze` rows.
+    """
+    if not spec.by:
+        raise AnalysisError("compare_domains: the spec needs --by")
+    if spec.margins:
+        raise AnalysisError("compare_domains: calibrated designs are not supported")
+    res = analyze(
+        frame, spec, weight=weight, strata=strata, cluster=cluster, fpc=fpc, lonely_psu=lonely_psu
+    )
+    rows = [e for e in res.estimates if e.variable == variable and e.domain is not None]
+    if not rows:
+        raise AnalysisError(f"compare_domains: no estimate named {variable!r}")
+    design = _design_from_frame(frame, weight, strata, cluster, fpc, lonely_psu)
+    plan = _plan(frame, spec)
+    dom_codes, dom_labels = codes_for(frame[spec.by].to_numpy())
+    ct = build_cells(
+        design,
+        [VarData(k, y, r) for k, (y, r) in plan.vardata.items()],
+        plan.moments,
+        None,
+        None,
+        dom_codes,
+        dom_labels,
+    )
+    kind = rows[0].statistic
+    if kind == "index":
+        column = len(plan.stats) + [n for n, _ in spec.indices].index(variable)
+    elif kind == "prop":
+        keys = [s.a.rsplit(":", 1)[0] for s in plan.stats]
+        column = keys.index(_prop_key(variable, rows[0].values or ()))
+    else:
+        column = _find_stat(plan.stats, kind, variable)
+    cov = domain_covariance(ct, plan.stats, plan.combos, column, ct.dom, len(dom_labels))
+    se = np.array([e.se for e in rows])
+    np.fill_diagonal(cov, np.where(np.isfinite(se), se * se, np.nan))
+    return DomainComparison(
+        variable=variable,
+        by=spec.by,
+        labels=tuple(_py(x) for x in dom_labels),
+        estimates=tuple(e.estimate for e in rows),
+        cov=cov,
+        level=spec.level,
+        df=rows[0].df,
+    )
+
+
+__all__ = [
+    "Analysis",
+    "DesignSummary",
+    "DomainComparison",
+    "Estimate",
+    "Spec",
+    "analyze",
+    "analyze_cells",
+    "compare_domains",
+]

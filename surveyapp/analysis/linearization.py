@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from .design import DesignStructure, FloatArray, IntArray, _sampling_f
 
@@ -24,16 +23,19 @@ from .design import DesignStructure, FloatArray, IntArray, _sampling_f
 def group_sum(codes: IntArray, values: FloatArray, ngroups: int) -> FloatArray:
     """Sum the rows of ``values`` (n x k) by integer ``codes`` in ``0..ngroups-1``.
 
-    Rows with a negative code are dropped. One sparse product: no Python loop over rows.
+    Rows with a negative code are dropped. One ``bincount`` per column: no loop over rows.
     """
     keep = codes >= 0
-    n = len(codes)
+    vals = np.asarray(values, dtype=np.float64)
+    if vals.ndim == 1:
+        vals = vals[:, None]
     if not keep.all():
-        idx = np.flatnonzero(keep)
-        mat = sp.csr_matrix((np.ones(len(idx)), (codes[idx], idx)), shape=(ngroups, n))
-    else:
-        mat = sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(ngroups, n))
-    return np.asarray(mat @ values, dtype=np.float64).reshape(ngroups, -1)
+        codes = codes[keep]
+        vals = vals[keep]
+    out = np.empty((ngroups, vals.shape[1]))
+    for j in range(vals.shape[1]):
+        out[:, j] = np.bincount(codes, weights=vals[:, j], minlength=ngroups)
+    return out
 
 
 def _centred_ss(
@@ -106,20 +108,26 @@ def stratified_variance(
     else:
         dom1, psu1, tot1 = dom, unit, totals
     h = structure.stratum_of_psu[psu1]
-    key = dom1 * h_count + h
+    # only the (domain, stratum) pairs that hold a group: the others contribute zero
+    uk, kinv = np.unique(dom1 * h_count + h, return_inverse=True)
+    kd = (uk // h_count).astype(np.int64)
+    kh = (uk % h_count).astype(np.int64)
+    full_k = nh[kh]
+    ss, raw = _centred_ss(kinv.astype(np.int64), tot1, len(uk), full_k)
+    f_h = _sampling_f(nh, structure.popsize1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale_h = np.where(nh > 1, f_h * nh / np.maximum(nh - 1, 1), f_h)
+    scale_h = np.where(f_h < 1e-7, 0.0, scale_h)
+    lone_k = full_k == 1
+    if lonely == "adjust":
+        contrib = np.where(lone_k[:, None], raw, ss)
+    else:
+        contrib = np.where(lone_k[:, None], 0.0, ss)
+    v = group_sum(kd, contrib * scale_h[kh][:, None], ndom)
     nkeys = ndom * h_count
     full = np.tile(nh, ndom)
-    ss, raw = _centred_ss(key, tot1, nkeys, full)
-    f1 = np.tile(_sampling_f(nh, structure.popsize1), ndom)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale1 = np.where(full > 1, f1 * full / np.maximum(full - 1, 1), f1)
-    scale1 = np.where(f1 < 1e-7, 0.0, scale1)
+    f1 = np.tile(f_h, ndom)
     lone = full == 1
-    if lonely == "adjust":
-        contrib = np.where(lone[:, None], raw, ss)
-    else:
-        contrib = np.where(lone[:, None], 0.0, ss)
-    v = (contrib * scale1[:, None]).reshape(ndom, h_count, s).sum(axis=1)
     if lonely == "average" and lone.any():
         pres = np.ones((nkeys, s)) if present_strata is None else present_strata
         ok = pres * (~(lone & (f1 >= 1e-7)))[:, None]

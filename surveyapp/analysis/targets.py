@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
 
 from .ci import quantile
+from .dist import norm_cdf, t_cdf
 
 VERDICTS = ("met", "not_met", "inconclusive")
 
@@ -34,13 +34,16 @@ def prob_meets(est: float, se: float, target: float, df: float, logit: bool = Fa
         return math.nan
     if logit and 0 < est < 1 and 0 < target < 1:
         se_l = se / (est * (1 - est))
-        x = (float(special.logit(target)) - float(special.logit(est))) / se_l if se_l else 0.0
+        lt = math.log(target / (1 - target))
+        le = math.log(est / (1 - est))
+        x = (lt - le) / se_l if se_l else 0.0
     elif se > 0:
         x = (target - est) / se
     else:
         return 1.0 if est >= target else 0.0
-    dist = stats.norm if math.isinf(df) else stats.t(df)
-    return float(dist.sf(x))
+    if math.isinf(df):
+        return norm_cdf(-x)
+    return t_cdf(-x, df)
 
 
 def n_to_decide(est: float, se: float, n: float, target: float, level: float, df: float) -> float:

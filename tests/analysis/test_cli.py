@@ -118,6 +118,8 @@ def test_bad_input_one_line(tmp_path: Path) -> None:
     frame.loc[7, "q5"] = "abc"
     msg = _bad(tmp_path, [*DESIGN, "--mean", "q5"], frame)
     assert "q5" in msg and "row 8" in msg
+    msg = _bad(tmp_path, [*DESIGN, "--index", "x=q5,q6"], frame)
+    assert "q5" in msg and "'abc'" in msg and "row 8" in msg
     lone = pd.read_csv(DATA)
     lone = lone[(lone.stratum != 6) | (lone.psu == "6-1")]
     msg = _bad(tmp_path, [*DESIGN, "--prop", "q1=4,5"], lone)
@@ -151,3 +153,40 @@ def test_lonely_option_accepts() -> None:
         analyze, [str(lone_path), *DESIGN, "--prop", "q1=4,5", "--lonely-psu", "adjust"]
     )
     assert res.exit_code == 0
+
+
+def test_bad_value_after_the_sniffed_block(tmp_path: Path) -> None:
+    """Types are sniffed from the first MiB; a bad value later still names its row."""
+    n = 150_000
+    frame = pd.DataFrame({"q5": ["4"] * n, "w": ["1.5"] * n})
+    frame.loc[n - 10, "q5"] = "abc"
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    res = CliRunner().invoke(analyze, [str(path), "--weight", "w", "--mean", "q5"])
+    assert res.exit_code != 0
+    assert f"row {n - 9}" in res.output and "q5" in res.output
+
+
+@pytest.mark.parametrize("typ", ["int8", "uint8", "int32", "int64"])
+def test_arrow_integer_answers(tmp_path: Path, typ: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.read_csv(DATA)
+    table = pa.table(
+        {
+            "w": frame.w,
+            "stratum": frame.stratum,
+            "psu": frame.psu,
+            "q1": pa.array(frame.q1.to_numpy(dtype=float), mask=frame.q1.isna().to_numpy()).cast(
+                typ
+            ),
+        }
+    )
+    path = tmp_path / "t.parquet"
+    pq.write_table(table.slice(3), path)  # a non-zero offset in the written data is fine
+    got = CliRunner().invoke(analyze, [str(path), *DESIGN, "--prop", "q1=4,5"])
+    want = CliRunner().invoke(analyze, [DATA, *DESIGN, "--prop", "q1=4,5"])
+    assert got.exit_code == 0, got.output
+    g, w = json.loads(got.output)["estimates"][0], json.loads(want.output)["estimates"][0]
+    assert g["n"] == w["n"] - frame.q1.iloc[:3].notna().sum()

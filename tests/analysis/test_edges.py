@@ -124,3 +124,35 @@ def test_wilson_textbook() -> None:
     c = (p + z * z / (2 * n)) / (1 + z * z / n)
     h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     assert (lo, hi) == pytest.approx((c - h, c + h))
+
+
+@pytest.mark.parametrize("margins", [("age",), ("sex", "age")])
+def test_big_design_calibrated_path_equals_dense(
+    sipas: pd.DataFrame, items: pd.DataFrame, margins: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Gram-matrix variance used for big calibrated designs equals the dense one."""
+    from analysis_helpers import sipas_indices
+
+    from surveyapp.analysis import engine
+
+    pops = {
+        "sex": ("sex", (("F", 140000.0), ("M", 132000.0))),
+        "age": ("age", (("18-34", 84000.0), ("35-54", 118000.0), ("55+", 70000.0))),
+    }
+    spec = Spec(
+        props=(("q1", (4, 5)), ("q32", (4, 5))),
+        indices=sipas_indices(items),
+        by="district",
+        national=True,
+        margins=tuple(pops[m] for m in margins),
+    )
+    for lonely, frame in (
+        ("fail", sipas),
+        ("adjust", sipas[(sipas.stratum != 6) | (sipas.psu == "6-1")]),
+    ):
+        dense = analyze(frame, spec, lonely_psu=lonely, **DESIGN)
+        monkeypatch.setattr(engine, "DENSE_LIMIT", 0)
+        fast = analyze(frame, spec, lonely_psu=lonely, **DESIGN)
+        monkeypatch.setattr(engine, "DENSE_LIMIT", 20_000_000)
+        for x, y in zip(dense.estimates, fast.estimates, strict=True):
+            np.testing.assert_allclose(x.se, y.se, rtol=1e-8)

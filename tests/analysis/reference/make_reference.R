@@ -179,6 +179,26 @@ for (opt in c("adjust", "average", "certainty", "remove")) {
 }
 options(survey.lonely.psu = "fail")
 
+# differences between domains (svyby with the full covariance, then svycontrast)
+for (case in c("sipas1", "apistrat")) {
+  des <- if (case == "sipas1") d1 else dstrat
+  if (case == "sipas1") {
+    des$variables$.y <- as.numeric(des$variables$q19 %in% c(4, 5))
+    sub <- des[!is.na(des$variables$q19), ]
+    b <- svyby(~.y, ~district, sub, svymean, covmat = TRUE)
+    lev <- paste0("D", 1:4); var <- "q19"
+  } else {
+    des$variables$.y <- as.numeric(des$variables$sch.wide == "Yes")
+    b <- svyby(~.y, ~awards, des, svymean, covmat = TRUE)
+    lev <- c("No", "Yes"); var <- "sch.wide"
+  }
+  for (i in 1:(length(lev) - 1)) for (j in (i + 1):length(lev)) {
+    cc <- numeric(length(lev)); cc[i] <- 1; cc[j] <- -1
+    k <- svycontrast(b, cc)
+    emit(case, "diff", var, "", paste0(lev[i], "-", lev[j]), coef(k)[[1]], SE(k)[[1]])
+  }
+}
+
 res <- do.call(rbind, out)
 for (col in c("est", "se", "ci_low", "ci_high", "deff")) res[[col]] <- fmt(res[[col]])
 write.csv(res, "reference.csv", row.names = FALSE)

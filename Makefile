@@ -32,6 +32,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict surveyapp/analysis
 
 format: install
 	$(BIN)/ruff format .

@@ -222,6 +222,7 @@ def test_report_equals_export_responses_then_analyze(runner, demo_data, tmp_path
 
 def test_api_results_and_responses(app, client, demo_data) -> None:
     from support import make_user
+
     from surveyapp.services import users
 
     token = users.create_token(make_user("etl", "analyst"), "etl")

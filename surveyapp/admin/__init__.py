@@ -21,13 +21,6 @@ bp = Blueprint("admin", __name__)
 require_roles(bp, "admin")
 
 
-def _campaign_or_404(campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        abort(404)
-    return campaign
-
-
 @bp.route("/")
 def index() -> Any:
     level_counts = dict(
@@ -57,7 +50,7 @@ def desks() -> Any:
 
 @bp.route("/campaigns/<int:campaign_id>")
 def campaign(campaign_id: int) -> Any:
-    item = _campaign_or_404(campaign_id)
+    item = db.get_or_404(Campaign, campaign_id)
     return render_template(
         "admin/campaign.html",
         campaign=item,
@@ -69,7 +62,7 @@ def campaign(campaign_id: int) -> Any:
 
 @bp.route("/campaigns/<int:campaign_id>/targets/<int:target_id>", methods=["GET", "POST"])
 def edit_target(campaign_id: int, target_id: int) -> Any:
-    item = _campaign_or_404(campaign_id)
+    item = db.get_or_404(Campaign, campaign_id)
     target = db.session.get(Target, target_id)
     if target is None or target.campaign_id != item.id:
         abort(404)
@@ -89,7 +82,7 @@ def edit_target(campaign_id: int, target_id: int) -> Any:
 
 @bp.route("/campaigns/<int:campaign_id>/targets/import", methods=["POST"])
 def import_targets(campaign_id: int) -> Any:
-    item = _campaign_or_404(campaign_id)
+    item = db.get_or_404(Campaign, campaign_id)
     form = TargetImportForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():

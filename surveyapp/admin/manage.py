@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,13 +23,6 @@ ROLE_LABELS = {
     Role.SUPERVISOR: _l("Supervisor"),
     Role.ENUMERATOR: _l("Enumerator"),
 }
-
-
-def _get_or_404(model: type[Any], ident: int) -> Any:
-    item = db.session.get(model, ident)
-    if item is None:
-        abort(404)
-    return item
 
 
 def _commit_or_flash(action: Any, success: str) -> bool:
@@ -65,7 +58,7 @@ def new_user() -> Any:
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 def toggle_user(user_id: int) -> Any:
-    user = _get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
     if user.id == current_user.id:
         flash(_("You cannot deactivate your own account."), "error")
     else:
@@ -78,7 +71,7 @@ def toggle_user(user_id: int) -> Any:
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
 def user_password(user_id: int) -> Any:
-    user = _get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
     form = PasswordForm()
     if form.validate_on_submit() and _commit_or_flash(
         lambda: users.set_password(user, form.password.data),
@@ -98,7 +91,7 @@ def new_desk() -> Any:
     form = DeskForm()
     form.unit_id.choices = _unit_choices()
     if form.validate_on_submit():
-        unit = _get_or_404(Unit, form.unit_id.data)
+        unit = db.get_or_404(Unit, form.unit_id.data)
         if _commit_or_flash(
             lambda: desks.create_desk(unit, form.name.data),
             _("Desk %(name)s created.", name=form.name.data.strip()),
@@ -109,7 +102,7 @@ def new_desk() -> Any:
 
 @bp.route("/desks/<int:desk_id>", methods=["GET", "POST"])
 def desk(desk_id: int) -> Any:
-    item = _get_or_404(ServicePoint, desk_id)
+    item = db.get_or_404(ServicePoint, desk_id)
     form = VolumeForm()
     if form.validate_on_submit() and _commit_or_flash(
         lambda: desks.record_volume(
@@ -123,14 +116,14 @@ def desk(desk_id: int) -> Any:
 
 @bp.route("/desks/<int:desk_id>/active", methods=["POST"])
 def toggle_desk(desk_id: int) -> Any:
-    item = _get_or_404(ServicePoint, desk_id)
+    item = db.get_or_404(ServicePoint, desk_id)
     _commit_or_flash(lambda: desks.set_active(item, not item.active), _("Desk updated."))
     return redirect(url_for("admin.desk", desk_id=item.id))
 
 
 @bp.route("/desks/<int:desk_id>/new-link", methods=["POST"])
 def new_desk_link(desk_id: int) -> Any:
-    item = _get_or_404(ServicePoint, desk_id)
+    item = db.get_or_404(ServicePoint, desk_id)
     _commit_or_flash(
         lambda: desks.new_link(item),
         _("The desk has a new survey link; reprint its QR sheet."),

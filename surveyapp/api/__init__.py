@@ -43,17 +43,7 @@ def get_campaign(campaign_id: int) -> Any:
 
 @bp.route("/campaigns/<int:campaign_id>/targets")
 def get_targets(campaign_id: int) -> Any:
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        abort(404)
-    return jsonify(campaigns.target_rows(campaign))
-
-
-def _campaign_or_404(campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        abort(404)
-    return campaign
+    return jsonify(campaigns.target_rows(db.get_or_404(Campaign, campaign_id)))
 
 
 def _choice(name: str, allowed: list[str], default: str | None) -> str | None:
@@ -66,7 +56,7 @@ def _choice(name: str, allowed: list[str], default: str | None) -> str | None:
 @bp.route("/campaigns/<int:campaign_id>/results")
 def get_results(campaign_id: int) -> Any:
     """Estimates per item and index node, as `surveyapp report --format json`."""
-    campaign = _campaign_or_404(campaign_id)
+    campaign = db.get_or_404(Campaign, campaign_id)
     sample = _choice("sample", list(reports.SAMPLES), "probability")
     by = _choice("by", sorted(reports.BY_COLUMNS), None)
     try:
@@ -79,7 +69,7 @@ def get_results(campaign_id: int) -> Any:
 @bp.route("/campaigns/<int:campaign_id>/responses")
 def get_responses(campaign_id: int) -> Any:
     """The flat export `surveyapp analyze` reads, as JSON rows or CSV."""
-    campaign = _campaign_or_404(campaign_id)
+    campaign = db.get_or_404(Campaign, campaign_id)
     sample = _choice("sample", list(reports.SAMPLES), None)
     fmt = _choice("format", ["json", "csv"], "json")
     if fmt == "csv":

@@ -22,13 +22,6 @@ bp = Blueprint("dashboard", __name__)
 require_roles(bp, "dashboard")
 
 
-def _campaign_or_404(campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        abort(404)
-    return campaign
-
-
 def _verdict_text() -> dict[str, str]:
     return {"met": _("Met"), "not_met": _("Not met"), "inconclusive": _("Not yet decidable")}
 
@@ -40,7 +33,7 @@ def index() -> Any:
 
 @bp.route("/<int:campaign_id>")
 def campaign(campaign_id: int) -> Any:
-    item = _campaign_or_404(campaign_id)
+    item = db.get_or_404(Campaign, campaign_id)
     sections = []
     errors = []
     for key in ("probability", "convenience"):
@@ -102,7 +95,7 @@ def campaign(campaign_id: int) -> Any:
 
 @bp.route("/<int:campaign_id>/report.<fmt>")
 def download(campaign_id: int, fmt: str) -> Any:
-    item = _campaign_or_404(campaign_id)
+    item = db.get_or_404(Campaign, campaign_id)
     if fmt not in {"xlsx", "html", "json"}:
         abort(404)
     try:
@@ -130,7 +123,7 @@ def download(campaign_id: int, fmt: str) -> Any:
 
 @bp.route("/<int:campaign_id>/responses")
 def responses(campaign_id: int) -> Any:
-    item = _campaign_or_404(campaign_id)
+    item = db.get_or_404(Campaign, campaign_id)
     stmt = (
         select(SurveyResponse.channel, func.count())
         .where(SurveyResponse.campaign_id == item.id, SurveyResponse.status == ResponseStatus.FINAL)

@@ -1,0 +1,298 @@
+"""The citizen questionnaire: ``/s/<token>`` (QR), ``/k/<token>`` (kiosk), ``/i/<code>``
+(invitation). One page, POST-redirect-GET to a thank-you page, counted once by nonce."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_date
+
+from surveyapp.extensions import client_address, csrf, db, limiter
+from surveyapp.forms import respondent
+from surveyapp.i18n import current_language
+from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.models.invitations import Invitation, normalise_code
+from surveyapp.models.units import ServicePoint
+from surveyapp.public import bp
+from surveyapp.services import abuse, submissions
+
+# ---------------------------------------------------------------------------------------------
+# Rate limits: per client address and per desk (shared by the QR and kiosk pages).
+
+
+def _ip_limit() -> str:
+    return str(current_app.config["SUBMIT_RATE_LIMIT_IP"])
+
+
+def _desk_limit() -> str:
+    return str(current_app.config["SUBMIT_RATE_LIMIT_DESK"])
+
+
+def _form_limit() -> str:
+    return str(current_app.config["FORM_RATE_LIMIT_IP"])
+
+
+def _desk_key() -> str:
+    return "desk:" + str((request.view_args or {}).get("token", ""))
+
+
+submit_per_ip = limiter.shared_limit(
+    _ip_limit, scope="submit-ip", key_func=client_address, methods=["POST"]
+)
+submit_per_desk = limiter.shared_limit(
+    _desk_limit, scope="submit-desk", key_func=_desk_key, methods=["POST"]
+)
+pages_per_ip = limiter.shared_limit(
+    _form_limit, scope="pages-ip", key_func=client_address, methods=["GET"]
+)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    """Where a form is answered: channel, desk or invitation, the URL it posts to."""
+
+    channel: Channel
+    scope: str  # what the nonce is bound to
+    action: str
+    thanks: str
+    desk: ServicePoint | None = None
+    invitation: Invitation | None = None
+
+    @property
+    def kiosk(self) -> bool:
+        return self.channel == Channel.KIOSK
+
+
+def _same_origin() -> bool:
+    """A cross-site POST is refused (the anonymous form has no session to tie a token to)."""
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.host
+
+
+def _dates(campaign: Campaign) -> dict[str, str]:
+    return {
+        "starts": format_date(campaign.starts, "dd/MM/yyyy"),
+        "ends": format_date(campaign.ends, "dd/MM/yyyy"),
+    }
+
+
+def _no_store(response: Any) -> Any:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _page(ctx: Context, template: str, status: int = 200, **values: Any) -> Any:
+    response = make_response(render_template(template, ctx=ctx, **values), status)
+    if ctx.kiosk:
+        _no_store(response)
+    return response
+
+
+def _not_open(ctx: Context, explain: Campaign | None) -> Any:
+    status = 200 if request.method == "GET" else 409
+    return _page(
+        ctx,
+        "public/not_open.html",
+        status,
+        campaign=explain,
+        dates=_dates(explain) if explain else None,
+        today=format_date(None, "dd/MM/yyyy"),
+    )
+
+
+def _handle(ctx: Context, unit: Any, campaign: Campaign | None = None) -> Any:
+    if campaign is None:
+        campaign, explain = submissions.active_campaign(unit, ctx.channel)
+        if campaign is None:
+            return _not_open(ctx, explain)
+    elif not campaign.is_open_on(submissions.today()) or ctx.channel not in campaign.channel_set:
+        return _not_open(ctx, campaign)
+    spec = submissions.form_spec(campaign.questionnaire_id)
+
+    if request.method == "GET":
+        form = respondent.empty_form(spec)
+        nonce = submissions.issue_nonce(ctx.scope)
+        return _page(
+            ctx,
+            "public/survey.html",
+            form=form,
+            spec=spec,
+            nonce=nonce,
+            campaign=campaign,
+            summary=[],
+            answered=0,
+        )
+
+    if not _same_origin():
+        abort(400)
+    nonce = request.form.get(respondent.NONCE_FIELD, "")
+    if not submissions.nonce_is_valid(nonce, ctx.scope):
+        abort(400)
+    try:
+        parsed = respondent.parse(spec, request.form)
+    except respondent.Refused:
+        abort(400)
+    if abuse.honeypot_filled(request.form):
+        # Looks like success to the robot; nothing is stored.
+        return redirect(ctx.thanks, 303)
+    if not parsed.valid:
+        return _page(
+            ctx,
+            "public/survey.html",
+            422,
+            form=parsed.form,
+            spec=spec,
+            nonce=nonce,
+            campaign=campaign,
+            summary=parsed.summary,
+            answered=sum(1 for c in parsed.answers if spec.by_code[c].is_choice),
+        )
+
+    flags = abuse.flags_for(
+        parsed.answers,
+        spec.rating_codes,
+        ctx.desk.id if ctx.desk else None,
+        None if ctx.kiosk else client_address(),
+    )
+    unit_id = getattr(unit, "id", None)
+    try:
+        submissions.store(
+            submissions.Submission(
+                campaign_id=campaign.id,
+                questionnaire_id=campaign.questionnaire_id,
+                channel=ctx.channel,
+                nonce=nonce,
+                answers=parsed.answers,
+                unit_id=unit_id,
+                service_point_id=ctx.desk.id if ctx.desk else None,
+                language=current_language(),
+                flags=flags,
+                invitation_id=ctx.invitation.id if ctx.invitation else None,
+            )
+        )
+    except submissions.InvitationUsed:
+        return _page(ctx, "public/invitation_used.html", 410)
+    return redirect(ctx.thanks, 303)
+
+
+def _desk_or_404(token: str) -> ServicePoint:
+    desk = submissions.desk_by_token(token)
+    if desk is None:
+        abort(404)
+    return desk
+
+
+def _lang_args() -> dict[str, str]:
+    """The kiosk keeps the language in the URL, never in a cookie the next person inherits."""
+    lang = request.args.get("lang")
+    return {"lang": lang} if lang in current_app.config["LANGUAGES"] else {}
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+@csrf.exempt
+@submit_per_ip
+@submit_per_desk
+@pages_per_ip
+def survey(token: str) -> Any:
+    desk = _desk_or_404(token)
+    ctx = Context(
+        Channel.QR,
+        scope=f"qr:{desk.token}",
+        action=url_for("public.survey", token=desk.token),
+        thanks=url_for("public.thanks", token=desk.token),
+        desk=desk,
+    )
+    return _handle(ctx, desk.unit)
+
+
+@bp.route("/s/<token>/thanks")
+def thanks(token: str) -> Any:
+    desk = _desk_or_404(token)
+    ctx = Context(Channel.QR, "", "", "", desk=desk)
+    return _page(ctx, "public/thanks.html")
+
+
+@bp.route("/k/<token>", methods=["GET", "POST"])
+@csrf.exempt
+@submit_per_ip
+@submit_per_desk
+@pages_per_ip
+def kiosk(token: str) -> Any:
+    desk = _desk_or_404(token)
+    ctx = Context(
+        Channel.KIOSK,
+        scope=f"kiosk:{desk.token}",
+        action=url_for("public.kiosk", token=desk.token, **_lang_args()),
+        thanks=url_for("public.kiosk_thanks", token=desk.token, **_lang_args()),
+        desk=desk,
+    )
+    return _handle(ctx, desk.unit)
+
+
+@bp.route("/k/<token>/thanks")
+def kiosk_thanks(token: str) -> Any:
+    desk = _desk_or_404(token)
+    ctx = Context(Channel.KIOSK, "", url_for("public.kiosk", token=desk.token), "", desk=desk)
+    return _page(ctx, "public/thanks.html")
+
+
+def _invitation_or_404(code: str) -> Invitation:
+    normal = normalise_code(code)
+    if not normal or len(normal) > 16:
+        abort(404)
+    from sqlalchemy import select
+
+    invitation = db.session.scalar(select(Invitation).where(Invitation.code == normal))
+    if invitation is None:
+        abort(404)
+    return invitation
+
+
+@bp.route("/i/<code>", methods=["GET", "POST"])
+@csrf.exempt
+@submit_per_ip
+@pages_per_ip
+def invitation(code: str) -> Any:
+    inv = _invitation_or_404(code)
+    ctx = Context(
+        Channel.WEB_INVITE,
+        scope=f"web_invite:{inv.code}",
+        action=url_for("public.invitation", code=inv.code),
+        thanks=url_for("public.invitation_thanks", code=inv.code),
+        invitation=inv,
+    )
+    if inv.used:
+        return _page(ctx, "public/invitation_used.html", 410)
+    return _handle(ctx, None, campaign=inv.campaign)
+
+
+@bp.route("/i/<code>/thanks")
+def invitation_thanks(code: str) -> Any:
+    inv = _invitation_or_404(code)
+    ctx = Context(Channel.WEB_INVITE, "", "", "", invitation=inv)
+    return _page(ctx, "public/thanks.html")
+
+
+@bp.route("/i", methods=["GET"])
+def invitation_entry() -> Any:
+    """Type a printed code: ``/i?code=ABCDE-12345`` goes to ``/i/ABCDE12345``."""
+    code = normalise_code(request.args.get("code", ""))
+    if code:
+        return redirect(url_for("public.invitation", code=code), 303)
+    return render_template("public/invitation_entry.html")

@@ -58,6 +58,8 @@ pages_per_ip = limiter.shared_limit(
 )
 
 
+FORM_CACHE_SECONDS = 1800
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -104,6 +106,15 @@ def _page(ctx: Context, template: str, status: int = 200, **values: Any) -> Any:
     return response
 
 
+def _form_page(ctx: Context, **values: Any) -> Any:
+    response = _page(ctx, "public/survey.html", **values)
+    if not ctx.kiosk:
+        # On a phone, Back after sending shows the same form with the same nonce (the
+        # browser keeps it), so sending it again is recognised instead of counted twice.
+        response.headers["Cache-Control"] = f"private, max-age={FORM_CACHE_SECONDS}"
+    return response
+
+
 def _not_open(ctx: Context, explain: Campaign | None) -> Any:
     status = 200 if request.method == "GET" else 409
     return _page(
@@ -128,9 +139,8 @@ def _handle(ctx: Context, unit: Any, campaign: Campaign | None = None) -> Any:
     if request.method == "GET":
         form = respondent.empty_form(spec)
         nonce = submissions.issue_nonce(ctx.scope)
-        return _page(
+        return _form_page(
             ctx,
-            "public/survey.html",
             form=form,
             spec=spec,
             nonce=nonce,
@@ -214,11 +224,16 @@ def survey(token: str) -> Any:
     ctx = Context(
         Channel.QR,
         scope=f"qr:{desk.token}",
-        action=url_for("public.survey", token=desk.token),
+        action=url_for("public.survey_send", token=desk.token),
         thanks=url_for("public.thanks", token=desk.token),
         desk=desk,
     )
     return _handle(ctx, desk.unit)
+
+
+# The form posts to its own URL, not the page's: a POST invalidates the browser's cached copy
+# of the URL it targets, and the cached form (same nonce) is what Back should show.
+bp.add_url_rule("/s/<token>/send", "survey_send", survey, methods=["POST"])
 
 
 @bp.route("/s/<token>/thanks")
@@ -273,13 +288,16 @@ def invitation(code: str) -> Any:
     ctx = Context(
         Channel.WEB_INVITE,
         scope=f"web_invite:{inv.code}",
-        action=url_for("public.invitation", code=inv.code),
+        action=url_for("public.invitation_send", code=inv.code),
         thanks=url_for("public.invitation_thanks", code=inv.code),
         invitation=inv,
     )
     if inv.used:
         return _page(ctx, "public/invitation_used.html", 410)
     return _handle(ctx, None, campaign=inv.campaign)
+
+
+bp.add_url_rule("/i/<code>/send", "invitation_send", invitation, methods=["POST"])
 
 
 @bp.route("/i/<code>/thanks")

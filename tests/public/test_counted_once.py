@@ -4,6 +4,7 @@ at once) stores one response. The UNIQUE constraint on ``responses.nonce`` decid
 from __future__ import annotations
 
 import os
+import re
 import threading
 
 import pytest
@@ -116,3 +117,18 @@ def test_store_reports_a_duplicate_without_raising(app, desk, campaign) -> None:
 def test_postgres_run_is_really_on_postgres(app) -> None:
     dialect = db.engine.dialect.name
     assert dialect == ("postgresql" if USING_POSTGRES else "sqlite")
+
+
+def test_form_posts_to_its_own_url_and_is_kept_for_the_back_button(client, desk, responses) -> None:
+    """A POST invalidates the browser's cached copy of the URL it targets; posting to
+    ``/send`` keeps the cached form (and its nonce) for Back."""
+    page = client.get(f"/s/{desk.token}")
+    html = page.get_data(as_text=True)
+    assert f'action="/s/{desk.token}/send"' in html
+    assert page.headers["Cache-Control"].startswith("private, max-age=")
+    nonce = re.search(r'name="nonce" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    for _ in range(2):
+        sent = client.post(f"/s/{desk.token}/send", data={"nonce": nonce, "q1": "4"})
+        assert sent.status_code == 303
+    assert len(responses()) == 1
+    assert client.get(f"/s/{desk.token}/send").status_code == 405

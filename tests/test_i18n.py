@@ -15,22 +15,8 @@ TRANSLATIONS = ROOT / "surveyapp" / "translations"
 def _extract(tmp_path: Path) -> set[str]:
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "babel.messages.frontend",
-            "extract",
-            "-q",
-            "-F",
-            str(ROOT / "babel.cfg"),
-            "-k",
-            "_l",
-            "-k",
-            "lazy_gettext",
-            "-o",
-            str(pot),
-            str(ROOT / "surveyapp"),
-        ],
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-q", "-F",
+         str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), str(ROOT / "surveyapp")],
         check=True,
         cwd=ROOT,
     )

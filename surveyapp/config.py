@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "BURST_CLIENT_COUNT": 3,
     "STRAIGHT_LINE_MIN": 10,
     "KIOSK_THANKS_SECONDS": 8,
+    "CITIZEN_CACHE_SECONDS": 10,  # how long the submit path trusts a desk's resolved campaign
     "QR_PAPER": "A4",  # or A5
 }
 

@@ -16,6 +16,7 @@ response. A question becomes required when its ``required`` column says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -23,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 
 from surveyapp.forms.registry import build_field, supported
 from surveyapp.services.abuse import HONEYPOT_FIELD
-from surveyapp.services.submissions import FormSpec, QuestionSpec
+from surveyapp.services.submissions import COMMENT_MAX, FormSpec, QuestionSpec
 
 NONCE_FIELD = "nonce"
 
@@ -38,16 +39,31 @@ class RespondentForm(FlaskForm):
 
 
 def shown_questions(spec: FormSpec) -> list[QuestionSpec]:
-    return [q for q in spec.questions if supported(q)]
+    cached = _SHOWN.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        cached = _SHOWN[id(spec)] = (spec, [q for q in spec.questions if supported(q)])
+    return cached[1]
+
+
+_SHOWN: dict[int, tuple[FormSpec, list[QuestionSpec]]] = {}
+
+
+_CLASSES: dict[int, type[RespondentForm]] = {}
 
 
 def form_class(spec: FormSpec) -> type[RespondentForm]:
-    attrs = {q.code: build_field(q) for q in shown_questions(spec)}
-    return type(f"RespondentForm{spec.questionnaire_id}", (RespondentForm,), attrs)
+    """One form class per questionnaire spec (a spec is immutable), built on first use."""
+    cls = _CLASSES.get(id(spec))
+    if cls is None or getattr(cls, "_spec", None) is not spec:
+        attrs: dict[str, Any] = {q.code: build_field(q) for q in shown_questions(spec)}
+        attrs["_spec"] = spec
+        cls = type(f"RespondentForm{spec.questionnaire_id}", (RespondentForm,), attrs)
+        _CLASSES[id(spec)] = cls
+    return cls
 
 
-def allowed_fields(spec: FormSpec) -> set[str]:
-    return {q.code for q in shown_questions(spec)} | {NONCE_FIELD, HONEYPOT_FIELD}
+def allowed_fields(spec: FormSpec) -> frozenset[str]:
+    return frozenset(q.code for q in shown_questions(spec)) | {NONCE_FIELD, HONEYPOT_FIELD}
 
 
 def check_shape(spec: FormSpec, formdata: MultiDict[str, str]) -> MultiDict[str, str]:
@@ -78,9 +94,37 @@ def check_shape(spec: FormSpec, formdata: MultiDict[str, str]) -> MultiDict[str,
     return cleaned
 
 
+def _quick_answers(spec: FormSpec, cleaned: MultiDict[str, str]) -> dict[str, int | str] | None:
+    """The answers of a form that needs no message (the common case), without building the
+    WTForms form; None when a rule needs a closer look (the form then says what is wrong).
+
+    The rules are the registry's: a required question answered, text within ``COMMENT_MAX``,
+    at least one rating. Values were already checked by :func:`check_shape`.
+    """
+    answers: dict[str, int | str] = {}
+    rated = False
+    for q in shown_questions(spec):
+        raw = cleaned.get(q.code)
+        if raw is None:
+            if q.required:
+                return None
+            continue
+        if q.is_choice:
+            answers[q.code] = int(raw)
+            rated = rated or q.is_rating
+        else:
+            text = raw.strip()
+            if len(raw) > COMMENT_MAX:
+                return None
+            answers[q.code] = text
+    if spec.rating_codes and not rated:
+        return None
+    return answers
+
+
 @dataclass
 class Parsed:
-    form: RespondentForm
+    form: RespondentForm | None
     answers: dict[str, int | str]
     valid: bool
     summary: list[tuple[str, str]]  # (field code, message) for the error summary
@@ -89,6 +133,9 @@ class Parsed:
 def parse(spec: FormSpec, formdata: MultiDict[str, str]) -> Parsed:
     """Refuse (raise :class:`Refused`) or validate; answers hold answered questions only."""
     cleaned = check_shape(spec, formdata)
+    quick = _quick_answers(spec, cleaned)
+    if quick is not None:
+        return Parsed(form=None, answers=quick, valid=True, summary=[])
     form = form_class(spec)(formdata=cleaned)
     valid = form.validate()
     answers: dict[str, int | str] = {}

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import format_date
+from sqlalchemy import select
 
 from surveyapp.extensions import client_address, csrf, db, limiter
 from surveyapp.forms import respondent
@@ -65,18 +66,26 @@ FORM_CACHE_SECONDS = 1800
 
 @dataclass
 class Context:
-    """Where a form is answered: channel, desk or invitation, the URL it posts to."""
+    """Where a form is answered: channel, desk token or invitation, the URLs it uses."""
 
     channel: Channel
     scope: str  # what the nonce is bound to
     action: str
     thanks: str
-    desk: ServicePoint | None = None
+    token: str | None = None
     invitation: Invitation | None = None
+    _desk: ServicePoint | None = field(default=None, repr=False)
 
     @property
     def kiosk(self) -> bool:
         return self.channel == Channel.KIOSK
+
+    @property
+    def desk(self) -> ServicePoint | None:
+        """Loaded only when a page shows it (the cached POST path never needs it)."""
+        if self._desk is None and self.token is not None:
+            self._desk = submissions.desk_by_token(self.token)
+        return self._desk
 
 
 def _same_origin() -> bool:
@@ -127,24 +136,44 @@ def _not_open(ctx: Context, explain: Campaign | None) -> Any:
     )
 
 
-def _handle(ctx: Context, unit: Any, campaign: Campaign | None = None) -> Any:
+def _desk_target(ctx: Context) -> submissions.Target | Any:
+    """The open campaign for the context's desk, or the page that says why there is none."""
+    assert ctx.token is not None
+    if request.method == "POST":
+        cached = submissions.cached_target(ctx.channel, ctx.token)
+        if cached is not None:
+            return cached
+    desk = ctx.desk
+    if desk is None:
+        abort(404)
+    campaign, explain = submissions.active_campaign(desk.unit, ctx.channel)
     if campaign is None:
-        campaign, explain = submissions.active_campaign(unit, ctx.channel)
-        if campaign is None:
-            return _not_open(ctx, explain)
-    elif not campaign.is_open_on(submissions.today()) or ctx.channel not in campaign.channel_set:
+        return _not_open(ctx, explain)
+    target = submissions.Target(campaign.id, campaign.questionnaire_id, desk.unit_id, desk.id)
+    if request.method == "POST":
+        submissions.remember_target(ctx.channel, ctx.token, target)
+    return target
+
+
+def _invitation_target(ctx: Context) -> submissions.Target | Any:
+    assert ctx.invitation is not None
+    campaign = ctx.invitation.campaign
+    if not campaign.is_open_on(submissions.today()) or ctx.channel not in campaign.channel_set:
         return _not_open(ctx, campaign)
-    spec = submissions.form_spec(campaign.questionnaire_id)
+    return submissions.Target(campaign.id, campaign.questionnaire_id, None, None)
+
+
+def _handle(ctx: Context, target: submissions.Target | Any) -> Any:
+    if not isinstance(target, submissions.Target):
+        return target  # a page explaining why there is no survey here
+    spec = submissions.form_spec(target.questionnaire_id)
 
     if request.method == "GET":
-        form = respondent.empty_form(spec)
-        nonce = submissions.issue_nonce(ctx.scope)
         return _form_page(
             ctx,
-            form=form,
+            form=respondent.empty_form(spec),
             spec=spec,
-            nonce=nonce,
-            campaign=campaign,
+            nonce=submissions.issue_nonce(ctx.scope),
             summary=[],
             answered=0,
         )
@@ -169,7 +198,6 @@ def _handle(ctx: Context, unit: Any, campaign: Campaign | None = None) -> Any:
             form=parsed.form,
             spec=spec,
             nonce=nonce,
-            campaign=campaign,
             summary=parsed.summary,
             answered=sum(1 for c in parsed.answers if spec.by_code[c].is_choice),
         )
@@ -177,20 +205,19 @@ def _handle(ctx: Context, unit: Any, campaign: Campaign | None = None) -> Any:
     flags = abuse.flags_for(
         parsed.answers,
         spec.rating_codes,
-        ctx.desk.id if ctx.desk else None,
+        target.desk_id,
         None if ctx.kiosk else client_address(),
     )
-    unit_id = getattr(unit, "id", None)
     try:
         submissions.store(
             submissions.Submission(
-                campaign_id=campaign.id,
-                questionnaire_id=campaign.questionnaire_id,
+                campaign_id=target.campaign_id,
+                questionnaire_id=target.questionnaire_id,
                 channel=ctx.channel,
                 nonce=nonce,
                 answers=parsed.answers,
-                unit_id=unit_id,
-                service_point_id=ctx.desk.id if ctx.desk else None,
+                unit_id=target.unit_id,
+                service_point_id=target.desk_id,
                 language=current_language(),
                 flags=flags,
                 invitation_id=ctx.invitation.id if ctx.invitation else None,
@@ -220,15 +247,14 @@ def _lang_args() -> dict[str, str]:
 @submit_per_desk
 @pages_per_ip
 def survey(token: str) -> Any:
-    desk = _desk_or_404(token)
     ctx = Context(
         Channel.QR,
-        scope=f"qr:{desk.token}",
-        action=url_for("public.survey_send", token=desk.token),
-        thanks=url_for("public.thanks", token=desk.token),
-        desk=desk,
+        scope=f"qr:{token}",
+        action=url_for("public.survey_send", token=token),
+        thanks=url_for("public.thanks", token=token),
+        token=token,
     )
-    return _handle(ctx, desk.unit)
+    return _handle(ctx, _desk_target(ctx))
 
 
 # The form posts to its own URL, not the page's: a POST invalidates the browser's cached copy
@@ -239,7 +265,7 @@ bp.add_url_rule("/s/<token>/send", "survey_send", survey, methods=["POST"])
 @bp.route("/s/<token>/thanks")
 def thanks(token: str) -> Any:
     desk = _desk_or_404(token)
-    ctx = Context(Channel.QR, "", "", "", desk=desk)
+    ctx = Context(Channel.QR, "", "", "", token=token, _desk=desk)
     return _page(ctx, "public/thanks.html")
 
 
@@ -249,21 +275,20 @@ def thanks(token: str) -> Any:
 @submit_per_desk
 @pages_per_ip
 def kiosk(token: str) -> Any:
-    desk = _desk_or_404(token)
     ctx = Context(
         Channel.KIOSK,
-        scope=f"kiosk:{desk.token}",
-        action=url_for("public.kiosk", token=desk.token, **_lang_args()),
-        thanks=url_for("public.kiosk_thanks", token=desk.token, **_lang_args()),
-        desk=desk,
+        scope=f"kiosk:{token}",
+        action=url_for("public.kiosk", token=token, **_lang_args()),
+        thanks=url_for("public.kiosk_thanks", token=token, **_lang_args()),
+        token=token,
     )
-    return _handle(ctx, desk.unit)
+    return _handle(ctx, _desk_target(ctx))
 
 
 @bp.route("/k/<token>/thanks")
 def kiosk_thanks(token: str) -> Any:
     desk = _desk_or_404(token)
-    ctx = Context(Channel.KIOSK, "", url_for("public.kiosk", token=desk.token), "", desk=desk)
+    ctx = Context(Channel.KIOSK, "", url_for("public.kiosk", token=token), "", token, _desk=desk)
     return _page(ctx, "public/thanks.html")
 
 
@@ -271,8 +296,6 @@ def _invitation_or_404(code: str) -> Invitation:
     normal = normalise_code(code)
     if not normal or len(normal) > 16:
         abort(404)
-    from sqlalchemy import select
-
     invitation = db.session.scalar(select(Invitation).where(Invitation.code == normal))
     if invitation is None:
         abort(404)
@@ -294,7 +317,7 @@ def invitation(code: str) -> Any:
     )
     if inv.used:
         return _page(ctx, "public/invitation_used.html", 410)
-    return _handle(ctx, None, campaign=inv.campaign)
+    return _handle(ctx, _invitation_target(ctx))
 
 
 bp.add_url_rule("/i/<code>/send", "invitation_send", invitation, methods=["POST"])

@@ -13,10 +13,12 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from functools import cached_property
 
 from flask import current_app
 from sqlalchemy import insert, select, update
@@ -36,6 +38,11 @@ from surveyapp.models.questionnaires import Questionnaire, QuestionType
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.units import ServicePoint, Unit
 from surveyapp.services import ServiceError
+
+try:  # POSIX only; elsewhere SQLite's own busy handler queues the writers
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 # ---------------------------------------------------------------------------------------------
 # The questionnaire as an immutable spec (questionnaires are immutable once answered).
@@ -57,15 +64,15 @@ class QuestionSpec:
     required: bool
     options: tuple[OptionSpec, ...] = ()
 
-    @property
+    @cached_property
     def values(self) -> frozenset[int]:
         return frozenset(o.value for o in self.options)
 
-    @property
+    @cached_property
     def is_choice(self) -> bool:
         return self.type in CHOICE_TYPES
 
-    @property
+    @cached_property
     def is_rating(self) -> bool:
         return self.type == QuestionType.LIKERT5
 
@@ -84,11 +91,11 @@ class FormSpec:
     sections: tuple[SectionSpec, ...]
     by_code: dict[str, QuestionSpec] = field(hash=False)
 
-    @property
+    @cached_property
     def questions(self) -> list[QuestionSpec]:
         return [q for s in self.sections for q in s.questions]
 
-    @property
+    @cached_property
     def rating_codes(self) -> list[str]:
         return [q.code for q in self.questions if q.is_rating]
 
@@ -198,6 +205,42 @@ def active_campaign(
     return None, (found[0] if found else None)
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a submission is stored against."""
+
+    campaign_id: int
+    questionnaire_id: int
+    unit_id: int | None
+    desk_id: int | None
+
+
+def _target_cache() -> dict[tuple[str, str], tuple[float, Target]]:
+    return current_app.extensions.setdefault("surveyapp_target_cache", {})
+
+
+def cached_target(channel: Channel, token: str) -> Target | None:
+    """A desk's resolved campaign, remembered for ``CITIZEN_CACHE_SECONDS`` after a submission.
+
+    Only the submit path uses it, so a revoked desk or a closed campaign stops taking
+    answers within that many seconds, and pages always show the current state.
+    """
+    entry = _target_cache().get((channel.value, token))
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    return entry[1]
+
+
+def remember_target(channel: Channel, token: str, target: Target) -> None:
+    ttl = float(current_app.config.get("CITIZEN_CACHE_SECONDS") or 0)
+    if ttl <= 0:
+        return
+    cache = _target_cache()
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[(channel.value, token)] = (time.monotonic() + ttl, target)
+
+
 # ---------------------------------------------------------------------------------------------
 # Nonces: random, signed with the app's secret and bound to the channel and desk or code.
 
@@ -244,6 +287,35 @@ class Stored:
     created: bool
 
 
+# Core statements compiled once: the ORM's unit of work adds nothing on this hot path.
+_INSERT_RESPONSE = insert(Response.__table__).returning(Response.__table__.c.id)
+_INSERT_ANSWER = insert(Answer.__table__)
+
+
+@contextmanager
+def _write_lock() -> Iterator[None]:
+    """On SQLite, queue writers on an OS file lock instead of SQLite's busy handler.
+
+    SQLite lets one writer in at a time and makes the others poll with growing sleeps
+    (1, 2, 5, 10 ms …), so two gunicorn workers spend their time asleep. ``flock`` wakes the
+    next writer as soon as the lock is free. Other databases need nothing.
+    """
+    engine = db.engine
+    if engine.dialect.name != "sqlite" or fcntl is None:
+        yield
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}-writers.lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 class InvitationUsed(ServiceError):
     """The invitation code has already been used by another submission."""
 
@@ -258,45 +330,44 @@ def store(sub: Submission) -> Stored:
     spec = form_spec(sub.questionnaire_id)
     now = utcnow()
     try:
-        response_id = db.session.execute(
-            insert(Response)
-            .values(
-                campaign_id=sub.campaign_id,
-                questionnaire_id=sub.questionnaire_id,
-                channel=sub.channel,
-                status=ResponseStatus.FINAL,
-                nonce=sub.nonce,
-                unit_id=sub.unit_id,
-                service_point_id=sub.service_point_id,
-                language=sub.language,
-                flags=list(sub.flags),
-                submitted_at=now,
-            )
-            .returning(Response.id)
-        ).scalar_one()
-        rows: list[dict[str, Any]] = []
-        for code, value in sub.answers.items():
-            q = spec.by_code[code]
-            if isinstance(value, str):
-                rows.append(
-                    {"response_id": response_id, "question_id": q.id, "value": None, "text": value}
-                )
-            else:
-                rows.append(
-                    {"response_id": response_id, "question_id": q.id, "value": value, "text": None}
-                )
-        if rows:
-            db.session.execute(insert(Answer), rows)
-        if sub.invitation_id is not None:
-            claimed = db.session.execute(
-                update(Invitation)
-                .where(Invitation.id == sub.invitation_id, Invitation.used_at.is_(None))
-                .values(used_at=now, response_id=response_id)
-            ).rowcount
-            if claimed != 1:
-                db.session.rollback()
-                raise InvitationUsed("invitation already used")
-        db.session.commit()
+        with _write_lock():
+            conn = db.session.connection()
+            response_id = conn.execute(
+                _INSERT_RESPONSE,
+                {
+                    "campaign_id": sub.campaign_id,
+                    "questionnaire_id": sub.questionnaire_id,
+                    "channel": sub.channel,
+                    "status": ResponseStatus.FINAL,
+                    "nonce": sub.nonce,
+                    "unit_id": sub.unit_id,
+                    "service_point_id": sub.service_point_id,
+                    "language": sub.language,
+                    "flags": list(sub.flags),
+                    "submitted_at": now,
+                },
+            ).scalar_one()
+            rows = [
+                {
+                    "response_id": response_id,
+                    "question_id": spec.by_code[code].id,
+                    "value": None if isinstance(value, str) else value,
+                    "text": value if isinstance(value, str) else None,
+                }
+                for code, value in sub.answers.items()
+            ]
+            if rows:
+                conn.execute(_INSERT_ANSWER, rows)
+            if sub.invitation_id is not None:
+                claimed = conn.execute(
+                    update(Invitation)
+                    .where(Invitation.id == sub.invitation_id, Invitation.used_at.is_(None))
+                    .values(used_at=now, response_id=response_id)
+                ).rowcount
+                if claimed != 1:
+                    db.session.rollback()
+                    raise InvitationUsed("invitation already used")
+            db.session.commit()
     except IntegrityError:
         db.session.rollback()
         existing = db.session.scalar(select(Response.id).where(Response.nonce == sub.nonce))

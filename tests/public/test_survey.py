@@ -197,3 +197,28 @@ def test_answers_table_holds_one_row_per_answered_question(client, desk, fresh_n
     data = {"nonce": nonce, **{f"q{i}": str(1 + i % 5) for i in range(1, 34)}}
     assert client.post(_url(desk), data=data).status_code == 303
     assert db.session.query(Answer).count() == 33
+
+
+def test_submit_path_trusts_a_resolved_desk_for_a_few_seconds_only(
+    app, client, desk, fresh_nonce, responses
+) -> None:
+    """The submit path remembers a desk's campaign for CITIZEN_CACHE_SECONDS; pages never."""
+    url = _url(desk)
+    assert client.post(url, data={"nonce": fresh_nonce(url), "q1": "4"}).status_code == 303
+    nonce = fresh_nonce(url)
+    desk.active = False
+    db.session.commit()
+    assert client.get(url).status_code == 404  # pages show the revocation at once
+    assert client.post(url, data={"nonce": nonce, "q1": "4"}).status_code == 303  # cached
+    app.extensions["surveyapp_target_cache"].clear()
+    assert (
+        client.post(url, data={"nonce": _minted_nonce(client, url), "q1": "4"}).status_code == 404
+    )
+    assert len(responses()) == 2
+
+
+def _minted_nonce(client, url: str) -> str:  # type: ignore[no-untyped-def]
+    from surveyapp.services import submissions
+
+    with client.application.test_request_context():
+        return submissions.issue_nonce("qr:" + url.rsplit("/", 1)[-1])

@@ -356,6 +356,8 @@ def bench_backend(name: str, url: str, args: argparse.Namespace) -> None:
         f"\n== {name}: gunicorn -w 2, {args.requests} requests at most, "
         f"concurrency {args.concurrency}, {args.seconds:.0f} s at most"
     )
+    load1, load5, _ = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, load average {load1:.2f} (1 min) {load5:.2f} (5 min)")
     token = prepare(url)
     env = app_env(url)
     minimal = Gunicorn("submit:minimal_app()", env, ROOT / "bench")

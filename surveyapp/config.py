@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "STRAIGHT_LINE_MIN": 10,
     "KIOSK_THANKS_SECONDS": 8,
     "CITIZEN_CACHE_SECONDS": 10,  # how long the submit path trusts a desk's resolved campaign
+    "SQLITE_MMAP_SIZE": 256 * 1024 * 1024,  # SQLite only: memory-mapped reads
+    "SQLITE_WAL_AUTOCHECKPOINT": 10000,  # SQLite only: pages (4 KiB) between WAL checkpoints
     "QR_PAPER": "A4",  # or A5
 }
 

@@ -330,8 +330,8 @@ def store(sub: Submission) -> Stored:
     spec = form_spec(sub.questionnaire_id)
     now = utcnow()
     try:
-        with _write_lock():
-            conn = db.session.connection()
+        # Straight on the engine, not the ORM session: one short transaction, nothing to track.
+        with _write_lock(), db.engine.begin() as conn:
             response_id = conn.execute(
                 _INSERT_RESPONSE,
                 {
@@ -365,12 +365,10 @@ def store(sub: Submission) -> Stored:
                     .values(used_at=now, response_id=response_id)
                 ).rowcount
                 if claimed != 1:
-                    db.session.rollback()
-                    raise InvitationUsed("invitation already used")
-            db.session.commit()
+                    raise InvitationUsed("invitation already used")  # rolls the insert back
     except IntegrityError:
-        db.session.rollback()
-        existing = db.session.scalar(select(Response.id).where(Response.nonce == sub.nonce))
+        with db.engine.connect() as conn:
+            existing = conn.scalar(select(Response.id).where(Response.nonce == sub.nonce))
         if existing is None:
             raise
         return Stored(existing, created=False)

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from functools import cached_property
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from surveyapp.extensions import db
@@ -290,6 +290,11 @@ class Stored:
 # Core statements compiled once: the ORM's unit of work adds nothing on this hot path.
 _INSERT_RESPONSE = insert(Response.__table__).returning(Response.__table__.c.id)
 _INSERT_ANSWER = insert(Answer.__table__)
+_INSERT_ANSWERS_PG = text(
+    "INSERT INTO answers (response_id, question_id, value, text) "
+    "SELECT :rid, q, v, t FROM unnest(CAST(:qids AS integer[]), CAST(:vals AS integer[]), "
+    "CAST(:texts AS varchar[])) AS u(q, v, t)"
+)
 
 
 @contextmanager
@@ -356,8 +361,19 @@ def store(sub: Submission) -> Stored:
                 }
                 for code, value in sub.answers.items()
             ]
-            if rows:
-                conn.execute(_INSERT_ANSWER, rows)
+            if rows and conn.dialect.name == "postgresql":
+                # One statement with three arrays: one round trip, one cached plan.
+                conn.execute(
+                    _INSERT_ANSWERS_PG,
+                    {
+                        "rid": response_id,
+                        "qids": [r["question_id"] for r in rows],
+                        "vals": [r["value"] for r in rows],
+                        "texts": [r["text"] for r in rows],
+                    },
+                )
+            elif rows:
+                conn.execute(_INSERT_ANSWER, rows)  # SQLite: executemany runs in C
             if sub.invitation_id is not None:
                 claimed = conn.execute(
                     update(Invitation)

@@ -37,4 +37,6 @@ VI = {
     "Scan this code with your phone's camera to tell us how satisfied you are with the service you received today. It takes about two minutes; no name or login is needed.": 'Quét mã này bằng camera điện thoại để cho biết mức độ hài lòng của ông/bà với sự phục vụ hôm nay. Chỉ mất khoảng hai phút, không cần ghi tên hay đăng nhập.',
     'Or open this address:': 'Hoặc mở địa chỉ:',
     'QR sheets to print': 'Tờ mã QR để in',
+    'This receipt has already been rated': 'Phiếu hẹn này đã được đánh giá',
+    'Each receipt can rate its visit once. Thank you: your rating for this visit has already been recorded.': 'Mỗi phiếu hẹn chỉ đánh giá được một lần cho lượt giao dịch của mình. Xin cảm ơn: đánh giá cho lượt giao dịch này đã được ghi nhận.',
 }

@@ -27,6 +27,8 @@ from surveyapp.services.abuse import HONEYPOT_FIELD
 from surveyapp.services.submissions import COMMENT_MAX, FormSpec, QuestionSpec
 
 NONCE_FIELD = "nonce"
+RECEIPT_FIELD = "receipt"
+PLUMBING = frozenset({NONCE_FIELD, HONEYPOT_FIELD, RECEIPT_FIELD})  # fields that are not answers
 
 
 class Refused(ValueError):
@@ -63,7 +65,7 @@ def form_class(spec: FormSpec) -> type[RespondentForm]:
 
 
 def allowed_fields(spec: FormSpec) -> frozenset[str]:
-    return frozenset(q.code for q in shown_questions(spec)) | {NONCE_FIELD, HONEYPOT_FIELD}
+    return frozenset(q.code for q in shown_questions(spec)) | PLUMBING
 
 
 def check_shape(spec: FormSpec, formdata: MultiDict[str, str]) -> MultiDict[str, str]:
@@ -78,7 +80,7 @@ def check_shape(spec: FormSpec, formdata: MultiDict[str, str]) -> MultiDict[str,
         if len(values) > 1:
             raise Refused(f"field {name} sent {len(values)} times")
         value = values[0]
-        if name in (NONCE_FIELD, HONEYPOT_FIELD):
+        if name in PLUMBING:
             cleaned[name] = value
             continue
         question = spec.by_code[name]

@@ -24,6 +24,7 @@ from surveyapp.models.questionnaires import (
     Section,
     text_in,
 )
+from surveyapp.models.receipts import ReceiptCode
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 from surveyapp.models.users import ApiToken, Role, User
@@ -48,6 +49,7 @@ __all__ = [
     "Question",
     "QuestionType",
     "Questionnaire",
+    "ReceiptCode",
     "Response",
     "ResponseStatus",
     "Role",

@@ -97,6 +97,39 @@ def invitations_create(campaign_id: int, count: int, output: str | None) -> None
         sys.stdout.write(buffer.getvalue())
 
 
+receipts_cli = AppGroup("receipts", help="Receipt codes: one rating per desk transaction.")
+
+
+@receipts_cli.command("create")
+@click.option("--desk", "desk_id", type=int, required=True)
+@click.option("--count", type=click.IntRange(1, 100_000), required=True)
+@click.option("--output", "--out", "output", type=click.Path(dir_okay=False))
+def receipts_create(desk_id: int, count: int, output: str | None) -> None:
+    """Create COUNT receipt codes for a desk's queue system (CSV: code, printed code, URL)."""
+    from surveyapp.services import receipts
+
+    desk = db.session.get(ServicePoint, desk_id)
+    if desk is None:
+        _fail(f"No desk with id {desk_id}.")
+    created = receipts.create(desk, count)  # type: ignore[arg-type]
+    db.session.commit()
+    rows = [[r.code, r.printed, receipts.url_for_code(desk, r)] for r in created]  # type: ignore[arg-type]
+    _write_csv(["code", "printed", "url"], rows, output)
+    if output:
+        click.echo(f"Wrote {len(created)} receipt codes to {output}.", err=True)
+
+
+def _write_csv(header: list[str], rows: list[list[str]], output: str | None) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    if output:
+        Path(output).write_text(buffer.getvalue(), encoding="utf-8")
+    else:
+        sys.stdout.write(buffer.getvalue())
+
+
 def init_app(app: Flask) -> None:
-    for command in (qr_command, invitations_cli):
+    for command in (qr_command, invitations_cli, receipts_cli):
         app.cli.add_command(command)

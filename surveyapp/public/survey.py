@@ -24,9 +24,10 @@ from surveyapp.forms import respondent
 from surveyapp.i18n import current_language
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.invitations import Invitation, normalise_code
+from surveyapp.models.receipts import ReceiptCode
 from surveyapp.models.units import ServicePoint
 from surveyapp.public import bp
-from surveyapp.services import abuse, submissions
+from surveyapp.services import abuse, receipts, submissions
 
 # ---------------------------------------------------------------------------------------------
 # Rate limits: per client address and per desk (shared by the QR and kiosk pages).
@@ -75,6 +76,7 @@ class Context:
     token: str | None = None
     invitation: Invitation | None = None
     _desk: ServicePoint | None = field(default=None, repr=False)
+    receipt: ReceiptCode | None = None
 
     @property
     def kiosk(self) -> bool:
@@ -163,10 +165,33 @@ def _invitation_target(ctx: Context) -> submissions.Target | Any:
     return submissions.Target(campaign.id, campaign.questionnaire_id, None, None)
 
 
+def _receipt(ctx: Context, target: submissions.Target) -> ReceiptCode | Any | None:
+    """The desk's receipt code this form rates (``?r=`` on the page, a hidden field when sent),
+    None without one, or the page that explains a used or unknown code."""
+    if target.desk_id is None:
+        return None
+    if request.method == "GET":
+        text = request.args.get(receipts.PARAM)
+    else:
+        text = request.form.get(respondent.RECEIPT_FIELD)
+    if not text:
+        return None
+    receipt = receipts.find(target.desk_id, text)
+    if receipt is None:
+        abort(404)
+    if receipt.used:
+        return _page(ctx, "public/receipt_used.html", 410)
+    return receipt
+
+
 def _handle(ctx: Context, target: submissions.Target | Any) -> Any:
     if not isinstance(target, submissions.Target):
         return target  # a page explaining why there is no survey here
     spec = submissions.form_spec(target.questionnaire_id)
+    receipt = _receipt(ctx, target)
+    if receipt is not None and not isinstance(receipt, ReceiptCode):
+        return receipt
+    ctx.receipt = receipt
 
     if request.method == "GET":
         return _form_page(
@@ -221,10 +246,13 @@ def _handle(ctx: Context, target: submissions.Target | Any) -> Any:
                 language=current_language(),
                 flags=flags,
                 invitation_id=ctx.invitation.id if ctx.invitation else None,
+                receipt_id=receipt.id if receipt else None,
             )
         )
     except submissions.InvitationUsed:
         return _page(ctx, "public/invitation_used.html", 410)
+    except submissions.ReceiptUsed:
+        return _page(ctx, "public/receipt_used.html", 410)
     return redirect(ctx.thanks, 303)
 
 

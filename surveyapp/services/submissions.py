@@ -35,6 +35,7 @@ from surveyapp.models.campaigns import (
 from surveyapp.models.campaigns import campaign_units as campaign_units_table
 from surveyapp.models.invitations import Invitation
 from surveyapp.models.questionnaires import Questionnaire, QuestionType
+from surveyapp.models.receipts import ReceiptCode
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.units import ServicePoint, Unit
 from surveyapp.services import ServiceError
@@ -279,6 +280,7 @@ class Submission:
     language: str = "vi"
     flags: list[str] = field(default_factory=list)
     invitation_id: int | None = None
+    receipt_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -323,6 +325,10 @@ def _write_lock() -> Iterator[None]:
 
 class InvitationUsed(ServiceError):
     """The invitation code has already been used by another submission."""
+
+
+class ReceiptUsed(ServiceError):
+    """The receipt code has already rated its transaction."""
 
 
 def store(sub: Submission) -> Stored:
@@ -382,6 +388,14 @@ def store(sub: Submission) -> Stored:
                 ).rowcount
                 if claimed != 1:
                     raise InvitationUsed("invitation already used")  # rolls the insert back
+            if sub.receipt_id is not None:
+                claimed = conn.execute(
+                    update(ReceiptCode)
+                    .where(ReceiptCode.id == sub.receipt_id, ReceiptCode.used_at.is_(None))
+                    .values(used_at=now, response_id=response_id)
+                ).rowcount
+                if claimed != 1:
+                    raise ReceiptUsed("receipt already used")  # rolls the insert back
     except IntegrityError:
         with db.engine.connect() as conn:
             existing = conn.scalar(select(Response.id).where(Response.nonce == sub.nonce))

@@ -60,7 +60,10 @@ pages_per_ip = limiter.shared_limit(
 )
 
 
-FORM_CACHE_SECONDS = 1800
+# How long a phone may reuse the desk form it was given (Back, or the same link again): the
+# same nonce is then recognised. Kiosk pages are never kept; an invitation is one-time anyway
+# and its page must say so when it is opened again.
+FORM_CACHE_SECONDS = 600
 
 # ---------------------------------------------------------------------------------------------
 
@@ -119,7 +122,7 @@ def _page(ctx: Context, template: str, status: int = 200, **values: Any) -> Any:
 
 def _form_page(ctx: Context, **values: Any) -> Any:
     response = _page(ctx, "public/survey.html", **values)
-    if not ctx.kiosk:
+    if ctx.channel == Channel.QR:
         # On a phone, Back after sending shows the same form with the same nonce (the
         # browser keeps it), so sending it again is recognised instead of counted twice.
         response.headers["Cache-Control"] = f"private, max-age={FORM_CACHE_SECONDS}"

@@ -120,6 +120,8 @@ def test_accessibility_scan_of_form_error_and_thank_you_pages(
     _axe(page, artifacts, "thanks")
     page.goto(f"{live_server}/s/no-such-token")
     _axe(page, artifacts, "404")
+    page.goto(f"{live_server}/k/{desk.token}")
+    _axe(page, artifacts, "kiosk")
 
 
 def test_form_works_without_javascript_at_320px(
@@ -156,3 +158,22 @@ def test_double_click_on_send_stores_one(live_server: str, page: Any, desk: Any)
     assert "Cảm ơn" in page.inner_text("main")
     [stored] = _responses()
     assert [(a.question.code, a.value) for a in stored.answers] == [("q1", 4)]
+
+
+def test_invitation_and_not_open_pages_pass_the_scan(
+    live_server: str, page: Any, desk: Any, campaign: Any, artifacts: Path
+) -> None:
+    from surveyapp.models import Invitation
+
+    invitation = Invitation(campaign=campaign)
+    db.session.add(invitation)
+    db.session.commit()
+    page.goto(f"{live_server}/i/{invitation.code}")
+    _axe(page, artifacts, "invitation")
+    page.check("#q10-4")
+    with page.expect_navigation():
+        page.click("#submit")
+    assert "Cảm ơn" in page.inner_text("main")
+    page.goto(f"{live_server}/i/{invitation.code}")
+    assert "đã được sử dụng" in page.inner_text("main")
+    _axe(page, artifacts, "invitation-used")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,9 +33,12 @@ def _count() -> int:
     return db.session.scalar(select(func.count()).select_from(Response)) or 0
 
 
-def test_kiosk_resets_after_submit_and_after_idle(live_server: str, page: Any, desk: Any) -> None:
+def test_kiosk_resets_after_submit_and_after_idle(
+    live_server: str, page: Any, desk: Any, artifacts: Path
+) -> None:
     start = f"{live_server}/k/{desk.token}"
     page.goto(start)
+    page.screenshot(path=str(artifacts / "citizen-kiosk-360.png"))
     first_nonce = page.locator("input[name=nonce]").input_value()
     page.check("#q1-5")
     page.check("#sex-2")

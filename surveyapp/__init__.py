@@ -88,6 +88,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Several gunicorn workers write citizen responses: a larger WAL checkpoint interval
+        # writes a hot index page back once per checkpoint instead of once per response, and
+        # memory-mapped reads share the OS page cache between workers (0: SQLite's default).
+        mmap_size = int(app.config.get("SQLITE_MMAP_SIZE") or 0)
+        checkpoint = int(app.config.get("SQLITE_WAL_AUTOCHECKPOINT") or 0)
         with app.app_context():
 
             @event.listens_for(db.engine, "connect")
@@ -97,6 +102,10 @@ def register_extensions(app: Flask) -> None:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA synchronous=NORMAL")
+                if mmap_size:
+                    cursor.execute(f"PRAGMA mmap_size={mmap_size}")
+                if checkpoint:
+                    cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint}")
                 cursor.close()
 
     from surveyapp import auth

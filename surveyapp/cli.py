@@ -283,3 +283,4 @@ def init_app(app: Flask) -> None:
         users_cli,
     ):
         app.cli.add_command(command)
+    __import__("surveyapp.public.cli", fromlist=["init_app"]).init_app(app)  # qr, invitations

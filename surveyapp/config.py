@@ -30,6 +30,20 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STRATEGY": "moving-window",
     "LOGIN_RATE_LIMIT": "5 per minute",
     "KIOSK_IDLE_SECONDS": 90,
+    # Citizen channel. Limits are generous per address because mobile carriers put many
+    # phones behind one address (CGNAT); the per-desk limit is what stops a flood.
+    "SUBMIT_RATE_LIMIT_IP": "30 per minute;1000 per day",
+    "SUBMIT_RATE_LIMIT_DESK": "60 per minute",
+    "FORM_RATE_LIMIT_IP": "120 per minute",
+    "BURST_WINDOW_SECONDS": 60,
+    "BURST_DESK_COUNT": 20,
+    "BURST_CLIENT_COUNT": 3,
+    "STRAIGHT_LINE_MIN": 10,
+    "KIOSK_THANKS_SECONDS": 8,
+    "CITIZEN_CACHE_SECONDS": 10,  # how long the submit path trusts a desk's resolved campaign
+    "SQLITE_MMAP_SIZE": 256 * 1024 * 1024,  # SQLite only: memory-mapped reads
+    "SQLITE_WAL_AUTOCHECKPOINT": 10000,  # SQLite only: pages (4 KiB) between WAL checkpoints
+    "QR_PAPER": "A4",  # or A5
 }
 
 # Environment keys whose values are not plain strings.

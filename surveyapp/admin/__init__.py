@@ -48,6 +48,21 @@ def desks() -> Any:
     return render_template("admin/desks.html", desks=rows)
 
 
+@bp.route("/desks/<int:desk_id>/qr.<fmt>")
+def desk_qr(desk_id: int, fmt: str) -> Any:
+    from flask import Response, request
+
+    from surveyapp.services import qr
+
+    desk = db.session.get(ServicePoint, desk_id)
+    if desk is None or fmt not in qr.FORMATS:
+        abort(404)
+    paper = request.args.get("paper", "A4").upper()
+    data = qr.render(desk, fmt, paper if paper in qr.PAPERS else "A4")
+    disposition = f'attachment; filename="{qr.filename(desk, fmt)}"'
+    return Response(data, mimetype=qr.MIME[fmt], headers={"Content-Disposition": disposition})
+
+
 @bp.route("/campaigns/<int:campaign_id>")
 def campaign(campaign_id: int) -> Any:
     item = db.get_or_404(Campaign, campaign_id)

@@ -25,6 +25,7 @@ from surveyapp.models.questionnaires import (
     Section,
     text_in,
 )
+from surveyapp.models.receipts import ReceiptCode
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.sampling import (
     Batch,
@@ -62,6 +63,7 @@ __all__ = [
     "Question",
     "QuestionType",
     "Questionnaire",
+    "ReceiptCode",
     "Response",
     "ResponseStatus",
     "Role",

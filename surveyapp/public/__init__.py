@@ -38,3 +38,7 @@ def healthz() -> Any:
 
     db.session.execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+# The survey pages register their routes on this blueprint.
+from surveyapp.public import survey as survey  # noqa: E402

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0003_paper'
-down_revision = '0001'
+down_revision = "0002_citizen"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,162 @@
+"""The citizen questionnaire form, built at runtime from the stored questionnaire.
+
+Parsing is strict where a person cannot have made the mistake and forgiving where they can:
+
+* refused outright (400, nothing stored): a field name outside the allow-list (question
+  codes, ``nonce``, the honeypot), a repeated field, a value outside a question's options,
+  a missing or forged nonce;
+* re-shown with the answers kept and a message beside the field: a required question left
+  blank (none in SIPAS), a comment that is too long, a form with no rating at all.
+
+Required-ness: SIPAS items are optional, as on paper (a blank is keyed 0); only answered
+items are stored. A submission must rate at least one item, since an empty form is not a
+response. A question becomes required when its ``required`` column says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+
+from surveyapp.forms.registry import build_field, supported
+from surveyapp.services.abuse import HONEYPOT_FIELD
+from surveyapp.services.submissions import COMMENT_MAX, FormSpec, QuestionSpec
+
+NONCE_FIELD = "nonce"
+RECEIPT_FIELD = "receipt"
+PLUMBING = frozenset({NONCE_FIELD, HONEYPOT_FIELD, RECEIPT_FIELD})  # fields that are not answers
+
+
+class Refused(ValueError):
+    """A submission no honest form could have sent; nothing is stored."""
+
+
+class RespondentForm(FlaskForm):
+    class Meta:
+        csrf = False  # the signed one-time nonce protects the anonymous form (no session)
+
+
+def shown_questions(spec: FormSpec) -> list[QuestionSpec]:
+    cached = _SHOWN.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        cached = _SHOWN[id(spec)] = (spec, [q for q in spec.questions if supported(q)])
+    return cached[1]
+
+
+_SHOWN: dict[int, tuple[FormSpec, list[QuestionSpec]]] = {}
+
+
+_CLASSES: dict[int, type[RespondentForm]] = {}
+
+
+def form_class(spec: FormSpec) -> type[RespondentForm]:
+    """One form class per questionnaire spec (a spec is immutable), built on first use."""
+    cls = _CLASSES.get(id(spec))
+    if cls is None or getattr(cls, "_spec", None) is not spec:
+        attrs: dict[str, Any] = {q.code: build_field(q) for q in shown_questions(spec)}
+        attrs["_spec"] = spec
+        cls = type(f"RespondentForm{spec.questionnaire_id}", (RespondentForm,), attrs)
+        _CLASSES[id(spec)] = cls
+    return cls
+
+
+def allowed_fields(spec: FormSpec) -> frozenset[str]:
+    return frozenset(q.code for q in shown_questions(spec)) | PLUMBING
+
+
+def check_shape(spec: FormSpec, formdata: MultiDict[str, str]) -> MultiDict[str, str]:
+    """Refuse what no honest form sends; return the data with blanks removed."""
+    allowed = allowed_fields(spec)
+    unknown = sorted(set(formdata.keys()) - allowed)
+    if unknown:
+        raise Refused(f"unknown fields: {', '.join(unknown[:5])}")
+    cleaned: MultiDict[str, str] = MultiDict()
+    for name in formdata:
+        values = formdata.getlist(name)
+        if len(values) > 1:
+            raise Refused(f"field {name} sent {len(values)} times")
+        value = values[0]
+        if name in PLUMBING:
+            cleaned[name] = value
+            continue
+        question = spec.by_code[name]
+        if question.is_choice:
+            value = value.strip()
+            if value == "":
+                continue
+            if not value.isdigit() or int(value) not in question.values:
+                raise Refused(f"value out of range for {name}")
+        elif value.strip() == "":
+            continue
+        cleaned[name] = value
+    return cleaned
+
+
+def _quick_answers(spec: FormSpec, cleaned: MultiDict[str, str]) -> dict[str, int | str] | None:
+    """The answers of a form that needs no message (the common case), without building the
+    WTForms form; None when a rule needs a closer look (the form then says what is wrong).
+
+    The rules are the registry's: a required question answered, text within ``COMMENT_MAX``,
+    at least one rating. Values were already checked by :func:`check_shape`.
+    """
+    answers: dict[str, int | str] = {}
+    rated = False
+    for q in shown_questions(spec):
+        raw = cleaned.get(q.code)
+        if raw is None:
+            if q.required:
+                return None
+            continue
+        if q.is_choice:
+            answers[q.code] = int(raw)
+            rated = rated or q.is_rating
+        else:
+            text = raw.strip()
+            if len(raw) > COMMENT_MAX:
+                return None
+            answers[q.code] = text
+    if spec.rating_codes and not rated:
+        return None
+    return answers
+
+
+@dataclass
+class Parsed:
+    form: RespondentForm | None
+    answers: dict[str, int | str]
+    valid: bool
+    summary: list[tuple[str, str]]  # (field code, message) for the error summary
+
+
+def parse(spec: FormSpec, formdata: MultiDict[str, str]) -> Parsed:
+    """Refuse (raise :class:`Refused`) or validate; answers hold answered questions only."""
+    cleaned = check_shape(spec, formdata)
+    quick = _quick_answers(spec, cleaned)
+    if quick is not None:
+        return Parsed(form=None, answers=quick, valid=True, summary=[])
+    form = form_class(spec)(formdata=cleaned)
+    valid = form.validate()
+    answers: dict[str, int | str] = {}
+    for q in shown_questions(spec):
+        data = form[q.code].data
+        if q.is_choice and isinstance(data, int):
+            answers[q.code] = data
+        elif not q.is_choice and isinstance(data, str) and data.strip():
+            answers[q.code] = data.strip()
+    ratings = [c for c in spec.rating_codes if supported(spec.by_code[c])]
+    if ratings and not any(c in answers for c in ratings):
+        valid = False
+        form[ratings[0]].errors = [
+            *form[ratings[0]].errors,
+            str(_l("Please rate at least one item before sending.")),
+        ]
+    summary = [(name, str(errs[0])) for name, errs in form.errors.items() if errs]
+    return Parsed(form=form, answers=answers, valid=valid, summary=summary)
+
+
+def empty_form(spec: FormSpec) -> RespondentForm:
+    return form_class(spec)(formdata=None)

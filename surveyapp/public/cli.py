@@ -1,0 +1,135 @@
+"""Citizen-channel commands: ``surveyapp qr`` and ``surveyapp invitations``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.units import ServicePoint
+from surveyapp.services import ServiceError, qr
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@click.command("qr")
+@click.option("--desk", "desk_id", type=int, help="The desk's id (see `surveyapp desks list`).")
+@click.option("--all", "all_desks", is_flag=True, help="Every active desk, one file each.")
+@click.option("--format", "fmt", type=click.Choice(qr.FORMATS), default="pdf", show_default=True)
+@click.option("--paper", type=click.Choice(sorted(qr.PAPERS)), default=None, help="A4 or A5.")
+@click.option(
+    "--output",
+    "--out",
+    "output",
+    type=click.Path(),
+    help="File to write (with --all: a directory). Without it, one sheet goes to stdout.",
+)
+def qr_command(
+    desk_id: int | None, all_desks: bool, fmt: str, paper: str | None, output: str | None
+) -> None:
+    """Printable QR sheets: desk name, Vietnamese instruction, QR code and short URL."""
+    if bool(desk_id) == all_desks:
+        _fail("Give either --desk ID or --all.")
+    try:
+        if all_desks:
+            if not output:
+                _fail("--all writes one file per desk: give --output DIRECTORY.")
+            directory = Path(output)  # type: ignore[arg-type]
+            directory.mkdir(parents=True, exist_ok=True)
+            desks = db.session.scalars(
+                select(ServicePoint).where(ServicePoint.active.is_(True)).order_by(ServicePoint.id)
+            ).all()
+            for desk in desks:
+                (directory / qr.filename(desk, fmt)).write_bytes(qr.render(desk, fmt, paper))
+            click.echo(f"Wrote {len(desks)} {fmt.upper()} sheets to {directory}.", err=True)
+            return
+        desk = db.session.get(ServicePoint, desk_id)
+        if desk is None:
+            _fail(f"No desk with id {desk_id}.")
+        if not desk.active:  # type: ignore[union-attr]
+            _fail(f"Desk {desk_id} is not active: its link no longer works.")
+        data = qr.render(desk, fmt, paper)  # type: ignore[arg-type]
+    except ServiceError as exc:
+        _fail(str(exc))
+    if output:
+        Path(output).write_bytes(data)
+        click.echo(f"Wrote {output} for {qr.survey_url(desk)}", err=True)  # type: ignore[arg-type]
+    else:
+        click.echo(data, nl=False)
+
+
+invitations_cli = AppGroup("invitations", help="One-time invitation codes for /i/<code>.")
+
+
+@invitations_cli.command("create")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option("--count", type=click.IntRange(1, 100_000), required=True)
+@click.option("--output", "--out", "output", type=click.Path(dir_okay=False))
+def invitations_create(campaign_id: int, count: int, output: str | None) -> None:
+    """Create COUNT codes and write them as CSV (code, printed code, URL)."""
+    from surveyapp.services import invitations
+
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        _fail(f"No campaign with id {campaign_id}.")
+    created = invitations.create(campaign, count)  # type: ignore[arg-type]
+    db.session.commit()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["code", "printed", "url"])
+    base = current_app.config["BASE_URL"]
+    for inv in created:
+        writer.writerow([inv.code, inv.printed, f"{base}/i/{inv.code}"])
+    if output:
+        Path(output).write_text(buffer.getvalue(), encoding="utf-8")
+        click.echo(f"Wrote {len(created)} invitation codes to {output}.", err=True)
+    else:
+        sys.stdout.write(buffer.getvalue())
+
+
+receipts_cli = AppGroup("receipts", help="Receipt codes: one rating per desk transaction.")
+
+
+@receipts_cli.command("create")
+@click.option("--desk", "desk_id", type=int, required=True)
+@click.option("--count", type=click.IntRange(1, 100_000), required=True)
+@click.option("--output", "--out", "output", type=click.Path(dir_okay=False))
+def receipts_create(desk_id: int, count: int, output: str | None) -> None:
+    """Create COUNT receipt codes for a desk's queue system (CSV: code, printed code, URL)."""
+    from surveyapp.services import receipts
+
+    desk = db.session.get(ServicePoint, desk_id)
+    if desk is None:
+        _fail(f"No desk with id {desk_id}.")
+    created = receipts.create(desk, count)  # type: ignore[arg-type]
+    db.session.commit()
+    rows = [[r.code, r.printed, receipts.url_for_code(desk, r)] for r in created]  # type: ignore[arg-type]
+    _write_csv(["code", "printed", "url"], rows, output)
+    if output:
+        click.echo(f"Wrote {len(created)} receipt codes to {output}.", err=True)
+
+
+def _write_csv(header: list[str], rows: list[list[str]], output: str | None) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    if output:
+        Path(output).write_text(buffer.getvalue(), encoding="utf-8")
+    else:
+        sys.stdout.write(buffer.getvalue())
+
+
+def init_app(app: Flask) -> None:
+    for command in (qr_command, invitations_cli, receipts_cli):
+        app.cli.add_command(command)

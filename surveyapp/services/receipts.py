@@ -1,0 +1,46 @@
+"""Receipt codes: printed by a desk's queue system, one per transaction; each rates once.
+
+The QR on the receipt opens ``/s/<desk token>?r=<code>``. A code belongs to one desk; it is
+claimed in the same transaction that stores the rating, by a conditional UPDATE (so two
+forms sent with one code store one rating, whatever the timing).
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from surveyapp.extensions import db
+from surveyapp.models.invitations import new_code, normalise_code
+from surveyapp.models.receipts import ReceiptCode
+from surveyapp.models.units import ServicePoint
+
+PARAM = "r"  # query parameter on the desk URL
+FIELD = "receipt"  # hidden form field
+
+
+def create(desk: ServicePoint, count: int) -> list[ReceiptCode]:
+    """Add ``count`` codes for ``desk`` and flush; the caller commits."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        batch = {new_code() for _ in range(count - len(codes))} - codes
+        taken = set(db.session.scalars(select(ReceiptCode.code).where(ReceiptCode.code.in_(batch))))
+        codes |= batch - taken
+    items = [ReceiptCode(service_point=desk, code=code) for code in sorted(codes)]
+    db.session.add_all(items)
+    db.session.flush()
+    return items
+
+
+def url_for_code(desk: ServicePoint, receipt: ReceiptCode) -> str:
+    return f"{current_app.config['BASE_URL']}/s/{desk.token}?{PARAM}={receipt.code}"
+
+
+def find(desk_id: int, text: str) -> ReceiptCode | None:
+    """The desk's receipt with this code (as typed or scanned), or None."""
+    code = normalise_code(text or "")
+    if not code or len(code) > 16:
+        return None
+    return db.session.scalar(
+        select(ReceiptCode).where(ReceiptCode.code == code, ReceiptCode.service_point_id == desk_id)
+    )

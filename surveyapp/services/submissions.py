@@ -1,0 +1,405 @@
+"""Citizen submissions: which campaign a desk is surveying, the questionnaire as a cached
+spec, one-time nonces, and storing a response exactly once.
+
+A response is counted once because the database says so: every form carries a server-issued
+nonce, ``responses.nonce`` is UNIQUE, and a second insert of the same nonce (a double tap, a
+back-button resubmit, a network retry, concurrent or not) fails on that constraint and is
+answered as the first one was. There is no check-then-insert anywhere on this path.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+
+from flask import current_app
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from surveyapp.extensions import db
+from surveyapp.models.base import utcnow
+from surveyapp.models.campaigns import (
+    Campaign,
+    CampaignChannel,
+    CampaignStatus,
+    Channel,
+)
+from surveyapp.models.campaigns import campaign_units as campaign_units_table
+from surveyapp.models.invitations import Invitation
+from surveyapp.models.questionnaires import Questionnaire, QuestionType
+from surveyapp.models.receipts import ReceiptCode
+from surveyapp.models.responses import Answer, Response, ResponseStatus
+from surveyapp.models.units import ServicePoint, Unit
+from surveyapp.services import ServiceError
+
+try:  # POSIX only; elsewhere SQLite's own busy handler queues the writers
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+# ---------------------------------------------------------------------------------------------
+# The questionnaire as an immutable spec (questionnaires are immutable once answered).
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    value: int
+    label: dict[str, str]
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    id: int
+    code: str
+    type: QuestionType
+    text: dict[str, str]
+    section: str
+    required: bool
+    options: tuple[OptionSpec, ...] = ()
+
+    @cached_property
+    def values(self) -> frozenset[int]:
+        return frozenset(o.value for o in self.options)
+
+    @cached_property
+    def is_choice(self) -> bool:
+        return self.type in CHOICE_TYPES
+
+    @cached_property
+    def is_rating(self) -> bool:
+        return self.type == QuestionType.LIKERT5
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    code: str
+    title: dict[str, str]
+    questions: tuple[QuestionSpec, ...]
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    questionnaire_id: int
+    title: dict[str, str]
+    sections: tuple[SectionSpec, ...]
+    by_code: dict[str, QuestionSpec] = field(hash=False)
+
+    @cached_property
+    def questions(self) -> list[QuestionSpec]:
+        return [q for s in self.sections for q in s.questions]
+
+    @cached_property
+    def rating_codes(self) -> list[str]:
+        return [q.code for q in self.questions if q.is_rating]
+
+
+CHOICE_TYPES = frozenset({QuestionType.LIKERT5, QuestionType.SINGLE, QuestionType.YES_NO})
+COMMENT_MAX = 1000
+
+
+def form_spec(questionnaire_id: int) -> FormSpec:
+    """The questionnaire's spec, built once per application process."""
+    cache: dict[int, FormSpec] = current_app.extensions.setdefault("surveyapp_form_specs", {})
+    spec = cache.get(questionnaire_id)
+    if spec is None:
+        qn = db.session.get(Questionnaire, questionnaire_id)
+        if qn is None:
+            raise LookupError(questionnaire_id)
+        spec = cache[questionnaire_id] = _build_spec(qn)
+    return spec
+
+
+def _build_spec(qn: Questionnaire) -> FormSpec:
+    sections = []
+    by_code: dict[str, QuestionSpec] = {}
+    for section in qn.sections:
+        questions = []
+        for q in section.questions:
+            options = tuple(
+                OptionSpec(o.value, dict(o.label))
+                for o in (q.option_set.options if q.option_set else [])
+            )
+            spec = QuestionSpec(
+                id=q.id,
+                code=q.code,
+                type=q.type,
+                text=dict(q.text),
+                section=section.code,
+                required=q.required,
+                options=options,
+            )
+            questions.append(spec)
+            by_code[q.code] = spec
+        sections.append(SectionSpec(section.code, dict(section.title), tuple(questions)))
+    return FormSpec(qn.id, dict(qn.title), tuple(sections), by_code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Which campaign a desk is surveying.
+
+
+def desk_by_token(token: str) -> ServicePoint | None:
+    """An active desk with this token, or None (unknown and revoked look the same)."""
+    if not token or len(token) > 64:
+        return None
+    desk = db.session.scalar(select(ServicePoint).where(ServicePoint.token == token))
+    if desk is None or not desk.active:
+        return None
+    return desk
+
+
+def _unit_chain(unit: Unit) -> list[int]:
+    ids = []
+    current: Unit | None = unit
+    while current is not None:
+        ids.append(current.id)
+        current = current.parent
+    return ids
+
+
+def campaigns_for(unit: Unit | None, channel: Channel) -> list[Campaign]:
+    """Campaigns that cover ``unit`` (or one of its ancestors) on ``channel``, any status."""
+    stmt = (
+        select(Campaign)
+        .join(CampaignChannel, CampaignChannel.campaign_id == Campaign.id)
+        .where(CampaignChannel.channel == channel)
+        .order_by(Campaign.starts.desc(), Campaign.id.desc())
+    )
+    if unit is not None:
+        stmt = stmt.join(
+            campaign_units_table, campaign_units_table.c.campaign_id == Campaign.id
+        ).where(campaign_units_table.c.unit_id.in_(_unit_chain(unit)))
+    return list(db.session.scalars(stmt).unique())
+
+
+def today() -> date:
+    """Today where the campaign runs (Vietnam), not where the server's clock is set."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
+    return datetime.now(zone).date()
+
+
+def active_campaign(
+    unit: Unit | None, channel: Channel, day: date | None = None
+) -> tuple[Campaign | None, Campaign | None]:
+    """``(open campaign, None)`` or ``(None, the campaign to explain)`` for a desk's unit.
+
+    The campaign to explain is the next one to open, else the last one that ran, else None.
+    """
+    day = day or today()
+    found = campaigns_for(unit, channel)
+    for campaign in found:
+        if campaign.is_open_on(day):
+            return campaign, None
+    upcoming = [c for c in found if c.status != CampaignStatus.CLOSED and c.starts > day]
+    if upcoming:
+        return None, min(upcoming, key=lambda c: c.starts)
+    return None, (found[0] if found else None)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a submission is stored against."""
+
+    campaign_id: int
+    questionnaire_id: int
+    unit_id: int | None
+    desk_id: int | None
+
+
+def _target_cache() -> dict[tuple[str, str], tuple[float, Target]]:
+    return current_app.extensions.setdefault("surveyapp_target_cache", {})
+
+
+def cached_target(channel: Channel, token: str) -> Target | None:
+    """A desk's resolved campaign, remembered for ``CITIZEN_CACHE_SECONDS`` after a submission.
+
+    Only the submit path uses it, so a revoked desk or a closed campaign stops taking
+    answers within that many seconds, and pages always show the current state.
+    """
+    entry = _target_cache().get((channel.value, token))
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    return entry[1]
+
+
+def remember_target(channel: Channel, token: str, target: Target) -> None:
+    ttl = float(current_app.config.get("CITIZEN_CACHE_SECONDS") or 0)
+    if ttl <= 0:
+        return
+    cache = _target_cache()
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[(channel.value, token)] = (time.monotonic() + ttl, target)
+
+
+# ---------------------------------------------------------------------------------------------
+# Nonces: random, signed with the app's secret and bound to the channel and desk or code.
+
+
+def _mac(secret: str, scope: str, raw: str) -> str:
+    digest = hmac.new(secret.encode(), f"{scope}|{raw}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def issue_nonce(scope: str) -> str:
+    """A fresh nonce for one form shown; ``scope`` is e.g. ``"qr:<desk token>"``."""
+    raw = secrets.token_urlsafe(18)
+    return f"{raw}.{_mac(current_app.config['SECRET_KEY'], scope, raw)}"
+
+
+def nonce_is_valid(nonce: str | None, scope: str) -> bool:
+    if not nonce or len(nonce) > 64 or nonce.count(".") != 1:
+        return False
+    raw, mac = nonce.split(".")
+    return hmac.compare_digest(mac, _mac(current_app.config["SECRET_KEY"], scope, raw))
+
+
+# ---------------------------------------------------------------------------------------------
+# Storing a submission.
+
+
+@dataclass
+class Submission:
+    campaign_id: int
+    questionnaire_id: int
+    channel: Channel
+    nonce: str
+    answers: Mapping[str, int | str]  # question code -> value (int) or text (str)
+    unit_id: int | None = None
+    service_point_id: int | None = None
+    language: str = "vi"
+    flags: list[str] = field(default_factory=list)
+    invitation_id: int | None = None
+    receipt_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    response_id: int | None
+    created: bool
+
+
+# Core statements compiled once: the ORM's unit of work adds nothing on this hot path.
+_INSERT_RESPONSE = insert(Response.__table__).returning(Response.__table__.c.id)
+_INSERT_ANSWER = insert(Answer.__table__)
+_INSERT_ANSWERS_PG = text(
+    "INSERT INTO answers (response_id, question_id, value, text) "
+    "SELECT :rid, q, v, t FROM unnest(CAST(:qids AS integer[]), CAST(:vals AS integer[]), "
+    "CAST(:texts AS varchar[])) AS u(q, v, t)"
+)
+
+
+@contextmanager
+def _write_lock() -> Iterator[None]:
+    """On SQLite, queue writers on an OS file lock instead of SQLite's busy handler.
+
+    SQLite lets one writer in at a time and makes the others poll with growing sleeps
+    (1, 2, 5, 10 ms …), so two gunicorn workers spend their time asleep. ``flock`` wakes the
+    next writer as soon as the lock is free. Other databases need nothing.
+    """
+    engine = db.engine
+    if engine.dialect.name != "sqlite" or fcntl is None:
+        yield
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}-writers.lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class InvitationUsed(ServiceError):
+    """The invitation code has already been used by another submission."""
+
+
+class ReceiptUsed(ServiceError):
+    """The receipt code has already rated its transaction."""
+
+
+def store(sub: Submission) -> Stored:
+    """Insert the response and its answers; commit. A repeated nonce stores nothing.
+
+    Returns ``Stored(id, created=True)`` for a new response, ``created=False`` when the
+    nonce was already stored (the earlier response's id, if it can be seen).
+    Raises :class:`InvitationUsed` if an invitation was answered by another form meanwhile.
+    """
+    spec = form_spec(sub.questionnaire_id)
+    now = utcnow()
+    try:
+        # Straight on the engine, not the ORM session: one short transaction, nothing to track.
+        with _write_lock(), db.engine.begin() as conn:
+            response_id = conn.execute(
+                _INSERT_RESPONSE,
+                {
+                    "campaign_id": sub.campaign_id,
+                    "questionnaire_id": sub.questionnaire_id,
+                    "channel": sub.channel,
+                    "status": ResponseStatus.FINAL,
+                    "nonce": sub.nonce,
+                    "unit_id": sub.unit_id,
+                    "service_point_id": sub.service_point_id,
+                    "language": sub.language,
+                    "flags": list(sub.flags),
+                    "submitted_at": now,
+                },
+            ).scalar_one()
+            rows = [
+                {
+                    "response_id": response_id,
+                    "question_id": spec.by_code[code].id,
+                    "value": None if isinstance(value, str) else value,
+                    "text": value if isinstance(value, str) else None,
+                }
+                for code, value in sub.answers.items()
+            ]
+            if rows and conn.dialect.name == "postgresql":
+                # One statement with three arrays: one round trip, one cached plan.
+                conn.execute(
+                    _INSERT_ANSWERS_PG,
+                    {
+                        "rid": response_id,
+                        "qids": [r["question_id"] for r in rows],
+                        "vals": [r["value"] for r in rows],
+                        "texts": [r["text"] for r in rows],
+                    },
+                )
+            elif rows:
+                conn.execute(_INSERT_ANSWER, rows)  # SQLite: executemany runs in C
+            if sub.invitation_id is not None:
+                claimed = conn.execute(
+                    update(Invitation)
+                    .where(Invitation.id == sub.invitation_id, Invitation.used_at.is_(None))
+                    .values(used_at=now, response_id=response_id)
+                ).rowcount
+                if claimed != 1:
+                    raise InvitationUsed("invitation already used")  # rolls the insert back
+            if sub.receipt_id is not None:
+                claimed = conn.execute(
+                    update(ReceiptCode)
+                    .where(ReceiptCode.id == sub.receipt_id, ReceiptCode.used_at.is_(None))
+                    .values(used_at=now, response_id=response_id)
+                ).rowcount
+                if claimed != 1:
+                    raise ReceiptUsed("receipt already used")  # rolls the insert back
+    except IntegrityError:
+        with db.engine.connect() as conn:
+            existing = conn.scalar(select(Response.id).where(Response.nonce == sub.nonce))
+        if existing is None:
+            raise
+        return Stored(existing, created=False)
+    return Stored(response_id, created=True)

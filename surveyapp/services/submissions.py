@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import insert, select, text, update
@@ -289,6 +290,8 @@ class Stored:
     created: bool
 
 
+_DESIGN_KEYS = ("serial", "stratum", "psu", "ssu", "weight", "fpc1", "fpc2")
+
 # Core statements compiled once: the ORM's unit of work adds nothing on this hot path.
 _INSERT_RESPONSE = insert(Response.__table__).returning(Response.__table__.c.id)
 _INSERT_ANSWER = insert(Answer.__table__)
@@ -323,6 +326,46 @@ def _write_lock() -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _paper_design(conn: Any, invitation_id: int) -> dict[str, Any]:
+    """Design fields of the paper form that carried this invitation, if any.
+
+    A household that answers online instead of on paper is still the household the sample
+    drew: its response keeps the form's stratum, PSU, SSU, weight and population sizes (and
+    the form's serial and commune), so it joins the probability sample like a keyed form.
+    """
+    from surveyapp.models.sampling import Form, Household
+
+    village = Unit.__table__.alias("village")
+    row = conn.execute(
+        select(
+            Form.serial,
+            Form.stratum,
+            Form.psu,
+            Form.ssu,
+            Form.weight,
+            Form.fpc1,
+            Form.fpc2,
+            village.c.parent_id,
+            village.c.id.label("village_id"),
+        )
+        .join(Household, Household.id == Form.household_id)
+        .join(village, village.c.id == Household.village_id)
+        .where(Form.invitation_id == invitation_id)
+    ).first()
+    if row is None:
+        return {}
+    return {
+        "serial": row.serial,
+        "stratum": row.stratum,
+        "psu": row.psu,
+        "ssu": row.ssu,
+        "weight": row.weight,
+        "fpc1": row.fpc1,
+        "fpc2": row.fpc2,
+        "unit_id": row.parent_id or row.village_id,
+    }
+
+
 class InvitationUsed(ServiceError):
     """The invitation code has already been used by another submission."""
 
@@ -343,9 +386,11 @@ def store(sub: Submission) -> Stored:
     try:
         # Straight on the engine, not the ORM session: one short transaction, nothing to track.
         with _write_lock(), db.engine.begin() as conn:
+            design = _paper_design(conn, sub.invitation_id) if sub.invitation_id else {}
             response_id = conn.execute(
                 _INSERT_RESPONSE,
                 {
+                    **{k: None for k in _DESIGN_KEYS},
                     "campaign_id": sub.campaign_id,
                     "questionnaire_id": sub.questionnaire_id,
                     "channel": sub.channel,
@@ -356,6 +401,7 @@ def store(sub: Submission) -> Stored:
                     "language": sub.language,
                     "flags": list(sub.flags),
                     "submitted_at": now,
+                    **design,
                 },
             ).scalar_one()
             rows = [

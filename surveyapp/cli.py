@@ -168,7 +168,8 @@ def questionnaires_load(file: str) -> None:
 targets_cli = AppGroup("targets", help="A campaign's targets per index node.")
 
 
-def _campaign(campaign_id: int) -> Campaign:
+def campaign_or_fail(campaign_id: int) -> Campaign:
+    """The campaign, or one clear line and a non-zero exit (shared by every command)."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         fail(_("No campaign with id %(id)d.", id=campaign_id))
@@ -180,7 +181,7 @@ def _campaign(campaign_id: int) -> Campaign:
 @click.option("--campaign", "campaign_id", type=int, required=True)
 def targets_import(file: str, campaign_id: int) -> None:
     """Import targets from CSV or XLSX (all rows or none)."""
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_fail(campaign_id)
     try:
         changed = targets.import_targets_file(campaign, file)
     except ServiceError as exc:
@@ -195,7 +196,7 @@ def targets_import(file: str, campaign_id: int) -> None:
 @FORMAT
 def targets_list(campaign_id: int, fmt: str) -> None:
     """Show a campaign's targets."""
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_fail(campaign_id)
     emit(
         campaigns.target_rows(campaign),
         fmt,

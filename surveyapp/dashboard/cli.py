@@ -8,10 +8,8 @@ import sys
 
 import click
 from flask.cli import with_appcontext
-from flask_babel import gettext as _
 
-from surveyapp.extensions import db
-from surveyapp.models.campaigns import Campaign
+from surveyapp.cli import campaign_or_fail
 from surveyapp.services import ServiceError, report_files, reports
 
 
@@ -54,9 +52,7 @@ def report_command(
     show_analyze_command: bool,
 ) -> None:
     """The SIPAS report of a campaign: estimates, CIs and verdicts against the targets."""
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise click.ClickException(_("No campaign with id %(id)d.", id=campaign_id))
+    campaign = campaign_or_fail(campaign_id)
     sample = sample or ("probability" if fmt == "json" else "both")
     keys = ["probability", "convenience"] if sample == "both" else [sample]
     if show_analyze_command:

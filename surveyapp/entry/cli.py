@@ -2,42 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
+from surveyapp.cli import campaign_or_fail, fail
 from surveyapp.extensions import db
-from surveyapp.models.campaigns import Campaign
 from surveyapp.models.sampling import Batch
 from surveyapp.services import ServiceError, batches, exports, forms_print, frame, imports, sampling
-
-
-def vietnamese(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Run under a request context, so messages come in the default locale (Vietnamese)."""
-
-    @functools.wraps(command)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        with current_app.test_request_context():
-            return command(*args, **kwargs)
-
-    return wrapped
-
-
-def _fail(message: str) -> None:
-    raise click.ClickException(message)
-
-
-def _campaign(campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        _fail(f"No campaign with id {campaign_id}.")
-    return campaign  # type: ignore[return-value]
 
 
 def _write(data: bytes, output: str | None) -> None:
@@ -53,20 +28,18 @@ frame_cli = AppGroup("frame", help="The sample frame of households per village."
 
 @frame_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@vietnamese
 def frame_import(file: str) -> None:
     """Import households (CSV/XLSX: village, household[, head_name, address]); all or nothing."""
     try:
         count = frame.import_frame_file(file)
     except ServiceError as exc:
         db.session.rollback()
-        _fail(f"{file}: nothing imported.\n{exc}")
+        fail(f"{file}: nothing imported.\n{exc}")
     db.session.commit()
     click.echo(f"Imported {count} households.")
 
 
 @frame_cli.command("sizes")
-@vietnamese
 def frame_sizes() -> None:
     """Households and villages per unit."""
     for row in frame.sizes():
@@ -84,16 +57,15 @@ sample_cli = AppGroup("sample", help="Multistage sample draws.")
 @click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), required=True)
 @click.option("--seed", type=int, default=None, help="Overrides the plan's seed.")
 @click.option("--batch-size", type=int, default=20, show_default=True)
-@vietnamese
 def sample_draw(campaign_id: int, plan_file: str, seed: int | None, batch_size: int) -> None:
     """Draw the sample, create its forms (serial + invitation) and batches per village."""
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_fail(campaign_id)
     try:
         draw = sampling.draw_from_file(campaign, plan_file, seed)
         made = batches.make_batches(campaign, draw.id, batch_size)
     except ServiceError as exc:
         db.session.rollback()
-        _fail(str(exc))
+        fail(str(exc))
     db.session.commit()
     forms = sampling.forms_of(draw.id)
     reserves = sum(f.reserve for f in forms)
@@ -109,12 +81,11 @@ forms_cli = AppGroup("forms", help="Printed paper forms.")
 @forms_cli.command("print")
 @click.option("--batch", "batch_id", type=int, required=True)
 @click.option("--out", "--output", "output", default=None, help="HTML file (default: stdout).")
-@vietnamese
 def forms_print_command(batch_id: int, output: str | None) -> None:
     """Write a batch's forms as one printable HTML page (A4, one form per page)."""
     batch = db.session.get(Batch, batch_id)
     if batch is None:
-        _fail(f"No batch with id {batch_id}.")
+        fail(f"No batch with id {batch_id}.")
     assert batch is not None
     html = forms_print.render_forms(list(batch.forms), batch, standalone=True)
     _write(html.encode("utf-8"), output)
@@ -130,21 +101,20 @@ def forms_print_command(batch_id: int, output: str | None) -> None:
     type=click.Path(dir_okay=False),
     help="Write the XLSX template to this file instead of importing.",
 )
-@vietnamese
 def import_responses(file: str | None, campaign_id: int, template: str | None) -> None:
     """Import keyed paper forms (XLSX/CSV), all rows or none; or write the template."""
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_fail(campaign_id)
     if template:
         Path(template).write_bytes(imports.template(campaign))
         click.echo(f"Wrote the template to {template}.")
         return
     if not file:
-        _fail("Give the FILE to import, or --template FILE to write the template.")
+        fail("Give the FILE to import, or --template FILE to write the template.")
     try:
         responses = imports.import_file(campaign, file)  # type: ignore[arg-type]
     except ServiceError as exc:
         db.session.rollback()
-        _fail(f"{file}: không nhập dòng nào (nothing imported).\n{exc}")
+        fail(f"{file}: không nhập dòng nào (nothing imported).\n{exc}")
     db.session.commit()
     click.echo(f"Imported {len(responses)} responses into campaign {campaign.id}.")
 
@@ -164,12 +134,11 @@ def import_responses(file: str | None, campaign_id: int, template: str | None) -
     default=None,
     help="Only the paper/web sample, or only the desk ratings (weighted to desk volume).",
 )
-@vietnamese
 def export_responses(
     campaign_id: int, fmt: str, output: str | None, all_selected: bool, sample: str | None
 ) -> None:
     """Write the flat file `surveyapp analyze` reads: one row per final response."""
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_fail(campaign_id)
     _write(exports.export(campaign, fmt, all_selected, sample), output)
 
 

@@ -32,16 +32,13 @@ def format_code(code: str) -> str:
     return f"{code[:5]}-{code[5:]}"
 
 
-class Invitation(Base, TimestampMixin):
-    __tablename__ = "invitations"
+class OneTimeCode(TimestampMixin):
+    """A printed code that answers once: claimed by setting ``used_at`` and ``response_id``."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     code: Mapped[str] = mapped_column(String(16), unique=True, default=new_code)
     used_at: Mapped[datetime | None]
     response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))
-
-    campaign: Mapped[Campaign] = relationship()
 
     @property
     def used(self) -> bool:
@@ -50,3 +47,11 @@ class Invitation(Base, TimestampMixin):
     @property
     def printed(self) -> str:
         return format_code(self.code)
+
+
+class Invitation(OneTimeCode, Base):
+    __tablename__ = "invitations"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+
+    campaign: Mapped[Campaign] = relationship()

@@ -12,14 +12,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from surveyapp.cli import campaign_or_fail, fail
 from surveyapp.extensions import db
-from surveyapp.models.campaigns import Campaign
 from surveyapp.models.units import ServicePoint
 from surveyapp.services import ServiceError, qr
-
-
-def _fail(message: str) -> None:
-    raise click.ClickException(message)
 
 
 @click.command("qr")
@@ -39,11 +35,11 @@ def qr_command(
 ) -> None:
     """Printable QR sheets: desk name, Vietnamese instruction, QR code and short URL."""
     if bool(desk_id) == all_desks:
-        _fail("Give either --desk ID or --all.")
+        fail("Give either --desk ID or --all.")
     try:
         if all_desks:
             if not output:
-                _fail("--all writes one file per desk: give --output DIRECTORY.")
+                fail("--all writes one file per desk: give --output DIRECTORY.")
             directory = Path(output)  # type: ignore[arg-type]
             directory.mkdir(parents=True, exist_ok=True)
             desks = db.session.scalars(
@@ -55,12 +51,12 @@ def qr_command(
             return
         desk = db.session.get(ServicePoint, desk_id)
         if desk is None:
-            _fail(f"No desk with id {desk_id}.")
+            fail(f"No desk with id {desk_id}.")
         if not desk.active:  # type: ignore[union-attr]
-            _fail(f"Desk {desk_id} is not active: its link no longer works.")
+            fail(f"Desk {desk_id} is not active: its link no longer works.")
         data = qr.render(desk, fmt, paper)  # type: ignore[arg-type]
     except ServiceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if output:
         Path(output).write_bytes(data)
         click.echo(f"Wrote {output} for {qr.survey_url(desk)}", err=True)  # type: ignore[arg-type]
@@ -79,10 +75,8 @@ def invitations_create(campaign_id: int, count: int, output: str | None) -> None
     """Create COUNT codes and write them as CSV (code, printed code, URL)."""
     from surveyapp.services import invitations
 
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        _fail(f"No campaign with id {campaign_id}.")
-    created = invitations.create(campaign, count)  # type: ignore[arg-type]
+    campaign = campaign_or_fail(campaign_id)
+    created = invitations.create(campaign, count)
     db.session.commit()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -110,7 +104,7 @@ def receipts_create(desk_id: int, count: int, output: str | None) -> None:
 
     desk = db.session.get(ServicePoint, desk_id)
     if desk is None:
-        _fail(f"No desk with id {desk_id}.")
+        fail(f"No desk with id {desk_id}.")
     created = receipts.create(desk, count)  # type: ignore[arg-type]
     db.session.commit()
     rows = [[r.code, r.printed, receipts.url_for_code(desk, r)] for r in created]  # type: ignore[arg-type]

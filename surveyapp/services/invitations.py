@@ -6,21 +6,26 @@ from sqlalchemy import select
 
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
-from surveyapp.models.invitations import Invitation, new_code
+from surveyapp.models.invitations import Invitation, OneTimeCode, new_code
 
 
-def create(campaign: Campaign, count: int) -> list[Invitation]:
-    """Add ``count`` new invitations to the session and flush; the caller commits.
+def unused_codes(model: type[OneTimeCode], count: int) -> list[str]:
+    """``count`` fresh codes not yet stored in ``model``'s table, sorted.
 
     Codes have 50 random bits; a collision with an existing code is drawn again (the UNIQUE
-    constraint on ``invitations.code`` would catch one that slipped through).
+    constraint on the code column would catch one that slipped through).
     """
     codes: set[str] = set()
     while len(codes) < count:
         batch = {new_code() for _ in range(count - len(codes))} - codes
-        taken = set(db.session.scalars(select(Invitation.code).where(Invitation.code.in_(batch))))
+        taken = set(db.session.scalars(select(model.code).where(model.code.in_(batch))))
         codes |= batch - taken
-    items = [Invitation(campaign=campaign, code=code) for code in sorted(codes)]
+    return sorted(codes)
+
+
+def create(campaign: Campaign, count: int) -> list[Invitation]:
+    """Add ``count`` new invitations to the session and flush; the caller commits."""
+    items = [Invitation(campaign=campaign, code=code) for code in unused_codes(Invitation, count)]
     db.session.add_all(items)
     db.session.flush()
     return items

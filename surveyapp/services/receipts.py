@@ -11,9 +11,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from surveyapp.extensions import db
-from surveyapp.models.invitations import new_code, normalise_code
+from surveyapp.models.invitations import normalise_code
 from surveyapp.models.receipts import ReceiptCode
 from surveyapp.models.units import ServicePoint
+from surveyapp.services.invitations import unused_codes
 
 PARAM = "r"  # query parameter on the desk URL
 FIELD = "receipt"  # hidden form field
@@ -21,12 +22,8 @@ FIELD = "receipt"  # hidden form field
 
 def create(desk: ServicePoint, count: int) -> list[ReceiptCode]:
     """Add ``count`` codes for ``desk`` and flush; the caller commits."""
-    codes: set[str] = set()
-    while len(codes) < count:
-        batch = {new_code() for _ in range(count - len(codes))} - codes
-        taken = set(db.session.scalars(select(ReceiptCode.code).where(ReceiptCode.code.in_(batch))))
-        codes |= batch - taken
-    items = [ReceiptCode(service_point=desk, code=code) for code in sorted(codes)]
+    codes = unused_codes(ReceiptCode, count)
+    items = [ReceiptCode(service_point=desk, code=code) for code in codes]
     db.session.add_all(items)
     db.session.flush()
     return items

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import USING_POSTGRES, answers, login, make_user
+from paper_support import USING_POSTGRES, answers, login, make_user
 from sqlalchemy import func, select
 
 from surveyapp.extensions import db

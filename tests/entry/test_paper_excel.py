@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import answers, frame_csv, make_user
 from openpyxl import Workbook, load_workbook
+from paper_support import answers, frame_csv, make_user
 from sqlalchemy import func, select
 
 from surveyapp.extensions import db

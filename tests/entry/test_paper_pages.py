@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from conftest import PLAN, answers, frame_csv, login, make_user
+from paper_support import PLAN, answers, frame_csv, login, make_user
 from sqlalchemy import func, select
 
 from surveyapp.extensions import db

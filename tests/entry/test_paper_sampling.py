@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import PLAN, frame_csv
+from paper_support import PLAN, frame_csv
 from sqlalchemy import func, select
 
 from surveyapp.extensions import db

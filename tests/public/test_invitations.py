@@ -44,7 +44,7 @@ def test_cli_writes_unique_printable_codes_with_urls(runner, campaign, tmp_path:
 
 def test_cli_refuses_unknown_campaign(runner, campaign) -> None:
     result = runner.invoke(args=["invitations", "create", "--campaign", "99", "--count", "1"])
-    assert result.exit_code != 0 and "No campaign with id 99" in result.output
+    assert result.exit_code != 0 and "Không có đợt khảo sát mã 99" in result.output
 
 
 def test_invitation_answers_once(

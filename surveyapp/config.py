@@ -57,9 +57,10 @@ _ALIASES = {
 
 
 def _coerce(key: str, raw: str) -> Any:
-    if key in _BOOL:
+    default = DEFAULTS.get(key)
+    if key in _BOOL or isinstance(default, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if key in _INT:
+    if key in _INT or isinstance(default, int):
         return int(raw)
     if raw[:1] in "[{":
         try:

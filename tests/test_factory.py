@@ -22,6 +22,7 @@ def test_environment_overrides_with_types() -> None:
         "SURVEYAPP_BASE_URL": "https://hcc.dongnai.gov.vn",
         "SURVEYAPP_RATELIMIT_ENABLED": "false",
         "SURVEYAPP_KIOSK_IDLE_SECONDS": "45",
+        "SURVEYAPP_BURST_DESK_COUNT": "30",
         "SURVEYAPP_RATELIMIT_STORAGE": "redis://127.0.0.1:6379/0",
         "DATABASE_URL": "postgres://u@h/db",
         "UNRELATED": "x",
@@ -31,6 +32,7 @@ def test_environment_overrides_with_types() -> None:
         "BASE_URL": "https://hcc.dongnai.gov.vn",
         "RATELIMIT_ENABLED": False,
         "KIOSK_IDLE_SECONDS": 45,
+        "BURST_DESK_COUNT": 30,
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
         "SQLALCHEMY_DATABASE_URI": "postgres://u@h/db",
     }

@@ -9,6 +9,7 @@ and the linearized scores are replaced by their residuals, exactly as R ``svyrec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -168,6 +169,38 @@ def _col(ct: CellTable, name: str | None) -> FloatArray:
     return ct.mom[name]
 
 
+@dataclass(frozen=True)
+class _Scores:
+    """Domain estimates of ratio-type statistics and their linearized scores per cell."""
+
+    is_total: np.ndarray[Any, np.dtype[np.bool_]]
+    sa: FloatArray
+    theta: FloatArray
+    denom: FloatArray
+    ok: np.ndarray[Any, np.dtype[np.bool_]]
+    z: FloatArray
+
+
+def _scores(ct: CellTable, stats: list[BaseStat], dom: IntArray, ndom: int) -> _Scores:
+    """``theta = sum(a)/sum(b)`` per domain (``sum(a)`` for totals) and the scores
+    ``z = (a - theta b) / sum(b)`` of every cell (Binder 1983), zero outside the domains."""
+    s = len(stats)
+    a = np.column_stack([_col(ct, st.a) for st in stats]) if s else np.zeros((ct.ncell, 0))
+    b = np.column_stack([_col(ct, st.b) for st in stats]) if s else np.zeros((ct.ncell, 0))
+    is_total = np.array([st.b is None for st in stats], dtype=bool)
+    sa = group_sum(dom, a, ndom)
+    sb = group_sum(dom, b, ndom)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = np.where(is_total[None, :], sa, sa / sb)
+        denom = np.where(is_total[None, :], 1.0, sb)
+    ok = dom >= 0
+    dsafe = np.where(ok, dom, 0)
+    th_c = np.where(np.isfinite(theta), theta, 0.0)[dsafe]
+    de_c = np.where((denom != 0) & np.isfinite(denom), denom, np.inf)[dsafe]
+    z = np.where(ok[:, None], (a - th_c * b) / de_c, 0.0)
+    return _Scores(is_total, sa, theta, denom, ok, z)
+
+
 def estimate_linear(
     ct: CellTable,
     stats: list[BaseStat],
@@ -195,19 +228,8 @@ def estimate_linear(
         Moments summed per (domain, statistic) and returned in ``extra`` (e.g. ``w2y``).
     """
     s = len(stats)
-    a = np.column_stack([_col(ct, st.a) for st in stats]) if s else np.zeros((ct.ncell, 0))
-    b = np.column_stack([_col(ct, st.b) for st in stats]) if s else np.zeros((ct.ncell, 0))
-    is_total = np.array([st.b is None for st in stats], dtype=bool)
-    sa = group_sum(dom, a, ndom)
-    sb = group_sum(dom, b, ndom)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        theta = np.where(is_total[None, :], sa, sa / sb)
-        denom = np.where(is_total[None, :], 1.0, sb)
-    ok = dom >= 0
-    dsafe = np.where(ok, dom, 0)
-    th_c = np.where(np.isfinite(theta), theta, 0.0)[dsafe]
-    de_c = np.where((denom != 0) & np.isfinite(denom), denom, np.inf)[dsafe]
-    z = np.where(ok[:, None], (a - th_c * b) / de_c, 0.0)
+    sc = _scores(ct, stats, dom, ndom)
+    is_total, sa, theta, denom, ok, z = sc.is_total, sc.sa, sc.theta, sc.denom, sc.ok, sc.z
     est = theta
     if combos is not None:
         z = np.hstack([z, z @ combos])
@@ -358,20 +380,14 @@ def domain_covariance(
     the PSU totals of every domain's linearized score. Lonely strata contribute nothing to
     the off-diagonal; callers put the exact variances on the diagonal.
     """
-    a = np.column_stack([_col(ct, st.a) for st in stats])
-    b = np.column_stack([_col(ct, st.b) for st in stats])
-    is_total = np.array([st.b is None for st in stats], dtype=bool)
-    sa = group_sum(dom, a, ndom)
-    sb = group_sum(dom, b, ndom)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        theta = np.where(is_total[None, :], sa, sa / sb)
-        denom = np.where(is_total[None, :], 1.0, sb)
-    ok = dom >= 0
-    dsafe = np.where(ok, dom, 0)
-    th_c = np.where(np.isfinite(theta), theta, 0.0)[dsafe]
-    de_c = np.where((denom != 0) & np.isfinite(denom), denom, np.inf)[dsafe]
-    z = np.where(ok[:, None], (a - th_c * b) / de_c, 0.0)
-    zc = (z @ combos)[:, column - len(stats)] if column >= len(stats) else z[:, column]
+    sc = _scores(ct, stats, dom, ndom)
+    z, ok = sc.z, sc.ok
+    if column < len(stats):
+        zc = z[:, column]
+    elif combos is None:
+        raise AnalysisError(f"column {column} is neither a statistic nor a combination")
+    else:
+        zc = (z @ combos)[:, column - len(stats)]
     import scipy.sparse as sp  # imported lazily: slow to import
 
     st = ct.structure

@@ -8,14 +8,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, select
 
 from surveyapp.auth import require_roles
 from surveyapp.dashboard.charts import ci_chart
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
-from surveyapp.models.responses import Response as SurveyResponse
-from surveyapp.models.responses import ResponseStatus
 from surveyapp.services import ServiceError, campaigns, report_files, reports
 
 bp = Blueprint("dashboard", __name__)
@@ -74,22 +71,13 @@ def campaign(campaign_id: int) -> Any:
                 "label": report_files.sample_label(report),
             }
         )
-    counts = dict(
-        db.session.execute(
-            select(SurveyResponse.channel, func.count())
-            .where(
-                SurveyResponse.campaign_id == item.id, SurveyResponse.status == ResponseStatus.FINAL
-            )
-            .group_by(SurveyResponse.channel)
-        ).all()
-    )
     return render_template(
         "dashboard/campaign.html",
         campaign=item,
         sections=sections,
         errors=errors,
         verdicts=_verdict_text(),
-        by_channel={c.value: n for c, n in counts.items()},
+        by_channel=campaigns.channel_counts(item),
     )
 
 
@@ -124,12 +112,7 @@ def download(campaign_id: int, fmt: str) -> Any:
 @bp.route("/<int:campaign_id>/responses")
 def responses(campaign_id: int) -> Any:
     item = db.get_or_404(Campaign, campaign_id)
-    stmt = (
-        select(SurveyResponse.channel, func.count())
-        .where(SurveyResponse.campaign_id == item.id, SurveyResponse.status == ResponseStatus.FINAL)
-        .group_by(SurveyResponse.channel)
-    )
-    by_channel = {channel.value: n for channel, n in db.session.execute(stmt)}
+    by_channel = campaigns.channel_counts(item)
     return render_template(
         "dashboard/responses.html",
         campaign=item,

@@ -30,6 +30,16 @@ def final_counts_by_channel(campaign: Campaign, channels: Iterable[Channel]) -> 
     return int(db.session.scalar(stmt) or 0)
 
 
+def channel_counts(campaign: Campaign) -> dict[str, int]:
+    """Final responses of ``campaign`` per channel value."""
+    stmt = (
+        select(Response.channel, func.count())
+        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL)
+        .group_by(Response.channel)
+    )
+    return {Channel(channel).value: n for channel, n in db.session.execute(stmt)}
+
+
 def summaries() -> list[dict[str, Any]]:
     counts = final_counts()
     return [

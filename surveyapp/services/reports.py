@@ -83,7 +83,7 @@ def _domain_value(row: dict[str, Any]) -> Any:
     return None if row["domain"] is None else next(iter(row["domain"].values()))
 
 
-def _spec(campaign: Campaign, by: str | None, ci: str) -> tuple[Spec, list[str]]:
+def _spec(campaign: Campaign, by: str | None, ci: str) -> Spec:
     qn = campaign.questionnaire
     satisfied = tuple(int(v) for v in qn.satisfied_values)
     items = [q.code for q in qn.questions if q.type == QuestionType.LIKERT5]
@@ -98,14 +98,14 @@ def _spec(campaign: Campaign, by: str | None, ci: str) -> tuple[Spec, list[str]]
         ci=ci,
         targets=targets,
     )
-    return spec, items
+    return spec
 
 
 def analyze_args(
     campaign: Campaign, sample: Sample, by: str | None = None, ci: str = "logit"
 ) -> list[str]:
     """The ``surveyapp analyze`` arguments that reproduce a report from ``export-responses``."""
-    spec, _items = _spec(campaign, by, ci)
+    spec = _spec(campaign, by, ci)
     args: list[str] = ["--weight", "weight"]
     if sample.probability:
         args += ["--strata", "stratum", "--cluster", "psu,ssu", "--fpc", "fpc1,fpc2"]
@@ -139,7 +139,7 @@ def run_cells(
     """The same estimates as :func:`run`, from cell sums computed in the database."""
     from surveyapp.models.responses import Response
 
-    spec, _items = _spec(campaign, by, ci)
+    spec = _spec(campaign, by, ci)
     qn = campaign.questionnaire
     likert = [q for q in qn.questions if q.type == QuestionType.LIKERT5]
     satisfied = tuple(int(v) for v in qn.satisfied_values)
@@ -189,7 +189,7 @@ def run(
     by: str | None = None,
     ci: str = "logit",
 ) -> Analysis:
-    spec, _items = _spec(campaign, by, ci)
+    spec = _spec(campaign, by, ci)
     if sample.probability:
         return analyze(
             frame,

@@ -46,7 +46,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
-        return render_error(error.code or 500)
+        # A view's own explanation (``abort(400, "...")``) is shown; werkzeug's stock English
+        # descriptions are not.
+        detail = error.description if error.description != type(error).description else None
+        return render_error(error.code or 500, detail)
 
     @app.errorhandler(InternalServerError)
     def internal_error(error: InternalServerError):  # type: ignore[no-untyped-def]

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from surveyapp.auth import require_roles
-from surveyapp.dashboard.charts import ci_chart
+from surveyapp.dashboard import queries
+from surveyapp.dashboard.charts import ci_chart, trend_chart
 from surveyapp.extensions import db
-from surveyapp.models.campaigns import Campaign
-from surveyapp.services import ServiceError, campaigns, report_files, reports
+from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.services import ServiceError, batches, campaigns, report_files, reports
 
 bp = Blueprint("dashboard", __name__)
 require_roles(bp, "dashboard")
@@ -23,21 +24,61 @@ def _verdict_text() -> dict[str, str]:
     return {"met": _("Met"), "not_met": _("Not met"), "inconclusive": _("Not yet decidable")}
 
 
+def _channel_names() -> dict[str, str]:
+    return {
+        "paper": _("Paper form"),
+        "web_invite": _("Web invitation"),
+        "qr": _("QR code"),
+        "kiosk": _("Counter tablet"),
+    }
+
+
 @bp.route("/")
 def index() -> Any:
     return render_template("dashboard/index.html", campaigns=campaigns.summaries())
 
 
+def _filters(item: Campaign) -> tuple[queries.Filters, dict[str, Any]]:
+    """Parse ``?channel=&period=&unit=``; an unknown value is a 400 that says which."""
+    args = request.args
+    chosen: dict[str, Any] = {"channel": "", "period": "", "unit": ""}
+    channel = period_id = None
+    unit_ids = None
+    if args.get("channel"):
+        try:
+            channel = Channel(args["channel"])
+        except ValueError:
+            abort(400, _("Filter: unknown channel %(value)s.", value=args["channel"]))
+        chosen["channel"] = channel.value
+    if args.get("period"):
+        periods = {str(p.id): p.id for p in item.periods}
+        if args["period"] not in periods:
+            abort(400, _("Filter: this campaign has no period %(value)s.", value=args["period"]))
+        period_id = periods[args["period"]]
+        chosen["period"] = str(period_id)
+    if args.get("unit"):
+        units = {str(u.id): u.id for u in campaigns.filter_units(item)}
+        if args["unit"] not in units:
+            abort(400, _("Filter: this campaign has no unit %(value)s.", value=args["unit"]))
+        unit_ids = queries.unit_subtree(units[args["unit"]])
+        chosen["unit"] = str(units[args["unit"]])
+    return queries.Filters(channel=channel, period_id=period_id, unit_ids=unit_ids), chosen
+
+
 @bp.route("/<int:campaign_id>")
 def campaign(campaign_id: int) -> Any:
     item = db.get_or_404(Campaign, campaign_id)
+    filters, chosen = _filters(item)
     sections = []
     errors = []
     for key in ("probability", "convenience"):
+        sample = reports.SAMPLES[key]
+        if filters.channel is not None and filters.channel not in sample.channels:
+            continue
+        by = "district" if key == "probability" else "desk"
         try:
-            report = reports.build(
-                item, sample=key, by="district" if key == "probability" else "desk"
-            )
+            report = reports.build(item, sample=key, by=by, filters=filters)
+            ranks = reports.rank_intervals(item, report, filters=filters)
         except ServiceError as exc:
             errors.append(str(exc))
             continue
@@ -69,6 +110,7 @@ def campaign(campaign_id: int) -> Any:
                 "items": [r for r in report.rows() if r["level"] == "item"],
                 "charts": charts,
                 "label": report_files.sample_label(report),
+                "ranks": ranks,
             }
         )
     return render_template(
@@ -78,7 +120,35 @@ def campaign(campaign_id: int) -> Any:
         errors=errors,
         verdicts=_verdict_text(),
         by_channel=campaigns.channel_counts(item),
+        rates=batches.response_rate_summary(item, filters.unit_ids),
+        filters=chosen,
+        filtered=not filters.empty,
+        filter_units=campaigns.filter_units(item),
+        channel_names=_channel_names(),
     )
+
+
+@bp.route("/<int:campaign_id>/trend")
+def trend(campaign_id: int) -> Any:
+    item = db.get_or_404(Campaign, campaign_id)
+    try:
+        result = reports.trend(item)
+    except ServiceError as exc:
+        abort(400, str(exc))
+    labels = [c["name"] for c in result.campaigns]
+    shown = [r for r in result.rows if r["level"] in ("field", "overall")]
+    chart = Markup(
+        trend_chart(
+            labels,
+            [(r["code"] if r["level"] != "overall" else _("Overall"), r["points"]) for r in shown],
+            title=_("Fields and overall index by campaign, with 95%% confidence intervals"),
+            description=_(
+                "One marker shape per index; vertical line: 95%% confidence interval. "
+                "The same numbers are in the table."
+            ),
+        )
+    )
+    return render_template("dashboard/trend.html", campaign=item, trend=result, chart=chart)
 
 
 @bp.route("/<int:campaign_id>/report.<fmt>")

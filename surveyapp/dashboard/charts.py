@@ -90,3 +90,101 @@ def ci_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+MARKERS = ("square", "circle", "triangle")
+
+
+def _marker(shape: str, x: float, y: float) -> str:
+    if shape == "circle":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#1b1f24"/>'
+    if shape == "triangle":
+        return f'<path d="M{x:.1f} {y - 6:.1f} l6 10 l-12 0 z" fill="#6b4c00"/>'
+    return f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" fill="#0b4f8a"/>'
+
+
+def trend_chart(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[dict[str, Any] | None]]],
+    title: str,
+    description: str,
+) -> str:
+    """Estimates with CI bars per campaign (x) for a few index nodes, one marker shape each.
+
+    Every point carries its value as text, so the chart reads without colour; the page's
+    table holds the same numbers.
+    """
+    width, height, top, bottom, left, right = 640, 300, 20, 60, 56, 120
+    values = [
+        v
+        for _, points in series
+        for p in points
+        if p is not None
+        for v in (p["ci_low"], p["ci_high"])
+        if v is not None
+    ]
+    lo = max(0.0, math.floor(min(values, default=0.0) * 20) / 20)
+    hi = min(1.0, math.ceil(max(values, default=1.0) * 20) / 20)
+    if hi <= lo:
+        lo, hi = max(0.0, lo - 0.05), min(1.0, hi + 0.05)
+    plot_w = width - left - right
+    step = plot_w / max(len(labels), 1)
+
+    def y_of(v: float) -> float:
+        return top + (height - top - bottom) * (hi - v) / (hi - lo)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="tt td" class="trend-chart">',
+        f'<title id="tt">{escape(title)}</title><desc id="td">{escape(description)}</desc>',
+    ]
+    tick = lo
+    while tick <= hi + 1e-9:
+        y = y_of(tick)
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
+            'stroke="#c9d0d9" stroke-width="1"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">'
+            f"{tick * 100:.0f}%</text>"
+        )
+        tick += 0.05
+    for i, label in enumerate(labels):
+        x = left + step * (i + 0.5)
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - bottom + 18}" font-size="11" '
+            f'text-anchor="middle">{escape(label)}</text>'
+        )
+    for k, (name, points) in enumerate(series):
+        shape = MARKERS[k % len(MARKERS)]
+        offset = (k - (len(series) - 1) / 2) * 14
+        previous: tuple[float, float] | None = None
+        for i, point in enumerate(points):
+            if point is None or point["estimate"] is None:
+                previous = None
+                continue
+            x = left + step * (i + 0.5) + offset
+            y = y_of(point["estimate"])
+            if point["ci_low"] is not None and point["ci_high"] is not None:
+                parts.append(
+                    f'<line x1="{x:.1f}" y1="{y_of(point["ci_low"]):.1f}" x2="{x:.1f}" '
+                    f'y2="{y_of(point["ci_high"]):.1f}" stroke="#1b1f24" stroke-width="1.5"/>'
+                )
+            if previous is not None:
+                parts.append(
+                    f'<line x1="{previous[0]:.1f}" y1="{previous[1]:.1f}" x2="{x:.1f}" '
+                    f'y2="{y:.1f}" stroke="#5a6470" stroke-width="1" stroke-dasharray="4 3"/>'
+                )
+            parts.append(_marker(shape, x, y))
+            shown = f"{point['estimate'] * 100:.1f}%".replace(".", ",")
+            parts.append(
+                f'<text x="{x + 8:.1f}" y="{y - 6:.1f}" font-size="10">{escape(shown)}</text>'
+            )
+            previous = (x, y)
+        legend_y = top + 16 * k + 8
+        parts.append(_marker(shape, width - right + 16, legend_y))
+        parts.append(
+            f'<text x="{width - right + 28}" y="{legend_y + 4}" font-size="12">'
+            f"{escape(name)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import String, and_, case, cast, func, select
 
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
@@ -22,6 +22,72 @@ from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 
 DESIGN_COLUMNS = ["stratum", "psu", "ssu", "weight", "fpc1", "fpc2"]
+# Domain label of the responses a dashboard filter leaves out. They stay in the design (a
+# domain is estimated on the full sample, never by dropping rows); only their rows of
+# estimates are not shown.
+OUTSIDE = "\u2205 outside the filter"
+# Domain column of a filtered report without a breakdown.
+SUBSET = "_subset"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What an analyst narrowed the dashboard to: a channel, a period, a unit's subtree."""
+
+    channel: Channel | None = None
+    period_id: int | None = None
+    unit_ids: tuple[int, ...] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.channel is None and self.period_id is None and self.unit_ids is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel.value if self.channel else None,
+            "period_id": self.period_id,
+            "unit_ids": list(self.unit_ids) if self.unit_ids is not None else None,
+        }
+
+    def condition(self) -> Any:
+        """The SQL condition a response meets to be inside the filter."""
+        parts = []
+        if self.channel is not None:
+            parts.append(Response.channel == self.channel)
+        if self.period_id is not None:
+            parts.append(Response.period_id == self.period_id)
+        if self.unit_ids is not None:
+            parts.append(Response.unit_id.in_(list(self.unit_ids)))
+        return and_(*parts)
+
+    def mask(self, frame: pd.DataFrame) -> np.ndarray:
+        """The same condition on a :func:`response_frame`."""
+        keep = np.ones(len(frame), dtype=bool)
+        if self.channel is not None:
+            keep &= (frame["channel"] == self.channel.value).to_numpy()
+        if self.period_id is not None:
+            keep &= (frame["period_id"] == self.period_id).to_numpy()
+        if self.unit_ids is not None:
+            keep &= frame["unit_id"].isin(list(self.unit_ids)).to_numpy()
+        return keep
+
+
+def unit_subtree(unit_id: int) -> tuple[int, ...]:
+    """``unit_id`` and every unit below it."""
+    children: dict[int | None, list[int]] = {}
+    for uid, parent in db.session.execute(select(Unit.id, Unit.parent_id)):
+        children.setdefault(parent, []).append(uid)
+    out, todo = [], [unit_id]
+    while todo:
+        uid = todo.pop()
+        out.append(uid)
+        todo.extend(children.get(uid, []))
+    return tuple(sorted(out))
+
+
+def domain_labels(labels: list[Any], inside: np.ndarray) -> list[Any]:
+    """Labels of a breakdown within a filter: outside rows share one label."""
+    return [label if keep else OUTSIDE for label, keep in zip(labels, inside, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -136,6 +202,7 @@ def cell_frame(
     *,
     keys: dict[str, Any],
     by: str | None = None,
+    filters: Filters | None = None,
 ) -> pd.DataFrame:
     """Sufficient statistics of the analysis package, summed in the database.
 
@@ -145,10 +212,17 @@ def cell_frame(
     of answers) and ``q__r`` (count of answers): the table
     :func:`surveyapp.analysis.cells_api.analyze_cell_frame` reads. The pass over the answer
     rows is one GROUP BY in SQL; Python only relabels and joins cells.
+
+    With ``filters``, the ``by`` column (or :data:`SUBSET` without ``by``) labels the cells
+    outside the filter :data:`OUTSIDE`, so the filter is a domain of the full design.
     """
     key_cols = [expr.label(name) for name, expr in keys.items()]
     if by is not None:
         key_cols.append(BY_SQL[by].label("by_key"))
+    filtered = filters is not None and not filters.empty
+    if filtered:
+        assert filters is not None
+        key_cols.append(case((filters.condition(), 1), else_=0).label("inside"))
     weight = func.coalesce(Response.weight, 1.0)
     scope = (
         Response.campaign_id == campaign.id,
@@ -185,13 +259,43 @@ def cell_frame(
     # Build the result in one go: column-by-column inserts fragment a wide frame.
     data: dict[str, Any] = {}
     for col in cells.columns:
-        if col == "by_key":
+        if col in ("by_key", "inside"):
             continue
         numeric = col.endswith(("__wy", "__wr", "__r")) or col in ("n", "sw")
         data[col] = cells[col].astype("float64") if numeric else cells[col]
     if by is not None:
         data[by] = _by_labels(by, cells["by_key"])
+    if filtered:
+        inside = cells["inside"].to_numpy() == 1
+        column = by or SUBSET
+        data[column] = domain_labels(data.get(column, ["in"] * len(cells)), inside)
     return pd.DataFrame(data)
+
+
+def domains_nest_in_strata(
+    campaign: Campaign,
+    channels: Iterable[Channel],
+    stratum: Any,
+    by: str,
+    filters: Filters | None = None,
+) -> bool:
+    """Whether every stratum lies within one ``by`` level (and wholly inside or outside
+    ``filters``): then the domains' estimates are independent under the design."""
+    # As text, so a district id, a desk id and a channel name compare alike on both databases.
+    key = func.coalesce(cast(BY_SQL[by], String), "")
+    if filters is not None and not filters.empty:
+        key = case((filters.condition(), key), else_=OUTSIDE)
+    per_stratum = (
+        select(stratum.label("s"))
+        .where(
+            Response.campaign_id == campaign.id,
+            Response.status == ResponseStatus.FINAL,
+            Response.channel.in_(list(channels)),
+        )
+        .group_by(stratum)
+        .having(func.count(func.distinct(key)) > 1)
+    )
+    return db.session.scalar(select(func.count()).select_from(per_stratum.subquery())) == 0
 
 
 def _by_labels(by: str, values: pd.Series) -> list[Any]:

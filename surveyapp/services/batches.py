@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from surveyapp.dashboard import queries
 from surveyapp.extensions import db
 from surveyapp.models.base import utcnow
 from surveyapp.models.campaigns import Campaign
@@ -105,8 +106,13 @@ def _responded(forms: list[Form]) -> set[int]:
     return keyed | {f.id for f in forms if f.fate_now in RESPONDED}
 
 
-def response_rates(campaign: Campaign, by: str) -> list[dict[str, Any]]:
-    """Per village, enumerator or batch: forms by fate and the response rate."""
+def response_rates(
+    campaign: Campaign, by: str, unit_ids: tuple[int, ...] | None = None
+) -> list[dict[str, Any]]:
+    """Per village, district, enumerator or batch: forms by fate and the response rate.
+
+    ``unit_ids`` keeps the forms of households in those villages only.
+    """
     forms = db.session.scalars(
         select(Form)
         .where(Form.campaign_id == campaign.id, Form.reserve.is_(False))
@@ -116,11 +122,17 @@ def response_rates(campaign: Campaign, by: str) -> list[dict[str, Any]]:
             selectinload(Form.invitation),
         )
     ).all()
+    if unit_ids is not None:
+        keep = set(unit_ids)
+        forms = [f for f in forms if f.household.village_id in keep]
     responded = _responded(list(forms))
+    districts = queries.labels().district_of_unit if by == "district" else {}
     groups: dict[str, dict[str, Any]] = {}
     for form in forms:
         if by == "village":
             key = f"{form.household.village.code} {form.household.village.name}"
+        elif by == "district":
+            key = districts.get(form.household.village_id, "–")
         elif by == "enumerator":
             enumerator = form.batch.enumerator if form.batch else None
             key = enumerator.username if enumerator else "–"
@@ -146,3 +158,22 @@ def response_rates(campaign: Campaign, by: str) -> list[dict[str, Any]]:
     for row in out:
         row["rate"] = row["responded"] / row["selected"] if row["selected"] else None
     return out
+
+
+def response_rate_summary(
+    campaign: Campaign, unit_ids: tuple[int, ...] | None = None
+) -> dict[str, Any]:
+    """Response rates of the paper sample by district and in total, for the dashboard.
+
+    The rate is responded / selected main-sample forms (reserves released into the sample
+    count once they are); forms still out in the field count as not yet responded.
+    """
+    rows = response_rates(campaign, "district", unit_ids)
+    total: dict[str, Any] = {"key": None}
+    for row in rows:
+        for name, value in row.items():
+            if name not in ("key", "rate"):
+                total[name] = total.get(name, 0) + value
+    selected = total.get("selected", 0)
+    total["rate"] = total.get("responded", 0) / selected if selected else None
+    return {"rows": rows, "total": total}

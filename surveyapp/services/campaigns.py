@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.responses import Response, ResponseStatus
+from surveyapp.models.units import Unit, UnitLevel
 
 
 def final_counts() -> dict[int, int]:
@@ -82,3 +83,16 @@ def target_rows(campaign: Campaign, lang: str = "vi") -> list[dict[str, Any]]:
 def code_key(code: str) -> list[int]:
     """Sort 1, 1.1 … 1.4, 2, 2.1 … numerically; non-numeric codes (overall) last."""
     return [int(p) if p.isdigit() else 10**6 for p in code.split(".")]
+
+
+def filter_units(campaign: Campaign) -> list[Unit]:
+    """Units an analyst can narrow the dashboard to: the campaign's units and their districts."""
+    out: list[Unit] = []
+    todo = list(campaign.units)
+    while todo:
+        unit = todo.pop(0)
+        if unit.level in (UnitLevel.PROVINCE, UnitLevel.DISTRICT) and unit not in out:
+            out.append(unit)
+        if unit.level == UnitLevel.PROVINCE:
+            todo.extend(unit.children)
+    return out

@@ -261,3 +261,12 @@ def test_trend_compares_campaigns_of_one_questionnaire(login_as, demo_data) -> N
     assert "SIPAS 2026" in page and campaign.name in page
     assert "<svg" in page and "<desc" in page and "Chưa thay đổi rõ" in page
     assert client.get("/dashboard/99999/trend").status_code == 404
+
+
+def test_dashboard_breaks_down_by_channel(login_as, demo_data) -> None:
+    client = login_as("analyst")
+    campaign = _campaign(demo_data)
+    page = client.get(f"/dashboard/{campaign.id}?by=channel").get_data(as_text=True)
+    assert "Chỉ số chung theo kênh" in page
+    assert "<tr><td>Mã QR" in page and "<tr><td>Máy tính bảng tại quầy" in page
+    assert client.get(f"/dashboard/{campaign.id}?by=desk").status_code == 400

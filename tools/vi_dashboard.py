@@ -51,4 +51,9 @@ VI = {
     "Higher": "Cao hơn",
     "Lower": "Thấp hơn",
     "No clear change": "Chưa thay đổi rõ",
+    "Breakdown: use district or channel.": "Phân tổ: chọn theo huyện hoặc theo kênh.",
+    "Breakdown": "Phân tổ",
+    "District (paper), desk (QR)": "Huyện (phiếu giấy), bộ phận một cửa (QR)",
+    "District": "Huyện",
+    "Overall index by channel": "Chỉ số chung theo kênh",
 }

@@ -69,13 +69,17 @@ def _filters(item: Campaign) -> tuple[queries.Filters, dict[str, Any]]:
 def campaign(campaign_id: int) -> Any:
     item = db.get_or_404(Campaign, campaign_id)
     filters, chosen = _filters(item)
+    breakdown = request.args.get("by") or None
+    if breakdown not in (None, "district", "channel"):
+        abort(400, _("Breakdown: use district or channel."))
+    chosen["by"] = breakdown or ""
     sections = []
     errors = []
     for key in ("probability", "convenience"):
         sample = reports.SAMPLES[key]
         if filters.channel is not None and filters.channel not in sample.channels:
             continue
-        by = "district" if key == "probability" else "desk"
+        by = breakdown or ("district" if key == "probability" else "desk")
         try:
             report = reports.build(item, sample=key, by=by, filters=filters)
             ranks = reports.rank_intervals(item, report, filters=filters)

@@ -238,7 +238,14 @@ def test_trend_compares_campaigns_of_one_questionnaire(login_as, demo_data) -> N
     assert all(r["change"] is None for r in first.rows)
     overall = next(r for r in first.rows if r["code"] == "overall")
     assert overall["points"][0]["estimate"] > 0.5
-    assert next(r for r in first.rows if r["code"] == "1")["previous"] == 0.8023
+    field1 = next(r for r in first.rows if r["code"] == "1")
+    assert field1["previous"] == 0.8023
+    versus = field1["versus_previous"]
+    assert _close(versus["estimate"], field1["points"][0]["estimate"] - 0.8023)
+    assert _close(
+        versus["ci_high"] - versus["ci_low"],
+        field1["points"][0]["ci_high"] - field1["points"][0]["ci_low"],
+    )
 
     later = _copy_campaign(campaign, "SIPAS 2026", 365)
     result = reports.trend(later)

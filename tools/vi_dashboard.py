@@ -56,4 +56,5 @@ VI = {
     "District (paper), desk (QR)": "Huyện (phiếu giấy), bộ phận một cửa (QR)",
     "District": "Huyện",
     "Overall index by channel": "Chỉ số chung theo kênh",
+    "Change from the previous result (95%% CI)": "Thay đổi so với kết quả kỳ trước (KTC 95%%)",
 }

@@ -401,7 +401,8 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
 
     ``change`` is the last campaign minus the one before, with a t interval on the smaller of
     the two designs' df; two campaigns are independent samples, so the covariance is 0.
-    ``previous`` is the published result the plan lists for the year before, a fixed number.
+    ``previous`` is the published result the plan lists for the year before, a fixed number;
+    ``versus_previous`` is the last campaign's estimate and CI minus it.
     """
     from sqlalchemy import select
 
@@ -435,7 +436,8 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
                 else {k: found[k] for k in ("estimate", "se", "ci_low", "ci_high", "n", "df")}
             )
         change = None
-        last, before = (points[-1], points[-2]) if len(points) > 1 else (None, None)
+        last = points[-1]
+        before = points[-2] if len(points) > 1 else None
         if last is not None and before is not None and _finite(last, before):
             diff = difference(
                 last["estimate"],
@@ -451,14 +453,28 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
             }
         node = nodes[code]
         target = targets.get(code)
+        previous = (
+            float(target.previous_pct) / 100
+            if target is not None and target.previous_pct is not None
+            else None
+        )
+        versus_previous = None
+        if previous is not None and last is not None and _finite(last):
+            # The published figure has no standard error here: it is held fixed.
+            low, high = last["ci_low"] - previous, last["ci_high"] - previous
+            versus_previous = {
+                "estimate": last["estimate"] - previous,
+                "ci_low": low,
+                "ci_high": high,
+                "direction": "up" if low > 0 else "down" if high < 0 else "same",
+            }
         rows.append(
             {
                 "code": code,
                 "level": node.level.value,
                 "name": node.name.get(lang) or node.name["vi"],
-                "previous": float(target.previous_pct) / 100
-                if target is not None and target.previous_pct is not None
-                else None,
+                "previous": previous,
+                "versus_previous": versus_previous,
                 "target": float(target.target_pct) / 100 if target is not None else None,
                 "points": points,
                 "change": change,

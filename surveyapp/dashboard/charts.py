@@ -22,6 +22,15 @@ def _x(value: float, lo: float, hi: float) -> float:
     return LEFT + (WIDTH - LEFT - RIGHT) * (value - lo) / (hi - lo)
 
 
+def _axis(values: Sequence[float]) -> tuple[float, float]:
+    """A share axis in steps of 5 points, just wide enough for every value."""
+    lo = max(0.0, math.floor(min(values, default=0.0) * 20) / 20)
+    hi = min(1.0, math.ceil(max(values, default=1.0) * 20) / 20)
+    if hi <= lo:
+        lo, hi = max(0.0, lo - 0.05), min(1.0, hi + 0.05)
+    return lo, hi
+
+
 def ci_chart(
     rows: Sequence[dict[str, Any]], title: str, description: str, verdict_text: dict[str, str]
 ) -> str:
@@ -29,11 +38,7 @@ def ci_chart(
     values = [
         v for r in rows for v in (r["ci_low"], r["ci_high"], r.get("target")) if v is not None
     ]
-    # Axis in steps of 5 points, just wide enough for every interval and target.
-    lo = max(0.0, math.floor(min(values, default=0.0) * 20) / 20)
-    hi = min(1.0, math.ceil(max(values, default=1.0) * 20) / 20)
-    if hi <= lo:
-        lo, hi = max(0.0, lo - 0.05), min(1.0, hi + 0.05)
+    lo, hi = _axis(values)
     height = ROW * len(rows) + 40
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
@@ -123,10 +128,7 @@ def trend_chart(
         for v in (p["ci_low"], p["ci_high"])
         if v is not None
     ]
-    lo = max(0.0, math.floor(min(values, default=0.0) * 20) / 20)
-    hi = min(1.0, math.ceil(max(values, default=1.0) * 20) / 20)
-    if hi <= lo:
-        lo, hi = max(0.0, lo - 0.05), min(1.0, hi + 0.05)
+    lo, hi = _axis(values)
     plot_w = width - left - right
     step = plot_w / max(len(labels), 1)
 

@@ -18,6 +18,17 @@ Generating model (seeded, so every run of the same code gives the same data)
   ``svydesign(ids=~psu+ssu, strata=~stratum, fpc=~fpc1+fpc2)``.
 * QR and kiosk channels (not a probability sample): each desk gets a Poisson(25) number of
   ratings and a transaction volume for the period; analysis weights them to that volume.
+* Population margins (``instruments/dong-nai-margins-demo.csv``), which the report rakes the
+  paper sample to: people aged 18 or more, 2,237,800 in all. District totals are the 2019
+  Population and Housing Census populations of the 11 district-level units, rounded to the
+  thousand, times 71% (the adult share), rounded to the hundred; urban/rural takes the
+  province's urban share of about 44%; sex × age group spreads the total by a rounded adult
+  sex-age structure of the 2019 census (men 49.6%; 18–29 27%, 30–39 23%, 40–49 19%, 50–59
+  15%, 60+ 16%). They are illustrative, not official figures. The simulated respondents'
+  sex and age are drawn from ``DEMOGRAPHIC_PROBS`` (a little older and more female than the
+  margins, as household surveys tend to be) and their area is their commune's, so raking moves
+  the weights a little, as it would on real returns. The demo's paper responses have no paper
+  form, so no non-response factor applies to them (factor 1).
 """
 
 from __future__ import annotations
@@ -41,11 +52,12 @@ from surveyapp.models.questionnaires import Questionnaire, QuestionType
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 from surveyapp.models.users import Role, User
-from surveyapp.services import instruments, sampling, targets
+from surveyapp.services import instruments, margins, sampling, targets
 
 SEED = 2025
 DEMO_PASSWORD = "DongNai@2025"
 TARGETS_FILE = Path(__file__).resolve().parent.parent / "instruments" / "dong-nai-targets-2025.csv"
+MARGINS_FILE = TARGETS_FILE.with_name("dong-nai-margins-demo.csv")
 
 # District-level units of Đồng Nai (before the 2025 merger) with four communes or wards each.
 # Codes are the demo's own hierarchical codes, not the official statistical codes.
@@ -216,6 +228,7 @@ def load(today: date | None = None) -> DemoSummary:
             )
         )
     targets.import_targets_file(campaign, TARGETS_FILE)
+    margins.import_margins_file(campaign, MARGINS_FILE)
 
     users = []
     for username, role, full_name in [

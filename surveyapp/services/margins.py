@@ -48,6 +48,29 @@ LABEL_COLUMNS = ("label", "tên nhóm")
 SHEET = "Bien dan so"
 # Totals of different variables must agree to this relative precision (raking needs equal sums).
 TOTAL_TOLERANCE = 1e-9
+# The respondent's calibration category per variable, as columns of the export and of the
+# report's cell table, and the category of a respondent whose answer (or unit) is missing.
+COLUMNS = {
+    MarginVariable.SEX_AGE: "cal_sex_age",
+    MarginVariable.AREA: "cal_area",
+    MarginVariable.DISTRICT: "cal_district",
+}
+UNKNOWN = "unknown"
+# The answers each variable is read from.
+ANSWERS = {MarginVariable.SEX_AGE: ("sex", "age_group"), MarginVariable.AREA: ("area",)}
+
+
+def cell_of(
+    sex: int | None, age_group: int | None, area: int | None, district: str | None
+) -> dict[str, str]:
+    """One respondent's calibration categories (:data:`UNKNOWN` where not known)."""
+    return {
+        COLUMNS[MarginVariable.SEX_AGE]: (
+            f"{int(sex)}-{int(age_group)}" if sex is not None and age_group is not None else UNKNOWN
+        ),
+        COLUMNS[MarginVariable.AREA]: str(int(area)) if area is not None else UNKNOWN,
+        COLUMNS[MarginVariable.DISTRICT]: district or UNKNOWN,
+    }
 
 
 @dataclass(frozen=True)

@@ -2,25 +2,50 @@
 
 The probability sample (paper forms, and web answers given with a paper form's invitation)
 is analysed with its design: strata, two stages of clusters with their population sizes, and
-the design weights. Ratings from desks (QR code, counter tablet) are not a probability sample:
-they are weighted to each desk's transaction volume and always reported apart, labelled as
-such. The two are never pooled.
+weights built in three steps (see :class:`Weighting`):
+
+1. the design weight of the household's form;
+2. × the non-response factor of its weighting class, the village: Σ weight of the village's
+   selected households over Σ weight of those that answered (the export's ``nr_factor``), so
+   respondents carry the weight of the selected households that did not answer. A response
+   with no paper form to class it (e.g. the demo's simulated responses) keeps factor 1;
+3. calibrated to the campaign's population margins when an admin has imported them
+   (sex × age group, urban/rural, district): post-stratified to one, raked to several.
+   Variances use the calibration residuals; the non-response factors are treated as fixed.
+
+A respondent who did not give a margin's answer (sex, age group, area) or has no district is
+neither dropped nor imputed: she is calibrated in an ``unknown`` category of that margin whose
+population total is the weighted share of such respondents (after steps 1–2) times the
+population, the known categories sharing the rest in the population's proportions. This keeps
+her answers, leaves her weight unadjusted on that margin only, and assumes that whether the
+answer is missing does not depend on the category (the weighting-class assumption again). A
+margin the sample cannot meet (a category with a population but no respondent, or a sampled
+category the margins lack) is left out, and the report says so.
+
+Ratings from desks (QR code, counter tablet) are not a probability sample: they are weighted to
+each desk's transaction volume and always reported apart, labelled as such. The two are never
+pooled.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from flask_babel import gettext as _
 
 from surveyapp.analysis import Analysis, AnalysisError, Spec, analyze
 from surveyapp.analysis.cells_api import analyze_cell_frame
 from surveyapp.dashboard import queries
 from surveyapp.models.campaigns import Campaign, Channel
-from surveyapp.models.questionnaires import IndexLevel, QuestionType
-from surveyapp.services import ServiceError, campaigns
+from surveyapp.models.margins import MarginVariable
+from surveyapp.models.questionnaires import IndexLevel, Question, QuestionType
+from surveyapp.services import ServiceError, campaigns, margins
 from surveyapp.services.campaigns import code_key
 from surveyapp.services.instruments import analysis_spec
 
@@ -102,15 +127,28 @@ def _spec(campaign: Campaign, by: str | None, ci: str) -> Spec:
 
 
 def analyze_args(
-    campaign: Campaign, sample: Sample, by: str | None = None, ci: str = "logit"
+    campaign: Campaign,
+    sample: Sample,
+    by: str | None = None,
+    ci: str = "logit",
+    weighting: Weighting | None = None,
 ) -> list[str]:
-    """The ``surveyapp analyze`` arguments that reproduce a report from ``export-responses``."""
+    """The ``surveyapp analyze`` arguments that reproduce a report from ``export-responses``.
+
+    The probability sample reads the non-response adjusted weight ``weight_nr`` and gets one
+    ``--margin`` per calibration margin (totals printed exactly, so the CLI rakes to the very
+    numbers the report used); ``weighting`` is computed when not given.
+    """
     spec = _spec(campaign, by, ci)
-    args: list[str] = ["--weight", "weight"]
     if sample.probability:
+        weighting = weighting or weighting_for(campaign, sample)
+        args: list[str] = ["--weight", "weight_nr"]
         args += ["--strata", "stratum", "--cluster", "psu,ssu", "--fpc", "fpc1,fpc2"]
+        for column, cats in weighting.margins:
+            totals = ",".join(f"{cat}={total!r}" for cat, total in cats)
+            args += ["--margin", f"{column}:{totals}"]
     else:
-        args += ["--strata", "desk"]
+        args = ["--weight", "weight", "--strata", "desk"]
     for code, values in spec.props:
         args += ["--prop", f"{code}={','.join(str(v) for v in values)}"]
     for name, parts in spec.indices:
@@ -130,13 +168,220 @@ def frame_for(campaign: Campaign, sample: Sample) -> pd.DataFrame:
     if not sample.probability:
         frame["weight"] = queries.volume_weights(frame, queries.desk_volumes(campaign))
         frame["desk"] = frame["desk"].fillna("?")
-    return frame
+        return frame
+    classes = queries.response_classes(campaign)
+    frame = frame.merge(classes, on="response_id", how="left")
+    frame["unit_id"] = frame["unit_id"].astype("Int64").fillna(frame["commune_id"].astype("Int64"))
+    factors = queries.nonresponse_factors(campaign)
+    frame["weight_nr"] = frame["weight"] * frame["nr_class"].map(factors).fillna(1.0)
+    return _with_margin_columns(frame)
+
+
+@dataclass(frozen=True)
+class Weighting:
+    """How the probability sample is weighted (see the module docstring).
+
+    ``margins`` are the calibration margins as ``Spec.margins`` takes them: (column of the
+    cell table or export, ((category, population total), ...)), ``unknown`` included where
+    some respondents lack the variable.
+    """
+
+    nonresponse: bool = False
+    margins: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
+    variables: tuple[MarginVariable, ...] = ()
+    unknown: tuple[tuple[MarginVariable, float], ...] = ()  # share of the weight
+    skipped: tuple[tuple[MarginVariable, str], ...] = ()  # margin left out, and why
+
+    def steps(self) -> list[str]:
+        out = ["design_weight"]
+        if self.nonresponse:
+            out.append("nonresponse")
+        if self.variables:
+            out.append("poststratification" if len(self.variables) == 1 else "raking")
+        return out
+
+    def describe(self) -> str:
+        """The adjustments in words (current language), as the report prints them."""
+        names = margins.variable_names()
+        parts = [_("Design weight")]
+        if self.nonresponse:
+            parts.append(_("non-response adjustment (weighting classes: villages)"))
+        if self.variables:
+            listed = ", ".join(names[v] for v in self.variables)
+            if len(self.variables) == 1:
+                parts.append(_("post-stratification to the margin %(names)s", names=listed))
+            else:
+                parts.append(_("raking to the margins %(names)s", names=listed))
+        text = " × ".join(parts)
+        for variable, share in self.unknown:
+            text += ". " + _(
+                "%(share)s of the weight has no %(name)s and is calibrated in its own category",
+                share=percent(share),
+                name=names[variable],
+            )
+        for variable, reason in self.skipped:
+            text += ". " + _(
+                "Margin %(name)s not used: %(reason)s", name=names[variable], reason=reason
+            )
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "weighting": self.describe(),
+            "adjustments": self.steps(),
+            "margins": [v.value for v in self.variables],
+            "margins_unknown_share": {v.value: share for v, share in self.unknown},
+            "margins_skipped": {v.value: reason for v, reason in self.skipped},
+        }
+
+
+def _with_margin_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the calibration category columns (``cal_sex_age``, ``cal_area``, ``cal_district``)
+    to a frame of responses or cells with the answers ``sex``, ``age_group``, ``area`` (where
+    asked for) and ``unit_id``; labels are those of :func:`margins.cell_of`."""
+
+    def codes(name: str) -> pd.Series:
+        if name not in frame.columns:
+            return pd.Series(pd.NA, index=frame.index, dtype="string")
+        values = pd.to_numeric(frame[name], errors="coerce").astype("Float64")
+        return values.astype("Int64").astype("string")
+
+    from surveyapp.services.exports import district_codes
+
+    sex_age = codes("sex") + "-" + codes("age_group")
+    units = pd.to_numeric(frame["unit_id"], errors="coerce").astype("Int64")
+    added = {
+        margins.COLUMNS[MarginVariable.SEX_AGE]: sex_age.fillna(margins.UNKNOWN).astype(str),
+        margins.COLUMNS[MarginVariable.AREA]: codes("area").fillna(margins.UNKNOWN).astype(str),
+        margins.COLUMNS[MarginVariable.DISTRICT]: (
+            units.map(district_codes()).astype("string").fillna(margins.UNKNOWN).astype(str)
+        ),
+    }
+    # One concat: inserting columns one by one fragments a wide cell table.
+    return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1)
+
+
+def _weighting(
+    frame: pd.DataFrame,
+    weight: str,
+    stored: Sequence[tuple[MarginVariable, tuple[tuple[str, float], ...]]],
+    nonresponse: bool,
+) -> Weighting:
+    """The calibration margins the sample can meet, with ``unknown`` categories (see the module
+    docstring), from the non-response adjusted weights of a response or cell frame."""
+    total = float(frame[weight].sum())
+    used: list[tuple[str, tuple[tuple[str, float], ...]]] = []
+    variables: list[MarginVariable] = []
+    unknown: list[tuple[MarginVariable, float]] = []
+    skipped: list[tuple[MarginVariable, str]] = []
+    for variable, cats in stored:
+        column = margins.COLUMNS[variable]
+        have = frame.groupby(column)[weight].sum()
+        have = have[have > 0]
+        known = {c for c, _n in cats}
+        strange = [str(c) for c in have.index if c not in known and c != margins.UNKNOWN]
+        if strange:
+            skipped.append(
+                (
+                    variable,
+                    _(
+                        "respondents in %(cats)s, which the margins do not list",
+                        cats=", ".join(sorted(strange)),
+                    ),
+                )
+            )
+            continue
+        empty = [c for c, n in cats if n > 0 and c not in have.index]
+        if empty:
+            skipped.append(
+                (
+                    variable,
+                    _(
+                        "no respondent in %(cats)s; merge categories in the margins file",
+                        cats=", ".join(empty),
+                    ),
+                )
+            )
+            continue
+        population = float(sum(n for _c, n in cats))
+        share = float(have.get(margins.UNKNOWN, 0.0)) / total if total > 0 else 0.0
+        if share > 0:
+            targets = tuple((c, n * (1 - share)) for c, n in cats)
+            targets += ((margins.UNKNOWN, population * share),)
+            unknown.append((variable, share))
+        else:
+            targets = tuple((c, float(n)) for c, n in cats)
+        used.append((column, targets))
+        variables.append(variable)
+    return Weighting(nonresponse, tuple(used), tuple(variables), tuple(unknown), tuple(skipped))
+
+
+def _margin_questions(
+    campaign: Campaign, stored: Sequence[tuple[MarginVariable, Any]]
+) -> list[Question]:
+    wanted = {code for variable, _c in stored for code in margins.ANSWERS.get(variable, ())}
+    return [q for q in campaign.questionnaire.questions if q.code in wanted]
+
+
+def _probability_cells(
+    campaign: Campaign,
+    sample: Sample,
+    questions: list[Question],
+    satisfied: tuple[int, ...],
+    keys: dict[str, Any],
+    by: str | None = None,
+) -> tuple[pd.DataFrame, Weighting]:
+    """The probability sample's cell table with non-response adjusted weight sums and the
+    calibration categories as key columns, and the weighting that goes with it."""
+    stored = margins.for_analysis(campaign)
+    with_forms = queries.has_forms(campaign)
+    if not stored and not with_forms:
+        cells = queries.cell_frame(
+            campaign, sample.channels, questions, satisfied, by=by, keys=keys
+        )
+        return cells, Weighting()
+    extra, joins = queries.calibration_keys(
+        campaign, sample.channels, _margin_questions(campaign, stored)
+    )
+    cells = queries.cell_frame(
+        campaign,
+        sample.channels,
+        questions,
+        satisfied,
+        by=by,
+        keys={**keys, **extra},
+        joins=joins,
+        unweighted=len(stored) > 1,
+    )
+    factors = queries.nonresponse_factors(campaign) if with_forms else {}
+    factor = cells["nr_class"].map(factors)
+    scale = factor.fillna(1.0).to_numpy(dtype=np.float64)
+    weighted = [c for c in cells.columns if c.endswith(("__wy", "__wr")) or c == "sw"]
+    cells[weighted] = cells[weighted].to_numpy(dtype=np.float64) * scale[:, None]
+    cells = _with_margin_columns(cells)
+    nonresponse = bool(factor.notna().any())
+    return cells, _weighting(cells, "sw", stored, nonresponse)
+
+
+def weighting_for(campaign: Campaign, sample: Sample) -> Weighting:
+    """The weighting of ``sample`` (no adjustment for the convenience sample)."""
+    if not sample.probability:
+        return Weighting()
+    satisfied = tuple(int(v) for v in campaign.questionnaire.satisfied_values)
+    return _probability_cells(campaign, sample, [], satisfied, {})[1]
 
 
 def run_cells(
     campaign: Campaign, sample: Sample, by: str | None = None, ci: str = "logit"
 ) -> Analysis:
     """The same estimates as :func:`run`, from cell sums computed in the database."""
+    return run_cells_weighted(campaign, sample, by, ci)[0]
+
+
+def run_cells_weighted(
+    campaign: Campaign, sample: Sample, by: str | None = None, ci: str = "logit"
+) -> tuple[Analysis, Weighting]:
+    """:func:`run_cells` and the weighting it applied."""
     from surveyapp.models.responses import Response
 
     spec = _spec(campaign, by, ci)
@@ -144,18 +389,18 @@ def run_cells(
     likert = [q for q in qn.questions if q.type == QuestionType.LIKERT5]
     satisfied = tuple(int(v) for v in qn.satisfied_values)
     if sample.probability:
-        cells = queries.cell_frame(
+        cells, weighting = _probability_cells(
             campaign,
-            sample.channels,
+            sample,
             likert,
             satisfied,
-            by=by,
-            keys={"stratum": Response.stratum, "psu": Response.psu, "ssu": Response.ssu},
+            {"stratum": Response.stratum, "psu": Response.psu, "ssu": Response.ssu},
+            by,
         )
         stage1, stage2 = queries.population_sizes(campaign, sample.channels)
-        return analyze_cell_frame(
+        result = analyze_cell_frame(
             cells,
-            spec,
+            dataclasses.replace(spec, margins=weighting.margins),
             strata="stratum",
             psu="psu",
             ssu="ssu",
@@ -163,6 +408,7 @@ def run_cells(
             psu_popsize=stage2,
             lonely_psu="adjust",
         )
+        return result, weighting
     cells = queries.cell_frame(
         campaign,
         sample.channels,
@@ -179,7 +425,8 @@ def run_cells(
     for col in cells.columns:
         if col.endswith(("__wy", "__wr")) or col == "sw":
             cells[col] = cells[col] * weight
-    return analyze_cell_frame(cells, spec, strata="desk_id", psu="psu", lonely_psu="adjust")
+    result = analyze_cell_frame(cells, spec, strata="desk_id", psu="psu", lonely_psu="adjust")
+    return result, Weighting()
 
 
 def run(
@@ -191,10 +438,15 @@ def run(
 ) -> Analysis:
     spec = _spec(campaign, by, ci)
     if sample.probability:
+        stored = margins.for_analysis(campaign)
+        nonresponse = bool(
+            frame["nr_class"].map(queries.nonresponse_factors(campaign)).notna().any()
+        )
+        weighting = _weighting(frame, "weight_nr", stored, nonresponse)
         return analyze(
             frame,
-            spec,
-            weight="weight",
+            dataclasses.replace(spec, margins=weighting.margins),
+            weight="weight_nr",
             strata="stratum",
             cluster=("psu", "ssu"),
             fpc=("fpc1", "fpc2"),
@@ -226,13 +478,13 @@ def build(
         return Report(
             summary,
             sample,
-            {"n": 0, "strata": 0, "psu": 0, "df": 0},
+            {"n": 0, "strata": 0, "psu": 0, "df": 0, **_weighting_dict(chosen, Weighting())},
             [],
             by,
-            analyze_args(campaign, chosen, by, ci),
+            analyze_args(campaign, chosen, by, ci, Weighting()),
         )
     try:
-        result = run_cells(campaign, chosen, by, ci)
+        result, weighting = run_cells_weighted(campaign, chosen, by, ci)
     except AnalysisError as exc:
         raise ServiceError(str(exc)) from exc
     nodes = {n.code: n for n in campaign.questionnaire.index_nodes}
@@ -257,8 +509,22 @@ def build(
         row["target_rank"] = target.target_rank if target else None
         rows.append(row)
     rows.sort(key=lambda r: (_domain_sort(r), _row_order(r, nodes)))
-    design = result.design.to_dict()
-    return Report(summary, sample, design, rows, by, analyze_args(campaign, chosen, by, ci))
+    design = {**result.design.to_dict(), **_weighting_dict(chosen, weighting)}
+    return Report(
+        summary, sample, design, rows, by, analyze_args(campaign, chosen, by, ci, weighting)
+    )
+
+
+def _weighting_dict(sample: Sample, weighting: Weighting) -> dict[str, Any]:
+    if sample.probability:
+        return weighting.to_dict()
+    return {
+        "weighting": _("Weighted to each desk's transaction volume; not a probability sample"),
+        "adjustments": ["desk_volume"],
+        "margins": [],
+        "margins_unknown_share": {},
+        "margins_skipped": {},
+    }
 
 
 def _domain_sort(row: dict[str, Any]) -> tuple[int, str]:

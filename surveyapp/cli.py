@@ -16,7 +16,16 @@ from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.units import ServicePoint
 from surveyapp.models.users import Role, User
-from surveyapp.services import ServiceError, backup, campaigns, demo, instruments, targets, users
+from surveyapp.services import (
+    ServiceError,
+    backup,
+    campaigns,
+    demo,
+    instruments,
+    margins,
+    targets,
+    users,
+)
 
 
 def _create_app() -> Flask:
@@ -266,6 +275,73 @@ def restore_command(file: str) -> None:
     click.echo(_("Restored %(n)d rows from %(file)s.", n=sum(counts.values()), file=file))
 
 
+margins_cli = AppGroup(
+    "margins", help="Population margins the probability sample is calibrated to."
+)
+
+
+@margins_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option(
+    "--source", default="", help="Where the totals come from (if the file has no source)."
+)
+def margins_import(file: str, campaign_id: int, source: str) -> None:
+    """Replace a campaign's margins from CSV or XLSX (all rows or none)."""
+    campaign = campaign_or_fail(campaign_id)
+    try:
+        added = margins.import_margins_file(campaign, file, source)
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(_("%(file)s: nothing imported.", file=file) + "\n" + str(exc))
+    db.session.commit()
+    click.echo(
+        _(
+            "Imported %(n)d population totals into campaign %(id)d.",
+            n=len(added),
+            id=campaign.id,
+        )
+    )
+
+
+@margins_cli.command("show")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@FORMAT
+def margins_show(campaign_id: int, fmt: str) -> None:
+    """Show a campaign's margins: every category with its total and share, per variable."""
+    campaign = campaign_or_fail(campaign_id)
+    groups = margins.overview(campaign)
+    if fmt == "json":
+        emit(groups, fmt)
+        return
+    if not groups:
+        click.echo(_("Campaign %(id)d has no population margins.", id=campaign.id))
+        return
+    rows = [
+        {
+            "variable": g["variable"],
+            "category": r["category"],
+            "label": r["label"],
+            "population": f"{r['population']:.0f}",
+            "share": f"{100 * r['share']:.2f}%" if r["share"] is not None else "",
+        }
+        for g in groups
+        for r in [*g["rows"], {"category": "Σ", "label": "", "population": g["total"], "share": 1}]
+    ]
+    emit(rows, fmt, ["variable", "category", "label", "population", "share"])
+
+
+@margins_cli.command("template")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option("--output", type=click.Path(dir_okay=False), required=True)
+def margins_template(campaign_id: int, output: str) -> None:
+    """Write the XLSX template: every category of every variable, current totals filled in."""
+    campaign = campaign_or_fail(campaign_id)
+    with open(output, "wb") as fh:
+        fh.write(margins.template(campaign))
+    click.echo(_("Template written to %(file)s.", file=output))
+
+
 def init_app(app: Flask) -> None:
     from surveyapp.dashboard.cli import report_command
     from surveyapp.entry import cli as entry_cli
@@ -281,6 +357,7 @@ def init_app(app: Flask) -> None:
         campaigns_cli,
         questionnaires_cli,
         targets_cli,
+        margins_cli,
         users_cli,
     ):
         app.cli.add_command(command)

@@ -181,7 +181,8 @@ def test_dashboard_shows_ranks_and_response_rates(login_as, demo_data) -> None:
 
 
 def _copy_campaign(campaign: Campaign, name: str, shift_days: int) -> Campaign:
-    """A later campaign with the same questionnaire and a copy of the paper responses."""
+    """A later campaign with the same questionnaire, margins and a copy of the paper
+    responses."""
     from datetime import timedelta
 
     from sqlalchemy import insert
@@ -199,6 +200,20 @@ def _copy_campaign(campaign: Campaign, name: str, shift_days: int) -> Campaign:
     )
     db.session.add(later)
     db.session.flush()
+    from surveyapp.models.margins import PopulationMargin
+
+    for margin in db.session.scalars(
+        select(PopulationMargin).where(PopulationMargin.campaign_id == campaign.id)
+    ):
+        db.session.add(
+            PopulationMargin(
+                campaign_id=later.id,
+                variable=margin.variable,
+                category=margin.category,
+                population=margin.population,
+                source=margin.source,
+            )
+        )
     paper = db.session.scalars(
         select(Response).where(
             Response.campaign_id == campaign.id, Response.channel == Channel.PAPER

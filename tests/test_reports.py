@@ -6,6 +6,7 @@ import shlex
 from pathlib import Path
 
 import numpy as np
+import pytest
 from openpyxl import load_workbook
 
 from surveyapp.analysis.cli import analyze
@@ -241,3 +242,88 @@ def test_api_results_and_responses(app, client, demo_data) -> None:
     assert csv_text.splitlines()[0].startswith("response_id,channel")
     assert len(csv_text.splitlines()) == demo_data.responses + 1
     assert client.get(f"{base}/results").status_code == 401
+
+
+def _export_frame(campaign: Campaign):  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from surveyapp.services import exports
+
+    return pd.DataFrame(exports.rows(campaign, sample="probability"))
+
+
+def test_calibrated_report_equals_row_level_analyze_with_the_margins(demo_data) -> None:
+    """The report rakes to the imported margins: the same as ``analyze(..., Spec(margins=...))``
+    on the export's rows with the stored totals, to 1e-9; and the raked weights meet them."""
+    import dataclasses
+
+    from surveyapp.analysis import Spec, analyze
+    from surveyapp.services import margins
+
+    campaign = _campaign(demo_data)
+    report = reports.build(campaign)
+    assert report.design["adjustments"] == ["design_weight", "raking"]
+    assert report.design["weighting"] == (
+        "Quyền số thiết kế × hiệu chỉnh lặp (raking) theo biên giới tính × nhóm tuổi, "
+        "thành thị/nông thôn, huyện"
+    )
+    stored = tuple((margins.COLUMNS[v], cats) for v, cats in margins.for_analysis(campaign))
+    assert [c for c, _ in stored] == ["cal_sex_age", "cal_area", "cal_district"]
+    frame = _export_frame(campaign)
+    design = dict(
+        weight="weight_nr",
+        strata="stratum",
+        cluster=("psu", "ssu"),
+        fpc=("fpc1", "fpc2"),
+        lonely_psu="adjust",
+    )
+    spec = reports._spec(campaign, None, "logit")
+    by_rows = analyze(frame, dataclasses.replace(spec, margins=stored), **design).estimates
+    plain = analyze(frame, spec, **design).estimates
+    assert len(by_rows) == len(report.estimates) == 46
+    rows = {r["variable"]: r for r in report.estimates}
+    moved = 0
+    for est, unweighted in zip(by_rows, plain, strict=True):
+        row = rows[est.variable]
+        for key in ("estimate", "se", "ci_low", "ci_high"):
+            assert np.isclose(row[key], getattr(est, key), rtol=1e-9, atol=0), (est.variable, key)
+        moved += abs(est.estimate - unweighted.estimate) > 1e-4
+    assert moved > 20  # calibration changes the results, it is not a no-op
+    frame["one"] = 1.0
+    for column, cats in stored:
+        counted = analyze(frame, Spec(totals=("one",), by=column, margins=stored), **design)
+        got = {e.domain[1]: e.estimate for e in counted.estimates}
+        assert got == pytest.approx(dict(cats), rel=1e-8), column
+    qr = reports.build(campaign, sample="convenience").design
+    assert qr["adjustments"] == ["desk_volume"] and "không phải mẫu xác suất" in qr["weighting"]
+
+
+def test_a_margin_the_sample_cannot_meet_is_left_out_and_said(runner, demo_data) -> None:
+    """Everyone answers 'urban': the rural total has no respondent, so the report rakes to
+    the other two margins and says why the third is not used."""
+    from sqlalchemy import select, update
+
+    from surveyapp.models import Answer, Question
+
+    campaign = _campaign(demo_data)
+    area = db.session.scalar(
+        select(Question).where(
+            Question.questionnaire_id == campaign.questionnaire_id, Question.code == "area"
+        )
+    )
+    db.session.execute(update(Answer).where(Answer.question_id == area.id).values(value=1))
+    db.session.commit()
+    report = reports.build(campaign)
+    assert report.design["margins"] == ["sex_age", "district"]
+    assert "area" in report.design["margins_skipped"]
+    assert (
+        "Không dùng biên thành thị/nông thôn: không có người trả lời thuộc 2"
+        in (report.design["weighting"])
+    )
+    args = reports.analyze_args(campaign, reports.SAMPLES["probability"])
+    assert [a.split(":")[0] for a in args if a.startswith("cal_")] == [
+        "cal_sex_age",
+        "cal_district",
+    ]
+    page = runner.invoke(args=["report", "--campaign", str(campaign.id), "--format", "html"]).output
+    assert "Không dùng biên thành thị/nông thôn" in page

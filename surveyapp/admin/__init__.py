@@ -130,5 +130,6 @@ def audit_log() -> Any:
     return render_template("admin/audit.html", entries=rows)
 
 
-# Views that change users and desks live in their own module; importing it registers them.
-from surveyapp.admin import manage  # noqa: E402, F401
+# Views that change users and desks, and a campaign's population margins, live in their own
+# modules; importing them registers them.
+from surveyapp.admin import manage, margins  # noqa: E402, F401

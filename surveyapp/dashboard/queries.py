@@ -7,7 +7,7 @@ into one column per question), so Python receives one row per response, never pe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import Question
 from surveyapp.models.responses import Answer, Response, ResponseStatus
+from surveyapp.models.sampling import Form, Household
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 
 DESIGN_COLUMNS = ["stratum", "psu", "ssu", "weight", "fpc1", "fpc2"]
@@ -203,6 +204,8 @@ def cell_frame(
     keys: dict[str, Any],
     by: str | None = None,
     filters: Filters | None = None,
+    joins: Sequence[tuple[Any, Any]] = (),
+    unweighted: bool = False,
 ) -> pd.DataFrame:
     """Sufficient statistics of the analysis package, summed in the database.
 
@@ -215,6 +218,9 @@ def cell_frame(
 
     With ``filters``, the ``by`` column (or :data:`SUBSET` without ``by``) labels the cells
     outside the filter :data:`OUTSIDE`, so the filter is a domain of the full design.
+    ``joins`` are (table, on-clause) pairs outer-joined to the responses so that ``keys`` can
+    name their columns (e.g. :func:`calibration_keys`); ``unweighted`` adds ``q__y`` (count of
+    satisfied answers), which raking needs.
     """
     key_cols = [expr.label(name) for name, expr in keys.items()]
     if by is not None:
@@ -238,19 +244,27 @@ def cell_frame(
             func.sum(case((hit, weight), else_=0.0)).label(f"{q.code}__wr"),
             func.sum(case((hit, 1), else_=0)).label(f"{q.code}__r"),
         ]
+        if unweighted:
+            moments.append(func.sum(case((good, 1), else_=0)).label(f"{q.code}__y"))
     group = [c.element for c in key_cols]
-    answers = db.session.execute(
+    moment_stmt = (
         select(*key_cols, *moments)
+        .select_from(Response)
         .join(Answer, Answer.response_id == Response.id)
-        .where(*scope, Answer.question_id.in_([q.id for q in questions]))
-        .group_by(*group)
+    )
+    count_stmt = select(
+        *key_cols, func.count().label("n"), func.sum(weight).label("sw")
+    ).select_from(Response)
+    for target, onclause in joins:
+        moment_stmt = moment_stmt.outerjoin(target, onclause)
+        count_stmt = count_stmt.outerjoin(target, onclause)
+    answers = db.session.execute(
+        moment_stmt.where(*scope, Answer.question_id.in_([q.id for q in questions])).group_by(
+            *group
+        )
     )
     moment_frame = pd.DataFrame(answers.fetchall(), columns=list(answers.keys()))
-    counts = db.session.execute(
-        select(*key_cols, func.count().label("n"), func.sum(weight).label("sw"))
-        .where(*scope)
-        .group_by(*group)
-    )
+    counts = db.session.execute(count_stmt.where(*scope).group_by(*group))
     count_frame = pd.DataFrame(counts.fetchall(), columns=list(counts.keys()))
     on = [c.name for c in key_cols]
     cells = count_frame.merge(moment_frame, on=on, how="left").fillna(
@@ -261,7 +275,7 @@ def cell_frame(
     for col in cells.columns:
         if col in ("by_key", "inside"):
             continue
-        numeric = col.endswith(("__wy", "__wr", "__r")) or col in ("n", "sw")
+        numeric = col.endswith(("__wy", "__wr", "__r", "__y")) or col in ("n", "sw")
         data[col] = cells[col].astype("float64") if numeric else cells[col]
     if by is not None:
         data[by] = _by_labels(by, cells["by_key"])
@@ -328,3 +342,106 @@ def population_sizes(
         if fpc2 is not None:
             stage2[(stratum, psu)] = float(fpc2)
     return stage1, stage2
+
+
+def _form_classes(campaign: Campaign) -> Any:
+    """Per paper form of ``campaign``: its serial, the village its household lives in (the
+    non-response weighting class) and the commune (the unit a response on it belongs to)."""
+    return (
+        select(
+            Form.serial.label("serial"),
+            Unit.code.label("village"),
+            func.coalesce(Unit.parent_id, Unit.id).label("commune_id"),
+        )
+        .join(Household, Household.id == Form.household_id)
+        .join(Unit, Unit.id == Household.village_id)
+        .where(Form.campaign_id == campaign.id)
+        .subquery("form_class")
+    )
+
+
+def calibration_keys(
+    campaign: Campaign, channels: Iterable[Channel], questions: Sequence[Question]
+) -> tuple[dict[str, Any], list[tuple[Any, Any]]]:
+    """Key columns (and the joins they need) for a non-response adjusted, calibrated cell table.
+
+    ``nr_class``: the village of the household whose paper form a response answers (matched
+    by serial, as the export matches a form's paper or online answer), empty without a form;
+    ``unit_id``: the response's unit (the form's commune when the response has none); and one
+    column per question of ``questions`` (e.g. sex, age group, area) holding its answer.
+    """
+    forms = _form_classes(campaign)
+    keys: dict[str, Any] = {
+        "nr_class": forms.c.village,
+        "unit_id": func.coalesce(Response.unit_id, forms.c.commune_id),
+    }
+    joins: list[tuple[Any, Any]] = [(forms, forms.c.serial == Response.serial)]
+    if questions:
+        scope = (
+            Response.campaign_id == campaign.id,
+            Response.status == ResponseStatus.FINAL,
+            Response.channel.in_(list(channels)),
+        )
+        pivot = (
+            select(
+                Answer.response_id.label("response_id"),
+                *[
+                    func.max(case((Answer.question_id == q.id, Answer.value))).label(q.code)
+                    for q in questions
+                ],
+            )
+            .join(Response, Response.id == Answer.response_id)
+            .where(*scope, Answer.question_id.in_([q.id for q in questions]))
+            .group_by(Answer.response_id)
+            .subquery("demographics")
+        )
+        joins.append((pivot, pivot.c.response_id == Response.id))
+        keys.update({q.code: pivot.c[q.code] for q in questions})
+    return keys, joins
+
+
+def response_classes(campaign: Campaign) -> pd.DataFrame:
+    """``response_id``, ``nr_class`` and ``commune_id`` of every final response of
+    ``campaign`` that answers one of its paper forms (see :func:`calibration_keys`)."""
+    forms = _form_classes(campaign)
+    result = db.session.execute(
+        select(Response.id.label("response_id"), forms.c.village, forms.c.commune_id)
+        .join(forms, forms.c.serial == Response.serial)
+        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL)
+    )
+    return pd.DataFrame(result.fetchall(), columns=["response_id", "nr_class", "commune_id"])
+
+
+def has_forms(campaign: Campaign) -> bool:
+    return (
+        db.session.scalar(select(Form.id).where(Form.campaign_id == campaign.id).limit(1))
+        is not None
+    )
+
+
+def nonresponse_factors(campaign: Campaign) -> dict[str, float]:
+    """Per village (the weighting class): Σ weight of the selected (non-reserve) paper forms
+    over Σ weight of those with a final response (on paper or online), as the export's
+    ``nr_factor``. Villages without a respondent are left out."""
+    answered = select(Response.serial).where(
+        Response.campaign_id == campaign.id,
+        Response.status == ResponseStatus.FINAL,
+        Response.serial.is_not(None),
+    )
+    responded = Form.serial.in_(answered)
+    stmt = (
+        select(
+            Unit.code,
+            func.sum(Form.weight),
+            func.sum(case((responded, Form.weight), else_=0.0)),
+        )
+        .join(Household, Household.id == Form.household_id)
+        .join(Unit, Unit.id == Household.village_id)
+        .where(Form.campaign_id == campaign.id, Form.reserve.is_(False))
+        .group_by(Unit.code)
+    )
+    return {
+        code: float(selected) / float(got)
+        for code, selected, got in db.session.execute(stmt)
+        if got is not None and float(got) > 0
+    }

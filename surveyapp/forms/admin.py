@@ -50,3 +50,14 @@ class VolumeForm(FlaskForm):
     period_start = DateField(_l("From"), validators=[DataRequired()])
     period_end = DateField(_l("To"), validators=[DataRequired()])
     transactions = IntegerField(_l("Transactions"), validators=[DataRequired(), NumberRange(min=0)])
+
+
+class MarginImportForm(FlaskForm):
+    file = FileField(
+        _l("Margins file (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
+    )
+    source = StringField(
+        _l("Source of the totals (used where the file has no source column)"),
+        validators=[Optional(), Length(max=300)],
+    )

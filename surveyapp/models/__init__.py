@@ -12,6 +12,7 @@ from surveyapp.models.campaigns import (
 )
 from surveyapp.models.entry import Keying
 from surveyapp.models.invitations import Invitation
+from surveyapp.models.margins import MarginVariable, PopulationMargin
 from surveyapp.models.questionnaires import (
     AggregationRule,
     IndexLevel,
@@ -58,8 +59,10 @@ __all__ = [
     "IndexPart",
     "Invitation",
     "Keying",
+    "MarginVariable",
     "Option",
     "OptionSet",
+    "PopulationMargin",
     "Question",
     "QuestionType",
     "Questionnaire",

@@ -18,10 +18,24 @@ Generating model (seeded, so every run of the same code gives the same data)
   ``svydesign(ids=~psu+ssu, strata=~stratum, fpc=~fpc1+fpc2)``.
 * QR and kiosk channels (not a probability sample): each desk gets a Poisson(25) number of
   ratings and a transaction volume for the period; analysis weights them to that volume.
+* Population margins, which the report rakes the paper sample to (people aged 18 or more),
+  built from the demo's own population so that they describe the province it simulates:
+  every commune's adults are its households times ``ADULTS_PER_HOUSEHOLD`` = 2.5 (the 2019
+  census counted about 3.5 people per household in Đồng Nai, roughly 70% of them adults),
+  rounded; district totals add up its communes, urban/rural follows the communes' status
+  (phường and thị trấn are urban), and sex × age group spreads the total by
+  ``SEX_AGE_SHARES``, a rounded adult sex-age structure of the 2019 census (men 49.6%;
+  18–29 27%, 30–39 23%, 40–49 19%, 50–59 15%, 60+ 16%). They are illustrative, not official
+  figures. The simulated respondents' sex and age are drawn from ``DEMOGRAPHIC_PROBS`` (older
+  and more female than the margins, as household surveys tend to be) and their area is their
+  commune's, so raking mostly corrects sex and age, as it would on real returns. The demo's
+  paper responses have no paper form, so no non-response factor applies to them (factor 1).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -41,11 +55,21 @@ from surveyapp.models.questionnaires import Questionnaire, QuestionType
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 from surveyapp.models.users import Role, User
-from surveyapp.services import instruments, sampling, targets
+from surveyapp.services import instruments, margins, sampling, targets
 
 SEED = 2025
 DEMO_PASSWORD = "DongNai@2025"
 TARGETS_FILE = Path(__file__).resolve().parent.parent / "instruments" / "dong-nai-targets-2025.csv"
+ADULTS_PER_HOUSEHOLD = 2.5
+# Adults by sex (1 men, 2 women) × age group (1: 18–29 … 5: 60+); the shares add up to 1.
+SEX_AGE_SHARES = {
+    (1, 1): 0.139, (1, 2): 0.117, (1, 3): 0.095, (1, 4): 0.073, (1, 5): 0.072,
+    (2, 1): 0.131, (2, 2): 0.113, (2, 3): 0.095, (2, 4): 0.077, (2, 5): 0.088,
+}  # fmt: skip
+MARGINS_SOURCE = (
+    "Minh họa: số hộ của khung mẫu mô phỏng × 2,5 người từ 18 tuổi/hộ; cơ cấu giới tính × "
+    "nhóm tuổi theo Tổng điều tra dân số 2019 (làm tròn)"
+)
 
 # District-level units of Đồng Nai (before the 2025 merger) with four communes or wards each.
 # Codes are the demo's own hierarchical codes, not the official statistical codes.
@@ -231,6 +255,9 @@ def load(today: date | None = None) -> DemoSummary:
         users.append((username, role.value))
 
     count = _simulate(rng, campaign, qn, communes_by_district, households, desks, today)
+    margins.import_margins(
+        campaign, _margins_csv(communes_by_district, households), "dong-nai-margins-demo.csv"
+    )
     sampling.load_demo(campaign)  # the paper channel's frame, draw, batches and keyings
     db.session.flush()
     return DemoSummary(
@@ -240,6 +267,30 @@ def load(today: date | None = None) -> DemoSummary:
         responses=count,
         users=users,
     )
+
+
+def _margins_csv(communes_by_district: dict[Unit, list[Unit]], households: dict[int, int]) -> bytes:
+    """The demo's population margins (see the module docstring) as a margins file."""
+    adults = {
+        c.id: round(households[c.id] * ADULTS_PER_HOUSEHOLD)
+        for communes in communes_by_district.values()
+        for c in communes
+    }
+    total = sum(adults.values())
+    urban = sum(adults[c.id] for cs in communes_by_district.values() for c in cs if c.urban)
+    sex_age = {k: round(total * share) for k, share in SEX_AGE_SHARES.items()}
+    sex_age[(2, 5)] += total - sum(sex_age.values())  # rounding: every margin adds up to total
+    rows: list[tuple[str, str, int]] = [("sex_age", f"{s}-{a}", n) for (s, a), n in sex_age.items()]
+    rows += [("area", "1", urban), ("area", "2", total - urban)]
+    rows += [
+        ("district", d.code, sum(adults[c.id] for c in cs))
+        for d, cs in communes_by_district.items()
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["variable", "category", "population", "source"])
+    writer.writerows([(*row, MARGINS_SOURCE) for row in rows])
+    return out.getvalue().encode()
 
 
 def _answers_for(rng: np.random.Generator, eta: np.ndarray, offsets: np.ndarray) -> np.ndarray:

@@ -2,10 +2,16 @@
 included, plus each paper form's fate and its non-response weighting class.
 
 Columns: response_id, channel, serial, district, unit, desk, the keyed items (q1…q33, empty when
-blank), the demographics, stratum, psu, ssu, weight, fpc1, fpc2, fate, nr_class, nr_factor.
+blank), the demographics, stratum, psu, ssu, weight, fpc1, fpc2, fate, nr_class, nr_factor,
+weight_nr, cal_sex_age, cal_area, cal_district.
 ``nr_class`` is the village a selected household lives in; ``nr_factor`` is Σ weight of the
 class's selected (non-reserve) households over Σ weight of those that responded (on paper or
-online), so ``weight × nr_factor`` is the weighting-class non-response adjusted weight. With
+online), so ``weight_nr = weight × nr_factor`` is the weighting-class non-response adjusted
+weight the report calibrates (``weight`` where the response has no form to class it; empty
+for desk ratings). ``cal_*`` are the respondent's categories of the population margins the
+report calibrates to (``sex-age group`` option values, area value, district code;
+``unknown`` when not answered), the columns ``surveyapp report --show-analyze-command``
+passes to ``--margin``. With
 ``all_selected`` the file also has one row per selected household that did not respond
 (empty response_id and answers, its fate), for analyses that adjust by themselves.
 """
@@ -25,10 +31,11 @@ from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.sampling import Form, FormFate, Household
 from surveyapp.models.units import Unit, UnitLevel
+from surveyapp.services import margins
 from surveyapp.services.entry import keyed_questions, nonce_for
 
 DESIGN = ["stratum", "psu", "ssu", "weight", "fpc1", "fpc2"]
-TAIL = ["fate", "nr_class", "nr_factor"]
+TAIL = ["fate", "nr_class", "nr_factor", "weight_nr", *margins.COLUMNS.values()]
 
 
 def header(campaign: Campaign) -> list[str]:
@@ -78,6 +85,11 @@ def _unit_codes() -> tuple[dict[int, str], dict[int, str | None]]:
             current = units[current][1]
         district[uid] = units[current][0] if current is not None else None
     return {uid: u[0] for uid, u in units.items()}, district
+
+
+def district_codes() -> dict[int, str | None]:
+    """District code of every unit (as the export's ``district`` column)."""
+    return _unit_codes()[1]
 
 
 SAMPLE_CHANNELS = {
@@ -185,6 +197,15 @@ def _all_rows(campaign: Campaign, all_selected: bool) -> list[dict[str, Any]]:
             row["nr_factor"] = factors.get(village_code)
         else:
             row["fate"] = row["nr_class"] = row["nr_factor"] = None
+        probability = channel in SAMPLE_CHANNELS["probability"]
+        factor = row["nr_factor"] if row["nr_factor"] is not None else 1.0
+        weight = row["weight"]
+        row["weight_nr"] = weight * factor if probability and weight is not None else None
+        row.update(
+            margins.cell_of(
+                values.get("sex"), values.get("age_group"), values.get("area"), row["district"]
+            )
+        )
         out.append(row)
     if all_selected:
         out.extend(_nonrespondent_rows(forms, set(matched.values()), codes, factors))
@@ -216,6 +237,8 @@ def _nonrespondent_rows(
         row["fate"] = form.fate_now.value
         row["nr_class"] = village.code
         row["nr_factor"] = factors.get(village.code)
+        row["weight_nr"] = None
+        row.update(margins.cell_of(None, None, None, row["district"]))
         out.append(row)
     return out
 
@@ -251,11 +274,12 @@ def to_parquet(campaign: Campaign, all_selected: bool = False, sample: str | Non
     codes = [q.code for q in keyed_questions(campaign.questionnaire)]
     for code in [*codes, "desk"]:
         frame[code] = frame[code].astype("Int64")
-    for name in ("weight", "fpc1", "fpc2", "nr_factor"):
+    for name in ("weight", "fpc1", "fpc2", "nr_factor", "weight_nr"):
         frame[name] = frame[name].astype("float64")
     for name in ("channel", "serial", "district", "unit", "stratum", "psu", "ssu", "fate"):
         frame[name] = frame[name].astype("string")
-    frame["nr_class"] = frame["nr_class"].astype("string")
+    for name in ("nr_class", *margins.COLUMNS.values()):
+        frame[name] = frame[name].astype("string")
     out = io.BytesIO()
     frame.to_parquet(out, index=False)
     return out.getvalue()

@@ -130,6 +130,9 @@ BY_VI = {"district": "huyện", "desk": "bộ phận", "channel": "kênh"}
 
 def sample_label(report: Report) -> str:
     if report.sample == "probability":
+        weighting = report.design.get("weighting")
+        if weighting:  # which adjustments the weights carry, in words
+            return _("Probability sample (paper forms)") + " – " + weighting
         return _("Probability sample (paper forms), design-weighted")
     return _("Non-probability sample (QR code and counter tablet), weighted to desk volume")
 

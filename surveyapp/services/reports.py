@@ -2,19 +2,42 @@
 
 The probability sample (paper forms, and web answers given with a paper form's invitation)
 is analysed with its design: strata, two stages of clusters with their population sizes, and
-the design weights. Ratings from desks (QR code, counter tablet) are not a probability sample:
-they are weighted to each desk's transaction volume and always reported apart, labelled as
-such. The two are never pooled.
+weights built in three steps (see :class:`Weighting`):
+
+1. the design weight of the household's form;
+2. × the non-response factor of its weighting class, the village: Σ weight of the village's
+   selected households over Σ weight of those that answered (the export's ``nr_factor``), so
+   respondents carry the weight of the selected households that did not answer. A response
+   with no paper form to class it (e.g. the demo's simulated responses) keeps factor 1;
+3. calibrated to the campaign's population margins when an admin has imported them
+   (sex × age group, urban/rural, district): post-stratified to one, raked to several.
+   Variances use the calibration residuals; the non-response factors are treated as fixed.
+
+A respondent who did not give a margin's answer (sex, age group, area) or has no district is
+neither dropped nor imputed: she is calibrated in an ``unknown`` category of that margin whose
+population total is the weighted share of such respondents (after steps 1–2) times the
+population, the known categories sharing the rest in the population's proportions. This keeps
+her answers, leaves her weight unadjusted on that margin only, and assumes that whether the
+answer is missing does not depend on the category (the weighting-class assumption again). A
+margin the sample cannot meet (a category with a population but no respondent, or a sampled
+category the margins lack) is left out, and the report says so.
+
+Ratings from desks (QR code, counter tablet) are not a probability sample: they are weighted to
+each desk's transaction volume and always reported apart, labelled as such. The two are never
+pooled.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from flask_babel import gettext as _
 
 from surveyapp.analysis import Analysis, AnalysisError, Spec, analyze, compare_domains
 from surveyapp.analysis.cells_api import analyze_cell_frame
@@ -22,8 +45,9 @@ from surveyapp.analysis.targets import rank_intervals as analysis_rank_intervals
 from surveyapp.dashboard import queries
 from surveyapp.dashboard.queries import Filters
 from surveyapp.models.campaigns import Campaign, Channel
-from surveyapp.models.questionnaires import IndexLevel, QuestionType
-from surveyapp.services import ServiceError, campaigns
+from surveyapp.models.margins import MarginVariable
+from surveyapp.models.questionnaires import IndexLevel, Question, QuestionType
+from surveyapp.services import ServiceError, campaigns, margins
 from surveyapp.services.campaigns import code_key
 from surveyapp.services.instruments import analysis_spec
 
@@ -116,15 +140,28 @@ def _by_column(by: str | None, filters: Filters | None) -> str | None:
 
 
 def analyze_args(
-    campaign: Campaign, sample: Sample, by: str | None = None, ci: str = "logit"
+    campaign: Campaign,
+    sample: Sample,
+    by: str | None = None,
+    ci: str = "logit",
+    weighting: Weighting | None = None,
 ) -> list[str]:
-    """The ``surveyapp analyze`` arguments that reproduce a report from ``export-responses``."""
+    """The ``surveyapp analyze`` arguments that reproduce a report from ``export-responses``.
+
+    The probability sample reads the non-response adjusted weight ``weight_nr`` and gets one
+    ``--margin`` per calibration margin (totals printed exactly, so the CLI rakes to the very
+    numbers the report used); ``weighting`` is computed when not given.
+    """
     spec = _spec(campaign, by, ci)
-    args: list[str] = ["--weight", "weight"]
     if sample.probability:
+        weighting = weighting or weighting_for(campaign, sample)
+        args: list[str] = ["--weight", "weight_nr"]
         args += ["--strata", "stratum", "--cluster", "psu,ssu", "--fpc", "fpc1,fpc2"]
+        for column, cats in weighting.margins:
+            totals = ",".join(f"{cat}={total!r}" for cat, total in cats)
+            args += ["--margin", f"{column}:{totals}"]
     else:
-        args += ["--strata", "desk"]
+        args = ["--weight", "weight", "--strata", "desk"]
     for code, values in spec.props:
         args += ["--prop", f"{code}={','.join(str(v) for v in values)}"]
     for name, parts in spec.indices:
@@ -140,6 +177,17 @@ def analyze_args(
 def frame_for(campaign: Campaign, sample: Sample, filters: Filters | None = None) -> pd.DataFrame:
     """One row per response; with ``filters``, every breakdown column (and ``_subset``)
     labels the responses outside the filter :data:`queries.OUTSIDE`."""
+    frame = _frame(campaign, sample)
+    if _filtered(filters):
+        assert filters is not None
+        inside = filters.mask(frame)
+        frame[queries.SUBSET] = queries.domain_labels(["in"] * len(frame), inside)
+        for column in BY_COLUMNS.values():
+            frame[column] = queries.domain_labels(list(frame[column]), inside)
+    return frame
+
+
+def _frame(campaign: Campaign, sample: Sample) -> pd.DataFrame:
     qn = campaign.questionnaire
     questions = [q for q in qn.questions if q.type in (QuestionType.LIKERT5, QuestionType.SINGLE)]
     frame = queries.response_frame(campaign, sample.channels, questions)
@@ -148,12 +196,209 @@ def frame_for(campaign: Campaign, sample: Sample, filters: Filters | None = None
         frame["desk"] = frame["desk"].fillna("?")
         # The stratum, apart from the ``desk`` breakdown column a filter relabels.
         frame["desk_id"] = frame["service_point_id"].fillna(-1)
-    if filters is not None and not filters.empty:
-        inside = filters.mask(frame)
-        frame[queries.SUBSET] = queries.domain_labels(["in"] * len(frame), inside)
-        for column in BY_COLUMNS.values():
-            frame[column] = queries.domain_labels(list(frame[column]), inside)
-    return frame
+        return frame
+    classes = queries.response_classes(campaign)
+    frame = frame.merge(classes, on="response_id", how="left")
+    frame["unit_id"] = frame["unit_id"].astype("Int64").fillna(frame["commune_id"].astype("Int64"))
+    factors = queries.nonresponse_factors(campaign)
+    frame["weight_nr"] = frame["weight"] * frame["nr_class"].map(factors).fillna(1.0)
+    return _with_margin_columns(frame)
+
+
+@dataclass(frozen=True)
+class Weighting:
+    """How the probability sample is weighted (see the module docstring).
+
+    ``margins`` are the calibration margins as ``Spec.margins`` takes them: (column of the
+    cell table or export, ((category, population total), ...)), ``unknown`` included where
+    some respondents lack the variable.
+    """
+
+    nonresponse: bool = False
+    margins: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
+    variables: tuple[MarginVariable, ...] = ()
+    unknown: tuple[tuple[MarginVariable, float], ...] = ()  # share of the weight
+    skipped: tuple[tuple[MarginVariable, str], ...] = ()  # margin left out, and why
+
+    def steps(self) -> list[str]:
+        out = ["design_weight"]
+        if self.nonresponse:
+            out.append("nonresponse")
+        if self.variables:
+            out.append("poststratification" if len(self.variables) == 1 else "raking")
+        return out
+
+    def describe(self) -> str:
+        """The adjustments in words (current language), as the report prints them."""
+        names = margins.variable_names()
+        parts = [_("Design weight")]
+        if self.nonresponse:
+            parts.append(_("non-response adjustment (weighting classes: villages)"))
+        if self.variables:
+            listed = ", ".join(names[v] for v in self.variables)
+            if len(self.variables) == 1:
+                parts.append(_("post-stratification to the margin %(names)s", names=listed))
+            else:
+                parts.append(_("raking to the margins %(names)s", names=listed))
+        text = " × ".join(parts)
+        for variable, share in self.unknown:
+            text += ". " + _(
+                "%(share)s of the weight has no %(name)s and is calibrated in its own category",
+                share=percent(share),
+                name=names[variable],
+            )
+        for variable, reason in self.skipped:
+            text += ". " + _(
+                "Margin %(name)s not used: %(reason)s", name=names[variable], reason=reason
+            )
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "weighting": self.describe(),
+            "adjustments": self.steps(),
+            "margins": [v.value for v in self.variables],
+            "margins_unknown_share": {v.value: share for v, share in self.unknown},
+            "margins_skipped": {v.value: reason for v, reason in self.skipped},
+        }
+
+
+def _with_margin_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the calibration category columns (``cal_sex_age``, ``cal_area``, ``cal_district``)
+    to a frame of responses or cells with the answers ``sex``, ``age_group``, ``area`` (where
+    asked for) and ``unit_id``; labels are those of :func:`margins.cell_of`."""
+
+    def codes(name: str) -> pd.Series:
+        if name not in frame.columns:
+            return pd.Series(pd.NA, index=frame.index, dtype="string")
+        values = pd.to_numeric(frame[name], errors="coerce").astype("Float64")
+        return values.astype("Int64").astype("string")
+
+    from surveyapp.services.exports import district_codes
+
+    sex_age = codes("sex") + "-" + codes("age_group")
+    units = pd.to_numeric(frame["unit_id"], errors="coerce").astype("Int64")
+    added = {
+        margins.COLUMNS[MarginVariable.SEX_AGE]: sex_age.fillna(margins.UNKNOWN).astype(str),
+        margins.COLUMNS[MarginVariable.AREA]: codes("area").fillna(margins.UNKNOWN).astype(str),
+        margins.COLUMNS[MarginVariable.DISTRICT]: (
+            units.map(district_codes()).astype("string").fillna(margins.UNKNOWN).astype(str)
+        ),
+    }
+    # One concat: inserting columns one by one fragments a wide cell table.
+    return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1)
+
+
+def _weighting(
+    frame: pd.DataFrame,
+    weight: str,
+    stored: Sequence[tuple[MarginVariable, tuple[tuple[str, float], ...]]],
+    nonresponse: bool,
+) -> Weighting:
+    """The calibration margins the sample can meet, with ``unknown`` categories (see the module
+    docstring), from the non-response adjusted weights of a response or cell frame."""
+    total = float(frame[weight].sum())
+    used: list[tuple[str, tuple[tuple[str, float], ...]]] = []
+    variables: list[MarginVariable] = []
+    unknown: list[tuple[MarginVariable, float]] = []
+    skipped: list[tuple[MarginVariable, str]] = []
+    for variable, cats in stored:
+        column = margins.COLUMNS[variable]
+        have = frame.groupby(column)[weight].sum()
+        have = have[have > 0]
+        known = {c for c, _n in cats}
+        strange = [str(c) for c in have.index if c not in known and c != margins.UNKNOWN]
+        if strange:
+            skipped.append(
+                (
+                    variable,
+                    _(
+                        "respondents in %(cats)s, which the margins do not list",
+                        cats=", ".join(sorted(strange)),
+                    ),
+                )
+            )
+            continue
+        empty = [c for c, n in cats if n > 0 and c not in have.index]
+        if empty:
+            skipped.append(
+                (
+                    variable,
+                    _(
+                        "no respondent in %(cats)s; merge categories in the margins file",
+                        cats=", ".join(empty),
+                    ),
+                )
+            )
+            continue
+        population = float(sum(n for _c, n in cats))
+        share = float(have.get(margins.UNKNOWN, 0.0)) / total if total > 0 else 0.0
+        if share > 0:
+            targets = tuple((c, n * (1 - share)) for c, n in cats)
+            targets += ((margins.UNKNOWN, population * share),)
+            unknown.append((variable, share))
+        else:
+            targets = tuple((c, float(n)) for c, n in cats)
+        used.append((column, targets))
+        variables.append(variable)
+    return Weighting(nonresponse, tuple(used), tuple(variables), tuple(unknown), tuple(skipped))
+
+
+def _margin_questions(
+    campaign: Campaign, stored: Sequence[tuple[MarginVariable, Any]]
+) -> list[Question]:
+    wanted = {code for variable, _c in stored for code in margins.ANSWERS.get(variable, ())}
+    return [q for q in campaign.questionnaire.questions if q.code in wanted]
+
+
+def _probability_cells(
+    campaign: Campaign,
+    sample: Sample,
+    questions: list[Question],
+    satisfied: tuple[int, ...],
+    keys: dict[str, Any],
+    by: str | None = None,
+    filters: Filters | None = None,
+) -> tuple[pd.DataFrame, Weighting]:
+    """The probability sample's cell table with non-response adjusted weight sums and the
+    calibration categories as key columns, and the weighting that goes with it."""
+    stored = margins.for_analysis(campaign)
+    with_forms = queries.has_forms(campaign)
+    if not stored and not with_forms:
+        cells = queries.cell_frame(
+            campaign, sample.channels, questions, satisfied, by=by, keys=keys, filters=filters
+        )
+        return cells, Weighting()
+    extra, joins = queries.calibration_keys(
+        campaign, sample.channels, _margin_questions(campaign, stored)
+    )
+    cells = queries.cell_frame(
+        campaign,
+        sample.channels,
+        questions,
+        satisfied,
+        by=by,
+        keys={**keys, **extra},
+        filters=filters,
+        joins=joins,
+        unweighted=len(stored) > 1,
+    )
+    factors = queries.nonresponse_factors(campaign) if with_forms else {}
+    factor = cells["nr_class"].map(factors)
+    scale = factor.fillna(1.0).to_numpy(dtype=np.float64)
+    weighted = [c for c in cells.columns if c.endswith(("__wy", "__wr")) or c == "sw"]
+    cells[weighted] = cells[weighted].to_numpy(dtype=np.float64) * scale[:, None]
+    cells = _with_margin_columns(cells)
+    nonresponse = bool(factor.notna().any())
+    return cells, _weighting(cells, "sw", stored, nonresponse)
+
+
+def weighting_for(campaign: Campaign, sample: Sample) -> Weighting:
+    """The weighting of ``sample`` (no adjustment for the convenience sample)."""
+    if not sample.probability:
+        return Weighting()
+    satisfied = tuple(int(v) for v in campaign.questionnaire.satisfied_values)
+    return _probability_cells(campaign, sample, [], satisfied, {})[1]
 
 
 def run_cells(
@@ -164,6 +409,17 @@ def run_cells(
     filters: Filters | None = None,
 ) -> Analysis:
     """The same estimates as :func:`run`, from cell sums computed in the database."""
+    return run_cells_weighted(campaign, sample, by, ci, filters)[0]
+
+
+def run_cells_weighted(
+    campaign: Campaign,
+    sample: Sample,
+    by: str | None = None,
+    ci: str = "logit",
+    filters: Filters | None = None,
+) -> tuple[Analysis, Weighting]:
+    """:func:`run_cells` and the weighting it applied."""
     from surveyapp.models.responses import Response
 
     spec = _spec(campaign, by, ci, filters)
@@ -171,19 +427,19 @@ def run_cells(
     likert = [q for q in qn.questions if q.type == QuestionType.LIKERT5]
     satisfied = tuple(int(v) for v in qn.satisfied_values)
     if sample.probability:
-        cells = queries.cell_frame(
+        cells, weighting = _probability_cells(
             campaign,
-            sample.channels,
+            sample,
             likert,
             satisfied,
-            by=by,
-            keys={"stratum": Response.stratum, "psu": Response.psu, "ssu": Response.ssu},
-            filters=filters,
+            {"stratum": Response.stratum, "psu": Response.psu, "ssu": Response.ssu},
+            by,
+            filters,
         )
         stage1, stage2 = queries.population_sizes(campaign, sample.channels)
-        return analyze_cell_frame(
+        result = analyze_cell_frame(
             cells,
-            spec,
+            dataclasses.replace(spec, margins=weighting.margins),
             strata="stratum",
             psu="psu",
             ssu="ssu",
@@ -191,6 +447,7 @@ def run_cells(
             psu_popsize=stage2,
             lonely_psu="adjust",
         )
+        return result, weighting
     cells = queries.cell_frame(
         campaign,
         sample.channels,
@@ -208,7 +465,8 @@ def run_cells(
     for col in cells.columns:
         if col.endswith(("__wy", "__wr")) or col == "sw":
             cells[col] = cells[col] * weight
-    return analyze_cell_frame(cells, spec, strata="desk_id", psu="psu", lonely_psu="adjust")
+    result = analyze_cell_frame(cells, spec, strata="desk_id", psu="psu", lonely_psu="adjust")
+    return result, Weighting()
 
 
 def run(
@@ -221,10 +479,15 @@ def run(
 ) -> Analysis:
     spec = _spec(campaign, by, ci, filters)
     if sample.probability:
+        stored = margins.for_analysis(campaign)
+        nonresponse = bool(
+            frame["nr_class"].map(queries.nonresponse_factors(campaign)).notna().any()
+        )
+        weighting = _weighting(frame, "weight_nr", stored, nonresponse)
         return analyze(
             frame,
-            spec,
-            weight="weight",
+            dataclasses.replace(spec, margins=weighting.margins),
+            weight="weight_nr",
             strata="stratum",
             cluster=("psu", "ssu"),
             fpc=("fpc1", "fpc2"),
@@ -245,7 +508,7 @@ def build(
     """Estimate every item and index node of ``campaign`` (and per ``by`` level).
 
     With ``filters`` the whole-sample rows are those of the filter's domain and the ``by``
-    levels are crossed with it; the design stays the full sample's.
+    levels are crossed with it; the design (and its calibration) stays the full sample's.
     """
     if by is not None and by not in BY_COLUMNS:
         raise ServiceError(f"--by: use one of {', '.join(BY_COLUMNS)}")
@@ -257,26 +520,33 @@ def build(
         "starts": campaign.starts.isoformat(),
         "ends": campaign.ends.isoformat(),
     }
-    args = analyze_args(campaign, chosen, by, ci)
     if not campaigns.final_counts_by_channel(campaign, chosen.channels):
-        return Report(summary, sample, {"n": 0, "strata": 0, "psu": 0, "df": 0}, [], by, args)
+        return Report(
+            summary,
+            sample,
+            {"n": 0, "strata": 0, "psu": 0, "df": 0, **_weighting_dict(chosen, Weighting())},
+            [],
+            by,
+            analyze_args(campaign, chosen, by, ci, Weighting()),
+        )
     try:
         if _filtered(filters):
-            results = [run_cells(campaign, chosen, None, ci, filters)]
+            result, weighting = run_cells_weighted(campaign, chosen, None, ci, filters)
+            results = [result]
             if by:
-                results.append(run_cells(campaign, chosen, by, ci, filters))
+                results.append(run_cells_weighted(campaign, chosen, by, ci, filters)[0])
         else:
-            results = [run_cells(campaign, chosen, by, ci)]
+            result, weighting = run_cells_weighted(campaign, chosen, by, ci)
+            results = [result]
     except AnalysisError as exc:
         raise ServiceError(str(exc)) from exc
     nodes = {n.code: n for n in campaign.questionnaire.index_nodes}
     questions = {q.code: q for q in campaign.questionnaire.questions}
     targets = {t.index_node.code: t for t in campaign.targets}
     rows = []
-    for est in (e for result in results for e in result.estimates):
+    for est in (e for r in results for e in r.estimates):
         row = est.to_dict(extended=True)
-        domain = _domain_value(row)
-        if domain == queries.OUTSIDE:
+        if _domain_value(row) == queries.OUTSIDE:
             continue
         if row["domain"] is not None and queries.SUBSET in row["domain"]:
             row["domain"] = None
@@ -296,11 +566,25 @@ def build(
         row["target_rank"] = target.target_rank if target else None
         rows.append(row)
     rows.sort(key=lambda r: (_domain_sort(r), _row_order(r, nodes)))
-    design = results[0].design.to_dict()
+    design = {**result.design.to_dict(), **_weighting_dict(chosen, weighting)}
     if _filtered(filters):
         assert filters is not None
         design["filters"] = filters.to_dict()
-    return Report(summary, sample, design, rows, by, args)
+    return Report(
+        summary, sample, design, rows, by, analyze_args(campaign, chosen, by, ci, weighting)
+    )
+
+
+def _weighting_dict(sample: Sample, weighting: Weighting) -> dict[str, Any]:
+    if sample.probability:
+        return weighting.to_dict()
+    return {
+        "weighting": _("Weighted to each desk's transaction volume; not a probability sample"),
+        "adjustments": ["desk_volume"],
+        "margins": [],
+        "margins_unknown_share": {},
+        "margins_skipped": {},
+    }
 
 
 def rank_intervals(
@@ -317,7 +601,7 @@ def rank_intervals(
 
     When every stratum lies in one level, the levels' estimates are independent and the
     covariance is diagonal; otherwise it comes from :func:`compare_domains` on the rows
-    (design weights only). Levels without an estimate are not ranked.
+    (weights adjusted for non-response, not calibrated). Levels without an estimate are not ranked.
     """
     if report.by is None:
         return {}
@@ -344,13 +628,15 @@ def rank_intervals(
     else:
         frame = frame_for(campaign, sample, filters)
         spec = _spec(campaign, report.by, "logit", filters)
+        # Non-response adjusted, not calibrated: compare_domains has no calibration.
+        weight = "weight_nr" if sample.probability else "weight"
         design: dict[str, Any] = (
             {"strata": "stratum", "cluster": ("psu", "ssu"), "fpc": ("fpc1", "fpc2")}
             if sample.probability
             else {"strata": "desk_id"}
         )
         comparison = compare_domains(
-            frame, spec, variable, weight="weight", lonely_psu="adjust", **design
+            frame, spec, variable, weight=weight, lonely_psu="adjust", **design
         )
         where = [comparison.labels.index(label) for label in labels]
         cov = comparison.cov[np.ix_(where, where)]

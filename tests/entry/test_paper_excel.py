@@ -146,9 +146,15 @@ def test_export_csv_to_stdout_and_xlsx_parquet_files(paper, runner, tmp_path) ->
         "fate",
         "nr_class",
         "nr_factor",
+        "weight_nr",
+        "cal_sex_age",
+        "cal_area",
+        "cal_district",
     ):
         assert row[column] != "", column
     assert row["fate"] == "returned"
+    assert float(row["weight_nr"]) == pytest.approx(float(row["weight"]) * float(row["nr_factor"]))
+    assert row["cal_district"] == row["district"] and row["cal_sex_age"].count("-") == 1
     # nr_factor: selected over responding weight in the village (4 selected, 3 or fewer keyed).
     assert float(row["nr_factor"]) >= 1
     for fmt in ("xlsx", "parquet"):

@@ -1,0 +1,71 @@
+"""Admin pages for a campaign's population margins: view, import (replace), template, remove."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from surveyapp.admin import bp
+from surveyapp.extensions import db
+from surveyapp.forms.admin import MarginImportForm
+from surveyapp.models.campaigns import Campaign
+from surveyapp.services import ServiceError, margins
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/campaigns/<int:campaign_id>/margins")
+def margins_page(campaign_id: int) -> Any:
+    item = db.get_or_404(Campaign, campaign_id)
+    return render_template(
+        "admin/margins.html",
+        campaign=item,
+        groups=margins.overview(item),
+        names=[str(n) for n in margins.variable_names().values()],
+        form=MarginImportForm(),
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/margins/import", methods=["POST"])
+def import_margins(campaign_id: int) -> Any:
+    item = db.get_or_404(Campaign, campaign_id)
+    form = MarginImportForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for("admin.margins_page", campaign_id=item.id))
+    upload = form.file.data
+    try:
+        added = margins.import_margins(
+            item, upload.read(), upload.filename or "upload.csv", form.source.data or ""
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(_("Nothing was imported."), "error")
+        for line in str(exc).splitlines():
+            flash(line, "error")
+    else:
+        db.session.commit()
+        flash(_("Imported %(n)d population totals.", n=len(added)), "success")
+    return redirect(url_for("admin.margins_page", campaign_id=item.id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/margins/template.xlsx")
+def margins_template(campaign_id: int) -> Any:
+    item = db.get_or_404(Campaign, campaign_id)
+    disposition = f'attachment; filename="margins-campaign-{item.id}.xlsx"'
+    return Response(
+        margins.template(item), mimetype=XLSX, headers={"Content-Disposition": disposition}
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/margins/clear", methods=["POST"])
+def clear_margins(campaign_id: int) -> Any:
+    item = db.get_or_404(Campaign, campaign_id)
+    removed = margins.clear(item)
+    db.session.commit()
+    flash(_("Removed %(n)d population totals.", n=removed), "success")
+    return redirect(url_for("admin.margins_page", campaign_id=item.id))

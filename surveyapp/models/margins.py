@@ -1,0 +1,43 @@
+"""Population margins a campaign's probability sample is calibrated to (imported by admins)."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveyapp.models.base import Base, TimestampMixin, str_enum
+from surveyapp.models.campaigns import Campaign
+
+
+class MarginVariable(enum.StrEnum):
+    """What a margin classifies people by.
+
+    ``sex_age`` is sex × age group cross-classified: its categories are ``"<sex>-<age group>"``
+    with the instrument's option values (``"2-3"``: female, 40–49). ``area`` uses the ``area``
+    option values (1 urban, 2 rural); ``district`` the district-level unit codes.
+    """
+
+    SEX_AGE = "sex_age"
+    AREA = "area"
+    DISTRICT = "district"
+
+
+class PopulationMargin(Base, TimestampMixin):
+    """The population total of one category of one margin variable, for one campaign."""
+
+    __tablename__ = "population_margins"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "variable", "category"),
+        CheckConstraint("population >= 0", name="population_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    variable: Mapped[MarginVariable] = mapped_column(str_enum(MarginVariable, "margin_variable"))
+    category: Mapped[str] = mapped_column(String(50))
+    population: Mapped[float]
+    source: Mapped[str] = mapped_column(String(300), default="")
+
+    campaign: Mapped[Campaign] = relationship()

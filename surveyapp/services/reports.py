@@ -156,7 +156,10 @@ def analyze_args(
     if sample.probability:
         weighting = weighting or weighting_for(campaign, sample)
         args: list[str] = ["--weight", "weight_nr"]
-        args += ["--strata", "stratum", "--cluster", "psu,ssu", "--fpc", "fpc1,fpc2"]
+        args += ["--strata", "stratum", "--cluster", "psu,ssu"]
+        fpc = _fpc_columns(*queries.population_sizes(campaign, sample.channels))
+        if fpc:
+            args += ["--fpc", ",".join(fpc)]
         for column, cats in weighting.margins:
             totals = ",".join(f"{cat}={total!r}" for cat, total in cats)
             args += ["--margin", f"{column}:{totals}"]
@@ -401,6 +404,14 @@ def weighting_for(campaign: Campaign, sample: Sample) -> Weighting:
     return _probability_cells(campaign, sample, [], satisfied, {})[1]
 
 
+def _fpc_columns(stage1: Any, stage2: Any) -> tuple[str, ...]:
+    """The export's fpc columns that hold population sizes: none when the first sampled stage
+    was drawn with PPS, only ``fpc1`` when the second was."""
+    if not stage1:
+        return ()
+    return ("fpc1", "fpc2") if stage2 else ("fpc1",)
+
+
 def run_cells(
     campaign: Campaign,
     sample: Sample,
@@ -443,8 +454,9 @@ def run_cells_weighted(
             strata="stratum",
             psu="psu",
             ssu="ssu",
-            stratum_popsize=stage1,
-            psu_popsize=stage2,
+            # Stages drawn with PPS carry no population size (see services.sampling).
+            stratum_popsize=stage1 or None,
+            psu_popsize=(stage2 or None) if stage1 else None,
             lonely_psu="adjust",
         )
         return result, weighting
@@ -490,7 +502,7 @@ def run(
             weight="weight_nr",
             strata="stratum",
             cluster=("psu", "ssu"),
-            fpc=("fpc1", "fpc2"),
+            fpc=_fpc_columns(frame["fpc1"].notna().any(), frame["fpc2"].notna().any()),
             lonely_psu="adjust",
         )
     return analyze(frame, spec, weight="weight", strata="desk_id", lonely_psu="adjust")
@@ -631,7 +643,11 @@ def rank_intervals(
         # Non-response adjusted, not calibrated: compare_domains has no calibration.
         weight = "weight_nr" if sample.probability else "weight"
         design: dict[str, Any] = (
-            {"strata": "stratum", "cluster": ("psu", "ssu"), "fpc": ("fpc1", "fpc2")}
+            {
+                "strata": "stratum",
+                "cluster": ("psu", "ssu"),
+                "fpc": _fpc_columns(frame["fpc1"].notna().any(), frame["fpc2"].notna().any()),
+            }
             if sample.probability
             else {"strata": "desk_id"}
         )

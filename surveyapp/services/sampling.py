@@ -25,7 +25,10 @@ rest re-scaled. Units with no household in the frame are outside the population.
 
 Design fields follow R's ``svydesign(ids=~psu+ssu, strata=~stratum, fpc=~fpc1+fpc2)``: leading
 ``all`` stages make the strata, the first sampled stage is the PSU, the next the SSU; fpc is the
-population size for equal-probability stages and the unit's inclusion probability (≤ 1) for PPS.
+population size for equal-probability stages. A PPS stage and every stage after it get no fpc:
+they are analysed as drawn with replacement (R's ``svydesign`` without ``pps=``), which is a
+little conservative, since inclusion probabilities that vary within a stratum are not a
+population size the whole stratum shares.
 """
 
 from __future__ import annotations
@@ -342,13 +345,24 @@ def _design(
     """Stratum, PSU, SSU and their fpc from the stage chain (see the module docstring)."""
     levels: list[tuple[str, str, float | None]] = []  # (label, method, fpc)
     stratum: str | None = None
+    with_replacement = False
     for stage, record in zip(stages[:3], chain, strict=True):
         if stage.method == "all" and not levels:
             stratum = record.unit.code
             continue
-        fpc = record.prob if stage.method == "pps" else float(record.population)
+        # A PPS stage has no population size shared by its stratum; it is analysed as drawn
+        # with replacement (no fpc), whose variance of the unit totals already holds every
+        # later stage's, so the later stages get no fpc either.
+        with_replacement = with_replacement or stage.method == "pps"
+        fpc = None if with_replacement else float(record.population)
         levels.append((record.unit.code, stage.method, fpc))
-    levels.append((f"{household.village.code}/{household.code}", "srs", float(households)))
+    levels.append(
+        (
+            f"{household.village.code}/{household.code}",
+            "srs",
+            None if with_replacement else float(households),
+        )
+    )
     return {
         "stratum": stratum,
         "psu": levels[0][0],

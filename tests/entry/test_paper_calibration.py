@@ -182,3 +182,32 @@ def test_raked_report_equals_export_then_analyze(srs_paper, runner, tmp_path: Pa
         )
         got = {e.domain[1]: e.estimate for e in counted.estimates}
         assert got == pytest.approx(totals, rel=1e-8)
+
+
+def test_a_pps_draw_is_reported_with_replacement_at_its_pps_stage(paper, runner, tmp_path) -> None:
+    """A PPS stage has no stratum-wide population size: its fpc is left empty, so the PSUs
+    are treated as drawn with replacement (R's default without ``pps=``; a little
+    conservative) and the report and export + analyze still agree."""
+    campaign, draw = paper
+    _respond(campaign, draw)
+    frame = reports.frame_for(campaign, PROBABILITY)
+    assert frame["fpc1"].isna().all() and frame["fpc2"].isna().all()
+    report = reports.build(campaign)
+    overall = next(r for r in report.rows() if r["code"] == "overall")
+    assert 0 < overall["estimate"] < 1 and overall["se"] > 0
+    assert report.design["psu"] == frame["psu"].nunique()
+    # The printed analyze command omits --fpc and gives the same numbers from the export.
+    from click.testing import CliRunner
+
+    from surveyapp.analysis.cli import analyze
+
+    shown = runner.invoke(args=["report", "--campaign", str(campaign.id), "--show-analyze-command"])
+    args = shlex.split(shown.output.strip())
+    assert "--fpc" not in args
+    path = tmp_path / "export.csv"
+    frame.to_csv(path, index=False)
+    out = CliRunner().invoke(analyze, [str(path), *args[3:], "--format", "json"])
+    assert out.exit_code == 0, out.output
+    by_cli = {r["variable"]: r for r in json.loads(out.output)["estimates"]}
+    for row in report.estimates:
+        assert np.isclose(row["se"], by_cli[row["variable"]]["se"], rtol=1e-9)

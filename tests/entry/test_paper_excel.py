@@ -141,8 +141,6 @@ def test_export_csv_to_stdout_and_xlsx_parquet_files(paper, runner, tmp_path) ->
         "psu",
         "ssu",
         "weight",
-        "fpc1",
-        "fpc2",
         "fate",
         "nr_class",
         "nr_factor",
@@ -152,6 +150,8 @@ def test_export_csv_to_stdout_and_xlsx_parquet_files(paper, runner, tmp_path) ->
         "cal_district",
     ):
         assert row[column] != "", column
+    # PLAN draws communes with PPS: analysed with replacement, so no fpc (services.sampling).
+    assert row["fpc1"] == row["fpc2"] == ""
     assert row["fate"] == "returned"
     assert float(row["weight_nr"]) == pytest.approx(float(row["weight"]) * float(row["nr_factor"]))
     assert row["cal_district"] == row["district"] and row["cal_sex_age"].count("-") == 1

@@ -174,7 +174,8 @@ def test_design_fields_when_districts_are_sampled_and_households_systematic(
         assert f.ssu == f.household.village.parent.code
         assert f.fpc1 == 3.0  # three districts in the province, drawn by SRS
         assert f.stage_probs[0] == pytest.approx(2 / 3)
-        assert 0 < f.fpc2 <= 1  # communes by PPS: the commune's inclusion probability
+        assert f.fpc2 is None  # communes by PPS: with replacement at that stage
+        assert 0 < f.stage_probs[1] <= 1  # the commune's inclusion probability is kept
     again = sampling.draw(campaign, stages, seed + 1)
     assert {f.household_id for f in sampling.forms_of(again.id)} != {f.household_id for f in forms}
 

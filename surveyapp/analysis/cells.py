@@ -25,12 +25,14 @@ dashboard builds the same table with one SQL ``GROUP BY``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from .design import Design, DesignStructure, FloatArray, IntArray, _codes
+from .design import Design, DesignStructure, FloatArray, IntArray, _codes, _factorize
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BASE_MOMENTS = ("wy", "wr", "r")
 
@@ -197,14 +199,26 @@ def cells_to_frame(ct: CellTable) -> pd.DataFrame:
         "sw": ct.sw,
     }
     data.update(ct.mom)
+    import pandas as pd
+
     return pd.DataFrame(data)
 
 
 def codes_for(values: Any) -> tuple[IntArray, list[Any]]:
-    """Codes (missing values -> -1) and sorted labels of a by-variable."""
-    ser = pd.Series(values)
-    codes, uniq = pd.factorize(ser, sort=True)
-    return codes.astype(np.int64), list(uniq)
+    """Codes (missing values -> -1) and sorted labels of a by-variable (as
+    ``pandas.factorize(values, sort=True)``)."""
+    codes, uniq = _factorize(values)
+    try:
+        order = sorted(range(len(uniq)), key=uniq.__getitem__)
+    except TypeError:  # labels that do not compare (mixed types): pandas' own rules
+        import pandas as pd
+
+        codes2, uniq2 = pd.factorize(pd.Series(np.asarray(values)), sort=True)
+        return np.asarray(codes2, dtype=np.int64), list(uniq2)
+    rank = np.empty(len(uniq) + 1, dtype=np.int64)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(uniq), dtype=np.int64)
+    rank[-1] = -1  # code -1 (missing) indexes the last slot
+    return rank[codes], [uniq[i] for i in order]
 
 
 __all__ = ["BASE_MOMENTS", "CellTable", "VarData", "build_cells", "cells_to_frame", "codes_for"]

@@ -12,14 +12,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .calibration_frame import margin_codes
 from .cells import BASE_MOMENTS, CellTable, VarData, build_cells, codes_for
 from .ci import CI_METHODS, as_array_ci, likelihood_phi, prop_interval, quantile, t_interval
+from .columns import ColumnTable
 from .design import LONELY_PSU, Design
 from .engine import (
     BaseStat,
@@ -39,6 +39,9 @@ from .targets import (
     small_domain,
     verdict,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SATISFIED = (4, 5)
 
@@ -232,7 +235,11 @@ def _prop_key(col: str, values: Sequence[Any]) -> str:
     return f"{col}|{','.join(str(v) for v in values)}"
 
 
-def _numeric(frame: pd.DataFrame, col: str, what: str) -> np.ndarray:
+def _numeric(frame: pd.DataFrame | ColumnTable, col: str, what: str) -> np.ndarray:
+    if isinstance(frame, ColumnTable):
+        return frame.numeric(col)  # numeric type checked by ColumnTable.supports
+    import pandas as pd
+
     ser = frame[col]
     if pd.api.types.is_bool_dtype(ser):
         return ser.to_numpy(dtype=np.float64)
@@ -248,7 +255,24 @@ def _numeric(frame: pd.DataFrame, col: str, what: str) -> np.ndarray:
     return conv.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _match(frame: pd.DataFrame, col: str, values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+def _match(
+    frame: pd.DataFrame | ColumnTable, col: str, values: Sequence[Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(frame, ColumnTable):
+        # numeric column and numeric value set (ColumnTable.supports)
+        if frame.is_integer(col) and all(isinstance(v, int) for v in values):
+            xi, valid = frame.integers(col)
+            yi = xi == values[0]
+            for v in values[1:]:
+                yi |= xi == v
+            return yi & valid, valid
+        xf = frame.numeric(col)
+        yf = xf == float(values[0])
+        for v in values[1:]:
+            yf |= xf == float(v)
+        return yf, ~np.isnan(xf)
+    import pandas as pd
+
     ser = frame[col]
     fast = _arrow_int_match(ser, values)
     if fast is not None:
@@ -277,6 +301,8 @@ def _match(frame: pd.DataFrame, col: str, values: Sequence[Any]) -> tuple[np.nda
 
 def _arrow_int_match(ser: pd.Series, values: Sequence[Any]) -> tuple[Any, Any] | None:
     """Fast path for Arrow-backed integer answers (what the CLI reads): no float copy."""
+    import pandas as pd
+
     dtype = ser.dtype
     if not isinstance(dtype, pd.ArrowDtype):
         return None
@@ -302,7 +328,7 @@ def _arrow_int_match(ser: pd.Series, values: Sequence[Any]) -> tuple[Any, Any] |
 
 
 def _design_from_frame(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | ColumnTable,
     weight: str | None,
     strata: str | None,
     cluster: Sequence[str],
@@ -314,6 +340,20 @@ def _design_from_frame(
             raise AnalysisError(f"unknown column {c!r}")
     if lonely_psu not in LONELY_PSU:
         raise AnalysisError(f"--lonely-psu: unknown option {lonely_psu!r}")
+    if isinstance(frame, ColumnTable):
+        for c in [x for x in (strata, *cluster) if x]:
+            row = frame.first_missing(c)
+            if row is not None:
+                raise AnalysisError(f"design column {c!r}: missing value in data row {row + 1}")
+        # labels stay Arrow arrays: the design hashes them without a copy to Python objects
+        return Design.from_arrays(
+            weights=frame.numeric(weight) if weight else None,
+            strata=frame.arrow(strata) if strata else None,
+            clusters=[frame.arrow(c) for c in cluster],
+            fpc=[frame.numeric(c) for c in fpc],
+            lonely_psu=lonely_psu,
+            n=len(frame),
+        )
     for c in [x for x in (strata, *cluster) if x]:
         if frame[c].isna().any():
             row = int(np.flatnonzero(frame[c].isna().to_numpy())[0])
@@ -329,7 +369,7 @@ def _design_from_frame(
 
 
 def analyze(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | ColumnTable,
     spec: Spec,
     *,
     weight: str | None = None,
@@ -343,8 +383,11 @@ def analyze(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        One row per respondent: answers and design columns.
+    frame : pandas.DataFrame or ColumnTable
+        One row per respondent: answers and design columns. A
+        :class:`~surveyapp.analysis.columns.ColumnTable` (what ``surveyapp analyze`` reads)
+        is used as it is when :meth:`~surveyapp.analysis.columns.ColumnTable.supports` the
+        specification, else converted to a DataFrame; the results are the same.
     spec : Spec
         What to estimate.
     weight, strata, cluster, fpc, lonely_psu
@@ -363,6 +406,10 @@ def analyze(
     domains, never subsets (Lumley 2010, sec. 2.3). Matches R survey 4.1 (see DESIGN.md §5).
     """
     spec.check()
+    if isinstance(frame, ColumnTable) and not _columns_ok(
+        frame, spec, weight, strata, cluster, fpc
+    ):
+        frame = frame.to_frame()
     if design is None:
         design = _design_from_frame(frame, weight, strata, cluster, fpc, lonely_psu)
     elif design.n != len(frame):
@@ -372,15 +419,46 @@ def analyze(
     targets: list[np.ndarray] = []
     labels: list[list[Any]] = []
     if spec.margins:
-        cal_codes, cal_margins, targets, labels = margin_codes(frame, spec.margins)
+        # a ColumnTable was converted above (_columns_ok): calibration reads a DataFrame
+        mframe = frame.to_frame() if isinstance(frame, ColumnTable) else frame
+        cal_codes, cal_margins, targets, labels = margin_codes(mframe, spec.margins)
     dom_codes, dom_labels = (None, [None])
     if spec.by:
         if spec.by not in frame.columns:
             raise AnalysisError(f"unknown column {spec.by!r}")
-        dom_codes, dom_labels = codes_for(frame[spec.by].to_numpy())
+        by_values = (
+            frame.arrow(spec.by) if isinstance(frame, ColumnTable) else frame[spec.by].to_numpy()
+        )
+        dom_codes, dom_labels = codes_for(by_values)
     variables = [VarData(k, y, r) for k, (y, r) in plan.vardata.items()]
     ct = build_cells(design, variables, plan.moments, cal_codes, cal_margins, dom_codes, dom_labels)
     return analyze_cells(ct, spec, plan, [m[0] for m in spec.margins], targets, labels)
+
+
+def _columns_ok(
+    table: ColumnTable,
+    spec: Spec,
+    weight: str | None,
+    strata: str | None,
+    cluster: Sequence[str],
+    fpc: Sequence[str],
+) -> bool:
+    """Whether ``analyze`` can read ``table`` without a DataFrame (no calibration; numeric
+    columns where numbers are read)."""
+    if spec.margins:
+        return False
+    index_names = {n for n, _ in spec.indices}
+    shares = [(c, tuple(v)) for c, v in spec.props]
+    shares += [
+        (p, tuple(spec.satisfied))
+        for _, parts in spec.indices
+        for p in parts
+        if p not in index_names
+    ]
+    numeric = [x for x in (weight, *fpc) if x] + list(spec.means) + list(spec.totals)
+    numeric += [c for r in spec.ratios for c in r]
+    labels = [x for x in (strata, *cluster, spec.by) if x]
+    return table.supports(labels, numeric, shares)
 
 
 @dataclass
@@ -392,7 +470,7 @@ class _Plan:
     moments: dict[str, tuple[str, ...]]
 
 
-def _plan(frame: pd.DataFrame | None, spec: Spec) -> _Plan:
+def _plan(frame: pd.DataFrame | ColumnTable | None, spec: Spec) -> _Plan:
     """Map the spec to base statistics, index combinations and the cell moments needed."""
     raking = len(spec.margins) > 1
     extra = ("y",) if raking else ()

@@ -1,0 +1,67 @@
+"""Arrow <-> numpy for primitive columns, through the buffers.
+
+pyarrow's own conversions (``Array.to_numpy``, ``pyarrow.array``, Python scalars as compute
+arguments) import pandas when it is installed, about half a second that ``surveyapp
+analyze`` does not otherwise need; reading the buffers directly avoids it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _np_dtype(t: Any) -> np.dtype[Any] | None:
+    import pyarrow as pa
+
+    if pa.types.is_integer(t):
+        return np.dtype(f"{'i' if pa.types.is_signed_integer(t) else 'u'}{t.bit_width // 8}")
+    if pa.types.is_floating(t):
+        return np.dtype(f"f{t.bit_width // 8}")
+    return None
+
+
+def is_primitive(t: Any) -> bool:
+    """Integer or floating point: :func:`values` reads it."""
+    return _np_dtype(t) is not None
+
+
+def validity(arr: Any) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
+    """True where ``arr`` (a ``pyarrow.Array``) has a value; None when it has no nulls."""
+    if arr.null_count == 0:
+        return None
+    n = len(arr)
+    bits = np.unpackbits(np.frombuffer(arr.buffers()[0], dtype=np.uint8), bitorder="little")
+    return bits[arr.offset : arr.offset + n].astype(bool)
+
+
+def values(arr: Any) -> np.ndarray[Any, Any]:
+    """The data of an integer or floating-point ``pyarrow.Array`` (arbitrary where null),
+    without a copy."""
+    dtype = _np_dtype(arr.type)
+    if dtype is None:
+        raise TypeError(f"not a numeric Arrow array: {arr.type}")
+    n = len(arr)
+    data = arr.buffers()[1]
+    if data is None:
+        return np.zeros(n, dtype=dtype)
+    return np.frombuffer(data, dtype=dtype)[arr.offset : arr.offset + n]
+
+
+def from_numpy(a: np.ndarray[Any, Any], mask: np.ndarray[Any, Any] | None = None) -> Any:
+    """A ``pyarrow.Array`` over a 1-d integer or float numpy array (null where ``mask``)."""
+    import pyarrow as pa
+
+    a = np.ascontiguousarray(a)
+    kind = {"i": "int", "u": "uint", "f": "float"}[a.dtype.kind]
+    bits = a.dtype.itemsize * 8
+    t = pa.float64() if kind == "float" and bits == 64 else getattr(pa, f"{kind}{bits}")()
+    if kind == "float" and bits == 32:
+        t = pa.float32()
+    valid_buf = None
+    nulls = 0
+    if mask is not None and mask.any():
+        valid_buf = pa.py_buffer(np.packbits(~mask, bitorder="little"))
+        nulls = int(mask.sum())
+    return pa.Array.from_buffers(t, len(a), [valid_buf, pa.py_buffer(a)], null_count=nulls)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import sys
 from collections.abc import Sequence
@@ -359,7 +358,7 @@ def analyze(
             sys.stdout.buffer.write(payload)
         return
     if fmt == "json":
-        text = json.dumps(result.to_dict(extended), ensure_ascii=False) + "\n"
+        text = result.to_json(extended) + "\n"
     elif fmt == "csv":
         text = format_csv(result, extended)
     else:

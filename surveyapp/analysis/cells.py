@@ -89,6 +89,28 @@ class VarData:
     r: np.ndarray[Any, np.dtype[np.bool_]]
 
 
+def _unique_inverse(key: IntArray) -> tuple[IntArray, IntArray]:
+    """``np.unique(key, return_inverse=True)`` for non-negative integer keys, without the
+    sort of a million rows: one pass when the rows are already in key order (data sorted by
+    PSU), else a hash of the keys and a sort of the distinct ones only."""
+    n = len(key)
+    if n and bool(np.all(key[1:] >= key[:-1])):
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(key[1:], key[:-1], out=new[1:])
+        return key[new], np.cumsum(new, dtype=np.int64) - 1
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    from . import _arrow
+
+    enc = _arrow.dictionary_encode(_arrow.from_numpy(np.asarray(key, dtype=np.int64)))
+    first = np.asarray(_arrow.values(enc.dictionary), dtype=np.int64)
+    order = np.argsort(first)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[order] = np.arange(len(first), dtype=np.int64)
+    return first[order], rank[_arrow.values(enc.indices)]
+
+
 def build_cells(
     design: Design,
     variables: list[VarData],
@@ -120,8 +142,7 @@ def build_cells(
     ncal = int(cal.max()) + 1 if n else 1
     ndom_key = int(dom.max()) + 2 if n else 1
     key = (unit_row * ncal + cal) * ndom_key + (dom + 1)
-    uniq, inv = np.unique(key, return_inverse=True)
-    inv = inv.astype(np.int64)
+    uniq, inv = _unique_inverse(key)
     ncell = len(uniq)
     c_dom = (uniq % ndom_key) - 1
     rest = uniq // ndom_key

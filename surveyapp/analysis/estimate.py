@@ -22,7 +22,7 @@ from .calibration_frame import margin_codes
 from .cells import BASE_MOMENTS, CellTable, VarData, build_cells, codes_for
 from .ci import CI_METHODS, as_array_ci, likelihood_phi, prop_interval, quantile, t_interval
 from .columns import ColumnTable
-from .design import LONELY_PSU, Design
+from .design import LONELY_PSU, Design, FloatArray, IntArray
 from .engine import (
     BaseStat,
     Calibration,
@@ -216,12 +216,12 @@ class _Block:
     variable: str
     values: tuple[Any, ...] | None
     domains: list[tuple[str, Any] | None]
-    est: list[float]
-    se: list[float]
-    lo: list[float]
-    hi: list[float]
-    deff: list[float]
-    n: list[int]
+    est: FloatArray
+    se: FloatArray
+    lo: FloatArray
+    hi: FloatArray
+    deff: FloatArray
+    n: IntArray
     target: float | None
     verdict: list[str | None] | None
     p_meets: list[float] | None
@@ -235,12 +235,12 @@ class _Block:
             Estimate(k, v, vals, dom, e, s_, lo, hi, de, n, tgt, vd, pm, nd, df)
             for dom, e, s_, lo, hi, de, n, vd, pm, nd in zip(
                 self.domains,
-                self.est,
-                self.se,
-                self.lo,
-                self.hi,
-                self.deff,
-                self.n,
+                self.est.tolist(),
+                self.se.tolist(),
+                self.lo.tolist(),
+                self.hi.tolist(),
+                self.deff.tolist(),
+                self.n.tolist(),
                 self.verdict or none,
                 self.p_meets or none,
                 self.n_decide or none,
@@ -252,10 +252,12 @@ class _Block:
 _JSON_NONFINITE = {"nan": "null", "inf": "null", "-inf": "null"}
 
 
-def _json_floats(xs: list[float]) -> list[str]:
+def _json_floats(xs: FloatArray) -> list[str]:
     """``json.dumps`` of each float, with non-finite values as ``null`` (as ``to_dict``)."""
+    from ._arrow import float_strings
+
     get = _JSON_NONFINITE.get
-    return [get(r, r) for r in map(float.__repr__, xs)]
+    return [get(r, r) for r in float_strings(xs)]
 
 
 class Analysis:
@@ -308,7 +310,15 @@ class Analysis:
         dumps = functools.partial(json.dumps, ensure_ascii=False)
         dom_cache: dict[Any, str] = {}
         rows: list[str] = []
-        for b in self._blocks:
+        blocks = self._blocks
+        # every float column of every block formatted in one go
+        cols = [
+            _json_floats(np.concatenate([getattr(b, name) for b in blocks]))
+            for name in ("est", "se", "lo", "hi", "deff")
+        ]
+        counts = list(map(int.__repr__, np.concatenate([b.n for b in blocks]).tolist()))
+        at = 0
+        for b in blocks:
             head = (
                 f'{{"statistic": {dumps(b.kind)}, "variable": {dumps(b.variable)}, '
                 f'"values": {dumps(None if b.values is None else list(b.values))}, "domain": '
@@ -324,21 +334,23 @@ class Analysis:
             verdicts = (
                 [dumps(v) for v in b.verdict] if b.verdict is not None else ["null"] * len(doms)
             )
+            end = at + len(doms)
             rows.extend(
                 f'{head}{d}, "estimate": {e}, "se": {s_}, "ci_low": {lo}, "ci_high": {hi}, '
                 f'"deff": {de}, "n": {n}{tail}{vd}}}'
                 for d, e, s_, lo, hi, de, n, vd in zip(
                     doms,
-                    _json_floats(b.est),
-                    _json_floats(b.se),
-                    _json_floats(b.lo),
-                    _json_floats(b.hi),
-                    _json_floats(b.deff),
-                    map(int.__repr__, b.n),
+                    cols[0][at:end],
+                    cols[1][at:end],
+                    cols[2][at:end],
+                    cols[3][at:end],
+                    cols[4][at:end],
+                    counts[at:end],
                     verdicts,
                     strict=True,
                 )
             )
+            at = end
         return f'{{"design": {dumps(self.design.to_dict())}, "estimates": [{", ".join(rows)}]}}'
 
     def find(self, variable: str, domain: Any = None, statistic: str | None = None) -> Estimate:
@@ -775,15 +787,15 @@ def analyze_cells(
                 tgt = tgt / 100.0
             finite = np.isfinite(est)
             nan = np.full(ndom, np.nan)
-            est_l = est.tolist()
-            se_l = np.where(finite, se, nan).tolist()
-            lo_l = np.where(finite, lo, nan).tolist()
-            hi_l = np.where(finite, hi, nan).tolist()
-            deff_l = res.deff[:, j].tolist()
-            n_l = np.rint(res.n[:, j]).astype(np.int64).tolist()
+            se_m = np.where(finite, se, nan)
+            lo_m = np.where(finite, lo, nan)
+            hi_m = np.where(finite, hi, nan)
+            n_a = np.rint(res.n[:, j]).astype(np.int64)
             logit = kind == "prop" and spec.ci in ("logit", "xlogit")
             vds = pms = nds = None
             if tgt is not None:
+                est_l, se_l, n_l = est.tolist(), se_m.tolist(), n_a.tolist()
+                lo_l, hi_l = lo_m.tolist(), hi_m.tolist()
                 vds = [verdict(lo_d, hi_d, tgt) for lo_d, hi_d in zip(lo_l, hi_l, strict=True)]
                 pms = [prob_meets(e, s_, tgt, df, logit) for e, s_ in zip(est_l, se_l, strict=True)]
                 nds = [
@@ -796,12 +808,12 @@ def analyze_cells(
                     var,
                     values,
                     doms,
-                    est_l,
-                    se_l,
-                    lo_l,
-                    hi_l,
-                    deff_l,
-                    n_l,
+                    est,
+                    se_m,
+                    lo_m,
+                    hi_m,
+                    res.deff[:, j],
+                    n_a,
                     tgt,
                     vds,
                     pms,

@@ -26,6 +26,7 @@ from .design import LONELY_PSU, Design, FloatArray, IntArray
 from .engine import (
     BaseStat,
     Calibration,
+    LinearResult,
     apply_calibration,
     calibrate,
     domain_covariance,
@@ -739,8 +740,19 @@ def analyze_cells(
     per_stat: list[list[_Block]] = [[] for _ in p.rows]
     nbase = len(p.stats)
     targets = dict(spec.targets)
-    for dom, ndom, labels in runs:
-        res = estimate_linear(ct, p.stats, p.combos, dom, ndom, cal, extra)
+
+    def linear(run: tuple[np.ndarray, int, list[Any]]) -> LinearResult:
+        return estimate_linear(ct, p.stats, p.combos, run[0], run[1], cal, extra)
+
+    if len(runs) > 1 and ct.ncell * len(p.stats) >= 200_000:
+        # national and by-domain runs are independent and numpy releases the GIL in them
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(linear, runs))
+    else:
+        results = [linear(run) for run in runs]
+    for (_dom, ndom, labels), res in zip(runs, results, strict=True):
         doms = [None if lab is None else (spec.by or "", _py(lab)) for lab in labels]
         se_all = np.sqrt(np.clip(res.var, 0, None))
         # index columns follow base columns in res; map rows to columns

@@ -33,7 +33,7 @@ def validity(arr: Any) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
         return None
     n = len(arr)
     bits = np.unpackbits(np.frombuffer(arr.buffers()[0], dtype=np.uint8), bitorder="little")
-    return bits[arr.offset : arr.offset + n].astype(bool)
+    return bits[arr.offset : arr.offset + n].view(np.bool_)  # 0/1 bytes: no copy
 
 
 def values(arr: Any) -> np.ndarray[Any, Any]:

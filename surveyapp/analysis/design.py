@@ -52,6 +52,14 @@ def _factorize(values: Any) -> tuple[IntArray, list[Any]]:
 
             codes0, uniq0 = pd.factorize(pd.Series(a), sort=False)
             return np.asarray(codes0, dtype=np.int64), list(uniq0)
+    if _arrow.is_primitive(arr.type) and arr.null_count == 0 and len(arr):
+        x = _arrow.values(arr)
+        if bool(np.all(x[1:] >= x[:-1])):
+            # sorted labels (a file in stratum/PSU order): codes are a running count
+            new = np.empty(len(x), dtype=bool)
+            new[0] = True
+            np.not_equal(x[1:], x[:-1], out=new[1:])
+            return np.cumsum(new, dtype=np.int64) - 1, x[new].tolist()
     enc = _arrow.dictionary_encode(arr)
     codes = _arrow.values(enc.indices).astype(np.int64)
     valid = _arrow.validity(enc.indices)
@@ -234,7 +242,9 @@ class Design:
             s_codes, labels = _factorize(strata)
         h = len(labels)
         if clusters:
-            psu, n_psu = _codes(s_codes, clusters[0])
+            # as _codes(s_codes, clusters[0]); s_codes are already first-appearance codes
+            c_psu, u_psu = _factorize(clusters[0])
+            psu, n_psu = _codes(s_codes * (len(u_psu) + 1) + c_psu)
         else:
             psu, n_psu = np.arange(n, dtype=np.int64), n
         stratum_of_psu = np.zeros(n_psu, dtype=np.int64)

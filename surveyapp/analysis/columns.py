@@ -38,8 +38,14 @@ class ColumnTable:
         arr = self._arrays.get(col)
         if arr is None:
             chunked = self.table.column(col)
-            # combine_chunks copies even a single chunk (a Parquet row group)
-            arr = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+            if chunked.num_chunks == 1:  # combine_chunks would copy even a single chunk
+                arr = chunked.chunk(0)
+            else:  # CSV blocks: one copy, and the table drops its chunks (peak memory)
+                import pyarrow as pa
+
+                arr = chunked.combine_chunks()
+                i = self.table.schema.get_field_index(col)
+                self.table = self.table.set_column(i, col, pa.chunked_array([arr]))
             self._arrays[col] = arr
         return arr
 

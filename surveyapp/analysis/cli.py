@@ -109,7 +109,8 @@ def read_data(path: str, columns: Sequence[str]) -> ColumnTable:
     if missing:
         raise AnalysisError(f"unknown column {missing[0]!r} in {p.name}")
     convert = pcsv.ConvertOptions(include_columns=wanted, strings_can_be_null=True)
-    read = pcsv.ReadOptions(use_threads=True, block_size=1 << 24)
+    # 4 MiB blocks: measured a little faster than 1 or 16 MiB on 2 cores
+    read = pcsv.ReadOptions(use_threads=True, block_size=1 << 22)
     types = _sniff_types(p, wanted)
     try:
         if types:

@@ -292,7 +292,8 @@ class Analysis:
             return NotImplemented
         return self.design == other.design and self.estimates == other.estimates
 
-    __hash__ = None  # type: ignore[assignment]
+    def __hash__(self) -> int:  # hashable like the frozen dataclass it used to be
+        return hash((self.design, self.estimates))
 
     def __repr__(self) -> str:
         return f"Analysis(design={self.design!r}, estimates=<{len(self.estimates)} rows>)"

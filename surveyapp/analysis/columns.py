@@ -77,24 +77,39 @@ class ColumnTable:
             or pa.types.is_boolean(t)
         )
 
+    def _chunks(self, col: str) -> list[Any]:
+        arr = self._arrays.get(col)
+        return [arr] if arr is not None else list(self.table.column(col).chunks)
+
     def valid(self, col: str) -> np.ndarray[Any, np.dtype[np.bool_]]:
         """True where the column has a value."""
-        arr = self.arrow(col)
-        v = _arrow.validity(arr)
-        return np.ones(len(arr), dtype=bool) if v is None else v
+        parts = []
+        for c in self._chunks(col):
+            v = _arrow.validity(c)
+            parts.append(np.ones(len(c), dtype=bool) if v is None else v)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def numeric(self, col: str) -> FloatArray:
         """A numeric column as float64, NaN where missing."""
-        arr = self.arrow(col)
-        x = np.array(_arrow.values(arr), dtype=np.float64)
-        v = _arrow.validity(arr)
-        if v is not None:
-            x[~v] = np.nan
+        chunks = self._chunks(col)
+        x = np.empty(len(self), dtype=np.float64)
+        at = 0
+        for c in chunks:  # chunk by chunk into numpy: no combined copy in Arrow's pool
+            x[at : at + len(c)] = _arrow.values(c)
+            v = _arrow.validity(c)
+            if v is not None:
+                x[at : at + len(c)][~v] = np.nan
+            at += len(c)
         return x
 
     def integers(self, col: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
         """An integer column's values (arbitrary where missing) and its validity."""
-        return _arrow.values(self.arrow(col)), self.valid(col)
+        chunks = self._chunks(col)
+        if len(chunks) == 1:
+            x = _arrow.values(chunks[0])
+        else:
+            x = np.concatenate([_arrow.values(c) for c in chunks])
+        return x, self.valid(col)
 
     def first_missing(self, col: str) -> int | None:
         """Index of the first row without a value (NaN counts as missing), or None."""

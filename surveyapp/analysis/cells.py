@@ -74,7 +74,8 @@ class CellTable:
     n_units: int
     cal_margins: IntArray = field(default_factory=lambda: np.zeros((1, 0), dtype=np.int64))
     dom_labels: list[Any] = field(default_factory=list)
-    # moment columns side by side, by column names (engine._stack): shared by the runs
+    # moment columns side by side, by column names (engine._stack), shared by the national
+    # and by-domain runs; valid as long as ``mom`` is not changed in place
     stacks: dict[tuple[str | None, ...], FloatArray] = field(
         default_factory=dict, repr=False, compare=False
     )

@@ -30,6 +30,10 @@ Unit-level rows (a pandas DataFrame)::
                      fpc=("N_psu",), lonely_psu="fail")
     result.to_dict()   # {"design": {...}, "estimates": [rows exactly as surveyapp analyze]}
 
+``surveyapp analyze`` passes a :class:`~surveyapp.analysis.columns.ColumnTable` (the file's
+columns as numpy arrays straight from pyarrow) instead of a DataFrame, so the command never
+imports pandas; ``result.to_json()`` is ``json.dumps(result.to_dict())``, faster.
+
 ``Design.from_arrays(...)`` builds a design from arrays (use it with
 ``calibration_frame.trim_weights`` / ``nonresponse_adjust`` and ``analyze(..., design=d)``).
 

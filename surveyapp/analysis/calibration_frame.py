@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from .design import FloatArray, IntArray, _codes
 from .errors import AnalysisError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def margin_codes(
@@ -22,6 +24,8 @@ def margin_codes(
     Raises :class:`AnalysisError` when a sampled value is not a margin category (the margin
     does not cover the sample) or a row has no value.
     """
+    import pandas as pd  # imported here: the common, uncalibrated path does without it
+
     per_margin: list[IntArray] = []
     targets: list[FloatArray] = []
     labels: list[list[Any]] = []
@@ -57,6 +61,8 @@ def margin_codes(
 
 
 def _as_label(ser: pd.Series) -> npt.NDArray[Any]:
+    import pandas as pd
+
     if pd.api.types.is_float_dtype(ser):
         vals = ser.to_numpy()
         return np.array([str(int(v)) if float(v).is_integer() else str(v) for v in vals])

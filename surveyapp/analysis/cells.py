@@ -25,12 +25,14 @@ dashboard builds the same table with one SQL ``GROUP BY``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from .design import Design, DesignStructure, FloatArray, IntArray, _codes
+from .design import Design, DesignStructure, FloatArray, IntArray, _codes, _factorize
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BASE_MOMENTS = ("wy", "wr", "r")
 
@@ -72,6 +74,11 @@ class CellTable:
     n_units: int
     cal_margins: IntArray = field(default_factory=lambda: np.zeros((1, 0), dtype=np.int64))
     dom_labels: list[Any] = field(default_factory=list)
+    # moment columns side by side, by column names (engine._stack), shared by the national
+    # and by-domain runs; valid as long as ``mom`` is not changed in place
+    stacks: dict[tuple[str | None, ...], FloatArray] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def ncell(self) -> int:
@@ -85,6 +92,28 @@ class VarData:
     key: str
     y: FloatArray
     r: np.ndarray[Any, np.dtype[np.bool_]]
+
+
+def _unique_inverse(key: IntArray) -> tuple[IntArray, IntArray]:
+    """``np.unique(key, return_inverse=True)`` for non-negative integer keys, without the
+    sort of a million rows: one pass when the rows are already in key order (data sorted by
+    PSU), else a hash of the keys and a sort of the distinct ones only."""
+    n = len(key)
+    if n and bool(np.all(key[1:] >= key[:-1])):
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(key[1:], key[:-1], out=new[1:])
+        return key[new], np.cumsum(new, dtype=np.int64) - 1
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    from . import _arrow
+
+    enc = _arrow.dictionary_encode(_arrow.from_numpy(np.asarray(key, dtype=np.int64)))
+    first = np.asarray(_arrow.values(enc.dictionary), dtype=np.int64)
+    order = np.argsort(first)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[order] = np.arange(len(first), dtype=np.int64)
+    return first[order], rank[_arrow.values(enc.indices)]
 
 
 def build_cells(
@@ -118,8 +147,7 @@ def build_cells(
     ncal = int(cal.max()) + 1 if n else 1
     ndom_key = int(dom.max()) + 2 if n else 1
     key = (unit_row * ncal + cal) * ndom_key + (dom + 1)
-    uniq, inv = np.unique(key, return_inverse=True)
-    inv = inv.astype(np.int64)
+    uniq, inv = _unique_inverse(key)
     ncell = len(uniq)
     c_dom = (uniq % ndom_key) - 1
     rest = uniq // ndom_key
@@ -141,32 +169,56 @@ def build_cells(
     def seg(values: np.ndarray[Any, Any]) -> FloatArray:
         if n == 0:
             return np.zeros(ncell)
+        if values.dtype == np.bool_:  # a count: integer sums are exact and faster
+            return np.add.reduceat(values, starts, dtype=np.int64).astype(np.float64)
         return np.add.reduceat(values, starts, dtype=np.float64)
 
-    mom: dict[str, FloatArray] = {}
-    w2 = w15 = None
-    for v in variables:
-        wanted = moments.get(v.key, BASE_MOMENTS)
+    wanted_all = {m for v in variables for m in moments.get(v.key, BASE_MOMENTS)}
+    w2 = w_s * w_s if wanted_all & {"w2y", "w2r"} else None
+    w15 = w_s * np.sqrt(w_s) if wanted_all & {"w15y", "w15r"} else None
+
+    def one(v: VarData, buf: FloatArray, tmp: FloatArray) -> dict[str, FloatArray]:
+        """The moments of one variable; ``buf`` and ``tmp`` are scratch rows (no page
+        faults for a fresh 8 MB array per product)."""
+        out: dict[str, FloatArray] = {}
         y_s = srt(v.y)
         r_s = srt(v.r)
-        wy = w_s * y_s
-        for m in wanted:
+        wy = np.multiply(w_s, y_s, out=buf)
+        for m in moments.get(v.key, BASE_MOMENTS):
             if m == "wy":
-                mom[f"{v.key}:wy"] = seg(wy)
+                out[f"{v.key}:wy"] = seg(wy)
             elif m == "wr":
-                mom[f"{v.key}:wr"] = seg(w_s * r_s)
+                out[f"{v.key}:wr"] = seg(np.multiply(w_s, r_s, out=tmp))
             elif m == "r":
-                mom[f"{v.key}:r"] = seg(r_s)
+                out[f"{v.key}:r"] = seg(r_s)
             elif m == "y":
-                mom[f"{v.key}:y"] = seg(y_s)
+                out[f"{v.key}:y"] = seg(y_s)
             elif m == "wyy":
-                mom[f"{v.key}:wyy"] = seg(wy * y_s)
+                out[f"{v.key}:wyy"] = seg(np.multiply(wy, y_s, out=tmp))
             elif m in ("w2y", "w2r"):
-                w2 = w_s * w_s if w2 is None else w2
-                mom[f"{v.key}:{m}"] = seg(w2 * (y_s if m == "w2y" else r_s))
+                assert w2 is not None
+                out[f"{v.key}:{m}"] = seg(np.multiply(w2, y_s if m == "w2y" else r_s, out=tmp))
             elif m in ("w15y", "w15r"):
-                w15 = w_s * np.sqrt(w_s) if w15 is None else w15
-                mom[f"{v.key}:{m}"] = seg(w15 * (y_s if m == "w15y" else r_s))
+                assert w15 is not None
+                out[f"{v.key}:{m}"] = seg(np.multiply(w15, y_s if m == "w15y" else r_s, out=tmp))
+        return out
+
+    def run(part: list[VarData]) -> list[dict[str, FloatArray]]:
+        buf, tmp = np.empty(n), np.empty(n)
+        return [one(v, buf, tmp) for v in part]
+
+    if len(variables) > 1 and n * len(variables) >= 4_000_000:
+        # numpy releases the GIL in these loops: two threads do half the variables each
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            halves = list(pool.map(run, [variables[0::2], variables[1::2]]))
+        parts = [halves[i % 2][i // 2] for i in range(len(variables))]
+    else:
+        parts = run(variables)
+    mom: dict[str, FloatArray] = {}
+    for part in parts:
+        mom.update(part)
     ones = np.ones(n)
     return CellTable(
         unit=c_unit.astype(np.int64),
@@ -197,14 +249,26 @@ def cells_to_frame(ct: CellTable) -> pd.DataFrame:
         "sw": ct.sw,
     }
     data.update(ct.mom)
+    import pandas as pd
+
     return pd.DataFrame(data)
 
 
 def codes_for(values: Any) -> tuple[IntArray, list[Any]]:
-    """Codes (missing values -> -1) and sorted labels of a by-variable."""
-    ser = pd.Series(values)
-    codes, uniq = pd.factorize(ser, sort=True)
-    return codes.astype(np.int64), list(uniq)
+    """Codes (missing values -> -1) and sorted labels of a by-variable (as
+    ``pandas.factorize(values, sort=True)``)."""
+    codes, uniq = _factorize(values)
+    try:
+        order = sorted(range(len(uniq)), key=uniq.__getitem__)
+    except TypeError:  # labels that do not compare (mixed types): pandas' own rules
+        import pandas as pd
+
+        codes2, uniq2 = pd.factorize(pd.Series(np.asarray(values)), sort=True)
+        return np.asarray(codes2, dtype=np.int64), list(uniq2)
+    rank = np.empty(len(uniq) + 1, dtype=np.int64)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(uniq), dtype=np.int64)
+    rank[-1] = -1  # code -1 (missing) indexes the last slot
+    return rank[codes], [uniq[i] for i in order]
 
 
 __all__ = ["BASE_MOMENTS", "CellTable", "VarData", "build_cells", "cells_to_frame", "codes_for"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import sys
 from collections.abc import Sequence
@@ -16,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
 
 from .ci import CI_METHODS
+from .columns import ColumnTable
 from .design import LONELY_PSU
 from .errors import AnalysisError
 from .estimate import Analysis, Spec
@@ -87,8 +86,9 @@ def parse_margin(text: str) -> tuple[str, tuple[tuple[str, float], ...]]:
     return var.strip(), tuple(cats)
 
 
-def read_data(path: str, columns: Sequence[str]) -> pd.DataFrame:
-    """Read the needed columns of a CSV or Parquet file; unknown column -> AnalysisError."""
+def read_data(path: str, columns: Sequence[str]) -> ColumnTable:
+    """Read the needed columns of a CSV or Parquet file (pyarrow, multithreaded; no pandas);
+    unknown column -> AnalysisError."""
     p = Path(path)
     wanted = list(dict.fromkeys(c for c in columns if c))
     if p.suffix.lower() in (".parquet", ".pq"):
@@ -98,7 +98,8 @@ def read_data(path: str, columns: Sequence[str]) -> pd.DataFrame:
         missing = [c for c in wanted if c not in names]
         if missing:
             raise AnalysisError(f"unknown column {missing[0]!r} in {p.name}")
-        return _to_frame(pq.read_table(p, columns=wanted))
+        # ParquetFile.read, not read_table: the latter imports pandas
+        return ColumnTable(pq.ParquetFile(p).read(columns=wanted, use_threads=True))
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -108,7 +109,8 @@ def read_data(path: str, columns: Sequence[str]) -> pd.DataFrame:
     if missing:
         raise AnalysisError(f"unknown column {missing[0]!r} in {p.name}")
     convert = pcsv.ConvertOptions(include_columns=wanted, strings_can_be_null=True)
-    read = pcsv.ReadOptions(use_threads=True, block_size=1 << 24)
+    # 4 MiB blocks: measured a little faster than 1 or 16 MiB on 2 cores
+    read = pcsv.ReadOptions(use_threads=True, block_size=1 << 22)
     types = _sniff_types(p, wanted)
     try:
         if types:
@@ -128,7 +130,7 @@ def read_data(path: str, columns: Sequence[str]) -> pd.DataFrame:
             table = pcsv.read_csv(p, read_options=read, convert_options=convert)
     except pa.ArrowInvalid as exc:
         raise AnalysisError(f"{p.name}: {str(exc).splitlines()[0]}") from exc
-    return _to_frame(table)
+    return ColumnTable(table)
 
 
 def _sniff_types(path: Path, wanted: list[str]) -> dict[str, Any]:
@@ -155,19 +157,6 @@ def _sniff_types(path: Path, wanted: list[str]) -> dict[str, Any]:
         elif pa.types.is_string(field.type):
             types[field.name] = pa.string()
     return types
-
-
-def _to_frame(table: Any) -> pd.DataFrame:
-    """Arrow table -> DataFrame; numeric columns stay Arrow-backed (no copy, nulls kept)."""
-    import pyarrow as pa
-
-    def mapper(t: Any) -> Any:
-        if pa.types.is_integer(t) or pa.types.is_floating(t):
-            return pd.ArrowDtype(t)
-        return None
-
-    frame: pd.DataFrame = table.to_pandas(types_mapper=mapper)
-    return frame
 
 
 def format_table(result: Analysis) -> str:
@@ -370,7 +359,7 @@ def analyze(
             sys.stdout.buffer.write(payload)
         return
     if fmt == "json":
-        text = json.dumps(result.to_dict(extended), ensure_ascii=False) + "\n"
+        text = result.to_json(extended) + "\n"
     elif fmt == "csv":
         text = format_csv(result, extended)
     else:

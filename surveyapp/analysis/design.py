@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from .errors import AnalysisError
 
@@ -24,23 +23,64 @@ IntArray = npt.NDArray[np.int64]
 LONELY_PSU = ("fail", "adjust", "average", "remove", "certainty")
 
 
+def _factorize(values: Any) -> tuple[IntArray, list[Any]]:
+    """Codes 0..k-1 in order of first appearance (missing values -> -1) and the k labels.
+
+    Same codes and labels as ``pandas.factorize(values, sort=False)``, without importing
+    pandas for the common cases: pyarrow hashes numbers and Arrow arrays (strings too) as they
+    are; anything else (text or mixed objects in numpy arrays) goes through pandas.
+    """
+    import pyarrow as pa
+
+    from . import _arrow
+
+    arr: Any = values
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if isinstance(arr, pa.Array) and _arrow.is_primitive(arr.type):
+        # NaN is a value to Arrow but missing to pandas: hash the numbers with NaN as null
+        x = _arrow.values(arr)
+        if x.dtype.kind == "f":
+            valid = _arrow.validity(arr)
+            arr = _arrow.from_numpy(x, np.isnan(x) | (False if valid is None else ~valid))
+    elif not isinstance(arr, pa.Array):
+        a = np.asarray(values).ravel()
+        if a.dtype.kind in "iuf":
+            arr = _arrow.from_numpy(a, np.isnan(a) if a.dtype.kind == "f" else None)
+        else:
+            import pandas as pd
+
+            codes0, uniq0 = pd.factorize(pd.Series(a), sort=False)
+            return np.asarray(codes0, dtype=np.int64), list(uniq0)
+    if _arrow.is_primitive(arr.type) and arr.null_count == 0 and len(arr):
+        x = _arrow.values(arr)
+        if bool(np.all(x[1:] >= x[:-1])):
+            # sorted labels (a file in stratum/PSU order): codes are a running count
+            new = np.empty(len(x), dtype=bool)
+            new[0] = True
+            np.not_equal(x[1:], x[:-1], out=new[1:])
+            return np.cumsum(new, dtype=np.int64) - 1, x[new].tolist()
+    enc = _arrow.dictionary_encode(arr)
+    codes = _arrow.values(enc.indices).astype(np.int64)
+    valid = _arrow.validity(enc.indices)
+    if valid is not None:
+        codes[~valid] = -1
+    return codes, enc.dictionary.to_pylist()
+
+
 def _codes(*keys: npt.ArrayLike) -> tuple[IntArray, int]:
     """Integer codes 0..k-1 for the combinations of ``keys`` (in order of first appearance)."""
     if len(keys) == 1:
-        codes1, uniq = pd.factorize(pd.Series(np.asarray(keys[0])), sort=False)
-        return np.asarray(codes1, dtype=np.int64), len(uniq)
-    arrays = [np.asarray(k) for k in keys]
-    if all(a.dtype.kind in "iu" for a in arrays):
-        # integer keys: one combined code, one factorize
-        combined = np.zeros(len(arrays[0]), dtype=np.int64)
-        for a in arrays:
-            c, u = pd.factorize(a, sort=False)
-            combined = combined * (len(u) + 1) + c
-        codes2, uniq2 = pd.factorize(combined, sort=False)
-        return np.asarray(codes2, dtype=np.int64), len(uniq2)
-    frame = pd.DataFrame({str(i): a for i, a in enumerate(arrays)})
-    codes = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
-    return codes.astype(np.int64), int(codes.max()) + 1 if len(codes) else 0
+        codes1, uniq = _factorize(keys[0])
+        return codes1, len(uniq)
+    # one combined integer code (missing -> -1 on every key keeps combinations distinct)
+    combined: IntArray | None = None
+    for k in keys:
+        c, u = _factorize(k)
+        combined = c if combined is None else combined * (len(u) + 1) + c
+    assert combined is not None
+    codes2, uniq2 = _factorize(combined)
+    return codes2, len(uniq2)
 
 
 @dataclass(frozen=True)
@@ -199,11 +239,12 @@ class Design:
             s_codes = np.zeros(n, dtype=np.int64)
             labels: list[Any] = [1]
         else:
-            s_codes, _ = _codes(strata)
-            labels = list(pd.unique(pd.Series(np.asarray(strata))))
+            s_codes, labels = _factorize(strata)
         h = len(labels)
         if clusters:
-            psu, n_psu = _codes(s_codes, clusters[0])
+            # as _codes(s_codes, clusters[0]); s_codes are already first-appearance codes
+            c_psu, u_psu = _factorize(clusters[0])
+            psu, n_psu = _codes(s_codes * (len(u_psu) + 1) + c_psu)
         else:
             psu, n_psu = np.arange(n, dtype=np.int64), n
         stratum_of_psu = np.zeros(n_psu, dtype=np.int64)

@@ -8,6 +8,7 @@ quantiles are refined by safeguarded Newton steps to ~1e-14 relative (tested aga
 
 from __future__ import annotations
 
+import functools
 import math
 from statistics import NormalDist
 
@@ -87,8 +88,12 @@ def _t_pdf(x: float, df: float) -> float:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def t_ppf(q: float, df: float) -> float:
-    """Student-t quantile (normal for ``df = inf``)."""
+    """Student-t quantile (normal for ``df = inf``).
+
+    Cached: a report asks for the same quantile for every estimate row, and each call costs
+    hundreds of continued-fraction evaluations for a design df in the tens of thousands."""
     if not 0.0 < q < 1.0:
         return -math.inf if q <= 0 else math.inf
     if math.isinf(df):

@@ -169,12 +169,24 @@ def _col(ct: CellTable, name: str | None) -> FloatArray:
     return ct.mom[name]
 
 
+def _stack(ct: CellTable, names: list[str | None]) -> FloatArray:
+    """The moment columns ``names`` side by side (cells x names), read-only: cached on the
+    cell table, so the national and by-domain runs build each matrix once."""
+    key = tuple(names)
+    got = ct.stacks.get(key)
+    if got is None:
+        got = np.column_stack([_col(ct, n) for n in names]) if names else np.zeros((ct.ncell, 0))
+        ct.stacks[key] = got
+    return got
+
+
 @dataclass(frozen=True)
 class _Scores:
     """Domain estimates of ratio-type statistics and their linearized scores per cell."""
 
     is_total: np.ndarray[Any, np.dtype[np.bool_]]
     sa: FloatArray
+    sb: FloatArray
     theta: FloatArray
     denom: FloatArray
     ok: np.ndarray[Any, np.dtype[np.bool_]]
@@ -184,9 +196,8 @@ class _Scores:
 def _scores(ct: CellTable, stats: list[BaseStat], dom: IntArray, ndom: int) -> _Scores:
     """``theta = sum(a)/sum(b)`` per domain (``sum(a)`` for totals) and the scores
     ``z = (a - theta b) / sum(b)`` of every cell (Binder 1983), zero outside the domains."""
-    s = len(stats)
-    a = np.column_stack([_col(ct, st.a) for st in stats]) if s else np.zeros((ct.ncell, 0))
-    b = np.column_stack([_col(ct, st.b) for st in stats]) if s else np.zeros((ct.ncell, 0))
+    a = _stack(ct, [st.a for st in stats])
+    b = _stack(ct, [st.b for st in stats])
     is_total = np.array([st.b is None for st in stats], dtype=bool)
     sa = group_sum(dom, a, ndom)
     sb = group_sum(dom, b, ndom)
@@ -198,7 +209,7 @@ def _scores(ct: CellTable, stats: list[BaseStat], dom: IntArray, ndom: int) -> _
     th_c = np.where(np.isfinite(theta), theta, 0.0)[dsafe]
     de_c = np.where((denom != 0) & np.isfinite(denom), denom, np.inf)[dsafe]
     z = np.where(ok[:, None], (a - th_c * b) / de_c, 0.0)
-    return _Scores(is_total, sa, theta, denom, ok, z)
+    return _Scores(is_total, sa, sb, theta, denom, ok, z)
 
 
 def estimate_linear(
@@ -246,7 +257,7 @@ def estimate_linear(
         g_unit = (uniq % ct.n_units).astype(np.int64)
         present = None
         if st.lonely_psu == "average":
-            cnt = np.column_stack([_col(ct, x.cnt) for x in stats])
+            cnt = _stack(ct, [x.cnt for x in stats])
             if combos is not None:
                 cnt = np.hstack([cnt, (cnt @ (combos != 0)).astype(np.float64)])
             hkey = np.where(ok, dom * st.n_strata + ct.stratum, -1)
@@ -259,12 +270,22 @@ def estimate_linear(
         dense = st.two_stage or ct.n_units * ndom * z.shape[1] <= DENSE_LIMIT
         fn = _calibrated_variance if dense else _calibrated_variance_fast
         var = fn(ct, stats, combos, z, dom, ndom, theta, denom, is_total, cal)
-    cnt = np.column_stack([_col(ct, x.cnt) for x in stats]) if s else np.zeros((ct.ncell, 0))
-    n = group_sum(dom, cnt, ndom)
-    wr = np.column_stack([_col(ct, x.wr or x.b) for x in stats]) if s else cnt
-    wsum = group_sum(dom, wr, ndom)
-    sq = np.column_stack([_col(ct, x.sq) for x in stats]) if s else cnt
-    s2 = group_sum(dom, sq, ndom)
+    # domain sums by column names: shares reuse sum(b) as the weight sum and sum(a) as the
+    # sum of squares (y = y*y), so only the counts need a new pass
+    sums: dict[tuple[str | None, ...], FloatArray] = {
+        tuple(x.a for x in stats): sa,
+        tuple(x.b for x in stats): sc.sb,
+    }
+
+    def dom_sum(names: list[str | None]) -> FloatArray:
+        key_ = tuple(names)
+        if key_ not in sums:
+            sums[key_] = group_sum(dom, _stack(ct, names), ndom)
+        return sums[key_]
+
+    n = dom_sum([x.cnt for x in stats])
+    wsum = dom_sum([x.wr or x.b for x in stats])
+    s2 = dom_sum([x.sq for x in stats])
     deff = _deff(theta, sa, wsum, s2, n, var[:, :s], stats)
     extra = {}
     for m in extra_moments:

@@ -9,21 +9,24 @@ Example
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .calibration_frame import margin_codes
 from .cells import BASE_MOMENTS, CellTable, VarData, build_cells, codes_for
 from .ci import CI_METHODS, as_array_ci, likelihood_phi, prop_interval, quantile, t_interval
-from .design import LONELY_PSU, Design
+from .columns import ColumnTable
+from .design import LONELY_PSU, Design, FloatArray, IntArray
 from .engine import (
     BaseStat,
     Calibration,
+    LinearResult,
     apply_calibration,
     calibrate,
     domain_covariance,
@@ -39,6 +42,9 @@ from .targets import (
     small_domain,
     verdict,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SATISFIED = (4, 5)
 
@@ -200,18 +206,154 @@ class DesignSummary:
 
 
 @dataclass(frozen=True)
-class Analysis:
-    """Result of :func:`analyze`: design summary and estimate rows."""
+class _Block:
+    """The rows of one statistic for every domain of one run, column by column.
 
-    design: DesignSummary
-    estimates: tuple[Estimate, ...]
-    _scores: Any = field(default=None, repr=False, compare=False)
+    :func:`analyze_cells` produces these; :class:`Estimate` objects are made only when
+    someone asks for them, and :meth:`Analysis.to_json` writes JSON straight from the columns.
+    """
+
+    kind: str
+    variable: str
+    values: tuple[Any, ...] | None
+    domains: list[tuple[str, Any] | None]
+    est: FloatArray
+    se: FloatArray
+    lo: FloatArray
+    hi: FloatArray
+    deff: FloatArray
+    n: IntArray
+    target: float | None
+    verdict: list[str | None] | None
+    p_meets: list[float] | None
+    n_decide: list[float] | None
+    df: float
+
+    def estimates(self) -> list[Estimate]:
+        k, v, vals, tgt, df = self.kind, self.variable, self.values, self.target, self.df
+        none: list[Any] = [None] * len(self.est)
+        return [
+            Estimate(k, v, vals, dom, e, s_, lo, hi, de, n, tgt, vd, pm, nd, df)
+            for dom, e, s_, lo, hi, de, n, vd, pm, nd in zip(
+                self.domains,
+                self.est.tolist(),
+                self.se.tolist(),
+                self.lo.tolist(),
+                self.hi.tolist(),
+                self.deff.tolist(),
+                self.n.tolist(),
+                self.verdict or none,
+                self.p_meets or none,
+                self.n_decide or none,
+                strict=True,
+            )
+        ]
+
+
+_JSON_NONFINITE = {"nan": "null", "inf": "null", "-inf": "null"}
+
+
+def _json_floats(xs: FloatArray) -> list[str]:
+    """``json.dumps`` of each float, with non-finite values as ``null`` (as ``to_dict``)."""
+    from ._arrow import float_strings
+
+    get = _JSON_NONFINITE.get
+    return [get(r, r) for r in float_strings(xs)]
+
+
+class Analysis:
+    """Result of :func:`analyze`: design summary and estimate rows.
+
+    ``estimates`` is built on first use from the column blocks :func:`analyze_cells` makes;
+    :meth:`to_json` does not need it.
+    """
+
+    def __init__(
+        self,
+        design: DesignSummary,
+        estimates: Sequence[Estimate] | None = None,
+        _scores: Any = None,
+        *,
+        blocks: Sequence[_Block] = (),
+    ) -> None:
+        self.design = design
+        self._estimates = None if estimates is None else tuple(estimates)
+        self._blocks = tuple(blocks)
+        self._scores = _scores
+
+    @property
+    def estimates(self) -> tuple[Estimate, ...]:
+        if self._estimates is None:
+            self._estimates = tuple(e for b in self._blocks for e in b.estimates())
+        return self._estimates
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Analysis):
+            return NotImplemented
+        return self.design == other.design and self.estimates == other.estimates
+
+    def __hash__(self) -> int:  # hashable like the frozen dataclass it used to be
+        return hash((self.design, self.estimates))
+
+    def __repr__(self) -> str:
+        return f"Analysis(design={self.design!r}, estimates=<{len(self.estimates)} rows>)"
 
     def to_dict(self, extended: bool = False) -> dict[str, Any]:
         return {
             "design": self.design.to_dict(),
             "estimates": [e.to_dict(extended) for e in self.estimates],
         }
+
+    def to_json(self, extended: bool = False) -> str:
+        """``json.dumps(self.to_dict(extended), ensure_ascii=False)``, faster: the rows are
+        formatted column by column without building an object or a dict per row."""
+        if extended or self._estimates is not None or not self._blocks:
+            return json.dumps(self.to_dict(extended), ensure_ascii=False)
+        dumps = functools.partial(json.dumps, ensure_ascii=False)
+        dom_cache: dict[Any, str] = {}
+        rows: list[str] = []
+        blocks = self._blocks
+        # every float column of every block formatted in one go
+        cols = [
+            _json_floats(np.concatenate([getattr(b, name) for b in blocks]))
+            for name in ("est", "se", "lo", "hi", "deff")
+        ]
+        counts = list(map(int.__repr__, np.concatenate([b.n for b in blocks]).tolist()))
+        at = 0
+        for b in blocks:
+            head = (
+                f'{{"statistic": {dumps(b.kind)}, "variable": {dumps(b.variable)}, '
+                f'"values": {dumps(None if b.values is None else list(b.values))}, "domain": '
+            )
+            doms = []
+            for d in b.domains:
+                js = dom_cache.get(d)
+                if js is None:
+                    js = dumps(None if d is None else {d[0]: d[1]})
+                    dom_cache[d] = js
+                doms.append(js)
+            tail = f', "target": {dumps(b.target)}, "verdict": '
+            verdicts = (
+                [dumps(v) for v in b.verdict] if b.verdict is not None else ["null"] * len(doms)
+            )
+            end = at + len(doms)
+            rows.extend(
+                f'{head}{d}, "estimate": {e}, "se": {s_}, "ci_low": {lo}, "ci_high": {hi}, '
+                f'"deff": {de}, "n": {n}{tail}{vd}}}'
+                for d, e, s_, lo, hi, de, n, vd in zip(
+                    doms,
+                    cols[0][at:end],
+                    cols[1][at:end],
+                    cols[2][at:end],
+                    cols[3][at:end],
+                    cols[4][at:end],
+                    counts[at:end],
+                    verdicts,
+                    strict=True,
+                )
+            )
+            at = end
+        return f'{{"design": {dumps(self.design.to_dict())}, "estimates": [{", ".join(rows)}]}}'
 
     def find(self, variable: str, domain: Any = None, statistic: str | None = None) -> Estimate:
         """The row for ``variable`` (and domain value, statistic)."""
@@ -232,7 +374,11 @@ def _prop_key(col: str, values: Sequence[Any]) -> str:
     return f"{col}|{','.join(str(v) for v in values)}"
 
 
-def _numeric(frame: pd.DataFrame, col: str, what: str) -> np.ndarray:
+def _numeric(frame: pd.DataFrame | ColumnTable, col: str, what: str) -> np.ndarray:
+    if isinstance(frame, ColumnTable):
+        return frame.numeric(col)  # numeric type checked by ColumnTable.supports
+    import pandas as pd
+
     ser = frame[col]
     if pd.api.types.is_bool_dtype(ser):
         return ser.to_numpy(dtype=np.float64)
@@ -248,7 +394,24 @@ def _numeric(frame: pd.DataFrame, col: str, what: str) -> np.ndarray:
     return conv.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _match(frame: pd.DataFrame, col: str, values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+def _match(
+    frame: pd.DataFrame | ColumnTable, col: str, values: Sequence[Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(frame, ColumnTable):
+        # numeric column and numeric value set (ColumnTable.supports)
+        if frame.is_integer(col) and all(isinstance(v, int) for v in values):
+            xi, valid = frame.integers(col)
+            yi = xi == values[0]
+            for v in values[1:]:
+                yi |= xi == v
+            return yi & valid, valid
+        xf = frame.numeric(col)
+        yf = xf == float(values[0])
+        for v in values[1:]:
+            yf |= xf == float(v)
+        return yf, ~np.isnan(xf)
+    import pandas as pd
+
     ser = frame[col]
     fast = _arrow_int_match(ser, values)
     if fast is not None:
@@ -277,6 +440,8 @@ def _match(frame: pd.DataFrame, col: str, values: Sequence[Any]) -> tuple[np.nda
 
 def _arrow_int_match(ser: pd.Series, values: Sequence[Any]) -> tuple[Any, Any] | None:
     """Fast path for Arrow-backed integer answers (what the CLI reads): no float copy."""
+    import pandas as pd
+
     dtype = ser.dtype
     if not isinstance(dtype, pd.ArrowDtype):
         return None
@@ -302,7 +467,7 @@ def _arrow_int_match(ser: pd.Series, values: Sequence[Any]) -> tuple[Any, Any] |
 
 
 def _design_from_frame(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | ColumnTable,
     weight: str | None,
     strata: str | None,
     cluster: Sequence[str],
@@ -314,6 +479,20 @@ def _design_from_frame(
             raise AnalysisError(f"unknown column {c!r}")
     if lonely_psu not in LONELY_PSU:
         raise AnalysisError(f"--lonely-psu: unknown option {lonely_psu!r}")
+    if isinstance(frame, ColumnTable):
+        for c in [x for x in (strata, *cluster) if x]:
+            row = frame.first_missing(c)
+            if row is not None:
+                raise AnalysisError(f"design column {c!r}: missing value in data row {row + 1}")
+        # labels stay Arrow arrays: the design hashes them without a copy to Python objects
+        return Design.from_arrays(
+            weights=frame.numeric(weight) if weight else None,
+            strata=frame.arrow(strata) if strata else None,
+            clusters=[frame.arrow(c) for c in cluster],
+            fpc=[frame.numeric(c) for c in fpc],
+            lonely_psu=lonely_psu,
+            n=len(frame),
+        )
     for c in [x for x in (strata, *cluster) if x]:
         if frame[c].isna().any():
             row = int(np.flatnonzero(frame[c].isna().to_numpy())[0])
@@ -329,7 +508,7 @@ def _design_from_frame(
 
 
 def analyze(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | ColumnTable,
     spec: Spec,
     *,
     weight: str | None = None,
@@ -343,8 +522,11 @@ def analyze(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        One row per respondent: answers and design columns.
+    frame : pandas.DataFrame or ColumnTable
+        One row per respondent: answers and design columns. A
+        :class:`~surveyapp.analysis.columns.ColumnTable` (what ``surveyapp analyze`` reads)
+        is used as it is when :meth:`~surveyapp.analysis.columns.ColumnTable.supports` the
+        specification, else converted to a DataFrame; the results are the same.
     spec : Spec
         What to estimate.
     weight, strata, cluster, fpc, lonely_psu
@@ -363,6 +545,10 @@ def analyze(
     domains, never subsets (Lumley 2010, sec. 2.3). Matches R survey 4.1 (see DESIGN.md §5).
     """
     spec.check()
+    if isinstance(frame, ColumnTable) and not _columns_ok(
+        frame, spec, weight, strata, cluster, fpc
+    ):
+        frame = frame.to_frame()
     if design is None:
         design = _design_from_frame(frame, weight, strata, cluster, fpc, lonely_psu)
     elif design.n != len(frame):
@@ -372,15 +558,46 @@ def analyze(
     targets: list[np.ndarray] = []
     labels: list[list[Any]] = []
     if spec.margins:
-        cal_codes, cal_margins, targets, labels = margin_codes(frame, spec.margins)
+        # a ColumnTable was converted above (_columns_ok): calibration reads a DataFrame
+        mframe = frame.to_frame() if isinstance(frame, ColumnTable) else frame
+        cal_codes, cal_margins, targets, labels = margin_codes(mframe, spec.margins)
     dom_codes, dom_labels = (None, [None])
     if spec.by:
         if spec.by not in frame.columns:
             raise AnalysisError(f"unknown column {spec.by!r}")
-        dom_codes, dom_labels = codes_for(frame[spec.by].to_numpy())
+        by_values = (
+            frame.arrow(spec.by) if isinstance(frame, ColumnTable) else frame[spec.by].to_numpy()
+        )
+        dom_codes, dom_labels = codes_for(by_values)
     variables = [VarData(k, y, r) for k, (y, r) in plan.vardata.items()]
     ct = build_cells(design, variables, plan.moments, cal_codes, cal_margins, dom_codes, dom_labels)
     return analyze_cells(ct, spec, plan, [m[0] for m in spec.margins], targets, labels)
+
+
+def _columns_ok(
+    table: ColumnTable,
+    spec: Spec,
+    weight: str | None,
+    strata: str | None,
+    cluster: Sequence[str],
+    fpc: Sequence[str],
+) -> bool:
+    """Whether ``analyze`` can read ``table`` without a DataFrame (no calibration; numeric
+    columns where numbers are read)."""
+    if spec.margins:
+        return False
+    index_names = {n for n, _ in spec.indices}
+    shares = [(c, tuple(v)) for c, v in spec.props]
+    shares += [
+        (p, tuple(spec.satisfied))
+        for _, parts in spec.indices
+        for p in parts
+        if p not in index_names
+    ]
+    numeric = [x for x in (weight, *fpc) if x] + list(spec.means) + list(spec.totals)
+    numeric += [c for r in spec.ratios for c in r]
+    labels = [x for x in (strata, *cluster, spec.by) if x]
+    return table.supports(labels, numeric, shares)
 
 
 @dataclass
@@ -392,7 +609,7 @@ class _Plan:
     moments: dict[str, tuple[str, ...]]
 
 
-def _plan(frame: pd.DataFrame | None, spec: Spec) -> _Plan:
+def _plan(frame: pd.DataFrame | ColumnTable | None, spec: Spec) -> _Plan:
     """Map the spec to base statistics, index combinations and the cell moments needed."""
     raking = len(spec.margins) > 1
     extra = ("y",) if raking else ()
@@ -521,11 +738,23 @@ def analyze_cells(
         runs.append((np.zeros(ct.ncell, dtype=np.int64), 1, [None]))
     if spec.by:
         runs.append((ct.dom, len(ct.dom_labels), ct.dom_labels))
-    per_stat: list[list[Estimate]] = [[] for _ in p.rows]
+    per_stat: list[list[_Block]] = [[] for _ in p.rows]
     nbase = len(p.stats)
     targets = dict(spec.targets)
-    for dom, ndom, labels in runs:
-        res = estimate_linear(ct, p.stats, p.combos, dom, ndom, cal, extra)
+
+    def linear(run: tuple[np.ndarray, int, list[Any]]) -> LinearResult:
+        return estimate_linear(ct, p.stats, p.combos, run[0], run[1], cal, extra)
+
+    if len(runs) > 1 and ct.ncell * len(p.stats) >= 200_000:
+        # national and by-domain runs are independent and numpy releases the GIL in them
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(linear, runs))
+    else:
+        results = [linear(run) for run in runs]
+    for (_dom, ndom, labels), res in zip(runs, results, strict=True):
+        doms = [None if lab is None else (spec.by or "", _py(lab)) for lab in labels]
         se_all = np.sqrt(np.clip(res.var, 0, None))
         # index columns follow base columns in res; map rows to columns
         col_of_row = []
@@ -571,45 +800,44 @@ def analyze_cells(
                 tgt = tgt / 100.0
             finite = np.isfinite(est)
             nan = np.full(ndom, np.nan)
-            est_l = est.tolist()
-            se_l = np.where(finite, se, nan).tolist()
-            lo_l = np.where(finite, lo, nan).tolist()
-            hi_l = np.where(finite, hi, nan).tolist()
-            deff_l = res.deff[:, j].tolist()
-            n_l = np.rint(res.n[:, j]).astype(np.int64).tolist()
-            doms = [None if lab is None else (spec.by or "", _py(lab)) for lab in labels]
+            se_m = np.where(finite, se, nan)
+            lo_m = np.where(finite, lo, nan)
+            hi_m = np.where(finite, hi, nan)
+            n_a = np.rint(res.n[:, j]).astype(np.int64)
             logit = kind == "prop" and spec.ci in ("logit", "xlogit")
-            for d in range(ndom):
-                e, s_, lo_d, hi_d = est_l[d], se_l[d], lo_l[d], hi_l[d]
-                vd = pm = nd = None
-                if tgt is not None:
-                    vd = verdict(lo_d, hi_d, tgt)
-                    pm = prob_meets(e, s_, tgt, df, logit)
-                    nd = n_to_decide(e, s_, n_l[d], tgt, spec.level, df)
-                per_stat[ri].append(
-                    Estimate(
-                        kind,
-                        var,
-                        values,
-                        doms[d],
-                        e,
-                        s_,
-                        lo_d,
-                        hi_d,
-                        deff_l[d],
-                        n_l[d],
-                        tgt,
-                        vd,
-                        pm,
-                        nd,
-                        df,
-                    )
+            vds = pms = nds = None
+            if tgt is not None:
+                est_l, se_l, n_l = est.tolist(), se_m.tolist(), n_a.tolist()
+                lo_l, hi_l = lo_m.tolist(), hi_m.tolist()
+                vds = [verdict(lo_d, hi_d, tgt) for lo_d, hi_d in zip(lo_l, hi_l, strict=True)]
+                pms = [prob_meets(e, s_, tgt, df, logit) for e, s_ in zip(est_l, se_l, strict=True)]
+                nds = [
+                    n_to_decide(e, s_, n_d, tgt, spec.level, df)
+                    for e, s_, n_d in zip(est_l, se_l, n_l, strict=True)
+                ]
+            per_stat[ri].append(
+                _Block(
+                    kind,
+                    var,
+                    values,
+                    doms,
+                    est,
+                    se_m,
+                    lo_m,
+                    hi_m,
+                    res.deff[:, j],
+                    n_a,
+                    tgt,
+                    vds,
+                    pms,
+                    nds,
+                    df,
                 )
-    rows = tuple(e for lst in per_stat for e in lst)
+            )
     summary = DesignSummary(
         n=round(float(ct.n.sum())), strata=st.n_strata, psu=st.n_psu, df=st.degf()
     )
-    return Analysis(summary, rows)
+    return Analysis(summary, blocks=[b for blocks in per_stat for b in blocks])
 
 
 def _find_stat(stats: list[BaseStat], kind: str, var: str) -> int:

@@ -65,7 +65,15 @@ def form_class(spec: FormSpec) -> type[RespondentForm]:
 
 
 def allowed_fields(spec: FormSpec) -> frozenset[str]:
-    return frozenset(q.code for q in shown_questions(spec)) | PLUMBING
+    """Field names a form of ``spec`` may send (computed once per spec: every POST asks)."""
+    cached = _ALLOWED.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        names = frozenset(q.code for q in shown_questions(spec)) | PLUMBING
+        cached = _ALLOWED[id(spec)] = (spec, names)
+    return cached[1]
+
+
+_ALLOWED: dict[int, tuple[FormSpec, frozenset[str]]] = {}
 
 
 def check_shape(spec: FormSpec, formdata: MultiDict[str, str]) -> MultiDict[str, str]:

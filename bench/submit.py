@@ -8,14 +8,17 @@ Not a test (pytest never collects it). Run from the repository root:
 What it does, for each backend:
 1. makes a fresh database (a SQLite file in WAL mode; a scratch PostgreSQL database that it
    drops afterwards), migrates it and adds the SIPAS questionnaire, an open campaign and a desk;
-2. starts ``gunicorn -w 2 "surveyapp:create_app()"`` on 127.0.0.1 with rate limits off
-   (``SURVEYAPP_RATELIMIT_ENABLED=false``) and, beside it, gunicorn -w 2 serving a minimal Flask
-   endpoint, both measured in the same run by the same load generator;
+2. starts ``gunicorn -c gunicorn.conf.py -w 2 "surveyapp:create_app()"`` (the repository's
+   settings: 4 threads per worker) on 127.0.0.1 with rate limits off
+   (``SURVEYAPP_RATELIMIT_ENABLED=false``) and, beside it, the same gunicorn settings serving a
+   minimal Flask endpoint, both measured in the same run by the same load generator;
 3. the load generator is a second process on 127.0.0.1 (threads, one connection per request,
    bounded by a request count and a time limit): every request is a full SIPAS form (33 items,
    6 demographics, a comment) POSTed to ``/s/<token>/send``; nonces are minted with the shared
    secret exactly as the form page would issue them, so only the submit path is timed;
-4. prints responses/s, p50 and p99 for both, and checks the rows: one per acknowledged POST;
+4. prints responses/s, p50 and p99 for both, the CPU time per response of the gunicorn
+   workers, the load generator and (PostgreSQL) the database backends — steadier than rates
+   on a shared machine — and checks the rows: one per acknowledged POST;
 5. the crash check: the same load again, and ``kill -9`` of one gunicorn worker in the middle;
    afterwards every POST that got its 303 must be in the database (printed as a count check).
 
@@ -49,6 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-" + secrets.token_hex(8)
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 HOST = "127.0.0.1"
+# The repository's gunicorn settings (threads per worker), used for both servers alike.
+CONFIG = ROOT / "gunicorn.conf.py"
 
 
 # ----------------------------------------------------------------------------- minimal app
@@ -116,7 +121,7 @@ def load(
                 response.read()
                 status = response.status
                 conn.close()
-            except OSError as exc:
+            except (OSError, http.client.HTTPException) as exc:  # e.g. the worker was killed
                 with lock:
                     failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
                 continue
@@ -130,13 +135,20 @@ def load(
                     failures[str(status)] = failures.get(str(status), 0) + 1
 
     started = time.perf_counter()
+    cpu = time.process_time()
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
-    return {"latencies": latencies, "acked": acked, "failures": failures, "wall": wall}
+    return {
+        "latencies": latencies,
+        "acked": acked,
+        "failures": failures,
+        "wall": wall,
+        "client_cpu": time.process_time() - cpu,
+    }
 
 
 def _child_main(argv: list[str]) -> None:
@@ -171,10 +183,38 @@ def run_load(
 # ----------------------------------------------------------------------------- servers
 
 
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of ``pids`` so far (processes that are gone count 0).
+
+    On a shared machine wall-clock rates move with the neighbours' load; CPU per response
+    does much less, so the bench prints both.
+    """
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICK
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
+
+
+def gunicorn_settings() -> str:
+    """The settings gunicorn.conf.py makes, as printed in the report (plus GUNICORN_CMD_ARGS)."""
+    values: dict[str, Any] = {}
+    exec(CONFIG.read_text(), values)
+    text = f"threads {values.get('threads', 1)}"
+    extra = os.environ.get("GUNICORN_CMD_ARGS")
+    return f"{text}, GUNICORN_CMD_ARGS={extra!r}" if extra else text
 
 
 def wait_for(port: int, timeout: float = 30) -> None:
@@ -195,6 +235,8 @@ class Gunicorn:
         self.proc = subprocess.Popen(
             [
                 gunicorn,
+                "-c",
+                str(CONFIG),
                 "-w",
                 "2",
                 "-b",
@@ -308,6 +350,23 @@ def count_rows(url: str) -> tuple[int, int]:
     return int(responses), int(answers)
 
 
+def pg_backends(url: str) -> list[int]:
+    """Server processes connected to the bench database (their CPU is the database's share)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        pids = conn.execute(
+            text(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalars()
+        out = [int(p) for p in pids]
+    engine.dispose()
+    return out
+
+
 class PgDatabase:
     def __init__(self) -> None:
         import psycopg
@@ -345,15 +404,39 @@ def summary(result: dict[str, Any]) -> str:
     )
 
 
-def measure(port: int, path: str, token: str | None, args: argparse.Namespace) -> dict[str, Any]:
-    proc = run_load(port, path, token, args.requests, args.concurrency, args.seconds)
+def measure(
+    server: Gunicorn,
+    path: str,
+    token: str | None,
+    args: argparse.Namespace,
+    db_url: str | None = None,
+) -> dict[str, Any]:
+    pids = server.workers()
+    backends = pg_backends(db_url) if db_url and db_url.startswith("postgresql") else []
+    before = cpu_seconds(pids), cpu_seconds(backends)
+    proc = run_load(server.port, path, token, args.requests, args.concurrency, args.seconds)
     out, _ = proc.communicate(timeout=args.seconds + 60)
-    return dict(json.loads(out))
+    result = dict(json.loads(out))
+    result["server_cpu"] = cpu_seconds(pids) - before[0]
+    result["db_cpu"] = cpu_seconds(backends) - before[1]
+    return result
+
+
+def cpu_summary(result: dict[str, Any]) -> str:
+    n = max(1, len(result["latencies"]))
+    text = (
+        f"CPU ms per response: workers {result['server_cpu'] / n * 1000:.2f}, "
+        f"load generator {result['client_cpu'] / n * 1000:.2f}"
+    )
+    if result.get("db_cpu"):
+        text += f", PostgreSQL backends {result['db_cpu'] / n * 1000:.2f}"
+    return text
 
 
 def bench_backend(name: str, url: str, args: argparse.Namespace) -> None:
     print(
-        f"\n== {name}: gunicorn -w 2, {args.requests} requests at most, "
+        f"\n== {name}: gunicorn -w 2 ({CONFIG.name}: {gunicorn_settings()}), "
+        f"{args.requests} requests at most, "
         f"concurrency {args.concurrency}, {args.seconds:.0f} s at most"
     )
     load1, load5, _ = os.getloadavg()
@@ -364,17 +447,19 @@ def bench_backend(name: str, url: str, args: argparse.Namespace) -> None:
     server = Gunicorn("surveyapp:create_app()", env, ROOT)
     try:
         # Warm up both (imports, the questionnaire cache in each worker).
-        measure(minimal.port, "/ok", None, argparse.Namespace(**{**vars(args), "requests": 50}))
+        measure(minimal, "/ok", None, argparse.Namespace(**{**vars(args), "requests": 50}))
         warm = measure(
-            server.port,
+            server,
             f"/s/{token}/send",
             token,
             argparse.Namespace(**{**vars(args), "requests": 100}),
         )
-        base = measure(minimal.port, "/ok", None, args)
-        result = measure(server.port, f"/s/{token}/send", token, args)
+        base = measure(minimal, "/ok", None, args)
+        result = measure(server, f"/s/{token}/send", token, args, db_url=url)
         print(f"minimal Flask endpoint : {summary(base)}")
+        print(f"                         {cpu_summary(base)}")
         print(f"QR submit (full SIPAS) : {summary(result)}")
+        print(f"                         {cpu_summary(result)}")
         if base["latencies"] and result["latencies"]:
             ratio = (len(result["latencies"]) / result["wall"]) / (
                 len(base["latencies"]) / base["wall"]

@@ -7,6 +7,9 @@ people in front of them read Vietnamese.
 
 from __future__ import annotations
 
+from functools import cache
+
+from babel import Locale
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 
@@ -26,6 +29,17 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+@cache
+def _parsed(code: str) -> Locale:
+    """A language's Babel locale, parsed once per process: ``Locale.parse`` looks for the
+    locale's data file on disk each time, on every request that translates anything."""
+    return Locale.parse(code)
+
+
+def _babel_locale() -> Locale:
+    return _parsed(select_locale())
+
+
 def current_language() -> str:
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
@@ -33,7 +47,7 @@ def current_language() -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(
         app,
-        locale_selector=select_locale,
+        locale_selector=_babel_locale,
         default_translation_directories=str(app.root_path + "/translations"),
     )
 

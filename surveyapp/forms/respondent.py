@@ -65,25 +65,34 @@ def form_class(spec: FormSpec) -> type[RespondentForm]:
 
 
 def allowed_fields(spec: FormSpec) -> frozenset[str]:
-    return frozenset(q.code for q in shown_questions(spec)) | PLUMBING
+    """Field names a form of ``spec`` may send (computed once per spec: every POST asks)."""
+    cached = _ALLOWED.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        names = frozenset(q.code for q in shown_questions(spec)) | PLUMBING
+        cached = _ALLOWED[id(spec)] = (spec, names)
+    return cached[1]
+
+
+_ALLOWED: dict[int, tuple[FormSpec, frozenset[str]]] = {}
 
 
 def check_shape(spec: FormSpec, formdata: MultiDict[str, str]) -> MultiDict[str, str]:
     """Refuse what no honest form sends; return the data with blanks removed."""
     allowed = allowed_fields(spec)
-    unknown = sorted(set(formdata.keys()) - allowed)
-    if unknown:
-        raise Refused(f"unknown fields: {', '.join(unknown[:5])}")
-    cleaned: MultiDict[str, str] = MultiDict()
-    for name in formdata:
-        values = formdata.getlist(name)
+    by_code = spec.by_code
+    kept: dict[str, str] = {}
+    # One pass over (name, values): this runs on every submission.
+    for name, values in formdata.lists():
+        if name not in allowed:
+            unknown = sorted(set(formdata.keys()) - allowed)
+            raise Refused(f"unknown fields: {', '.join(unknown[:5])}")
         if len(values) > 1:
             raise Refused(f"field {name} sent {len(values)} times")
         value = values[0]
         if name in PLUMBING:
-            cleaned[name] = value
+            kept[name] = value
             continue
-        question = spec.by_code[name]
+        question = by_code[name]
         if question.is_choice:
             value = value.strip()
             if value == "":
@@ -92,8 +101,8 @@ def check_shape(spec: FormSpec, formdata: MultiDict[str, str]) -> MultiDict[str,
                 raise Refused(f"value out of range for {name}")
         elif value.strip() == "":
             continue
-        cleaned[name] = value
-    return cleaned
+        kept[name] = value
+    return MultiDict(kept)
 
 
 def _quick_answers(spec: FormSpec, cleaned: MultiDict[str, str]) -> dict[str, int | str] | None:

@@ -113,6 +113,15 @@ def _no_store(response: Any) -> Any:
     return response
 
 
+def _see_other(url: str) -> Any:
+    """POST-redirect-GET to the thank-you page: a 303 with an empty body.
+
+    Flask's ``redirect()`` adds a small HTML page that no browser shows; without it gunicorn
+    sends the reply in one write instead of two (headers, then body), on the busiest path.
+    """
+    return current_app.response_class(status=303, headers={"Location": url})
+
+
 def _page(ctx: Context, template: str, status: int = 200, **values: Any) -> Any:
     response = make_response(render_template(template, ctx=ctx, **values), status)
     if ctx.kiosk:
@@ -217,7 +226,7 @@ def _handle(ctx: Context, target: submissions.Target | Any) -> Any:
         abort(400)
     if abuse.honeypot_filled(request.form):
         # Looks like success to the robot; nothing is stored.
-        return redirect(ctx.thanks, 303)
+        return _see_other(ctx.thanks)
     if not parsed.valid:
         return _page(
             ctx,
@@ -256,7 +265,7 @@ def _handle(ctx: Context, target: submissions.Target | Any) -> Any:
         return _page(ctx, "public/invitation_used.html", 410)
     except submissions.ReceiptUsed:
         return _page(ctx, "public/receipt_used.html", 410)
-    return redirect(ctx.thanks, 303)
+    return _see_other(ctx.thanks)
 
 
 def _desk_or_404(token: str) -> ServicePoint:

@@ -22,7 +22,19 @@ from functools import cached_property
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from surveyapp.extensions import db
@@ -293,13 +305,71 @@ class Stored:
 _DESIGN_KEYS = ("serial", "stratum", "psu", "ssu", "weight", "fpc1", "fpc2")
 
 # Core statements compiled once: the ORM's unit of work adds nothing on this hot path.
-_INSERT_RESPONSE = insert(Response.__table__).returning(Response.__table__.c.id)
-_INSERT_ANSWER = insert(Answer.__table__)
+_RESPONSES = Response.__table__
+_ANSWERS = Answer.__table__
+_INSERT_RESPONSE = insert(_RESPONSES).returning(_RESPONSES.c.id)
+# SQLite: the answers go straight to the driver's executemany (runs in C), without
+# SQLAlchemy building a parameter dict per answer row; their values need no conversion.
+_INSERT_ANSWERS_SQLITE = (
+    "INSERT INTO answers (response_id, question_id, value, text) VALUES (?, ?, ?, ?)"
+)
 _INSERT_ANSWERS_PG = text(
     "INSERT INTO answers (response_id, question_id, value, text) "
     "SELECT :rid, q, v, t FROM unnest(CAST(:qids AS integer[]), CAST(:vals AS integer[]), "
     "CAST(:texts AS varchar[])) AS u(q, v, t)"
 )
+_RESPONSE_FIELDS = (
+    "campaign_id",
+    "questionnaire_id",
+    "channel",
+    "status",
+    "nonce",
+    "unit_id",
+    "service_point_id",
+    "language",
+    "flags",
+    "submitted_at",
+    *_DESIGN_KEYS,
+)
+
+
+def _insert_response_with_answers() -> Any:
+    """PostgreSQL, one statement for a whole submission::
+
+        WITH new_response AS (INSERT INTO responses … RETURNING id),
+             new_answers AS (INSERT INTO answers SELECT new_response.id, q, v, t
+                             FROM new_response, unnest(:qids, :vals, :texts))
+        SELECT id FROM new_response
+
+    Run in autocommit it is one round trip and one implicit transaction — atomic, so a
+    repeated nonce still stores nothing — where BEGIN, two INSERTs and COMMIT took four.
+    Built from the table objects, so column types convert the values as the ORM would.
+    """
+    response = (
+        insert(_RESPONSES)
+        .values({name: bindparam(name) for name in _RESPONSE_FIELDS})
+        .returning(_RESPONSES.c.id)
+        .cte("new_response")
+    )
+    given = (
+        func.unnest(
+            cast(bindparam("qids"), ARRAY(Integer)),
+            cast(bindparam("vals"), ARRAY(Integer)),
+            cast(bindparam("texts"), ARRAY(String)),
+        )
+        .table_valued("q", "v", "t")
+        .render_derived(name="u")
+    )
+    answers = insert(_ANSWERS).from_select(
+        ["response_id", "question_id", "value", "text"],
+        select(response.c.id, given.c.q, given.c.v, given.c.t)
+        .select_from(response)
+        .join(given, true()),
+    )
+    return select(response.c.id).add_cte(answers.cte("new_answers"))
+
+
+_INSERT_SUBMISSION_PG = _insert_response_with_answers()
 
 
 @contextmanager
@@ -374,6 +444,25 @@ class ReceiptUsed(ServiceError):
     """The receipt code has already rated its transaction."""
 
 
+def _answer_columns(
+    spec: FormSpec, answers: Mapping[str, int | str]
+) -> tuple[list[int], list[int | None], list[str | None]]:
+    """Question ids, values and texts of the answers, in three parallel lists."""
+    qids: list[int] = []
+    values: list[int | None] = []
+    texts: list[str | None] = []
+    by_code = spec.by_code
+    for code, value in answers.items():
+        qids.append(by_code[code].id)
+        if isinstance(value, str):
+            values.append(None)
+            texts.append(value)
+        else:
+            values.append(value)
+            texts.append(None)
+    return qids, values, texts
+
+
 def store(sub: Submission) -> Stored:
     """Insert the response and its answers; commit. A repeated nonce stores nothing.
 
@@ -383,49 +472,57 @@ def store(sub: Submission) -> Stored:
     """
     spec = form_spec(sub.questionnaire_id)
     now = utcnow()
+    # Everything is prepared before a connection is taken, so the write lock (SQLite) and
+    # the transaction are held for the inserts only.
+    qids, values, texts = _answer_columns(spec, sub.answers)
+    row: dict[str, Any] = {
+        **{k: None for k in _DESIGN_KEYS},
+        "campaign_id": sub.campaign_id,
+        "questionnaire_id": sub.questionnaire_id,
+        "channel": sub.channel,
+        "status": ResponseStatus.FINAL,
+        "nonce": sub.nonce,
+        "unit_id": sub.unit_id,
+        "service_point_id": sub.service_point_id,
+        "language": sub.language,
+        "flags": list(sub.flags),
+        "submitted_at": now,
+    }
+    engine = db.engine
     try:
+        if (
+            engine.dialect.name == "postgresql"
+            and qids
+            and sub.invitation_id is None
+            and sub.receipt_id is None
+        ):
+            # The common case (a desk's QR or kiosk form): one atomic statement.
+            with engine.connect() as conn:
+                response_id = (
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
+                    .execute(
+                        _INSERT_SUBMISSION_PG,
+                        {**row, "qids": qids, "vals": values, "texts": texts},
+                    )
+                    .scalar_one()
+                )
+            return Stored(response_id, created=True)
         # Straight on the engine, not the ORM session: one short transaction, nothing to track.
-        with _write_lock(), db.engine.begin() as conn:
-            design = _paper_design(conn, sub.invitation_id) if sub.invitation_id else {}
-            response_id = conn.execute(
-                _INSERT_RESPONSE,
-                {
-                    **{k: None for k in _DESIGN_KEYS},
-                    "campaign_id": sub.campaign_id,
-                    "questionnaire_id": sub.questionnaire_id,
-                    "channel": sub.channel,
-                    "status": ResponseStatus.FINAL,
-                    "nonce": sub.nonce,
-                    "unit_id": sub.unit_id,
-                    "service_point_id": sub.service_point_id,
-                    "language": sub.language,
-                    "flags": list(sub.flags),
-                    "submitted_at": now,
-                    **design,
-                },
-            ).scalar_one()
-            rows = [
-                {
-                    "response_id": response_id,
-                    "question_id": spec.by_code[code].id,
-                    "value": None if isinstance(value, str) else value,
-                    "text": value if isinstance(value, str) else None,
-                }
-                for code, value in sub.answers.items()
-            ]
-            if rows and conn.dialect.name == "postgresql":
+        with _write_lock(), engine.begin() as conn:
+            if sub.invitation_id:
+                row.update(_paper_design(conn, sub.invitation_id))
+            response_id = conn.execute(_INSERT_RESPONSE, row).scalar_one()
+            if qids and conn.dialect.name == "postgresql":
                 # One statement with three arrays: one round trip, one cached plan.
                 conn.execute(
                     _INSERT_ANSWERS_PG,
-                    {
-                        "rid": response_id,
-                        "qids": [r["question_id"] for r in rows],
-                        "vals": [r["value"] for r in rows],
-                        "texts": [r["text"] for r in rows],
-                    },
+                    {"rid": response_id, "qids": qids, "vals": values, "texts": texts},
                 )
-            elif rows:
-                conn.execute(_INSERT_ANSWER, rows)  # SQLite: executemany runs in C
+            elif qids:
+                conn.exec_driver_sql(
+                    _INSERT_ANSWERS_SQLITE,
+                    [(response_id, q, v, t) for q, v, t in zip(qids, values, texts, strict=True)],
+                )
             if sub.invitation_id is not None:
                 claimed = conn.execute(
                     update(Invitation)
@@ -443,7 +540,7 @@ def store(sub: Submission) -> Stored:
                 if claimed != 1:
                     raise ReceiptUsed("receipt already used")  # rolls the insert back
     except IntegrityError:
-        with db.engine.connect() as conn:
+        with engine.connect() as conn:
             existing = conn.scalar(select(Response.id).where(Response.nonce == sub.nonce))
         if existing is None:
             raise

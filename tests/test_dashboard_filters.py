@@ -161,6 +161,8 @@ def test_dashboard_shows_ranks_and_response_rates(login_as, demo_data) -> None:
     page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
     assert "Xếp hạng (khoảng 95%)" in page and 'class="num rank">1 (' in page
     assert "Tỷ lệ trả lời của mẫu phiếu giấy theo huyện" in page
+    # The demo's 440 simulated paper responses have no drawn form: said, not counted.
+    assert "440 phiếu của mẫu giấy không khớp" in page
     summary = batches.response_rate_summary(campaign)
     total = summary["total"]
     assert len(summary["rows"]) == 11
@@ -173,7 +175,9 @@ def test_dashboard_shows_ranks_and_response_rates(login_as, demo_data) -> None:
     batches.set_fate(forms[0], FormFate.RETURNED)
     batches.set_fate(forms[1], FormFate.REFUSED)
     batches.set_fate(forms[2], FormFate.NOT_AT_HOME)
-    after = batches.response_rate_summary(campaign)["total"]
+    summary = batches.response_rate_summary(campaign)
+    after = summary["total"]
+    assert summary["without_form"] == 440
     assert after["responded"] == total["responded"] + 1
     assert after["refused"] == total["refused"] + 1
     assert after["not_at_home"] == total["not_at_home"] + 1

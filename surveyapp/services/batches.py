@@ -6,14 +6,14 @@ from collections import defaultdict
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from surveyapp.dashboard import queries
 from surveyapp.extensions import db
 from surveyapp.models.base import utcnow
-from surveyapp.models.campaigns import Campaign
-from surveyapp.models.responses import Response
+from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.models.responses import Response, ResponseStatus
 from surveyapp.models.sampling import Batch, Form, FormFate, Household
 from surveyapp.models.users import User
 from surveyapp.services import ServiceError, audit
@@ -176,4 +176,18 @@ def response_rate_summary(
                 total[name] = total.get(name, 0) + value
     selected = total.get("selected", 0)
     total["rate"] = total.get("responded", 0) / selected if selected else None
-    return {"rows": rows, "total": total}
+    return {"rows": rows, "total": total, "without_form": _without_form(campaign)}
+
+
+def _without_form(campaign: Campaign) -> int:
+    """Final paper-sample responses that match no form drawn here (keyed from an outside
+    fieldwork, imported, or the demo's simulated ones): they count in the estimates but
+    cannot count in a response rate."""
+    serials = select(Form.serial).where(Form.campaign_id == campaign.id)
+    stmt = select(func.count()).where(
+        Response.campaign_id == campaign.id,
+        Response.status == ResponseStatus.FINAL,
+        Response.channel.in_([Channel.PAPER, Channel.WEB_INVITE]),
+        or_(Response.serial.is_(None), Response.serial.not_in(serials)),
+    )
+    return int(db.session.scalar(stmt) or 0)

@@ -46,7 +46,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
-        return render_error(error.code or 500)
+        # ``abort(400, "by: use one of …")`` tells an API client what to fix; werkzeug's own
+        # default text does not, and HTML pages keep their translated message.
+        custom = error.description != type(error).description
+        return render_error(
+            error.code or 500, error.description if custom and wants_json() else None
+        )
 
     @app.errorhandler(InternalServerError)
     def internal_error(error: InternalServerError):  # type: ignore[no-untyped-def]

@@ -152,6 +152,7 @@ def run_cells(
             by=by,
             keys={"stratum": Response.stratum, "psu": Response.psu, "ssu": Response.ssu},
         )
+        _require_domains(cells, by)
         stage1, stage2 = queries.population_sizes(campaign, sample.channels)
         return analyze_cell_frame(
             cells,
@@ -171,6 +172,7 @@ def run_cells(
         by=by,
         keys={"desk_id": Response.service_point_id, "psu": Response.id},
     )
+    _require_domains(cells, by)
     # Every rating of a desk has the same weight, so the database sums unweighted counts and
     # the desk's weight multiplies them here.
     volumes = queries.desk_volumes(campaign)
@@ -180,6 +182,13 @@ def run_cells(
         if col.endswith(("__wy", "__wr")) or col == "sw":
             cells[col] = cells[col] * weight
     return analyze_cell_frame(cells, spec, strata="desk_id", psu="psu", lonely_psu="adjust")
+
+
+def _require_domains(cells: pd.DataFrame, by: str | None) -> None:
+    """A breakdown by a level no response of the sample has (paper forms have no desk) has no
+    domain to estimate: say so instead of handing the analysis an empty domain list."""
+    if by is not None and not cells[by].notna().any():
+        raise ServiceError(f"by={by}: no response of this sample has a {by}")
 
 
 def run(

@@ -148,7 +148,8 @@ def generate(meta: dict[str, Any], n: int, start_id: int) -> Iterator[dict[str, 
         unit = np.where(p, commune, np.array([u for _, u in desks])[desk])
         n2 = psu_size[s, k]
         weight = (STRATUM_PSUS / PSUS_DRAWN) * n2 / np.maximum(drawn[s, k], 1)
-        code = [strata[si][0] for si in s]
+        # Strata of their own: the demo's 440 paper responses keep their own design.
+        code = [f"B{strata[si][0]}" for si in s]
         responses = {
             "id": ids,
             "channel": channel,
@@ -361,11 +362,11 @@ def measure(app: Any, meta: dict[str, Any], args: argparse.Namespace) -> dict[st
 
     def page() -> None:
         got = client.get(f"/dashboard/{cid}")
-        assert got.status_code == 200, got.status_code
+        assert got.status_code == 200, (got.status_code, got.get_data(as_text=True)[-600:])
 
     def xlsx() -> None:
         got = client.get(f"/dashboard/{cid}/report.xlsx")
-        assert got.status_code == 200, got.status_code
+        assert got.status_code == 200, (got.status_code, got.get_data(as_text=True)[-600:])
 
     with app.app_context():
 
@@ -428,7 +429,9 @@ def still_fresh(app: Any, client: Any, meta: dict[str, Any]) -> bool:
 
 def run_sqlite(n: int, args: argparse.Namespace) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
-        app = make_app(f"sqlite:///{Path(tmp) / 'bench.sqlite'}")
+        path = Path(args.sqlite_file) if args.sqlite_file else Path(tmp) / "bench.sqlite"
+        path.unlink(missing_ok=True)
+        app = make_app(f"sqlite:///{path}")
         t0 = time.perf_counter()
         meta = prepare(app)
         load_sqlite(app, meta, n)
@@ -501,6 +504,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="warm runs; the best is shown")
     parser.add_argument("--profile", action="store_true", help="cProfile the cold page and XLSX")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+    parser.add_argument("--sqlite-file", help="build the SQLite database here and keep it")
     args = parser.parse_args()
     backends = args.backends.split(",")
     if "sqlite" in backends:

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import BigInteger, case, func, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
@@ -155,33 +157,32 @@ def cell_frame(
         Response.status == ResponseStatus.FINAL,
         Response.channel.in_(list(channels)),
     )
-    moments = []
-    for q in questions:
-        hit = (Answer.question_id == q.id) & Answer.value.is_not(None)
-        good = hit & Answer.value.in_(satisfied)
-        moments += [
-            func.sum(case((good, weight), else_=0.0)).label(f"{q.code}__wy"),
-            func.sum(case((hit, weight), else_=0.0)).label(f"{q.code}__wr"),
-            func.sum(case((hit, 1), else_=0)).label(f"{q.code}__r"),
-        ]
-    group = [c.element for c in key_cols]
-    answers = db.session.execute(
-        select(*key_cols, *moments)
-        .join(Answer, Answer.response_id == Response.id)
-        .where(*scope, Answer.question_id.in_([q.id for q in questions]))
-        .group_by(*group)
-    )
-    moment_frame = pd.DataFrame(answers.fetchall(), columns=list(answers.keys()))
-    counts = db.session.execute(
-        select(*key_cols, func.count().label("n"), func.sum(weight).label("sw"))
+    # One row per response with its answers folded into bit masks (bit k of ``a<j>``: item
+    # k of block j answered; of ``s<j>``: answered satisfied). Each (response, question)
+    # pair is unique, so the sum of distinct bits is their OR. Two integers per 62 items
+    # instead of three sums per item keep both the database's work per answer row and the
+    # rows sent to Python small; the weighting and the cell sums are then done in numpy.
+    blocks = [questions[i : i + MASK_BITS] for i in range(0, len(questions), MASK_BITS)]
+    masks = []
+    for j, block in enumerate(blocks):
+        bit = case({q.id: literal(1 << k, BigInteger) for k, q in enumerate(block)},
+                   value=Answer.question_id)  # fmt: skip
+        answered = case((Answer.value.is_not(None), bit))
+        good = case((Answer.value.in_(satisfied), bit))
+        masks += [_bit_or(answered).label(f"a{j}"), _bit_or(good).label(f"s{j}")]
+    group = [Response.id, *(c.element for c in key_cols), Response.weight]
+    rows = db.session.execute(
+        select(*key_cols, weight.label("w"), *masks)
+        .select_from(Response)
+        # No question filter in the join: the CASE already ignores other questions, and one
+        # range scan of a response's answers beats a lookup per (response, item) pair.
+        .outerjoin(Answer, Answer.response_id == Response.id)
         .where(*scope)
         .group_by(*group)
     )
-    count_frame = pd.DataFrame(counts.fetchall(), columns=list(counts.keys()))
+    per_response = pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
     on = [c.name for c in key_cols]
-    cells = count_frame.merge(moment_frame, on=on, how="left").fillna(
-        {c: 0.0 for c in moment_frame.columns if c not in on}
-    )
+    cells = _cell_sums(per_response, on, blocks)
     # Build the result in one go: column-by-column inserts fragment a wide frame.
     data: dict[str, Any] = {}
     for col in cells.columns:
@@ -192,6 +193,60 @@ def cell_frame(
     if by is not None:
         data[by] = _by_labels(by, cells["by_key"])
     return pd.DataFrame(data)
+
+
+MASK_BITS = 62  # items per mask: the bits of a signed 64-bit integer, with room to spare
+
+
+def _bit_or(expr: Any) -> Any:
+    """OR of the distinct bits of a group: PostgreSQL's ``bit_or`` stays a bigint (its
+    ``sum`` of bigints would be numeric); SQLite has no ``bit_or`` and its integer ``sum`` of
+    distinct powers of two is the same number."""
+    return _BitOr(expr)
+
+
+class _BitOr(FunctionElement[int]):
+    type = BigInteger()
+    inherit_cache = True
+    name = "bit_or_masks"
+
+
+@compiles(_BitOr)
+def _bit_or_default(element: _BitOr, compiler: Any, **kw: Any) -> str:
+    return f"sum({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_BitOr, "postgresql")
+def _bit_or_postgresql(element: _BitOr, compiler: Any, **kw: Any) -> str:
+    return f"bit_or({compiler.process(element.clauses, **kw)})"
+
+
+def _cell_sums(
+    per_response: pd.DataFrame, on: list[str], blocks: list[list[Question]]
+) -> pd.DataFrame:
+    """Decode the masks into ``n``, ``sw`` and ``q__wy``/``q__wr``/``q__r`` per response,
+    then sum them per cell (the ``on`` columns). A response without answers has no bits."""
+    w = per_response["w"].astype("float64").to_numpy()
+    data: dict[str, Any] = {name: per_response[name] for name in on}
+    data["n"] = np.ones(len(w))
+    data["sw"] = w
+    for j, block in enumerate(blocks):
+        answered = per_response[f"a{j}"].fillna(0).astype("int64").to_numpy()
+        good = per_response[f"s{j}"].fillna(0).astype("int64").to_numpy()
+        for k, q in enumerate(block):
+            r = ((answered >> k) & 1).astype("float64")
+            y = ((good >> k) & 1).astype("float64")
+            data[f"{q.code}__wy"] = w * y
+            data[f"{q.code}__wr"] = w * r
+            data[f"{q.code}__r"] = r
+    frame = pd.DataFrame(data)
+    if frame.empty:
+        return frame
+    groups = frame.groupby(on, dropna=False, sort=False)
+    if groups.ngroups == len(frame):
+        # One response per cell (the probability sample's households): nothing to sum.
+        return frame
+    return groups.sum().reset_index()
 
 
 def _by_labels(by: str, values: pd.Series) -> list[Any]:

@@ -20,7 +20,7 @@ from surveyapp.analysis.cells_api import analyze_cell_frame
 from surveyapp.dashboard import queries
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import IndexLevel, QuestionType
-from surveyapp.services import ServiceError, campaigns
+from surveyapp.services import ServiceError, campaigns, report_cache
 from surveyapp.services.campaigns import code_key
 from surveyapp.services.instruments import analysis_spec
 
@@ -220,9 +220,21 @@ def build(
     ci: str = "logit",
     lang: str = "vi",
 ) -> Report:
-    """Estimate every item and index node of ``campaign`` (and per ``by`` level)."""
+    """Estimate every item and index node of ``campaign`` (and per ``by`` level).
+
+    Kept per process until the campaign's responses, targets or desk volumes change
+    (:mod:`surveyapp.services.report_cache`): the dashboard, its downloads and the API ask
+    for the same reports again and again."""
     if by is not None and by not in BY_COLUMNS:
         raise ServiceError(f"--by: use one of {', '.join(BY_COLUMNS)}")
+    return report_cache.cached(
+        campaign,
+        ("report", sample, by, ci, lang),
+        lambda: _build(campaign, sample=sample, by=by, ci=ci, lang=lang),
+    )
+
+
+def _build(campaign: Campaign, *, sample: str, by: str | None, ci: str, lang: str) -> Report:
     chosen = SAMPLES[sample]
     summary = {
         "id": campaign.id,

@@ -388,11 +388,20 @@ def measure(app: Any, meta: dict[str, Any], args: argparse.Namespace) -> dict[st
         t0 = time.perf_counter()
         page()
         out["page_cold"] = time.perf_counter() - t0
+    note("page, cold", out["page_cold"])
     out["page"] = min(_timed(page) for _ in range(args.repeat))
+    note("page, best warm", out["page"])
     with profiled(args.profile, "report.xlsx"):
         out["xlsx_cold"], out["xlsx"] = best_of(args.repeat, xlsx)
+    note("xlsx, cold", out["xlsx_cold"])
+    note("xlsx, best warm", out["xlsx"])
     out["fresh"] = float(still_fresh(app, client, meta))
     return out
+
+
+def note(label: str, seconds: float) -> None:
+    """Each figure as soon as it is measured (a slow run can be read while it goes on)."""
+    print(f"  {label}: {seconds:.3f} s", flush=True)
 
 
 def _timed(fn: Callable[[], Any]) -> float:
@@ -436,6 +445,7 @@ def run_sqlite(n: int, args: argparse.Namespace) -> dict[str, float]:
         meta = prepare(app)
         load_sqlite(app, meta, n)
         loaded = time.perf_counter() - t0
+        note("load", loaded)
         out = measure(app, meta, args)
         out["load"] = loaded
         with app.app_context():
@@ -452,16 +462,18 @@ def run_postgres(n: int, args: argparse.Namespace) -> dict[str, float]:
 
     plain = normalise_database_url(PG_URL).replace("postgresql+psycopg://", "postgresql://")
     admin = psycopg.connect(plain, autocommit=True, connect_timeout=5)
-    admin.execute(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE')
-    admin.execute(f'CREATE SCHEMA "{PG_SCHEMA}"')
+    schema = args.pg_schema
+    admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    admin.execute(f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in PG_URL else "?"
-    url = f"{normalise_database_url(PG_URL)}{sep}options=-csearch_path%3D{PG_SCHEMA}"
+    url = f"{normalise_database_url(PG_URL)}{sep}options=-csearch_path%3D{schema}"
     app = make_app(url)
     try:
         t0 = time.perf_counter()
         meta = prepare(app)
         load_postgres(app, meta, n)
         loaded = time.perf_counter() - t0
+        note("load", loaded)
         out = measure(app, meta, args)
         out["load"] = loaded
         return out
@@ -472,7 +484,7 @@ def run_postgres(n: int, args: argparse.Namespace) -> dict[str, float]:
             db.session.remove()
             db.engine.dispose()
         if not args.keep:
-            admin.execute(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE')
+            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         admin.close()
 
 
@@ -504,6 +516,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="warm runs; the best is shown")
     parser.add_argument("--profile", action="store_true", help="cProfile the cold page and XLSX")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+    parser.add_argument("--pg-schema", default=PG_SCHEMA, help="created and dropped")
     parser.add_argument("--sqlite-file", help="build the SQLite database here and keep it")
     args = parser.parse_args()
     backends = args.backends.split(",")

@@ -250,11 +250,12 @@ def _cell_sums(
 
 
 def _by_labels(by: str, values: pd.Series) -> list[Any]:
-    names = labels()
-    if by == "district":
-        return [names.district_of_unit.get(int(v)) if pd.notna(v) else None for v in values]
-    if by == "desk":
-        return [names.desk_names.get(int(v)) if pd.notna(v) else None for v in values]
+    if by in ("district", "desk"):
+        names = labels()
+        mapping = names.district_of_unit if by == "district" else names.desk_names
+        # One vectorised lookup per cell (a million cells at 1M responses), missing → None.
+        named = pd.to_numeric(values, errors="coerce").map(mapping)
+        return named.astype(object).where(named.notna(), None).tolist()
     return [v.value if isinstance(v, Channel) else v for v in values]
 
 

@@ -107,6 +107,21 @@ def prepare(app: Any) -> dict[str, Any]:
         }
 
 
+def reuse(app: Any) -> dict[str, Any]:
+    """A schema kept by ``--keep``: bring it to the current migrations and measure again."""
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from surveyapp.extensions import db
+    from surveyapp.models import Campaign
+
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE responses")
+        return {"campaign_id": db.session.scalar(select(func.min(Campaign.id)))}
+
+
 # ----------------------------------------------------------------------------- the data
 
 
@@ -463,15 +478,19 @@ def run_postgres(n: int, args: argparse.Namespace) -> dict[str, float]:
     plain = normalise_database_url(PG_URL).replace("postgresql+psycopg://", "postgresql://")
     admin = psycopg.connect(plain, autocommit=True, connect_timeout=5)
     schema = args.pg_schema
-    admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    admin.execute(f'CREATE SCHEMA "{schema}"')
+    if not args.reuse:
+        admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.execute(f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in PG_URL else "?"
     url = f"{normalise_database_url(PG_URL)}{sep}options=-csearch_path%3D{schema}"
     app = make_app(url)
     try:
         t0 = time.perf_counter()
-        meta = prepare(app)
-        load_postgres(app, meta, n)
+        if args.reuse:
+            meta = reuse(app)
+        else:
+            meta = prepare(app)
+            load_postgres(app, meta, n)
         loaded = time.perf_counter() - t0
         note("load", loaded)
         out = measure(app, meta, args)
@@ -516,6 +535,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="warm runs; the best is shown")
     parser.add_argument("--profile", action="store_true", help="cProfile the cold page and XLSX")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the schema a --keep run left (no load)"
+    )
     parser.add_argument("--pg-schema", default=PG_SCHEMA, help="created and dropped")
     parser.add_argument("--sqlite-file", help="build the SQLite database here and keep it")
     args = parser.parse_args()

@@ -49,6 +49,7 @@ test: lint test-sqlite test-postgres
 bench: install
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/submit.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -44,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     "SQLITE_MMAP_SIZE": 256 * 1024 * 1024,  # SQLite only: memory-mapped reads
     "SQLITE_WAL_AUTOCHECKPOINT": 10000,  # SQLite only: pages (4 KiB) between WAL checkpoints
     "QR_PAPER": "A4",  # or A5
+    # Campaign reports kept per process until their inputs change (0: no cache); edits the
+    # fingerprint cannot see (renamed units) show after this many seconds at the latest.
+    "REPORT_CACHE_SIZE": 32,
+    "REPORT_CACHE_SECONDS": 300,
 }
 
 # Environment keys whose values are not plain strings.

@@ -46,8 +46,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
-        # A view's own explanation (``abort(400, "...")``) is shown; werkzeug's stock English
-        # descriptions are not.
+        # A view's own explanation (``abort(400, "...")``) tells the user or API client what to
+        # fix; werkzeug's stock English descriptions are not shown.
         detail = error.description if error.description != type(error).description else None
         return render_error(error.code or 500, detail)
 

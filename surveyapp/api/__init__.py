@@ -20,6 +20,23 @@ require_roles(bp, "api")
 csrf.exempt(bp)
 
 
+# The query parameters each operation takes (as the OpenAPI document lists them). Anything else
+# is refused: a misspelt ``?smaple=convenience`` would otherwise silently give the default.
+QUERY_PARAMETERS: dict[str, frozenset[str]] = {
+    "api.get_results": frozenset({"sample", "by"}),
+    "api.get_responses": frozenset({"sample", "format"}),
+}
+
+
+@bp.before_request
+def refuse_unknown_parameters() -> None:
+    if request.endpoint == "api.openapi":
+        return
+    unknown = sorted(set(request.args) - QUERY_PARAMETERS.get(request.endpoint or "", frozenset()))
+    if unknown:
+        abort(400, f"unknown query parameter: {', '.join(unknown)}")
+
+
 @bp.route("/openapi.json")
 @public_endpoint("api.openapi")
 def openapi() -> Any:
@@ -33,9 +50,21 @@ def list_campaigns() -> Any:
     return jsonify(campaigns.summaries())
 
 
+# Campaign ids are 32-bit integers in every database; a longer number names no campaign, and
+# passing it on would overflow the driver (SQLite) or the column type (PostgreSQL): a 500.
+MAX_ID = 2**31 - 1
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    if not 1 <= campaign_id <= MAX_ID:
+        abort(404)
+    return db.get_or_404(Campaign, campaign_id)
+
+
 @bp.route("/campaigns/<int:campaign_id>")
 def get_campaign(campaign_id: int) -> Any:
-    summary = next((c for c in campaigns.summaries() if c["id"] == campaign_id), None)
+    campaign = _campaign(campaign_id)
+    summary = next((c for c in campaigns.summaries() if c["id"] == campaign.id), None)
     if summary is None:
         abort(404)
     return jsonify(summary)
@@ -43,7 +72,7 @@ def get_campaign(campaign_id: int) -> Any:
 
 @bp.route("/campaigns/<int:campaign_id>/targets")
 def get_targets(campaign_id: int) -> Any:
-    return jsonify(campaigns.target_rows(db.get_or_404(Campaign, campaign_id)))
+    return jsonify(campaigns.target_rows(_campaign(campaign_id)))
 
 
 def _choice(name: str, allowed: list[str], default: str | None) -> str | None:
@@ -56,7 +85,7 @@ def _choice(name: str, allowed: list[str], default: str | None) -> str | None:
 @bp.route("/campaigns/<int:campaign_id>/results")
 def get_results(campaign_id: int) -> Any:
     """Estimates per item and index node, as `surveyapp report --format json`."""
-    campaign = db.get_or_404(Campaign, campaign_id)
+    campaign = _campaign(campaign_id)
     sample = _choice("sample", list(reports.SAMPLES), "probability")
     by = _choice("by", sorted(reports.BY_COLUMNS), None)
     try:
@@ -69,7 +98,7 @@ def get_results(campaign_id: int) -> Any:
 @bp.route("/campaigns/<int:campaign_id>/responses")
 def get_responses(campaign_id: int) -> Any:
     """The flat export `surveyapp analyze` reads, as JSON rows or CSV."""
-    campaign = db.get_or_404(Campaign, campaign_id)
+    campaign = _campaign(campaign_id)
     sample = _choice("sample", list(reports.SAMPLES), None)
     fmt = _choice("format", ["json", "csv"], "json")
     if fmt == "csv":

@@ -35,6 +35,7 @@ TARGET = {
 }
 ERROR = {
     "type": "object",
+    "required": ["error", "message"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
 }
 
@@ -51,7 +52,14 @@ def _responses(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _campaign_id() -> dict[str, Any]:
-    return {"name": "campaign_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    from surveyapp.api import MAX_ID
+
+    return {
+        "name": "campaign_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    }
 
 
 def _enum(name: str, values: list[str]) -> dict[str, Any]:

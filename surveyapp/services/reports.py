@@ -47,7 +47,7 @@ from surveyapp.dashboard.queries import Filters
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.margins import MarginVariable
 from surveyapp.models.questionnaires import IndexLevel, Question, QuestionType
-from surveyapp.services import ServiceError, campaigns, margins
+from surveyapp.services import ServiceError, campaigns, margins, report_cache
 from surveyapp.services.campaigns import code_key
 from surveyapp.services.instruments import analysis_spec
 
@@ -447,6 +447,7 @@ def run_cells_weighted(
             by,
             filters,
         )
+        _require_domains(cells, by)
         stage1, stage2 = queries.population_sizes(campaign, sample.channels)
         result = analyze_cell_frame(
             cells,
@@ -469,6 +470,7 @@ def run_cells_weighted(
         keys={"desk_id": Response.service_point_id, "psu": Response.id},
         filters=filters,
     )
+    _require_domains(cells, by)
     # Every rating of a desk has the same weight, so the database sums unweighted counts and
     # the desk's weight multiplies them here.
     volumes = queries.desk_volumes(campaign)
@@ -479,6 +481,13 @@ def run_cells_weighted(
             cells[col] = cells[col] * weight
     result = analyze_cell_frame(cells, spec, strata="desk_id", psu="psu", lonely_psu="adjust")
     return result, Weighting()
+
+
+def _require_domains(cells: pd.DataFrame, by: str | None) -> None:
+    """A breakdown by a level no response of the sample has (paper forms have no desk) has no
+    domain to estimate: say so instead of handing the analysis an empty domain list."""
+    if by is not None and not cells[by].notna().any():
+        raise ServiceError(f"by={by}: no response of this sample has a {by}")
 
 
 def run(
@@ -521,9 +530,29 @@ def build(
 
     With ``filters`` the whole-sample rows are those of the filter's domain and the ``by``
     levels are crossed with it; the design (and its calibration) stays the full sample's.
+
+    Kept per process until the campaign's responses, targets, margins, form fates or desk
+    volumes change (:mod:`surveyapp.services.report_cache`): the dashboard, its downloads and
+    the API ask for the same reports again and again.
     """
     if by is not None and by not in BY_COLUMNS:
         raise ServiceError(f"--by: use one of {', '.join(BY_COLUMNS)}")
+    return report_cache.cached(
+        campaign,
+        ("report", sample, by, ci, lang, filters),
+        lambda: _build(campaign, sample=sample, by=by, ci=ci, lang=lang, filters=filters),
+    )
+
+
+def _build(
+    campaign: Campaign,
+    *,
+    sample: str,
+    by: str | None,
+    ci: str,
+    lang: str,
+    filters: Filters | None,
+) -> Report:
     chosen = SAMPLES[sample]
     summary = {
         "id": campaign.id,

@@ -296,3 +296,22 @@ def test_dashboard_breaks_down_by_channel(login_as, demo_data) -> None:
     assert "Chỉ số chung theo kênh" in page
     assert "<tr><td>Mã QR" in page and "<tr><td>Máy tính bảng tại quầy" in page
     assert client.get(f"/dashboard/{campaign.id}?by=desk").status_code == 400
+
+
+def test_api_gives_the_trend(client, demo_data) -> None:
+    from support import make_user
+
+    from surveyapp.services import users
+
+    user = make_user("etl", "analyst")
+    token = users.create_token(user, "etl")
+    db.session.commit()
+    campaign = _campaign(demo_data)
+    reply = client.get(
+        f"/api/v1/campaigns/{campaign.id}/trend", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert reply.status_code == 200
+    body = reply.get_json()
+    assert [c["id"] for c in body["campaigns"]] == [campaign.id]
+    assert body == reports.trend(campaign).to_dict()
+    assert client.get(f"/api/v1/campaigns/{campaign.id}/trend").status_code == 401

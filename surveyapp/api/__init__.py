@@ -95,6 +95,16 @@ def get_results(campaign_id: int) -> Any:
     return jsonify(report.to_dict())
 
 
+@bp.route("/campaigns/<int:campaign_id>/trend")
+def get_trend(campaign_id: int) -> Any:
+    """The probability sample's index results across the questionnaire's campaigns."""
+    try:
+        trend = reports.trend(_campaign(campaign_id))
+    except ServiceError as exc:
+        abort(400, str(exc))
+    return jsonify(trend.to_dict())
+
+
 @bp.route("/campaigns/<int:campaign_id>/responses")
 def get_responses(campaign_id: int) -> Any:
     """The flat export `surveyapp analyze` reads, as JSON rows or CSV."""

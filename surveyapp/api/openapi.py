@@ -104,6 +104,66 @@ RESULTS = {
     },
 }
 
+_CHANGE = {
+    "type": ["object", "null"],
+    "required": ["estimate", "ci_low", "ci_high", "direction"],
+    "properties": {
+        "estimate": {"type": "number"},
+        "se": {"type": "number"},
+        "ci_low": {"type": "number"},
+        "ci_high": {"type": "number"},
+        "direction": {"type": "string", "enum": ["up", "down", "same"]},
+    },
+}
+TREND = {
+    "type": "object",
+    "required": ["campaigns", "rows"],
+    "properties": {
+        "campaigns": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "starts", "n"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "starts": {"type": "string", "format": "date"},
+                    "n": {"type": "integer"},
+                },
+            },
+        },
+        "rows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "level", "name", "points", "change", "previous"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "level": {"type": "string"},
+                    "name": {"type": "string"},
+                    "previous": {"type": ["number", "null"]},
+                    "target": {"type": ["number", "null"]},
+                    "points": {
+                        "type": "array",
+                        "items": {
+                            "type": ["object", "null"],
+                            "properties": {
+                                "estimate": {"type": ["number", "null"]},
+                                "se": {"type": ["number", "null"]},
+                                "ci_low": {"type": ["number", "null"]},
+                                "ci_high": {"type": ["number", "null"]},
+                                "n": {"type": "integer"},
+                            },
+                        },
+                    },
+                    "change": _CHANGE,
+                    "versus_previous": _CHANGE,
+                },
+            },
+        },
+    },
+}
+
 
 def document() -> dict[str, Any]:
     return {
@@ -119,6 +179,7 @@ def document() -> dict[str, Any]:
                 "Error": ERROR,
                 "Estimate": ESTIMATE,
                 "Results": RESULTS,
+                "Trend": TREND,
             },
         },
         "paths": {
@@ -149,6 +210,14 @@ def document() -> dict[str, Any]:
                         _enum("by", ["channel", "desk", "district"]),
                     ],
                     "responses": _responses({"$ref": "#/components/schemas/Results"}),
+                }
+            },
+            "/campaigns/{campaign_id}/trend": {
+                "get": {
+                    "summary": "Index results of this and earlier campaigns of its questionnaire",
+                    "operationId": "getTrend",
+                    "parameters": [_campaign_id()],
+                    "responses": _responses({"$ref": "#/components/schemas/Trend"}),
                 }
             },
             "/campaigns/{campaign_id}/responses": {

@@ -124,8 +124,9 @@ def test_dashboard_refuses_unknown_filter_values(login_as, demo_data) -> None:
 def test_districts_are_ranked_with_rank_intervals(demo_data) -> None:
     campaign = _campaign(demo_data)
     report = reports.build(campaign, by="district")
-    ranks = reports.rank_intervals(campaign, report)
-    assert len(ranks) == 11
+    ranking = reports.rank_intervals(campaign, report)
+    ranks = ranking.ranks
+    assert ranking.exact and len(ranks) == 11
     overall = {d: report.rows(d)[0] for d in report.domains()}
     best = max(
         overall, key=lambda d: next(r for r in report.rows(d) if r["code"] == "overall")["estimate"]
@@ -138,7 +139,7 @@ def test_districts_are_ranked_with_rank_intervals(demo_data) -> None:
     assert any(r["high"] - r["low"] >= 2 for r in ranks.values())
 
 
-def test_ranks_across_channels_use_the_domain_covariance(demo_data) -> None:
+def test_ranks_across_channels_use_the_domain_covariance(demo_data, monkeypatch) -> None:
     """QR and kiosk ratings share desks (strata), so their estimates are correlated and
     the ranking takes the covariance from the rows."""
     campaign = _campaign(demo_data)
@@ -148,9 +149,13 @@ def test_ranks_across_channels_use_the_domain_covariance(demo_data) -> None:
     assert not queries.domains_nest_in_strata(
         campaign, reports.CONVENIENCE, Response.service_point_id, "channel"
     )
-    ranks = reports.rank_intervals(campaign, report)
-    assert set(ranks) == {"qr", "kiosk"}
-    assert sorted(r["rank"] for r in ranks.values()) == [1, 2]
+    ranking = reports.rank_intervals(campaign, report)
+    assert ranking.exact and set(ranking.ranks) == {"qr", "kiosk"}
+    assert sorted(r["rank"] for r in ranking.ranks.values()) == [1, 2]
+    # Above the row limit the covariance is left out and the ranking says so.
+    monkeypatch.setattr(reports, "EXACT_RANK_ROWS", 10)
+    approx = reports._rank_intervals(campaign, report, "overall", None, 0.95)
+    assert not approx.exact and set(approx.ranks) == {"qr", "kiosk"}
 
 
 def test_dashboard_shows_ranks_and_response_rates(login_as, demo_data) -> None:

@@ -82,7 +82,7 @@ def campaign(campaign_id: int) -> Any:
         by = breakdown or ("district" if key == "probability" else "desk")
         try:
             report = reports.build(item, sample=key, by=by, filters=filters)
-            ranks = reports.rank_intervals(item, report, filters=filters)
+            ranking = reports.rank_intervals(item, report, filters=filters)
         except ServiceError as exc:
             errors.append(str(exc))
             continue
@@ -114,7 +114,8 @@ def campaign(campaign_id: int) -> Any:
                 "items": [r for r in report.rows() if r["level"] == "item"],
                 "charts": charts,
                 "label": report_files.sample_label(report),
-                "ranks": ranks,
+                "ranks": ranking.ranks,
+                "ranks_exact": ranking.exact,
             }
         )
     return render_template(

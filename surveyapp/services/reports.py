@@ -628,6 +628,20 @@ def _weighting_dict(sample: Sample, weighting: Weighting) -> dict[str, Any]:
     }
 
 
+# Above this many responses the rows' pass for the exact domain covariance costs seconds on
+# every change of the campaign; the ranking then treats the levels as independent (flagged).
+EXACT_RANK_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Rank and rank interval per level; ``exact`` is False when the levels share strata and
+    their covariance was left out (see :func:`rank_intervals`)."""
+
+    ranks: dict[Any, dict[str, int]]
+    exact: bool = True
+
+
 def rank_intervals(
     campaign: Campaign,
     report: Report,
@@ -635,17 +649,33 @@ def rank_intervals(
     variable: str = "overall",
     filters: Filters | None = None,
     level: float = 0.95,
-) -> dict[Any, dict[str, int]]:
+) -> Ranking:
     """Rank of every ``report.by`` level on ``variable`` (1 = most satisfied) with its
-    ``level`` rank interval (Klein et al. 2020 style: ranks over draws from the estimates'
-    joint normal distribution, see :func:`surveyapp.analysis.targets.rank_intervals`).
+    ``level`` rank interval (ranks over draws from the estimates' joint normal distribution,
+    see :func:`surveyapp.analysis.targets.rank_intervals`).
 
     When every stratum lies in one level, the levels' estimates are independent and the
-    covariance is diagonal; otherwise it comes from :func:`compare_domains` on the rows
-    (weights adjusted for non-response, not calibrated). Levels without an estimate are not ranked.
+    covariance is diagonal. Otherwise, up to :data:`EXACT_RANK_ROWS` responses, it comes from
+    :func:`compare_domains` on the rows (weights adjusted for non-response, not calibrated);
+    above that the diagonal is used and the ranking says it is approximate. Levels without an
+    estimate are not ranked.
     """
     if report.by is None:
-        return {}
+        return Ranking({})
+    return report_cache.cached(
+        campaign,
+        ("ranks", report.sample, report.by, variable, filters, level),
+        lambda: _rank_intervals(campaign, report, variable, filters, level),
+    )
+
+
+def _rank_intervals(
+    campaign: Campaign,
+    report: Report,
+    variable: str,
+    filters: Filters | None,
+    level: float,
+) -> Ranking:
     rows = [
         r
         for r in report.estimates
@@ -657,16 +687,19 @@ def rank_intervals(
         and math.isfinite(r["se"])
     ]
     if len(rows) < 2:
-        return {}
+        return Ranking({})
+    assert report.by is not None
     labels = [_domain_value(r) for r in rows]
     estimates = np.array([r["estimate"] for r in rows])
     sample = SAMPLES[report.sample]
     from surveyapp.models.responses import Response
 
     stratum = Response.stratum if sample.probability else Response.service_point_id
-    if queries.domains_nest_in_strata(campaign, sample.channels, stratum, report.by, filters):
-        cov = np.diag(np.array([r["se"] for r in rows]) ** 2)
-    else:
+    cov = np.diag(np.array([r["se"] for r in rows]) ** 2)
+    exact = queries.domains_nest_in_strata(campaign, sample.channels, stratum, report.by, filters)
+    if not exact and campaigns.final_counts_by_channel(campaign, sample.channels) <= (
+        EXACT_RANK_ROWS
+    ):
         frame = frame_for(campaign, sample, filters)
         spec = _spec(campaign, report.by, "logit", filters)
         # Non-response adjusted, not calibrated: compare_domains has no calibration.
@@ -685,14 +718,16 @@ def rank_intervals(
         )
         where = [comparison.labels.index(label) for label in labels]
         cov = comparison.cov[np.ix_(where, where)]
+        exact = True
     intervals = analysis_rank_intervals(list(estimates), cov, level, descending=True)
     order = (-estimates).argsort(kind="stable")
     point = np.empty(len(rows), dtype=int)
     point[order] = np.arange(1, len(rows) + 1)
-    return {
+    ranks = {
         label: {"rank": int(p), "low": lo, "high": hi}
         for label, p, (lo, hi) in zip(labels, point, intervals, strict=True)
     }
+    return Ranking(ranks, exact)
 
 
 def _domain_sort(row: dict[str, Any]) -> tuple[int, str]:

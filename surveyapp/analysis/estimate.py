@@ -20,7 +20,7 @@ import numpy as np
 
 from .calibration_frame import margin_codes
 from .cells import BASE_MOMENTS, CellTable, VarData, build_cells, codes_for
-from .ci import CI_METHODS, as_array_ci, likelihood_phi, prop_interval, quantile, t_interval
+from .ci import CI_METHODS, as_array_ci, likelihood_start, prop_interval, quantile, t_interval
 from .columns import ColumnTable
 from .design import LONELY_PSU, Design, FloatArray, IntArray
 from .engine import (
@@ -571,7 +571,42 @@ def analyze(
         dom_codes, dom_labels = codes_for(by_values)
     variables = [VarData(k, y, r) for k, (y, r) in plan.vardata.items()]
     ct = build_cells(design, variables, plan.moments, cal_codes, cal_margins, dom_codes, dom_labels)
-    return analyze_cells(ct, spec, plan, [m[0] for m in spec.margins], targets, labels)
+    rows = _Rows(design.weights, cal_codes, dom_codes) if spec.ci == "likelihood" else None
+    return analyze_cells(ct, spec, plan, [m[0] for m in spec.margins], targets, labels, rows)
+
+
+@dataclass
+class _Rows:
+    """Unit-level weights, calibration cells and domains (for the likelihood interval)."""
+
+    weights: np.ndarray
+    cal: np.ndarray | None
+    dom: np.ndarray | None
+
+
+def _likelihood_start(
+    rows: _Rows,
+    plan: _Plan,
+    cal: Calibration | None,
+    j: int,
+    by_run: bool,
+    d: int,
+    n_fit: float,
+) -> tuple[float, float] | None:
+    """:func:`~.ci.likelihood_start` on the answered rows of domain ``d`` for statistic ``j``."""
+    key = plan.stats[j].a.rsplit(":", 1)[0]
+    if key not in plan.vardata:
+        return None
+    y, r = plan.vardata[key]
+    w = rows.weights
+    if cal is not None and rows.cal is not None:
+        w = w * cal.g[rows.cal]
+    keep = (np.asarray(r) > 0) & (w != 0)
+    if by_run and rows.dom is not None:
+        keep &= rows.dom == d
+    if not keep.any():
+        return None
+    return likelihood_start(w[keep], np.asarray(y)[keep], n_fit)
 
 
 def _columns_ok(
@@ -714,12 +749,14 @@ def analyze_cells(
     margin_names: Sequence[str] = (),
     margin_targets: Sequence[np.ndarray] = (),
     margin_labels: Sequence[list[Any]] = (),
+    rows: _Rows | None = None,
 ) -> Analysis:
     """Estimates from a pre-aggregated :class:`~surveyapp.analysis.cells.CellTable`.
 
     This is the entry point for sufficient statistics built elsewhere (e.g. one SQL
     ``GROUP BY``, see :func:`surveyapp.analysis.cells_api.cells_from_frame`). Results equal
-    those of :func:`analyze` on the unit-level rows.
+    those of :func:`analyze` on the unit-level rows (``likelihood`` intervals need ``rows``
+    to start R's IRLS fit exactly; without them the weights in a domain are taken as equal).
     """
     spec.check()
     p: _Plan = plan if plan is not None else _plan(None, spec)
@@ -733,6 +770,9 @@ def analyze_cells(
         )
         ct = apply_calibration(ct, cal)
     extra: tuple[str, ...] = ()
+    # svyglm's model frame: a calibrated design keeps every row (zero weights outside the
+    # subset), otherwise R drops the rows outside the subset
+    n_all = float(ct.n.sum()) if cal is not None else math.nan
     runs: list[tuple[np.ndarray, int, list[Any]]] = []
     if not spec.by or spec.national:
         runs.append((np.zeros(ct.ncell, dtype=np.int64), 1, [None]))
@@ -780,9 +820,10 @@ def analyze_cells(
                 lo = np.full(ndom, np.nan)
                 hi = np.full(ndom, np.nan)
                 for d in range(ndom):
-                    phi = math.nan
-                    if spec.ci == "likelihood":
-                        phi = likelihood_phi(float(res.n[d, j]))
+                    n_fit = float(res.n[d, j]) if math.isnan(n_all) else n_all
+                    start = None
+                    if spec.ci == "likelihood" and rows is not None:
+                        start = _likelihood_start(rows, p, cal, j, _dom is ct.dom, d, n_fit)
                     lo[d], hi[d] = prop_interval(
                         float(est[d]),
                         float(se[d]),
@@ -790,7 +831,8 @@ def analyze_cells(
                         spec.level,
                         df,
                         float(res.n[d, j]),
-                        phi,
+                        n_fit,
+                        start,
                     )
             else:
                 q = quantile(spec.level, df)

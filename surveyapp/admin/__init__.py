@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sized
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -105,8 +106,18 @@ def import_targets(campaign_id: int) -> Any:
                 flash(error, "error")
         return redirect(url_for("admin.campaign", campaign_id=item.id))
     upload = form.file.data
+    import_file(
+        lambda: targets.import_targets(item, upload.read(), upload.filename or "upload.csv"),
+        lambda n: _("Imported %(n)d targets.", n=n),
+    )
+    return redirect(url_for("admin.campaign", campaign_id=item.id))
+
+
+def import_file(run: Callable[[], Sized], done: Callable[[int], str]) -> None:
+    """Run an all-or-nothing import service: commit and say how many rows it took, or roll
+    back and flash every problem it named (row and column)."""
     try:
-        changed = targets.import_targets(item, upload.read(), upload.filename or "upload.csv")
+        changed = run()
     except ServiceError as exc:
         db.session.rollback()
         flash(_("Nothing was imported."), "error")
@@ -114,8 +125,7 @@ def import_targets(campaign_id: int) -> Any:
             flash(line, "error")
     else:
         db.session.commit()
-        flash(_("Imported %(n)d targets.", n=len(changed)), "success")
-    return redirect(url_for("admin.campaign", campaign_id=item.id))
+        flash(done(len(changed)), "success")
 
 
 @bp.route("/users")

@@ -7,11 +7,11 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from surveyapp.admin import bp
+from surveyapp.admin import bp, import_file
 from surveyapp.extensions import db
 from surveyapp.forms.admin import MarginImportForm
 from surveyapp.models.campaigns import Campaign
-from surveyapp.services import ServiceError, margins
+from surveyapp.services import margins
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -38,18 +38,12 @@ def import_margins(campaign_id: int) -> Any:
                 flash(error, "error")
         return redirect(url_for("admin.margins_page", campaign_id=item.id))
     upload = form.file.data
-    try:
-        added = margins.import_margins(
+    import_file(
+        lambda: margins.import_margins(
             item, upload.read(), upload.filename or "upload.csv", form.source.data or ""
-        )
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(_("Nothing was imported."), "error")
-        for line in str(exc).splitlines():
-            flash(line, "error")
-    else:
-        db.session.commit()
-        flash(_("Imported %(n)d population totals.", n=len(added)), "success")
+        ),
+        lambda n: _("Imported %(n)d population totals.", n=n),
+    )
     return redirect(url_for("admin.margins_page", campaign_id=item.id))
 
 

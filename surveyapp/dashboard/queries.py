@@ -75,6 +75,15 @@ class Filters:
         return keep
 
 
+def final(campaign: Campaign, channels: Iterable[Channel]) -> tuple[Any, ...]:
+    """The WHERE conditions of ``campaign``'s final responses on ``channels``."""
+    return (
+        Response.campaign_id == campaign.id,
+        Response.status == ResponseStatus.FINAL,
+        Response.channel.in_(list(channels)),
+    )
+
+
 def unit_subtree(unit_id: int) -> tuple[int, ...]:
     """``unit_id`` and every unit below it."""
     children: dict[int | None, list[int]] = {}
@@ -140,11 +149,7 @@ def response_frame(
     stmt = (
         select(*keys, *pivots)
         .outerjoin(Answer, Answer.response_id == Response.id)
-        .where(
-            Response.campaign_id == campaign.id,
-            Response.status == ResponseStatus.FINAL,
-            Response.channel.in_(list(channels)),
-        )
+        .where(*final(campaign, channels))
         .group_by(*keys)
         .order_by(Response.id)
     )
@@ -232,11 +237,7 @@ def cell_frame(
         assert filters is not None
         key_cols.append(case((filters.condition(), 1), else_=0).label("inside"))
     weight = func.coalesce(Response.weight, 1.0)
-    scope = (
-        Response.campaign_id == campaign.id,
-        Response.status == ResponseStatus.FINAL,
-        Response.channel.in_(list(channels)),
-    )
+    scope = final(campaign, channels)
     # One row per response with its answers folded into bit masks (bit k of ``a<j>``: item
     # k of block j answered; of ``s<j>``: answered satisfied). Each (response, question)
     # pair is unique, so the sum of distinct bits is their OR. Two integers per 62 items
@@ -297,11 +298,7 @@ def domains_nest_in_strata(
         key = case((filters.condition(), key), else_=OUTSIDE)
     per_stratum = (
         select(stratum.label("s"))
-        .where(
-            Response.campaign_id == campaign.id,
-            Response.status == ResponseStatus.FINAL,
-            Response.channel.in_(list(channels)),
-        )
+        .where(*final(campaign, channels))
         .group_by(stratum)
         .having(func.count(func.distinct(key)) > 1)
     )
@@ -384,11 +381,7 @@ def population_sizes(
     """Stage population sizes stored with the responses: per stratum and per (stratum, PSU)."""
     stmt = (
         select(Response.stratum, Response.psu, func.max(Response.fpc1), func.max(Response.fpc2))
-        .where(
-            Response.campaign_id == campaign.id,
-            Response.status == ResponseStatus.FINAL,
-            Response.channel.in_(list(channels)),
-        )
+        .where(*final(campaign, channels))
         .group_by(Response.stratum, Response.psu)
     )
     stage1: dict[Any, float] = {}
@@ -434,11 +427,7 @@ def calibration_keys(
     }
     joins: list[tuple[Any, Any]] = [(forms, forms.c.serial == Response.serial)]
     if questions:
-        scope = (
-            Response.campaign_id == campaign.id,
-            Response.status == ResponseStatus.FINAL,
-            Response.channel.in_(list(channels)),
-        )
+        scope = final(campaign, channels)
         pivot = (
             select(
                 Answer.response_id.label("response_id"),

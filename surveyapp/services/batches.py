@@ -13,7 +13,7 @@ from surveyapp.dashboard import queries
 from surveyapp.extensions import db
 from surveyapp.models.base import utcnow
 from surveyapp.models.campaigns import Campaign, Channel
-from surveyapp.models.responses import Response, ResponseStatus
+from surveyapp.models.responses import Response
 from surveyapp.models.sampling import Batch, Form, FormFate, Household
 from surveyapp.models.users import User
 from surveyapp.services import ServiceError, audit
@@ -185,9 +185,7 @@ def _without_form(campaign: Campaign) -> int:
     cannot count in a response rate."""
     serials = select(Form.serial).where(Form.campaign_id == campaign.id)
     stmt = select(func.count()).where(
-        Response.campaign_id == campaign.id,
-        Response.status == ResponseStatus.FINAL,
-        Response.channel.in_([Channel.PAPER, Channel.WEB_INVITE]),
+        *queries.final(campaign, [Channel.PAPER, Channel.WEB_INVITE]),
         or_(Response.serial.is_(None), Response.serial.not_in(serials)),
     )
     return int(db.session.scalar(stmt) or 0)

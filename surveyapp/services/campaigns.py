@@ -23,11 +23,10 @@ def final_counts() -> dict[int, int]:
 
 
 def final_counts_by_channel(campaign: Campaign, channels: Iterable[Channel]) -> int:
-    stmt = select(func.count()).where(
-        Response.campaign_id == campaign.id,
-        Response.status == ResponseStatus.FINAL,
-        Response.channel.in_(list(channels)),
-    )
+    # Imported here: the dashboard package imports this module.
+    from surveyapp.dashboard.queries import final
+
+    stmt = select(func.count()).where(*final(campaign, channels))
     return int(db.session.scalar(stmt) or 0)
 
 

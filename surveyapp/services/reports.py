@@ -420,20 +420,18 @@ def run_cells(
     filters: Filters | None = None,
 ) -> Analysis:
     """The same estimates as :func:`run`, from cell sums computed in the database."""
-    return run_cells_weighted(campaign, sample, by, ci, filters)[0]
+    cells, weighting, design = _cells(campaign, sample, by, filters)
+    spec = dataclasses.replace(_spec(campaign, by, ci, filters), margins=weighting.margins)
+    return analyze_cell_frame(cells, spec, **design)
 
 
-def run_cells_weighted(
-    campaign: Campaign,
-    sample: Sample,
-    by: str | None = None,
-    ci: str = "logit",
-    filters: Filters | None = None,
-) -> tuple[Analysis, Weighting]:
-    """:func:`run_cells` and the weighting it applied."""
+def _cells(
+    campaign: Campaign, sample: Sample, by: str | None, filters: Filters | None
+) -> tuple[pd.DataFrame, Weighting, dict[str, Any]]:
+    """The sample's cell table (one SQL pass), its weighting and the design arguments of
+    :func:`analyze_cell_frame` that go with it."""
     from surveyapp.models.responses import Response
 
-    spec = _spec(campaign, by, ci, filters)
     qn = campaign.questionnaire
     likert = [q for q in qn.questions if q.type == QuestionType.LIKERT5]
     satisfied = tuple(int(v) for v in qn.satisfied_values)
@@ -449,18 +447,16 @@ def run_cells_weighted(
         )
         _require_domains(cells, by)
         stage1, stage2 = queries.population_sizes(campaign, sample.channels)
-        result = analyze_cell_frame(
-            cells,
-            dataclasses.replace(spec, margins=weighting.margins),
-            strata="stratum",
-            psu="psu",
-            ssu="ssu",
+        design: dict[str, Any] = {
+            "strata": "stratum",
+            "psu": "psu",
+            "ssu": "ssu",
             # Stages drawn with PPS carry no population size (see services.sampling).
-            stratum_popsize=stage1 or None,
-            psu_popsize=(stage2 or None) if stage1 else None,
-            lonely_psu="adjust",
-        )
-        return result, weighting
+            "stratum_popsize": stage1 or None,
+            "psu_popsize": (stage2 or None) if stage1 else None,
+            "lonely_psu": "adjust",
+        }
+        return cells, weighting, design
     cells = queries.cell_frame(
         campaign,
         sample.channels,
@@ -479,8 +475,7 @@ def run_cells_weighted(
     for col in cells.columns:
         if col.endswith(("__wy", "__wr")) or col == "sw":
             cells[col] = cells[col] * weight
-    result = analyze_cell_frame(cells, spec, strata="desk_id", psu="psu", lonely_psu="adjust")
-    return result, Weighting()
+    return cells, Weighting(), {"strata": "desk_id", "psu": "psu", "lonely_psu": "adjust"}
 
 
 def _require_domains(cells: pd.DataFrame, by: str | None) -> None:
@@ -505,16 +500,23 @@ def run(
             frame["nr_class"].map(queries.nonresponse_factors(campaign)).notna().any()
         )
         weighting = _weighting(frame, "weight_nr", stored, nonresponse)
-        return analyze(
-            frame,
-            dataclasses.replace(spec, margins=weighting.margins),
-            weight="weight_nr",
-            strata="stratum",
-            cluster=("psu", "ssu"),
-            fpc=_fpc_columns(frame["fpc1"].notna().any(), frame["fpc2"].notna().any()),
-            lonely_psu="adjust",
-        )
-    return analyze(frame, spec, weight="weight", strata="desk_id", lonely_psu="adjust")
+        spec = dataclasses.replace(spec, margins=weighting.margins)
+    return analyze(frame, spec, **_row_design(frame, sample))
+
+
+def _row_design(frame: pd.DataFrame, sample: Sample) -> dict[str, Any]:
+    """The design arguments of :func:`analyze` for a :func:`frame_for` frame: the paper
+    sample's strata, two stages and population sizes with the non-response adjusted weight;
+    the desk ratings stratified by desk with their volume weights."""
+    if not sample.probability:
+        return {"weight": "weight", "strata": "desk_id", "lonely_psu": "adjust"}
+    return {
+        "weight": "weight_nr",
+        "strata": "stratum",
+        "cluster": ("psu", "ssu"),
+        "fpc": _fpc_columns(frame["fpc1"].notna().any(), frame["fpc2"].notna().any()),
+        "lonely_psu": "adjust",
+    }
 
 
 def build(
@@ -571,14 +573,27 @@ def _build(
             analyze_args(campaign, chosen, by, ci, Weighting()),
         )
     try:
+        cells, weighting, cell_design = _cells(campaign, chosen, by, filters)
         if _filtered(filters):
-            result, weighting = run_cells_weighted(campaign, chosen, None, ci, filters)
-            results = [result]
+            # One cell table serves both: the filter's whole domain, then its ``by`` levels.
+            specs = [_spec(campaign, None, ci, filters)]
             if by:
-                results.append(run_cells_weighted(campaign, chosen, by, ci, filters)[0])
+                outside = cells[BY_COLUMNS[by]].to_numpy() == queries.OUTSIDE
+                subset = np.where(outside, queries.OUTSIDE, "in")
+                # One concat: an insert into the wide cell table would fragment it.
+                cells = pd.concat(
+                    [cells, pd.DataFrame({queries.SUBSET: subset}, index=cells.index)], axis=1
+                )
+                specs.append(_spec(campaign, by, ci, filters))
         else:
-            result, weighting = run_cells_weighted(campaign, chosen, by, ci)
-            results = [result]
+            specs = [_spec(campaign, by, ci)]
+        results = [
+            analyze_cell_frame(
+                cells, dataclasses.replace(spec, margins=weighting.margins), **cell_design
+            )
+            for spec in specs
+        ]
+        result = results[0]
     except AnalysisError as exc:
         raise ServiceError(str(exc)) from exc
     nodes = {n.code: n for n in campaign.questionnaire.index_nodes}
@@ -703,19 +718,7 @@ def _rank_intervals(
         frame = frame_for(campaign, sample, filters)
         spec = _spec(campaign, report.by, "logit", filters)
         # Non-response adjusted, not calibrated: compare_domains has no calibration.
-        weight = "weight_nr" if sample.probability else "weight"
-        design: dict[str, Any] = (
-            {
-                "strata": "stratum",
-                "cluster": ("psu", "ssu"),
-                "fpc": _fpc_columns(frame["fpc1"].notna().any(), frame["fpc2"].notna().any()),
-            }
-            if sample.probability
-            else {"strata": "desk_id"}
-        )
-        comparison = compare_domains(
-            frame, spec, variable, weight=weight, lonely_psu="adjust", **design
-        )
+        comparison = compare_domains(frame, spec, variable, **_row_design(frame, sample))
         where = [comparison.labels.index(label) for label in labels]
         cov = comparison.cov[np.ix_(where, where)]
         exact = True
@@ -814,9 +817,7 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
                 level,
                 min(last["df"], before["df"]),
             )
-            change = diff.to_dict() | {
-                "direction": "up" if diff.ci_low > 0 else "down" if diff.ci_high < 0 else "same"
-            }
+            change = diff.to_dict() | {"direction": _direction(diff.ci_low, diff.ci_high)}
         node = nodes[code]
         target = targets.get(code)
         previous = (
@@ -832,7 +833,7 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
                 "estimate": last["estimate"] - previous,
                 "ci_low": low,
                 "ci_high": high,
-                "direction": "up" if low > 0 else "down" if high < 0 else "same",
+                "direction": _direction(low, high),
             }
         rows.append(
             {
@@ -847,6 +848,11 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
             }
         )
     return Trend(columns, rows)
+
+
+def _direction(ci_low: float, ci_high: float) -> str:
+    """A change is "up" or "down" only when its interval excludes zero."""
+    return "up" if ci_low > 0 else "down" if ci_high < 0 else "same"
 
 
 def _finite(*points: dict[str, Any]) -> bool:

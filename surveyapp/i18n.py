@@ -12,6 +12,7 @@ from functools import cache
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from surveyapp.extensions import babel
 from surveyapp.models.questionnaires import text_in
@@ -63,6 +64,18 @@ def init_app(app: Flask) -> None:
         text = f"{value:.{digits}f}"
         # Vietnamese writes a decimal comma.
         return (text.replace(".", ",") if current_language() == "vi" else text) + "%"
+
+    @app.template_filter("channel")
+    def channel_name(code: str) -> str:
+        """A channel's name in the current language (codes that are no channel pass through,
+        e.g. a breakdown label)."""
+        names = {
+            "paper": _("Paper form"),
+            "web_invite": _("Web invitation"),
+            "qr": _("QR code"),
+            "kiosk": _("Counter tablet"),
+        }
+        return names.get(code, code)
 
     @app.context_processor
     def language_context() -> dict[str, object]:

@@ -14,6 +14,7 @@ from surveyapp.dashboard import queries
 from surveyapp.dashboard.charts import ci_chart, trend_chart
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.models.units import Unit
 from surveyapp.services import ServiceError, batches, campaigns, report_files, reports
 
 bp = Blueprint("dashboard", __name__)
@@ -24,21 +25,12 @@ def _verdict_text() -> dict[str, str]:
     return {"met": _("Met"), "not_met": _("Not met"), "inconclusive": _("Not yet decidable")}
 
 
-def _channel_names() -> dict[str, str]:
-    return {
-        "paper": _("Paper form"),
-        "web_invite": _("Web invitation"),
-        "qr": _("QR code"),
-        "kiosk": _("Counter tablet"),
-    }
-
-
 @bp.route("/")
 def index() -> Any:
     return render_template("dashboard/index.html", campaigns=campaigns.summaries())
 
 
-def _filters(item: Campaign) -> tuple[queries.Filters, dict[str, Any]]:
+def _filters(item: Campaign, units: list[Unit]) -> tuple[queries.Filters, dict[str, Any]]:
     """Parse ``?channel=&period=&unit=``; an unknown value is a 400 that says which."""
     args = request.args
     chosen: dict[str, Any] = {"channel": "", "period": "", "unit": ""}
@@ -57,18 +49,19 @@ def _filters(item: Campaign) -> tuple[queries.Filters, dict[str, Any]]:
         period_id = periods[args["period"]]
         chosen["period"] = str(period_id)
     if args.get("unit"):
-        units = {str(u.id): u.id for u in campaigns.filter_units(item)}
-        if args["unit"] not in units:
+        ids = {str(u.id): u.id for u in units}
+        if args["unit"] not in ids:
             abort(400, _("Filter: this campaign has no unit %(value)s.", value=args["unit"]))
-        unit_ids = queries.unit_subtree(units[args["unit"]])
-        chosen["unit"] = str(units[args["unit"]])
+        unit_ids = queries.unit_subtree(ids[args["unit"]])
+        chosen["unit"] = str(ids[args["unit"]])
     return queries.Filters(channel=channel, period_id=period_id, unit_ids=unit_ids), chosen
 
 
 @bp.route("/<int:campaign_id>")
 def campaign(campaign_id: int) -> Any:
     item = db.get_or_404(Campaign, campaign_id)
-    filters, chosen = _filters(item)
+    units = campaigns.filter_units(item)
+    filters, chosen = _filters(item, units)
     breakdown = request.args.get("by") or None
     if breakdown not in (None, "district", "channel"):
         abort(400, _("Breakdown: use district or channel."))
@@ -128,8 +121,7 @@ def campaign(campaign_id: int) -> Any:
         rates=batches.response_rate_summary(item, filters.unit_ids),
         filters=chosen,
         filtered=not filters.empty,
-        filter_units=campaigns.filter_units(item),
-        channel_names=_channel_names(),
+        filter_units=units,
     )
 
 

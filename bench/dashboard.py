@@ -18,9 +18,12 @@ For each backend it
    respondents who stop after field 1, six demographics with 2 % missing, 1 % void responses;
 3. times, as the analyst logged in through the Flask test client (in-process, so only the
    app and the database are measured), ``GET /dashboard/<id>`` and
-   ``GET /dashboard/<id>/report.xlsx``: one cold request, then the best of ``--repeat`` warm
-   runs; and, in the same run, two peers over the same tables: ``SELECT count(*)`` of the
-   answers and a single ``GROUP BY question_id, value`` over them (best of ``--repeat``);
+   ``GET /dashboard/<id>/report.xlsx``: the first request after loading (it folds every
+   response's answers into ``response_bits`` once), the best of ``--repeat`` warm runs, and
+   the best of ``--repeat`` requests each made right after one more response is stored (the
+   cold case of a campaign in the field: every cached report is out of date); and, in the
+   same run, two peers over the same tables: ``SELECT count(*)`` of the answers and a single
+   ``GROUP BY question_id, value`` over them (best of ``--repeat``);
 4. checks that a new final response changes what the dashboard shows (no stale cache).
 
 Only 127.0.0.1 is contacted; every step is bounded by the row counts.
@@ -399,19 +402,77 @@ def measure(app: Any, meta: dict[str, Any], args: argparse.Namespace) -> dict[st
         out["count_cold"], out["count"] = best_of(args.repeat, count)
         out["groupby_cold"], out["groupby"] = best_of(args.repeat, group_by)
         db.session.remove()
-    with profiled(args.profile, "dashboard page (cold)"):
+    with profiled(args.profile, "dashboard page (first view: folds every response's answers)"):
         t0 = time.perf_counter()
         page()
         out["page_cold"] = time.perf_counter() - t0
-    note("page, cold", out["page_cold"])
+    note("page, first view after loading", out["page_cold"])
     out["page"] = min(_timed(page) for _ in range(args.repeat))
     note("page, best warm", out["page"])
-    with profiled(args.profile, "report.xlsx"):
-        out["xlsx_cold"], out["xlsx"] = best_of(args.repeat, xlsx)
-    note("xlsx, cold", out["xlsx_cold"])
+    out["xlsx_cold"], out["xlsx"] = best_of(args.repeat, xlsx)
+    note("xlsx, first", out["xlsx_cold"])
     note("xlsx, best warm", out["xlsx"])
+    # While fieldwork runs every view after a new response is a cold one: the figure that
+    # matters most. Each run stores one more response (with its answers) first.
+    with profiled(args.profile, "dashboard page after a new response"):
+        add_response(app, meta, "page-0")
+        out["page_new"] = _timed(page)
+    out["page_new"] = min(
+        [
+            out["page_new"],
+            *(_after_new(app, meta, f"page-{i}", page) for i in range(1, args.repeat)),
+        ]
+    )
+    note("page, best after a new response", out["page_new"])
+    with profiled(args.profile, "report.xlsx after a new response"):
+        add_response(app, meta, "xlsx-0")
+        out["xlsx_new"] = _timed(xlsx)
+    out["xlsx_new"] = min(
+        [
+            out["xlsx_new"],
+            *(_after_new(app, meta, f"xlsx-{i}", xlsx) for i in range(1, args.repeat)),
+        ]
+    )
+    note("xlsx, best after a new response", out["xlsx_new"])
     out["fresh"] = float(still_fresh(app, client, meta))
     return out
+
+
+def _after_new(app: Any, meta: dict[str, Any], tag: str, fn: Callable[[], Any]) -> float:
+    add_response(app, meta, tag)
+    return _timed(fn)
+
+
+def add_response(app: Any, meta: dict[str, Any], tag: str) -> int:
+    """Store a copy of a paper response, answers included, as a new final response."""
+    from sqlalchemy import select
+
+    from surveyapp.extensions import db
+    from surveyapp.models import Answer, Response
+
+    cid = meta["campaign_id"]
+    with app.app_context():
+        row = db.session.execute(
+            Response.__table__.select()
+            .where(Response.campaign_id == cid, Response.channel == "paper")
+            .limit(1)
+        ).one()
+        values = dict(row._mapping)
+        source = values.pop("id")
+        values["nonce"] = f"bench-{tag}"
+        values["ssu"] = f"bench-{tag}"
+        new_id = db.session.execute(
+            Response.__table__.insert().values(**values).returning(Response.id)
+        ).scalar_one()
+        db.session.execute(
+            Answer.__table__.insert().from_select(
+                ["response_id", "question_id", "value", "text"],
+                select(Answer.response_id * 0 + new_id, Answer.question_id, Answer.value,
+                       Answer.text).where(Answer.response_id == source),
+            )
+        )  # fmt: skip
+        db.session.commit()
+        return int(new_id)
 
 
 def note(label: str, seconds: float) -> None:
@@ -427,23 +488,9 @@ def _timed(fn: Callable[[], Any]) -> float:
 
 def still_fresh(app: Any, client: Any, meta: dict[str, Any]) -> bool:
     """A new final response must change the dashboard (its response count) at once."""
-    from surveyapp.extensions import db
-    from surveyapp.models import Response
-
     cid = meta["campaign_id"]
     before = client.get(f"/dashboard/{cid}/report.json").json["design"]["n"]
-    with app.app_context():
-        row = db.session.execute(
-            Response.__table__.select()
-            .where(Response.campaign_id == cid, Response.channel == "paper")
-            .limit(1)
-        ).one()
-        values = dict(row._mapping)
-        values.pop("id")
-        values["nonce"] = "bench-fresh"
-        values["ssu"] = "bench-fresh"
-        db.session.execute(Response.__table__.insert().values(**values))
-        db.session.commit()
+    add_response(app, meta, "fresh")
     after = client.get(f"/dashboard/{cid}/report.json").json["design"]["n"]
     return bool(after == before + 1)
 
@@ -509,22 +556,25 @@ def run_postgres(n: int, args: argparse.Namespace) -> dict[str, float]:
 
 def report(name: str, n: int, goal: float, m: dict[str, float]) -> None:
     print(f"\n== {name}: {n:,} responses (loaded in {m['load']:.1f} s)")
-    print(f"{'what':<44} {'cold s':>8} {'warm s':>8} {'× count(*)':>11} {'× GROUP BY':>11}")
     rows = [
-        ("peer: SELECT count(*) FROM answers", "count"),
-        ("peer: GROUP BY question_id, value", "groupby"),
-        ("GET /dashboard/<id>", "page"),
-        ("GET /dashboard/<id>/report.xlsx", "xlsx"),
+        ("peer: SELECT count(*) FROM answers", "count", "count_cold"),
+        ("peer: GROUP BY question_id, value", "groupby", "groupby_cold"),
+        ("GET /dashboard/<id>, first view after load", "page", "page_cold"),
+        ("GET /dashboard/<id>, after a new response", "page_new", None),
+        ("GET /dashboard/<id>/report.xlsx", "xlsx", "xlsx_cold"),
+        ("report.xlsx, after a new response", "xlsx_new", None),
     ]
-    for label, key in rows:
-        warm = m[key]
-        print(
-            f"{label:<44} {m[key + '_cold']:>8.3f} {warm:>8.3f} "
-            f"{warm / m['count']:>11.1f} {warm / m['groupby']:>11.2f}"
-        )
-    verdict = "met" if max(m["page"], m["xlsx"]) <= goal else "NOT met"
-    print(f"goal ≤ {goal:g} s (warm): {verdict}; a new response changes the dashboard: "
-          f"{'yes' if m['fresh'] else 'NO'}")  # fmt: skip
+    print(f"{'what':<46} {'first s':>8} {'best s':>8} {'× count(*)':>11} {'× GROUP BY':>11}")
+    for label, key, first in rows:
+        best = m[key]
+        shown = f"{m[first]:>8.3f}" if first else f"{'':>8}"
+        print(f"{label:<46} {shown} {best:>8.3f} {best / m['count']:>11.1f} "
+              f"{best / m['groupby']:>11.2f}")  # fmt: skip
+    for label, key in [("warm", "page"), ("after a new response", "page_new")]:
+        worst = max(m[key], m[key.replace("page", "xlsx")])
+        print(f"goal ≤ {goal:g} s for page and xlsx, {label}: "
+              f"{'met' if worst <= goal else 'NOT met'} ({worst:.2f} s)")  # fmt: skip
+    print(f"a new response changes the dashboard: {'yes' if m['fresh'] else 'NO'}")
 
 
 def main() -> None:

@@ -1,8 +1,9 @@
 """The one adapter from the database to the analysis package.
 
-Views and reports never read answers themselves: they ask this module for arrays. The heavy
-pass over the answers runs in SQL (a GROUP BY per response that pivots the long answer table
-into one column per question), so Python receives one row per response, never per answer.
+Views and reports never read answers themselves: they ask this module for arrays. The passes
+over the answers run in SQL (a GROUP BY per response that pivots the long answer table into
+one column per question, or folds it into bit masks kept per response, see
+:mod:`surveyapp.dashboard.bits`), so Python receives one row per response, never per answer.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import String, and_, case, cast, func, select
+from sqlalchemy.orm import aliased
 
+from surveyapp.dashboard import bits
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import Question
-from surveyapp.models.responses import Answer, Response, ResponseStatus
+from surveyapp.models.responses import Answer, Response, ResponseBits, ResponseStatus
 from surveyapp.models.sampling import Form, Household
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 
@@ -206,29 +207,35 @@ def cell_frame(
     campaign: Campaign,
     channels: Iterable[Channel],
     questions: list[Question],
-    satisfied: tuple[int, ...],
     *,
     keys: dict[str, Any],
     by: str | None = None,
     filters: Filters | None = None,
     joins: Sequence[tuple[Any, Any]] = (),
+    values: Sequence[str] = (),
     unweighted: bool = False,
 ) -> pd.DataFrame:
-    """Sufficient statistics of the analysis package, summed in the database.
+    """Sufficient statistics of the analysis package, summed per cell.
 
     One row per cell (the ``keys`` columns, e.g. stratum, PSU and SSU, plus the ``by``
     level) with ``n`` and ``sw`` (rows and weight sum over all responses) and, for every
     question ``q``, ``q__wy`` (weighted count of satisfied answers), ``q__wr`` (weighted count
     of answers) and ``q__r`` (count of answers): the table
-    :func:`surveyapp.analysis.cells_api.analyze_cell_frame` reads. The pass over the answer
-    rows is one GROUP BY in SQL; Python only relabels and joins cells.
+    :func:`surveyapp.analysis.cells_api.analyze_cell_frame` reads. The database sends one
+    row per response: its key columns, weight and answers folded into bit masks
+    (:mod:`surveyapp.dashboard.bits`, computed once per response); numpy decodes the masks
+    and sums the cells.
 
     With ``filters``, the ``by`` column (or :data:`SUBSET` without ``by``) labels the cells
     outside the filter :data:`OUTSIDE`, so the filter is a domain of the full design.
     ``joins`` are (table, on-clause) pairs outer-joined to the responses so that ``keys`` can
-    name their columns (e.g. :func:`calibration_keys`); ``unweighted`` adds ``q__y`` (count of
-    satisfied answers), which raking needs.
+    name their columns (e.g. :func:`calibration_keys`); ``values`` are single-choice
+    questions whose answer becomes a key column of that name (e.g. sex and age group for
+    calibration); ``unweighted`` adds ``q__y`` (count of satisfied answers), which raking
+    needs.
     """
+    layout = bits.layout_for(campaign.questionnaire)
+    bits.fill(campaign, layout)
     key_cols = [expr.label(name) for name, expr in keys.items()]
     if by is not None:
         key_cols.append(BY_SQL[by].label("by_key"))
@@ -237,50 +244,61 @@ def cell_frame(
         assert filters is not None
         key_cols.append(case((filters.condition(), 1), else_=0).label("inside"))
     weight = func.coalesce(Response.weight, 1.0)
-    scope = final(campaign, channels)
-    # One row per response with its answers folded into bit masks (bit k of ``a<j>``: item
-    # k of block j answered; of ``s<j>``: answered satisfied). Each (response, question)
-    # pair is unique, so the sum of distinct bits is their OR. Two integers per 62 items
-    # instead of three sums per item keep both the database's work per answer row and the
-    # rows sent to Python small; the weighting and the cell sums are then done in numpy.
-    blocks = [questions[i : i + MASK_BITS] for i in range(0, len(questions), MASK_BITS)]
-    masks = []
-    for j, block in enumerate(blocks):
-        bit = case({q.id: literal(1 << k, BigInteger) for k, q in enumerate(block)},
-                   value=Answer.question_id)  # fmt: skip
-        answered = case((Answer.value.is_not(None), bit))
-        good = case((Answer.value.in_(satisfied), bit))
-        masks += [_bit_or(answered).label(f"a{j}"), _bit_or(good).label(f"s{j}")]
-    group = [Response.id, *(c.element for c in key_cols), Response.weight]
-    stmt = select(*key_cols, weight.label("w"), *masks).select_from(Response)
+    stmt = select(*key_cols, weight.label("w")).select_from(Response)
     for target, onclause in joins:
         stmt = stmt.outerjoin(target, onclause)
-    rows = db.session.execute(
-        # No question filter in the join: the CASE already ignores other questions, and one
-        # range scan of a response's answers beats a lookup per (response, item) pair.
-        stmt.outerjoin(Answer, Answer.response_id == Response.id).where(*scope).group_by(*group)
-    )
-    names = list(rows.keys())
-    # Column by column: handed a list of Row objects, pandas probes every row for namedtuple
-    # fields (an AttributeError each), which costs ~20 s at a million responses.
-    columns = list(zip(*rows.fetchall(), strict=True)) or [()] * len(names)
-    per_response = pd.DataFrame(dict(zip(names, columns, strict=True)))
+    for j in range(layout.blocks):
+        block = aliased(ResponseBits, name=f"bits{j}")
+        # Inner join: a response stored after the fill waits for the next report, whose
+        # cache key (taken before the fill) does not count it either.
+        stmt = stmt.join(
+            block,
+            and_(block.response_id == Response.id, block.layout == layout.id, block.block == j),
+        ).add_columns(block.bits.label(f"m{j}"))
+    names, columns = _fetch_columns(stmt.where(*final(campaign, channels)))
+    per_response = dict(zip(names, columns, strict=True))
     on = [c.name for c in key_cols]
-    cells = _cell_sums(per_response, on, blocks, unweighted)
-    # Build the result in one go: column-by-column inserts fragment a wide frame.
-    data: dict[str, Any] = {}
-    for col in cells.columns:
-        if col in ("by_key", "inside"):
-            continue
-        numeric = col.endswith(("__wy", "__wr", "__r", "__y")) or col in ("n", "sw")
-        data[col] = cells[col].astype("float64") if numeric else cells[col]
+    masks = [np.asarray(per_response.pop(f"m{j}"), dtype=np.int64) for j in range(layout.blocks)]
+    keys_frame = pd.DataFrame({name: per_response[name] for name in on})
+    for code in values:
+        keys_frame[code] = bits.decode_value(layout, masks, code)
+    sums = _cell_sums(
+        keys_frame,
+        np.asarray(per_response["w"], dtype=np.float64),
+        layout,
+        masks,
+        questions,
+        unweighted,
+    )
+    cells = sums.drop(columns=[c for c in ("by_key", "inside") if c in sums.columns])
+    labels: dict[str, Any] = {}
     if by is not None:
-        data[by] = _by_labels(by, cells["by_key"])
+        labels[by] = _by_labels(by, sums["by_key"])
     if filtered:
-        inside = cells["inside"].to_numpy() == 1
+        inside = sums["inside"].to_numpy() == 1
         column = by or SUBSET
-        data[column] = domain_labels(data.get(column, ["in"] * len(cells)), inside)
-    return pd.DataFrame(data)
+        labels[column] = domain_labels(labels.get(column, ["in"] * len(sums)), inside)
+    if labels:
+        # One concat: column-by-column inserts fragment a wide frame.
+        cells = pd.concat([cells, pd.DataFrame(labels, index=cells.index)], axis=1)
+    return cells
+
+
+def _fetch_columns(stmt: Any) -> tuple[list[str], list[Sequence[Any]]]:
+    """Run ``stmt`` and return its column names and values column by column.
+
+    The rows come straight from the driver's cursor: the columns are plain strings and
+    numbers (an enum arrives as its stored value), so SQLAlchemy's per-row processing would
+    only add ~2 s per million rows. Column by column, since handed a list of rows pandas
+    probes every row for namedtuple fields.
+    """
+    result = db.session.connection().execute(stmt)
+    try:
+        names = list(result.keys())
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    return names, list(zip(*rows, strict=True)) or [()] * len(names)
 
 
 def domains_nest_in_strata(
@@ -305,60 +323,32 @@ def domains_nest_in_strata(
     return db.session.scalar(select(func.count()).select_from(per_stratum.subquery())) == 0
 
 
-MASK_BITS = 62  # items per mask: the bits of a signed 64-bit integer, with room to spare
-
-
-def _bit_or(expr: Any) -> Any:
-    """OR of the distinct bits of a group: PostgreSQL's ``bit_or`` stays a bigint (its
-    ``sum`` of bigints would be numeric); SQLite has no ``bit_or`` and its integer ``sum`` of
-    distinct powers of two is the same number."""
-    return _BitOr(expr)
-
-
-class _BitOr(FunctionElement[int]):
-    type = BigInteger()
-    inherit_cache = True
-    name = "bit_or_masks"
-
-
-@compiles(_BitOr)
-def _bit_or_default(element: _BitOr, compiler: Any, **kw: Any) -> str:
-    return f"sum({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_BitOr, "postgresql")
-def _bit_or_postgresql(element: _BitOr, compiler: Any, **kw: Any) -> str:
-    return f"bit_or({compiler.process(element.clauses, **kw)})"
-
-
 def _cell_sums(
-    per_response: pd.DataFrame,
-    on: list[str],
-    blocks: list[list[Question]],
+    keys: pd.DataFrame,
+    w: np.ndarray,
+    layout: bits.Layout,
+    masks: list[np.ndarray],
+    questions: list[Question],
     unweighted: bool = False,
 ) -> pd.DataFrame:
     """Decode the masks into ``n``, ``sw`` and ``q__wy``/``q__wr``/``q__r`` (and ``q__y``
-    when ``unweighted``) per response, then sum them per cell (the ``on`` columns). A
-    response without answers has no bits."""
-    w = per_response["w"].astype("float64").to_numpy()
-    data: dict[str, Any] = {name: per_response[name] for name in on}
-    data["n"] = np.ones(len(w))
-    data["sw"] = w
-    for j, block in enumerate(blocks):
-        answered = per_response[f"a{j}"].fillna(0).astype("int64").to_numpy()
-        good = per_response[f"s{j}"].fillna(0).astype("int64").to_numpy()
-        for k, q in enumerate(block):
-            r = ((answered >> k) & 1).astype("float64")
-            y = ((good >> k) & 1).astype("float64")
-            data[f"{q.code}__wy"] = w * y
-            data[f"{q.code}__wr"] = w * r
-            data[f"{q.code}__r"] = r
-            if unweighted:
-                data[f"{q.code}__y"] = y
-    frame = pd.DataFrame(data)
+    when ``unweighted``) per response, then sum them per cell (the ``keys`` columns)."""
+    r = bits.decode_many(masks, [layout.position(q.code, bits.ANSWERED) for q in questions])
+    y = bits.decode_many(masks, [layout.position(q.code, bits.SATISFIED) for q in questions])
+    parts = [w[:, None] * y, w[:, None] * r, r, *([y] if unweighted else [])]
+    suffixes = ["wy", "wr", "r", *(["y"] if unweighted else [])]
+    # One float block (question by question, as the analysis reads them by name): a
+    # frame built from a hundred separate columns spends its time stacking them.
+    numbers = np.empty((len(w), 2 + len(parts) * len(questions)))
+    numbers[:, 0] = 1.0
+    numbers[:, 1] = w
+    for i, part in enumerate(parts):
+        numbers[:, 2 + i :: len(parts)] = part
+    names = ["n", "sw", *(f"{q.code}__{sfx}" for q in questions for sfx in suffixes)]
+    frame = pd.concat([keys, pd.DataFrame(numbers, columns=names, index=keys.index)], axis=1)
     if frame.empty:
         return frame
-    groups = frame.groupby(on, dropna=False, sort=False)
+    groups = frame.groupby(list(keys.columns), dropna=False, sort=False)
     if groups.ngroups == len(frame):
         # One response per cell (the probability sample's households): nothing to sum.
         return frame
@@ -410,40 +400,20 @@ def _form_classes(campaign: Campaign) -> Any:
     )
 
 
-def calibration_keys(
-    campaign: Campaign, channels: Iterable[Channel], questions: Sequence[Question]
-) -> tuple[dict[str, Any], list[tuple[Any, Any]]]:
+def calibration_keys(campaign: Campaign) -> tuple[dict[str, Any], list[tuple[Any, Any]]]:
     """Key columns (and the joins they need) for a non-response adjusted, calibrated cell table.
 
     ``nr_class``: the village of the household whose paper form a response answers (matched
     by serial, as the export matches a form's paper or online answer), empty without a form;
-    ``unit_id``: the response's unit (the form's commune when the response has none); and one
-    column per question of ``questions`` (e.g. sex, age group, area) holding its answer.
+    ``unit_id``: the response's unit (the form's commune when the response has none). The
+    demographic answers come as :func:`cell_frame` ``values``.
     """
     forms = _form_classes(campaign)
     keys: dict[str, Any] = {
         "nr_class": forms.c.village,
         "unit_id": func.coalesce(Response.unit_id, forms.c.commune_id),
     }
-    joins: list[tuple[Any, Any]] = [(forms, forms.c.serial == Response.serial)]
-    if questions:
-        scope = final(campaign, channels)
-        pivot = (
-            select(
-                Answer.response_id.label("response_id"),
-                *[
-                    func.max(case((Answer.question_id == q.id, Answer.value))).label(q.code)
-                    for q in questions
-                ],
-            )
-            .join(Response, Response.id == Answer.response_id)
-            .where(*scope, Answer.question_id.in_([q.id for q in questions]))
-            .group_by(Answer.response_id)
-            .subquery("demographics")
-        )
-        joins.append((pivot, pivot.c.response_id == Response.id))
-        keys.update({q.code: pivot.c[q.code] for q in questions})
-    return keys, joins
+    return keys, [(forms, forms.c.serial == Response.serial)]
 
 
 def response_classes(campaign: Campaign) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from surveyapp.models.questionnaires import (
     text_in,
 )
 from surveyapp.models.receipts import ReceiptCode
-from surveyapp.models.responses import Answer, Response, ResponseStatus
+from surveyapp.models.responses import Answer, Response, ResponseBits, ResponseStatus
 from surveyapp.models.sampling import (
     Batch,
     Form,
@@ -68,6 +68,7 @@ __all__ = [
     "Questionnaire",
     "ReceiptCode",
     "Response",
+    "ResponseBits",
     "ResponseStatus",
     "Role",
     "SampleDraw",

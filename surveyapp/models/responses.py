@@ -5,7 +5,15 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.models.base import Base, str_enum, utcnow
@@ -80,3 +88,26 @@ class Answer(Base):
 
     response: Mapped[Response] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()
+
+
+class ResponseBits(Base):
+    """A response's answers folded into 62-bit masks, one row per block of a layout.
+
+    Written by :mod:`surveyapp.dashboard.bits` the first time a report needs them and read by
+    the dashboard's cell query instead of the response's ~40 answer rows. Answers never
+    change once stored, so a row stays true for as long as its response exists; it goes with
+    the response (ON DELETE CASCADE). A cache: backups leave it out.
+    """
+
+    __tablename__ = "response_bits"
+    # SQLite: rows stored in primary-key order, so the cell query's lookup by response finds
+    # the bits in the key itself (with a rowid it would take a second b-tree search).
+    __table_args__ = {"info": {"cache": True}, "sqlite_with_rowid": False}
+
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    # Which bit means what (a hash of the questionnaire's layout, see dashboard.bits).
+    layout: Mapped[str] = mapped_column(String(16), primary_key=True)
+    block: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    bits: Mapped[int] = mapped_column(BigInteger)

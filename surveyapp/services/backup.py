@@ -57,7 +57,8 @@ def _decoder(table: Table) -> dict[str, Any]:
 
 
 def _tables() -> list[Table]:
-    return list(Base.metadata.sorted_tables)
+    # Caches (e.g. response_bits) are rebuilt from the other tables when first needed.
+    return [t for t in Base.metadata.sorted_tables if not t.info.get("cache")]
 
 
 def _ordered(table: Table) -> Any:

@@ -358,7 +358,6 @@ def _probability_cells(
     campaign: Campaign,
     sample: Sample,
     questions: list[Question],
-    satisfied: tuple[int, ...],
     keys: dict[str, Any],
     by: str | None = None,
     filters: Filters | None = None,
@@ -369,21 +368,19 @@ def _probability_cells(
     with_forms = queries.has_forms(campaign)
     if not stored and not with_forms:
         cells = queries.cell_frame(
-            campaign, sample.channels, questions, satisfied, by=by, keys=keys, filters=filters
+            campaign, sample.channels, questions, by=by, keys=keys, filters=filters
         )
         return cells, Weighting()
-    extra, joins = queries.calibration_keys(
-        campaign, sample.channels, _margin_questions(campaign, stored)
-    )
+    extra, joins = queries.calibration_keys(campaign)
     cells = queries.cell_frame(
         campaign,
         sample.channels,
         questions,
-        satisfied,
         by=by,
         keys={**keys, **extra},
         filters=filters,
         joins=joins,
+        values=[q.code for q in _margin_questions(campaign, stored)],
         unweighted=len(stored) > 1,
     )
     factors = queries.nonresponse_factors(campaign) if with_forms else {}
@@ -400,8 +397,7 @@ def weighting_for(campaign: Campaign, sample: Sample) -> Weighting:
     """The weighting of ``sample`` (no adjustment for the convenience sample)."""
     if not sample.probability:
         return Weighting()
-    satisfied = tuple(int(v) for v in campaign.questionnaire.satisfied_values)
-    return _probability_cells(campaign, sample, [], satisfied, {})[1]
+    return _probability_cells(campaign, sample, [], {})[1]
 
 
 def _fpc_columns(stage1: Any, stage2: Any) -> tuple[str, ...]:
@@ -434,13 +430,11 @@ def _cells(
 
     qn = campaign.questionnaire
     likert = [q for q in qn.questions if q.type == QuestionType.LIKERT5]
-    satisfied = tuple(int(v) for v in qn.satisfied_values)
     if sample.probability:
         cells, weighting = _probability_cells(
             campaign,
             sample,
             likert,
-            satisfied,
             {"stratum": Response.stratum, "psu": Response.psu, "ssu": Response.ssu},
             by,
             filters,
@@ -461,7 +455,6 @@ def _cells(
         campaign,
         sample.channels,
         likert,
-        satisfied,
         by=by,
         keys={"desk_id": Response.service_point_id, "psu": Response.id},
         filters=filters,
@@ -539,6 +532,8 @@ def build(
     """
     if by is not None and by not in BY_COLUMNS:
         raise ServiceError(f"--by: use one of {', '.join(BY_COLUMNS)}")
+    if filters is not None and filters.empty:
+        filters = None  # the same report as without: one cache entry (page and downloads)
     return report_cache.cached(
         campaign,
         ("report", sample, by, ci, lang, filters),

@@ -48,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     # fingerprint cannot see (renamed units) show after this many seconds at the latest.
     "REPORT_CACHE_SIZE": 32,
     "REPORT_CACHE_SECONDS": 300,
+    # While responses arrive, the dashboard page shows the latest report at once (saying how
+    # old it is) if it is at most this old, and computes the fresh one in the background.
+    "REPORT_STALE_SECONDS": 600,
 }
 
 # Environment keys whose values are not plain strings.

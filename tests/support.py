@@ -34,6 +34,9 @@ def make_config(tmp_path: Path, pg_schema: str | None, **extra: Any) -> dict[str
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "BASE_URL": "https://khaosat.example.vn",
+        # Reports are computed before the page answers (no background threads outliving a
+        # test); tests of the stale path turn it on.
+        "REPORT_STALE_SECONDS": 0,
     }
     config.update(extra)
     return config

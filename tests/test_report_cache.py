@@ -107,3 +107,89 @@ def test_fates_and_margins_change_the_fingerprint(app, demo_data) -> None:
         db.session.execute(delete(PopulationMargin))
         db.session.commit()
         assert report_cache.fingerprint(campaign) != after_fate
+
+
+def _new_paper_response(campaign: Campaign, nonce: str) -> None:
+    old = _paper_response(campaign)
+    db.session.add(
+        Response(
+            campaign=campaign,
+            questionnaire=campaign.questionnaire,
+            channel=old.channel,
+            nonce=nonce,
+            unit_id=old.unit_id,
+            stratum=old.stratum,
+            psu=old.psu,
+            ssu=nonce,
+            weight=old.weight,
+            fpc1=old.fpc1,
+            fpc2=old.fpc2,
+        )
+    )
+    db.session.commit()
+
+
+def test_another_process_serves_the_stored_report(app, demo_data, computed) -> None:
+    """A report computed by one process (a gunicorn worker) is stored with its inputs'
+    fingerprint; another process, or this one after a restart, reads it instead of computing
+    it again, until the inputs change."""
+    campaign = db.session.get(Campaign, demo_data.campaign_id)
+    first = reports.build(campaign)
+    app.extensions.pop(report_cache.EXTENSION)  # a new process: nothing kept in memory
+    again = reports.build(campaign)
+    assert computed == ["probability"]
+    assert again.estimates == first.estimates and again.computed_at == first.computed_at
+    assert not again.stale
+    _new_paper_response(campaign, "other-process")
+    app.extensions.pop(report_cache.EXTENSION)
+    assert reports.build(campaign).design["n"] == first.design["n"] + 1
+    assert len(computed) == 2
+
+
+@pytest.mark.parametrize("app_config", [{"REPORT_STALE_SECONDS": 600}])
+def test_the_page_shows_the_last_report_while_the_fresh_one_is_computed(
+    app, demo_data, computed, login_as
+) -> None:
+    campaign = db.session.get(Campaign, demo_data.campaign_id)
+    client = login_as("analyst")
+    page = client.get(f"/dashboard/{campaign.id}")
+    assert page.status_code == 200
+    assert "đang được cập nhật" not in page.get_data(as_text=True)
+    first = reports.build(campaign, by="district")
+    done = len(computed)
+
+    _new_paper_response(campaign, "while-fieldwork-goes-on")
+    # Stale-or-fresh is for the page only: a caller that does not ask for it waits.
+    shown = reports.build(campaign, by="district", stale_ok=True)
+    assert shown.stale and shown.design["n"] == first.design["n"]
+    assert shown.computed_at == first.computed_at
+    page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
+    assert "đang được cập nhật" in page and f"từ {first.design['n']} phiếu" in page
+    report_cache.wait_for_refreshes()
+    assert len(computed) > done  # the fresh reports were computed in the background
+    fresh = reports.build(campaign, by="district", stale_ok=True)
+    assert not fresh.stale and fresh.design["n"] == first.design["n"] + 1
+    page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
+    assert "đang được cập nhật" not in page
+    # The downloads and the API never take a stale report.
+    _new_paper_response(campaign, "download-after-another")
+    data = client.get(f"/dashboard/{campaign.id}/report.json").get_json()
+    assert data["design"]["n"] == first.design["n"] + 2 and data["stale"] is False
+
+
+@pytest.mark.parametrize("app_config", [{"REPORT_STALE_SECONDS": 600}])
+def test_a_snapshot_too_old_is_not_shown(app, demo_data, computed) -> None:
+    from datetime import timedelta
+
+    from surveyapp.models import ReportSnapshot
+
+    campaign = db.session.get(Campaign, demo_data.campaign_id)
+    first = reports.build(campaign)
+    for snapshot in db.session.scalars(select(ReportSnapshot)):
+        snapshot.computed_at = snapshot.computed_at - timedelta(seconds=601)
+    db.session.commit()
+    app.extensions.pop(report_cache.EXTENSION)
+    _new_paper_response(campaign, "after-a-long-pause")
+    shown = reports.build(campaign, stale_ok=True)
+    assert not shown.stale and shown.design["n"] == first.design["n"] + 1
+    assert computed == ["probability", "probability"]

@@ -92,9 +92,7 @@ def test_a_new_response_is_folded_and_counted_by_the_next_report(demo_data) -> N
     sample = reports.SAMPLES["convenience"]
     before = reports.build(campaign, sample="convenience")
     source = db.session.scalars(
-        select(Response).where(
-            Response.campaign_id == campaign.id, Response.channel == Channel.QR
-        )
+        select(Response).where(Response.campaign_id == campaign.id, Response.channel == Channel.QR)
     ).first()
     assert source is not None
     # A QR rating that is dissatisfied on every rated item it answers.
@@ -117,9 +115,14 @@ def test_a_new_response_is_folded_and_counted_by_the_next_report(demo_data) -> N
     db.session.commit()
     after = reports.build(campaign, sample="convenience")
     assert after.design["n"] == before.design["n"] + 1
-    assert db.session.scalar(
-        select(func.count()).select_from(ResponseBits).where(ResponseBits.response_id == clone.id)
-    ) == bits.layout_for(campaign.questionnaire).blocks
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(ResponseBits)
+            .where(ResponseBits.response_id == clone.id)
+        )
+        == bits.layout_for(campaign.questionnaire).blocks
+    )
     old = {r["code"]: r["estimate"] for r in before.rows() if r["level"] == "item"}
     new = {r["code"]: r["estimate"] for r in after.rows() if r["level"] == "item"}
     # Weighted to desk volumes, so not a plain count, but every item's share must fall.

@@ -74,7 +74,9 @@ def campaign(campaign_id: int) -> Any:
             continue
         by = breakdown or ("district" if key == "probability" else "desk")
         try:
-            report = reports.build(item, sample=key, by=by, filters=filters)
+            # The page may show the latest report at once while a fresh one is computed; it
+            # says so. Downloads and the API always wait for the fresh one.
+            report = reports.build(item, sample=key, by=by, filters=filters, stale_ok=True)
             ranking = reports.rank_intervals(item, report, filters=filters)
         except ServiceError as exc:
             errors.append(str(exc))

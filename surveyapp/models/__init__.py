@@ -36,6 +36,7 @@ from surveyapp.models.sampling import (
     SampleDraw,
     SampledUnit,
 )
+from surveyapp.models.snapshots import ReportSnapshot
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 from surveyapp.models.users import ApiToken, Role, User
 
@@ -67,6 +68,7 @@ __all__ = [
     "QuestionType",
     "Questionnaire",
     "ReceiptCode",
+    "ReportSnapshot",
     "Response",
     "ResponseBits",
     "ResponseStatus",

@@ -1,40 +1,72 @@
-"""Campaign reports kept per app process, keyed by a cheap fingerprint of what they are
-computed from.
+"""Campaign reports kept until their inputs change, shared by every app process.
 
-A report over a large campaign costs a pass over every answer and the whole analysis (seconds
-at 100,000 responses, tens of seconds at a million), and the dashboard page, its XLSX and the
-API ask for the same few reports again and again. The fingerprint is one aggregate over the
-campaign's final responses (count, id range and sum, weight sum), its targets, its paper
-forms' fates, its population margins and the desks' transaction volumes, so a new, voided or
-re-weighted response, an edited target, a recorded fate, imported margins or a new volume
-gives a new key at once. Edits the fingerprint cannot see (a renamed unit or desk) show
-after ``REPORT_CACHE_SECONDS`` at the latest; ``REPORT_CACHE_SIZE = 0`` turns caching off.
+A report over a large campaign costs a pass over every response and the whole analysis (a
+second or two at 100,000 responses, more at a million), and the dashboard page, its XLSX and
+the API ask for the same few reports again and again. Each report is kept
+
+- in the process (``REPORT_CACHE_SIZE`` entries, least recently used dropped), and
+- in ``report_snapshots`` (the latest of each kind per campaign), so another gunicorn worker
+  or a restarted server serves it without computing it again,
+
+keyed by a cheap fingerprint of what it is computed from: one aggregate over the campaign's
+final responses (count, id range and sum, weight sum), its targets, its paper forms' fates,
+its population margins and the desks' transaction volumes. A new, voided or re-weighted
+response, an edited target, a recorded fate, imported margins or a new volume gives a new key
+at once. Edits the fingerprint cannot see (a renamed unit or desk) show after
+``REPORT_CACHE_SECONDS`` at the latest; ``REPORT_CACHE_SIZE = 0`` turns caching off.
+
+While fieldwork goes on every new response makes every report out of date. A caller that can
+say so (the dashboard page) may then take the latest snapshot at once, stamped stale with the
+time it was computed, while a background thread computes the fresh one; that only for a
+snapshot at most ``REPORT_STALE_SECONDS`` old (0: never, always wait for the fresh one).
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import logging
+import pickle
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import current_app
-from sqlalchemy import func, select
+from flask import Flask, current_app
+from flask_babel import force_locale
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from surveyapp.extensions import db
+from surveyapp.i18n import current_language
+from surveyapp.models.base import utcnow
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.responses import Response, ResponseStatus
+from surveyapp.models.snapshots import ReportSnapshot
 
 T = TypeVar("T")
 EXTENSION = "surveyapp.report_cache"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Where a kept value came from: the inputs' fingerprint, when it was computed, and
+    whether newer inputs exist (a stale snapshot shown while the fresh one is computed)."""
+
+    fingerprint: str
+    computed_at: datetime
+    stale: bool = False
 
 
 class _Store:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self.entries: OrderedDict[Hashable, tuple[float, Stamp, Any]] = OrderedDict()
+        self.refreshing: dict[str, threading.Thread] = {}
 
 
 def fingerprint(campaign: Campaign) -> tuple[Any, ...]:
@@ -91,24 +123,175 @@ def fingerprint(campaign: Campaign) -> tuple[Any, ...]:
     )
 
 
-def cached(campaign: Campaign, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
-    """``compute()``'s result for ``key`` and the campaign's current fingerprint; a copy, so
-    callers may change what they get."""
-    size = int(current_app.config.get("REPORT_CACHE_SIZE", 32))
-    if size <= 0:
-        return compute()
-    ttl = float(current_app.config.get("REPORT_CACHE_SECONDS", 300))
-    store: _Store = current_app.extensions.setdefault(EXTENSION, _Store())
-    full_key = (campaign.id, *key, fingerprint(campaign))
+def cached(
+    campaign: Campaign,
+    key: tuple[Hashable, ...],
+    compute: Callable[[Campaign], T],
+    *,
+    stamp: Callable[[T, Stamp], T] | None = None,
+    stale_ok: bool = False,
+) -> T:
+    """``compute(campaign)``'s result for ``key`` and the campaign's current inputs; a copy,
+    so callers may change what they get.
+
+    ``compute`` must use nothing of the request but its argument: it may run again in a
+    background thread. ``stamp`` puts the :class:`Stamp` on the value; with ``stale_ok`` the
+    latest snapshot may be returned stamped stale while a fresh one is computed (see the
+    module docstring).
+    """
+    config = current_app.config
+    if int(config.get("REPORT_CACHE_SIZE", 32)) <= 0:
+        value = compute(campaign)
+        return stamp(value, Stamp("", utcnow())) if stamp else value
+    ttl = float(config.get("REPORT_CACHE_SECONDS", 300))
+    store = _store()
+    lang = current_language()
+    key_hash = _digest((campaign.id, lang, *key))
+    print_ = _digest(fingerprint(campaign))
     now = time.monotonic()
     with store.lock:
-        hit = store.entries.get(full_key)
+        hit = store.entries.get((key_hash, print_))
         if hit is not None and now - hit[0] <= ttl:
-            store.entries.move_to_end(full_key)
-            return copy.deepcopy(hit[1])  # type: ignore[no-any-return]
-    value = compute()
+            store.entries.move_to_end((key_hash, print_))
+            return _stamped(copy.deepcopy(hit[2]), hit[1], stamp)
+    snapshot = _snapshot(campaign.id, key_hash)
+    if snapshot is not None:
+        age = (utcnow() - _aware(snapshot.computed_at)).total_seconds()
+        if snapshot.fingerprint == print_ and age <= ttl:
+            value = pickle.loads(snapshot.payload)
+            found = Stamp(print_, _aware(snapshot.computed_at))
+            _keep(store, key_hash, print_, found, value)
+            return _stamped(value, found, stamp)
+        stale_seconds = float(config.get("REPORT_STALE_SECONDS", 0))
+        if stale_ok and snapshot.fingerprint != print_ and age <= stale_seconds:
+            _refresh_later(campaign.id, key_hash, lang, compute)
+            old = Stamp(snapshot.fingerprint, _aware(snapshot.computed_at), stale=True)
+            return _stamped(pickle.loads(snapshot.payload), old, stamp)
+    computed_at = utcnow()
+    value = compute(campaign)
+    made = Stamp(print_, computed_at)
+    _save(campaign.id, key_hash, made, value)
+    _keep(store, key_hash, print_, made, value)
+    return _stamped(value, made, stamp)
+
+
+def wait_for_refreshes(timeout: float = 60.0) -> None:
+    """Wait until this process's background refreshes are done (tests, benchmarks)."""
+    store = _store()
+    deadline = time.monotonic() + timeout
+    while True:
+        with store.lock:
+            threads = list(store.refreshing.values())
+        if not threads:
+            return
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if time.monotonic() >= deadline:
+            return
+
+
+def _store() -> _Store:
+    store: _Store = current_app.extensions.setdefault(EXTENSION, _Store())
+    return store
+
+
+def _stamped(value: T, made: Stamp, stamp: Callable[[T, Stamp], T] | None) -> T:
+    return stamp(value, made) if stamp else value
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timezone-aware columns back naive (in UTC, as stored).
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _keep(store: _Store, key_hash: str, print_: str, made: Stamp, value: Any) -> None:
+    size = int(current_app.config.get("REPORT_CACHE_SIZE", 32))
     with store.lock:
-        store.entries[full_key] = (now, copy.deepcopy(value))
+        store.entries[(key_hash, print_)] = (time.monotonic(), made, copy.deepcopy(value))
         while len(store.entries) > size:
             store.entries.popitem(last=False)
-    return value
+
+
+def _snapshot(campaign_id: int, key_hash: str) -> ReportSnapshot | None:
+    return db.session.scalars(
+        select(ReportSnapshot).where(
+            ReportSnapshot.campaign_id == campaign_id, ReportSnapshot.key == key_hash
+        )
+    ).first()
+
+
+def _save(campaign_id: int, key_hash: str, made: Stamp, value: Any) -> None:
+    """Replace the stored snapshot, on a connection of its own: the caller's session (and
+    its transaction) stays as it was. Two processes saving at once: the later one wins."""
+    from surveyapp.services.submissions import _write_lock
+
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    table = ReportSnapshot.__table__
+    row = {
+        "campaign_id": campaign_id,
+        "key": key_hash,
+        "fingerprint": made.fingerprint,
+        "computed_at": made.computed_at,
+        "payload": payload,
+    }
+    try:
+        with _write_lock(), db.engine.begin() as conn:
+            conn.execute(
+                delete(table).where(table.c.campaign_id == campaign_id, table.c.key == key_hash)
+            )
+            conn.execute(table.insert().values(**row))
+    except IntegrityError:
+        # Another process stored the same report in between: its copy is as good.
+        log.info(
+            "report snapshot %s of campaign %s stored by another process", key_hash, campaign_id
+        )
+
+
+def _refresh_later(
+    campaign_id: int, key_hash: str, lang: str, compute: Callable[[Campaign], Any]
+) -> None:
+    """Compute the fresh value in a background thread (one per report and process)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    store = _store()
+    with store.lock:
+        if key_hash in store.refreshing:
+            return
+        thread = threading.Thread(
+            target=_refresh,
+            args=(app, campaign_id, key_hash, lang, compute),
+            name=f"report-refresh-{campaign_id}",
+            daemon=True,
+        )
+        store.refreshing[key_hash] = thread
+    thread.start()
+
+
+def _refresh(
+    app: Flask, campaign_id: int, key_hash: str, lang: str, compute: Callable[[Campaign], Any]
+) -> None:
+    with app.app_context(), force_locale(lang):
+        try:
+            campaign = db.session.get(Campaign, campaign_id)
+            if campaign is None:
+                return
+            print_ = _digest(fingerprint(campaign))
+            snapshot = _snapshot(campaign_id, key_hash)
+            if snapshot is not None and snapshot.fingerprint == print_:
+                return  # another process got there first
+            made = Stamp(print_, utcnow())
+            value = compute(campaign)
+            _save(campaign_id, key_hash, made, value)
+            _keep(_store(), key_hash, print_, made, value)
+        except Exception:  # a failed refresh must not kill the worker; the next view retries
+            log.exception("refreshing report %s of campaign %s failed", key_hash, campaign_id)
+        finally:
+            db.session.remove()
+            store = _store()
+            with store.lock:
+                store.refreshing.pop(key_hash, None)

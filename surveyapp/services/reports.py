@@ -33,6 +33,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -83,6 +84,11 @@ class Report:
     estimates: list[dict[str, Any]]
     by: str | None = None
     analyze_args: list[str] = field(default_factory=list)
+    # When it was computed, from which inputs, and whether newer responses exist (a stale
+    # snapshot the dashboard shows while the fresh report is computed).
+    computed_at: datetime | None = None
+    inputs: str = ""
+    stale: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +97,8 @@ class Report:
             "by": self.by,
             "design": self.design,
             "estimates": self.estimates,
+            "computed_at": self.computed_at.isoformat() if self.computed_at else None,
+            "stale": self.stale,
         }
 
     def rows(self, domain: Any = None) -> list[dict[str, Any]]:
@@ -520,15 +528,17 @@ def build(
     ci: str = "logit",
     lang: str = "vi",
     filters: Filters | None = None,
+    stale_ok: bool = False,
 ) -> Report:
     """Estimate every item and index node of ``campaign`` (and per ``by`` level).
 
     With ``filters`` the whole-sample rows are those of the filter's domain and the ``by``
     levels are crossed with it; the design (and its calibration) stays the full sample's.
 
-    Kept per process until the campaign's responses, targets, margins, form fates or desk
-    volumes change (:mod:`surveyapp.services.report_cache`): the dashboard, its downloads and
-    the API ask for the same reports again and again.
+    Kept until the campaign's responses, targets, margins, form fates or desk volumes change
+    (:mod:`surveyapp.services.report_cache`): the dashboard, its downloads and the API ask for
+    the same reports again and again. With ``stale_ok`` the latest report may come at once,
+    marked ``stale``, while the fresh one is computed in the background.
     """
     if by is not None and by not in BY_COLUMNS:
         raise ServiceError(f"--by: use one of {', '.join(BY_COLUMNS)}")
@@ -537,7 +547,15 @@ def build(
     return report_cache.cached(
         campaign,
         ("report", sample, by, ci, lang, filters),
-        lambda: _build(campaign, sample=sample, by=by, ci=ci, lang=lang, filters=filters),
+        lambda c: _build(c, sample=sample, by=by, ci=ci, lang=lang, filters=filters),
+        stamp=_stamp,
+        stale_ok=stale_ok,
+    )
+
+
+def _stamp(report: Report, made: report_cache.Stamp) -> Report:
+    return dataclasses.replace(
+        report, computed_at=made.computed_at, inputs=made.fingerprint, stale=made.stale
     )
 
 
@@ -674,8 +692,9 @@ def rank_intervals(
         return Ranking({})
     return report_cache.cached(
         campaign,
-        ("ranks", report.sample, report.by, variable, filters, level),
-        lambda: _rank_intervals(campaign, report, variable, filters, level),
+        # The report's own inputs: a stale report is ranked as it is, not as the latest.
+        ("ranks", report.sample, report.by, report.inputs, variable, filters, level),
+        lambda c: _rank_intervals(c, report, variable, filters, level),
     )
 
 

@@ -19,6 +19,8 @@ from .errors import AnalysisError
 from .linearization import GroupSum, group_sum, stratified_variance, unit_variance
 
 DENSE_LIMIT = 20_000_000
+# values per raking sweep array of several domains (calibration cells x domains x statistics)
+RAKE_BATCH = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -371,34 +373,49 @@ def _calibrated_variance(
             np.bincount(cat, weights=n_j, minlength=g.ngroups)
             for cat, g in zip(cats, margin_sum, strict=True)
         ]
-    for d in range(ndom):
-        rows = slice(None) if everyone else order[bounds[d] : bounds[d + 1]]
-        zd = z[rows]
-        cal_d = GroupSum(ct.cal[rows], ncal)
+
+    def rows_of(d: int) -> slice | IntArray:
+        return slice(None) if everyone else order[bounds[d] : bounds[d + 1]]
+
+    # the raking sweeps work column by column, so several domains side by side give the same
+    # numbers with a fraction of the Python overhead; batches bound the cells x domains x
+    # statistics arrays
+    batch = max(1, RAKE_BATCH // max(ncal * k, 1)) if cal.raking else 1
+    for d0 in range(0, ndom, batch):
+        doms = range(d0, min(ndom, d0 + batch))
         if cal.raking:
-            th = np.where(np.isfinite(theta[d]), theta[d], 0.0)
-            de = np.where((denom[d] != 0) & np.isfinite(denom[d]), denom[d], np.inf)
-            zu = (au[rows] - th * not_total * bu[rows]) / de
-            if combos is not None:
-                zu = np.hstack([zu, zu @ combos])
-            u_j = cal_d(zu)
-            offset = np.zeros((ncal, k))
+            u_j = np.empty((ncal, len(doms) * k))
+            for i, d in enumerate(doms):
+                rows = rows_of(d)
+                th = np.where(np.isfinite(theta[d]), theta[d], 0.0)
+                de = np.where((denom[d] != 0) & np.isfinite(denom[d]), denom[d], np.inf)
+                zu = (au[rows] - th * not_total * bu[rows]) / de
+                if combos is not None:
+                    zu = np.hstack([zu, zu @ combos])
+                u_j[:, i * k : (i + 1) * k] = GroupSum(ct.cal[rows], ncal)(zu)
+            offsets = np.zeros_like(u_j)
             for _ in range(10):
                 for cat, msum, den in zip(cats, margin_sum, dens, strict=True):
                     num = msum(u_j)
                     with np.errstate(divide="ignore", invalid="ignore"):
                         a_c = np.where(den[:, None] > 0, num / den[:, None], 0.0)
                     u_j = u_j - a_c[cat] * n_j[:, None]
-                    offset = offset + a_c[cat]
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                offset = np.where(w_j[:, None] > 0, cal_d(zd) / w_j[:, None], 0.0)
-        # unit totals: the domain's scores minus the calibrated weights times the offsets
-        tot = np.asarray(uc @ offset, dtype=np.float64)
-        np.negative(tot, out=tot)
-        units, inv = _unique_inverse(ct.unit[rows])
-        tot[units] += group_sum(inv, zd, len(units))
-        out[d] = unit_variance(ct.structure, tot)
+                    offsets = offsets + a_c[cat]
+        for i, d in enumerate(doms):
+            rows = rows_of(d)
+            zd = z[rows]
+            if cal.raking:
+                offset = np.ascontiguousarray(offsets[:, i * k : (i + 1) * k])
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    sums = GroupSum(ct.cal[rows], ncal)(zd)
+                    offset = np.where(w_j[:, None] > 0, sums / w_j[:, None], 0.0)
+            # unit totals: the domain's scores minus the calibrated weights times the offsets
+            tot = np.asarray(uc @ offset, dtype=np.float64)
+            np.negative(tot, out=tot)
+            units, inv = _unique_inverse(ct.unit[rows])
+            tot[units] += group_sum(inv, zd, len(units))
+            out[d] = unit_variance(ct.structure, tot)
     return out
 
 

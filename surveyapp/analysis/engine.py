@@ -13,12 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from .cells import CellTable
+from .cells import CellTable, _unique_inverse
 from .design import FloatArray, IntArray, _sampling_f
 from .errors import AnalysisError
-from .linearization import group_sum, stratified_variance
+from .linearization import GroupSum, group_sum, stratified_variance, unit_variance
 
 DENSE_LIMIT = 20_000_000
+# values per raking sweep array of several domains (calibration cells x domains x statistics)
+RAKE_BATCH = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -341,7 +343,13 @@ def _calibrated_variance(
     is_total: np.ndarray,
     cal: Calibration,
 ) -> FloatArray:
-    """Variance with calibration residuals: every unit of every domain gets a score."""
+    """Variance with calibration residuals: every unit of every domain gets a score.
+
+    Per domain only its own cells are read (in cell order, so every sum adds the same terms
+    in the same order as over all cells with zeros outside the domain); what does not depend
+    on the domain (weights per unit and cell, the groupings) is built once. The unit totals
+    are a full (units x statistics) array per domain, never units x domains x statistics.
+    """
     ncal = cal.margins.shape[0]
     nu = ct.n_units
     k = z.shape[1]
@@ -352,37 +360,62 @@ def _calibrated_variance(
     n_j = np.bincount(ct.cal, weights=ct.n, minlength=ncal)
     w_j = np.bincount(ct.cal, weights=ct.sw, minlength=ncal)
     out = np.zeros((ndom, k))
-    units = np.arange(nu, dtype=np.int64)
-    for d in range(ndom):
-        in_d = dom == d
-        zd = np.where(in_d[:, None], z, 0.0)
+    everyone = ndom == 1 and bool(np.all(dom == 0))
+    order = np.argsort(dom, kind="stable")
+    bounds = np.searchsorted(dom[order], np.arange(ndom + 1))
+    if cal.raking:
+        au = _stack(ct, [x.au for x in stats])
+        bu = _stack(ct, [x.bu for x in stats])
+        not_total = np.where(is_total, 0.0, 1.0)
+        cats = [cal.margins[:, m] for m in range(cal.margins.shape[1])]
+        margin_sum = [GroupSum(cat, int(cat.max()) + 1, reuse=True) for cat in cats]
+        dens = [
+            np.bincount(cat, weights=n_j, minlength=g.ngroups)
+            for cat, g in zip(cats, margin_sum, strict=True)
+        ]
+
+    def rows_of(d: int) -> slice | IntArray:
+        return slice(None) if everyone else order[bounds[d] : bounds[d + 1]]
+
+    # the raking sweeps work column by column, so several domains side by side give the same
+    # numbers with a fraction of the Python overhead; batches bound the cells x domains x
+    # statistics arrays
+    batch = max(1, RAKE_BATCH // max(ncal * k, 1)) if cal.raking else 1
+    for d0 in range(0, ndom, batch):
+        doms = range(d0, min(ndom, d0 + batch))
         if cal.raking:
-            au = np.column_stack([_col(ct, x.au) for x in stats])
-            bu = np.column_stack([_col(ct, x.bu) for x in stats])
-            th = np.where(np.isfinite(theta[d]), theta[d], 0.0)
-            de = np.where((denom[d] != 0) & np.isfinite(denom[d]), denom[d], np.inf)
-            zu = np.where(in_d[:, None], (au - th * np.where(is_total, 0.0, 1.0) * bu) / de, 0.0)
-            if combos is not None:
-                zu = np.hstack([zu, zu @ combos])
-            u_j = group_sum(ct.cal, zu, ncal)
-            offset = np.zeros((ncal, k))
+            u_j = np.empty((ncal, len(doms) * k))
+            for i, d in enumerate(doms):
+                rows = rows_of(d)
+                th = np.where(np.isfinite(theta[d]), theta[d], 0.0)
+                de = np.where((denom[d] != 0) & np.isfinite(denom[d]), denom[d], np.inf)
+                zu = (au[rows] - th * not_total * bu[rows]) / de
+                if combos is not None:
+                    zu = np.hstack([zu, zu @ combos])
+                u_j[:, i * k : (i + 1) * k] = GroupSum(ct.cal[rows], ncal)(zu)
+            offsets = np.zeros_like(u_j)
             for _ in range(10):
-                for m in range(cal.margins.shape[1]):
-                    cat = cal.margins[:, m]
-                    ncat = int(cat.max()) + 1
-                    num = group_sum(cat, u_j, ncat)
-                    den = np.bincount(cat, weights=n_j, minlength=ncat)
+                for cat, msum, den in zip(cats, margin_sum, dens, strict=True):
+                    num = msum(u_j)
                     with np.errstate(divide="ignore", invalid="ignore"):
                         a_c = np.where(den[:, None] > 0, num / den[:, None], 0.0)
                     u_j = u_j - a_c[cat] * n_j[:, None]
-                    offset = offset + a_c[cat]
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                offset = np.where(w_j[:, None] > 0, group_sum(ct.cal, zd, ncal) / w_j[:, None], 0.0)
-        tot = group_sum(ct.unit, zd, nu) - np.asarray(uc @ offset)
-        out[d] = stratified_variance(
-            ct.structure, np.zeros(nu, dtype=np.int64), units, tot, 1, None
-        )[0]
+                    offsets = offsets + a_c[cat]
+        for i, d in enumerate(doms):
+            rows = rows_of(d)
+            zd = z[rows]
+            if cal.raking:
+                offset = np.ascontiguousarray(offsets[:, i * k : (i + 1) * k])
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    sums = GroupSum(ct.cal[rows], ncal)(zd)
+                    offset = np.where(w_j[:, None] > 0, sums / w_j[:, None], 0.0)
+            # unit totals: the domain's scores minus the calibrated weights times the offsets
+            tot = np.asarray(uc @ offset, dtype=np.float64)
+            np.negative(tot, out=tot)
+            units, inv = _unique_inverse(ct.unit[rows])
+            tot[units] += group_sum(inv, zd, len(units))
+            out[d] = unit_variance(ct.structure, tot)
     return out
 
 

@@ -19,42 +19,79 @@ import numpy.typing as npt
 
 from .design import DesignStructure, FloatArray, IntArray, _sampling_f
 
+# below this many values a bincount per column beats importing scipy (~0.1 s, once)
+SPARSE_SUM_MIN = 50_000
+
+
+class GroupSum:
+    """:func:`group_sum` by fixed ``codes``: the grouping is worked out once for many sums.
+
+    Rows already in code order (the usual case for cells of a file sorted by area) take one
+    segmented sum over all columns. Otherwise several columns are summed as the product with
+    the sparse ``ngroups x n`` indicator matrix, in CSC form straight from ``codes`` (no
+    sort): one pass adding whole rows in row order, as ``bincount`` adds, so the sums are the
+    same to the last bit, without the transposed copy a ``bincount`` per column needs.
+    """
+
+    def __init__(self, codes: IntArray, ngroups: int, reuse: bool = False) -> None:
+        """``reuse``: many sums will follow, so build the indicator even for small ones
+        (a ``bincount`` per column costs ~20 us each)."""
+        keep = codes >= 0
+        self.keep: npt.NDArray[np.bool_] | None = None if bool(keep.all()) else keep
+        self.codes = np.asarray(codes if self.keep is None else codes[keep], dtype=np.int64)
+        self.ngroups = ngroups
+        self.starts: IntArray | None = None
+        self.one_per_group = False
+        c = self.codes
+        n = len(c)
+        if n and bool(np.all(c[1:] >= c[:-1])):
+            starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+            if len(starts) == n:
+                self.one_per_group = True
+            elif len(starts) <= n // 4:
+                # reduceat is slower than the indicator product for many tiny groups
+                self.starts = starts
+        self._ind: Any = None
+        self.reuse = reuse
+
+    def __call__(self, values: FloatArray) -> FloatArray:
+        vals = np.asarray(values, dtype=np.float64)
+        if vals.ndim == 1:
+            vals = vals[:, None]
+        if self.keep is not None:
+            vals = vals[self.keep]
+        codes, ngroups = self.codes, self.ngroups
+        n, k = vals.shape
+        if k == 0:
+            return np.zeros((ngroups, 0))
+        if self.one_per_group:
+            out2 = np.zeros((ngroups, k))
+            out2[codes] = vals
+            return out2
+        if self.starts is not None:
+            out2 = np.zeros((ngroups, k))
+            out2[codes[self.starts]] = np.add.reduceat(vals, self.starts, axis=0)
+            return out2
+        if self._ind is None and not self.reuse and (k == 1 or n * k < SPARSE_SUM_MIN):
+            out = np.empty((k, ngroups))
+            for j in range(k):
+                out[j] = np.bincount(codes, weights=vals[:, j], minlength=ngroups)
+            return out.T
+        if self._ind is None:
+            import scipy.sparse as sp  # imported lazily: slow to import, only big sums need it
+
+            self._ind = sp.csc_matrix(
+                (np.ones(n), codes, np.arange(n + 1, dtype=np.int64)), shape=(ngroups, n)
+            )
+        return np.asarray(self._ind @ vals, dtype=np.float64)
+
 
 def group_sum(codes: IntArray, values: FloatArray, ngroups: int) -> FloatArray:
     """Sum the rows of ``values`` (n x k) by integer ``codes`` in ``0..ngroups-1``.
 
-    Rows with a negative code are dropped. Rows already in code order (the usual case for
-    cells of a file sorted by area) take one segmented sum over all columns; others one
-    ``bincount`` per column. Either way no loop over rows.
+    Rows with a negative code are dropped. No loop over rows; see :class:`GroupSum`.
     """
-    keep = codes >= 0
-    vals = np.asarray(values, dtype=np.float64)
-    if vals.ndim == 1:
-        vals = vals[:, None]
-    if not keep.all():
-        codes = codes[keep]
-        vals = vals[keep]
-    n, k = vals.shape
-    if k == 0:
-        return np.zeros((ngroups, 0))
-    if n and bool(np.all(codes[1:] >= codes[:-1])):
-        # rows already grouped (cells follow the file's order, usually by area)
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        out2 = np.zeros((ngroups, k))
-        if len(starts) == n:  # one row per group: nothing to add
-            out2[codes] = vals
-            return out2
-        if len(starts) <= n // 4:
-            # one segmented sum over all columns: several times faster than a bincount per
-            # column (but slower than bincount for many tiny groups)
-            out2[codes[starts]] = np.add.reduceat(vals, starts, axis=0)
-            return out2
-    # bincount needs contiguous weights: one transposed copy instead of one per column
-    cols = np.ascontiguousarray(vals.T)
-    out = np.empty((k, ngroups))
-    for j in range(k):
-        out[j] = np.bincount(codes, weights=cols[j], minlength=ngroups)
-    return out.T
+    return GroupSum(codes, ngroups)(values)
 
 
 def _centred_ss(
@@ -101,7 +138,6 @@ def stratified_variance(
     """
     s = totals.shape[1]
     nh = structure.n_psu_in_stratum
-    h_count = structure.n_strata
     lonely = structure.lonely_psu
     out = np.zeros((ndom, s))
     if structure.two_stage:
@@ -126,6 +162,84 @@ def stratified_variance(
         dom1, psu1, tot1 = (uniq2 // npsu).astype(np.int64), p2, psu_tot
     else:
         dom1, psu1, tot1 = dom, unit, totals
+    out += _stage1(structure, dom1, psu1, tot1, ndom, present_strata)
+    return out
+
+
+def unit_variance(structure: DesignStructure, totals: FloatArray) -> FloatArray:
+    """:func:`stratified_variance` of one domain holding every variance unit.
+
+    ``totals`` (n_units x s) has a row for every unit, so the groups need no ``np.unique``:
+    the stage-2 groups are the PSUs themselves, and their totals serve stage 1 too. Same
+    operations in the same order as the general function, so the same numbers to the bit.
+
+    Returns
+    -------
+    array (s,)
+    """
+    s = totals.shape[1]
+    if not structure.two_stage:
+        npsu = totals.shape[0]
+        zero = np.zeros(npsu, dtype=np.int64)
+        v1: FloatArray = _stage1(structure, zero, np.arange(npsu, dtype=np.int64), totals, 1, None)
+        return np.asarray(v1[0], dtype=np.float64)
+    assert structure.psu_of_ssu is not None
+    assert structure.n_ssu_in_psu is not None and structure.popsize2 is not None
+    psu = structure.psu_of_ssu
+    npsu = structure.n_psu
+    m = structure.n_ssu_in_psu
+    if not bool(np.all(m > 0)):  # a PSU without SSUs: not the layout this shortcut assumes
+        n = totals.shape[0]
+        zero = np.zeros(n, dtype=np.int64)
+        v: FloatArray = stratified_variance(
+            structure, zero, np.arange(n, dtype=np.int64), totals, 1
+        )
+        return np.asarray(v[0], dtype=np.float64)
+    nh = structure.n_psu_in_stratum
+    lonely = structure.lonely_psu
+    # _centred_ss with every unit present
+    psu_tot = group_sum(psu, totals, npsu)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = psu_tot / np.maximum(m, 1)[:, None]
+    # in place: every fresh units x statistics array costs its page faults again
+    dev = mean[psu]
+    np.subtract(totals, dev, out=dev)
+    np.multiply(dev, dev, out=dev)
+    # the absent-units term of _centred_ss is zero here, but it turns an infinite mean into
+    # NaN there, so it stays
+    ss2 = group_sum(psu, dev, npsu) + np.zeros(npsu)[:, None] * mean * mean
+    del dev
+    if lonely == "adjust" and bool(np.any(m <= 1)):
+        raw2 = group_sum(psu, totals * totals, npsu)
+    else:
+        raw2 = np.zeros((npsu, s))
+    f2 = _sampling_f(m, structure.popsize2)
+    h2 = structure.stratum_of_psu
+    outer = nh[h2] / structure.popsize1[h2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(m > 1, f2 * m / np.maximum(m - 1, 1), f2)
+    scale = np.where(f2 < 1e-7, 0.0, scale) * outer
+    contrib = np.where((m > 1)[:, None], ss2, raw2 if lonely == "adjust" else 0.0)
+    zero = np.zeros(npsu, dtype=np.int64)
+    out = group_sum(zero, contrib * scale[:, None], 1)
+    out += _stage1(structure, zero, np.arange(npsu, dtype=np.int64), psu_tot, 1, None)
+    return np.asarray(out[0], dtype=np.float64)
+
+
+def _stage1(
+    structure: DesignStructure,
+    dom1: IntArray,
+    psu1: IntArray,
+    tot1: FloatArray,
+    ndom: int,
+    present_strata: FloatArray | None,
+) -> FloatArray:
+    """The stage-1 term of :func:`stratified_variance` from PSU totals ``tot1`` per
+    (domain ``dom1``, PSU ``psu1``) group."""
+    s = tot1.shape[1]
+    nh = structure.n_psu_in_stratum
+    h_count = structure.n_strata
+    lonely = structure.lonely_psu
     h = structure.stratum_of_psu[psu1]
     # only the (domain, stratum) pairs that hold a group: the others contribute zero
     uk, kinv = np.unique(dom1 * h_count + h, return_inverse=True)
@@ -154,5 +268,4 @@ def stratified_variance(
         nok = ok.reshape(ndom, h_count, s).sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             v = v * np.where(nok > 0, nstrat / nok, np.nan)
-    out += v
-    return out
+    return v

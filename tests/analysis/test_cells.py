@@ -79,3 +79,75 @@ def test_two_stage_cells(sipas: pd.DataFrame) -> None:
     )
     for x, y in zip(rows.estimates, got.estimates, strict=True):
         np.testing.assert_allclose([x.estimate, x.se], [y.estimate, y.se], rtol=1e-10)
+
+
+def test_two_stage_raking_cells_by_domain(sipas: pd.DataFrame, items: pd.DataFrame) -> None:
+    """The calibrated variance per domain (its own loop over domains, every unit present in
+    each) equals the row path on a two-stage design raked on two margins."""
+    pops = (
+        ("sex", (("F", 140000.0), ("M", 132000.0))),
+        ("age", (("18-34", 84000.0), ("35-54", 118000.0), ("55+", 70000.0))),
+    )
+    shares = [f"q{k}" for k in range(1, 34)]
+    spec = Spec(
+        props=(("q19", (4, 5)), ("q3", (4, 5))),
+        indices=sipas_indices(items),
+        by="district",
+        national=True,
+        margins=pops,
+    )
+    rows = analyze(
+        sipas, spec, weight="w", strata="stratum", cluster=("psu", "rid"), fpc=("fpc1", "fpc2")
+    )
+    keys = ["stratum", "psu", "rid", "sex", "age", "district"]
+    cells = _group_by(sipas, keys, shares, True)
+    got = analyze_cell_frame(
+        cells.sample(frac=1.0, random_state=1),  # cells in no particular order
+        spec,
+        ssu="rid",
+        stratum_popsize=sipas.groupby("stratum").fpc1.first().to_dict(),
+        psu_popsize={
+            (s, p): f
+            for s, p, f in sipas.groupby(["stratum", "psu"])
+            .fpc2.first()
+            .reset_index()
+            .itertuples(index=False)
+        },
+    )
+    assert len({e.domain for e in got.estimates}) > 2
+    for x, y in zip(rows.estimates, got.estimates, strict=True):
+        assert (x.variable, x.domain) == (y.variable, y.domain)
+        np.testing.assert_allclose(
+            [x.estimate, x.se, x.ci_low, x.ci_high],
+            [y.estimate, y.se, y.ci_low, y.ci_high],
+            rtol=1e-10,
+        )
+
+
+@pytest.mark.parametrize("layout", ["sorted", "unsorted", "one_per_group", "tiny_groups"])
+@pytest.mark.parametrize("k", [0, 1, 3, 40])
+def test_group_sum_equals_loop(layout: str, k: int) -> None:
+    """Every path of group_sum (segmented, bincount, sparse indicator; small and big sums)
+    adds like a loop over rows and drops negative codes."""
+    from surveyapp.analysis.linearization import GroupSum, group_sum
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    codes = {
+        "sorted": np.sort(rng.integers(-1, 20, n)),
+        "unsorted": rng.integers(-1, 20, n),
+        "one_per_group": np.arange(n),
+        "tiny_groups": np.repeat(np.arange(n // 2), 2),
+    }[layout]
+    ngroups = int(codes.max()) + 1
+    vals = rng.normal(size=(n, k))
+    want = np.zeros((ngroups, k))
+    for c, row in zip(codes, vals, strict=True):
+        if c >= 0:
+            want[c] += row
+    np.testing.assert_allclose(group_sum(codes, vals, ngroups), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        GroupSum(codes, ngroups, reuse=True)(vals), want, rtol=1e-12, atol=1e-12
+    )
+    if k == 1:
+        np.testing.assert_allclose(group_sum(codes, vals[:, 0], ngroups), want)

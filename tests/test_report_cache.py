@@ -3,6 +3,7 @@ target or weight must show at once."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -171,10 +172,20 @@ def test_the_page_shows_the_last_report_while_the_fresh_one_is_computed(
     assert not fresh.stale and fresh.design["n"] == first.design["n"] + 1
     page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
     assert "đang được cập nhật" not in page
-    # The downloads and the API never take a stale report.
+    # The downloads are what the page shows, and say when they were computed; the command
+    # line (like the API) waits for the fresh report.
+    before = client.get(f"/dashboard/{campaign.id}/report.json").get_json()
+    client.get(f"/dashboard/{campaign.id}/report.html")
     _new_paper_response(campaign, "download-after-another")
     data = client.get(f"/dashboard/{campaign.id}/report.json").get_json()
-    assert data["design"]["n"] == first.design["n"] + 2 and data["stale"] is False
+    assert data["stale"] is True and data["design"]["n"] == first.design["n"] + 1
+    assert data["computed_at"] == before["computed_at"] and not before["stale"]
+    html = client.get(f"/dashboard/{campaign.id}/report.html").get_data(as_text=True)
+    assert f"từ {first.design['n'] + 1} phiếu" in html
+    report_cache.wait_for_refreshes()
+    result = app.test_cli_runner().invoke(args=["report", "--campaign", str(campaign.id)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["design"]["n"] == first.design["n"] + 2
 
 
 @pytest.mark.parametrize("app_config", [{"REPORT_STALE_SECONDS": 600}])

@@ -70,21 +70,54 @@ def test_bits_say_what_the_answers_say(demo_data) -> None:
 def test_fill_folds_each_response_once(demo_data) -> None:
     campaign = _campaign(demo_data)
     layout = bits.layout_for(campaign.questionnaire)
-    final = db.session.scalar(
-        select(func.count())
-        .select_from(Response)
-        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL)
+    # Bits do not depend on the status: voided responses are folded too (a void changes
+    # nothing stored).
+    responses = db.session.scalar(
+        select(func.count()).select_from(Response).where(Response.campaign_id == campaign.id)
     )
-    bits.fill(campaign, layout)
+    assert bits.fill(campaign, layout) == responses
     rows = db.session.scalar(select(func.count()).select_from(ResponseBits))
-    assert rows == final * layout.blocks
-    bits.fill(campaign, layout)  # nothing left to fold: no duplicate rows, no error
+    assert rows == responses * layout.blocks
+    assert bits.fill(campaign, layout) == 0  # nothing left: no duplicate rows, no error
     assert db.session.scalar(select(func.count()).select_from(ResponseBits)) == rows
     # Another layout (another questionnaire, or a change to the bits module) has rows of its
     # own and never reads these.
     other = bits.Layout("0" * 16, layout.bits, layout.satisfied)
-    bits.fill(campaign, other)
+    assert bits.fill(campaign, other) == responses
     assert db.session.scalar(select(func.count()).select_from(ResponseBits)) == 2 * rows
+
+
+def test_a_response_committed_late_with_a_lower_id_is_still_folded(app, demo_data) -> None:
+    """The process only looks above the last id it folded while the responses below are
+    unchanged; a transaction that commits a lower id after a fill must still be found."""
+    campaign = _campaign(demo_data)
+    layout = bits.layout_for(campaign.questionnaire)
+    bits.fill(campaign, layout)
+    late = db.session.scalars(
+        select(Response).where(Response.campaign_id == campaign.id).order_by(Response.id)
+    ).first()
+    row = {c.name: getattr(late, c.key) for c in Response.__table__.columns}
+    answers = [(a.question_id, a.value, a.text) for a in late.answers]
+    db.session.execute(delete(Answer).where(Answer.response_id == late.id))
+    db.session.execute(delete(Response).where(Response.id == late.id))
+    db.session.commit()
+    db.session.expire_all()
+    assert bits.fill(campaign, layout) == 0  # nothing new; the process now knows one less
+    # The same id comes back, as a late commit would: below the last id folded.
+    db.session.execute(Response.__table__.insert().values(**row))
+    db.session.execute(
+        Answer.__table__.insert(),
+        [
+            {"response_id": row["id"], "question_id": q, "value": v, "text": t}
+            for q, v, t in answers
+        ],
+    )
+    db.session.commit()
+    assert bits.fill(campaign, layout) == 1
+    stored = db.session.scalar(
+        select(func.count()).select_from(ResponseBits).where(ResponseBits.response_id == row["id"])
+    )
+    assert stored == layout.blocks
 
 
 def test_a_new_response_is_folded_and_counted_by_the_next_report(demo_data) -> None:

@@ -61,4 +61,6 @@ VI = {
     "These units share strata of the design; the ranking treats their estimates as independent, an approximation.": "Các đơn vị này có chung tầng trong thiết kế mẫu; việc xếp hạng coi kết quả của chúng là độc lập, nên chỉ là gần đúng.",
     "These figures were computed at %(time)s from %(n)s responses. Newer responses have arrived and the figures are being updated:": "Các số liệu này được tính lúc %(time)s từ %(n)s phiếu. Đã có phiếu mới và số liệu đang được cập nhật:",
     "reload the page": "tải lại trang",
+    "computed at %(time)s from %(n)s responses": "tính lúc %(time)s từ %(n)s phiếu",
+    "%(n)s responses": "%(n)s phiếu",
 }

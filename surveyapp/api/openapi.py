@@ -101,6 +101,16 @@ RESULTS = {
         "by": {"type": ["string", "null"]},
         "design": {"type": "object"},
         "estimates": {"type": "array", "items": {"$ref": "#/components/schemas/Estimate"}},
+        "computed_at": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "When these estimates were computed (UTC).",
+        },
+        "stale": {
+            "type": "boolean",
+            "description": "Always false here: the API waits for estimates from every "
+            "response stored so far.",
+        },
     },
 }
 

@@ -27,7 +27,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.questionnaires import Questionnaire, QuestionType
-from surveyapp.models.responses import Answer, Response, ResponseBits, ResponseStatus
+from surveyapp.models.responses import Answer, Response, ResponseBits
 
 BLOCK_BITS = 62  # bits per mask: a signed 64-bit integer, with room to spare
 ANSWERED, SATISFIED, VALUE = "answered", "satisfied", "value"
@@ -113,21 +113,100 @@ def _block_expression(layout: Layout, block: int) -> object:
     return case(whens, value=Answer.question_id, else_=0)
 
 
-def fill(campaign: Campaign, layout: Layout) -> int:
-    """Fold the answers of ``campaign``'s final responses that have no bits yet; commit.
+FILL_CHUNK = 50_000  # responses folded per statement: bounds each statement's work
+EXTENSION = "surveyapp.response_bits"
 
-    Returns how many responses were folded. Ends the session's transaction first (so that on
-    SQLite the write does not upgrade a stale read snapshot), and takes the same writers'
-    lock as a submission. Two processes filling at once: the loser's rows collide on the
-    primary key, so it rolls back and tries once more (finding nothing left to do).
+
+@dataclass(frozen=True)
+class _Filled:
+    """Every response of a campaign with an id up to ``max_id`` had bits when there were
+    ``count`` of them with ids summing to ``id_sum`` (kept per app process)."""
+
+    max_id: int
+    count: int
+    id_sum: int
+
+
+def fill(campaign: Campaign, layout: Layout) -> int:
+    """Fold the answers of ``campaign``'s responses that have no bits yet; commit.
+
+    Returns how many responses were folded. Bits do not depend on a response's status, so
+    the set of responses up to a given id only grows (ids are never reused). The process
+    remembers up to which id every response had bits; when the responses up to there are
+    still as many (and their ids sum the same), only the ids above can be missing, which
+    an index range finds at once. Otherwise (the first fill in a process, or a transaction
+    that committed a lower id late) every response is checked. Missing ones are then folded
+    by ranges of ids, so the database reads only their answers.
+
+    Ends the session's transaction first (on SQLite a write must not upgrade a stale read
+    snapshot) and takes the same writers' lock as a submission. Two processes filling at
+    once: the loser's rows collide on the primary key, so it rolls back and tries once more
+    (finding nothing left to do).
     """
     if not layout.blocks:
         return 0
+    from flask import current_app
+
     from surveyapp.services.submissions import _write_lock
 
-    missing = ~exists().where(
+    memo: dict[tuple[int, str], _Filled] = current_app.extensions.setdefault(EXTENSION, {})
+    known = memo.get((campaign.id, layout.id))
+    has_bits = exists().where(
         ResponseBits.response_id == Response.id, ResponseBits.layout == layout.id
     )
+    ours = Response.campaign_id == campaign.id
+    if known is not None and _stats(ours, Response.id <= known.max_id) == (
+        known.count,
+        known.id_sum,
+    ):
+        newer = db.session.execute(
+            select(Response.id, has_bits).where(ours, Response.id > known.max_id)
+        ).all()
+        missing = sorted(rid for rid, done in newer if not done)
+        ids = [rid for rid, _done in newer]
+        filled = _Filled(
+            max(ids, default=known.max_id), known.count + len(ids), known.id_sum + sum(ids)
+        )
+    else:
+        # Counted before the check: a response committed after it is found by the next fill.
+        count, id_sum, max_id = db.session.execute(
+            select(func.count(), func.coalesce(func.sum(Response.id), 0), func.max(Response.id))
+            .where(ours)
+        ).one()  # fmt: skip
+        missing = sorted(
+            db.session.scalars(
+                select(Response.id).where(ours, Response.id <= (max_id or 0), ~has_bits)
+            )
+        )
+        filled = _Filled(int(max_id or 0), int(count), int(id_sum))
+    db.session.commit()
+    for start in range(0, len(missing), FILL_CHUNK):
+        ids = missing[start : start + FILL_CHUNK]
+        stmt = _fill_statement(layout, (ours, ~has_bits, Response.id.between(ids[0], ids[-1])))
+        for attempt in (1, 2):
+            try:
+                with _write_lock():
+                    db.session.execute(stmt)
+                    db.session.commit()
+                break
+            except IntegrityError:
+                db.session.rollback()
+                if attempt == 2:
+                    raise
+    memo[(campaign.id, layout.id)] = filled
+    return len(missing)
+
+
+def _stats(*where: object) -> tuple[int, int]:
+    count, id_sum = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(Response.id), 0)).where(*where)
+    ).one()
+    return int(count), int(id_sum)
+
+
+def _fill_statement(layout: Layout, where: tuple[object, ...]) -> object:
+    """INSERT the bits of the responses ``where`` selects: one pass over their answers
+    (a materialised CTE), one row per block."""
     per_response = (
         select(
             Response.id.label("rid"),
@@ -138,11 +217,7 @@ def fill(campaign: Campaign, layout: Layout) -> int:
         )
         .select_from(Response)
         .outerjoin(Answer, Answer.response_id == Response.id)
-        .where(
-            Response.campaign_id == campaign.id,
-            Response.status == ResponseStatus.FINAL,
-            missing,
-        )
+        .where(*where)
         .group_by(Response.id)
         # Read once whatever the number of blocks (both databases honour the hint).
         .cte("per_response")
@@ -159,21 +234,9 @@ def fill(campaign: Campaign, layout: Layout) -> int:
             for j in range(layout.blocks)
         ]
     )
-    stmt = ResponseBits.__table__.insert().from_select(
+    return ResponseBits.__table__.insert().from_select(
         ["response_id", "layout", "block", "bits"], rows
     )
-    db.session.commit()
-    for attempt in (1, 2):
-        try:
-            with _write_lock():
-                result = db.session.execute(stmt)
-                db.session.commit()
-            return int(result.rowcount or 0) // layout.blocks
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == 2:
-                raise
-    return 0  # pragma: no cover - the loop returns or raises
 
 
 def decode(masks: Sequence[np.ndarray], position: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import render_template
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -114,7 +115,7 @@ def to_xlsx(sections: Sequence[tuple[str, Report]]) -> bytes:
     wb.remove(wb.active)
     for title, report in sections:
         label = sample_label(report)
-        caption = f"{report.campaign['name']} – {label}"
+        caption = f"{report.campaign['name']} – {label} – {computed_label(report)}"
         headers, rows = table(report, items=True)
         _write_sheet(wb, title, caption, headers, rows)
         if report.by:
@@ -137,6 +138,18 @@ def sample_label(report: Report) -> str:
     return _("Non-probability sample (QR code and counter tablet), weighted to desk volume")
 
 
+def computed_label(report: Report) -> str:
+    """When the figures were computed and from how many responses: a file taken while
+    fieldwork goes on is a snapshot, and says which."""
+    if report.computed_at is None:
+        return _("%(n)s responses", n=report.design.get("n", 0))
+    return _(
+        "computed at %(time)s from %(n)s responses",
+        time=format_datetime(report.computed_at, "HH:mm dd/MM/yyyy"),
+        n=report.design.get("n", 0),
+    )
+
+
 def to_html(sections: Sequence[tuple[str, Report]]) -> str:
     stylesheet = (Path(__file__).resolve().parent.parent / "static/css/report.css").read_text()
     return render_template(
@@ -145,4 +158,5 @@ def to_html(sections: Sequence[tuple[str, Report]]) -> str:
         sections=sections,
         table=table,
         sample_label=sample_label,
+        computed_label=computed_label,
     )

@@ -48,9 +48,10 @@ DEFAULTS: dict[str, Any] = {
     # fingerprint cannot see (renamed units) show after this many seconds at the latest.
     "REPORT_CACHE_SIZE": 32,
     "REPORT_CACHE_SECONDS": 300,
-    # While responses arrive, the dashboard page shows the latest report at once (saying how
-    # old it is) if it is at most this old, and computes the fresh one in the background.
-    "REPORT_STALE_SECONDS": 600,
+    # When the data have changed, the dashboard page and its downloads show the latest report
+    # at once (saying when it was computed) if it is at most this old, and compute the fresh
+    # one in the background; an older one is recomputed before the page answers.
+    "REPORT_STALE_SECONDS": 24 * 3600,
 }
 
 # Environment keys whose values are not plain strings.

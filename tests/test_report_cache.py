@@ -204,3 +204,41 @@ def test_a_snapshot_too_old_is_not_shown(app, demo_data, computed) -> None:
     shown = reports.build(campaign, stale_ok=True)
     assert not shown.stale and shown.design["n"] == first.design["n"] + 1
     assert computed == ["probability", "probability"]
+
+
+def test_a_request_takes_the_fingerprint_once_until_it_commits(app, demo_data, computed) -> None:
+    """A page asks for several reports: one fingerprint per request, but a change this
+    request's session commits must still show in the next report it asks for."""
+    campaign = db.session.get(Campaign, demo_data.campaign_id)
+    with app.test_request_context():
+        first = reports.build(campaign)
+        reports.build(campaign)  # computing committed (the response bits): taken once more
+        queries: list[str] = []
+        from sqlalchemy import event
+
+        def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+            queries.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            reports.build(campaign)
+            reports.build(campaign)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert not [q for q in queries if "sum(responses.id)" in q]
+        _new_paper_response(campaign, "same-request")
+        assert reports.build(campaign).design["n"] == first.design["n"] + 1
+    assert computed == ["probability", "probability"]
+
+
+@pytest.mark.parametrize("app_config", [{"REPORT_STALE_SECONDS": 600, "REPORT_CACHE_SECONDS": 0}])
+def test_a_report_past_its_time_is_shown_while_recomputed(app, demo_data, computed) -> None:
+    """Past REPORT_CACHE_SECONDS with the same inputs (it is recomputed only for what the
+    fingerprint cannot see, a renamed unit), the page still answers at once."""
+    campaign = db.session.get(Campaign, demo_data.campaign_id)
+    first = reports.build(campaign)
+    shown = reports.build(campaign, stale_ok=True)
+    assert not shown.stale and shown.computed_at == first.computed_at
+    report_cache.wait_for_refreshes()
+    assert computed == ["probability", "probability"]
+    assert reports.build(campaign, stale_ok=True).computed_at > first.computed_at

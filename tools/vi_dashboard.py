@@ -59,7 +59,7 @@ VI = {
     "Change from the previous result (95%% CI)": "Thay đổi so với kết quả kỳ trước (KTC 95%%)",
     "%(n)s paper-sample responses match no form drawn in surveyapp (entered from another fieldwork or imported): they count in the estimates above but not in these rates.": "%(n)s phiếu của mẫu giấy không khớp với phiếu nào được chọn mẫu trong surveyapp (nhập từ một đợt điều tra khác hoặc nhập từ tệp): các phiếu này được tính trong kết quả ước lượng ở trên nhưng không được tính trong tỷ lệ trả lời.",
     "These units share strata of the design; the ranking treats their estimates as independent, an approximation.": "Các đơn vị này có chung tầng trong thiết kế mẫu; việc xếp hạng coi kết quả của chúng là độc lập, nên chỉ là gần đúng.",
-    "These figures were computed at %(time)s from %(n)s responses. Newer responses have arrived and the figures are being updated:": "Các số liệu này được tính lúc %(time)s từ %(n)s phiếu. Đã có phiếu mới và số liệu đang được cập nhật:",
+    "These figures were computed at %(time)s from %(n)s responses. The data have changed since (new responses or settings) and the figures are being updated:": "Các số liệu này được tính lúc %(time)s từ %(n)s phiếu. Dữ liệu đã thay đổi từ đó (có phiếu mới hoặc thiết lập mới) và số liệu đang được cập nhật:",
     "reload the page": "tải lại trang",
     "computed at %(time)s from %(n)s responses": "tính lúc %(time)s từ %(n)s phiếu",
     "%(n)s responses": "%(n)s phiếu",

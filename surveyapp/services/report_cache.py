@@ -16,9 +16,10 @@ at once. Edits the fingerprint cannot see (a renamed unit or desk) show after
 ``REPORT_CACHE_SECONDS`` at the latest; ``REPORT_CACHE_SIZE = 0`` turns caching off.
 
 While fieldwork goes on every new response makes every report out of date. A caller that can
-say so (the dashboard page) may then take the latest snapshot at once, stamped stale with the
-time it was computed, while a background thread computes the fresh one; that only for a
-snapshot at most ``REPORT_STALE_SECONDS`` old (0: never, always wait for the fresh one).
+say so (the dashboard page and its downloads) may then take the latest snapshot at once,
+stamped stale with the time it was computed, while a background thread computes the fresh
+one; that only for a snapshot at most ``REPORT_STALE_SECONDS`` old (0: never, always wait for
+the fresh one).
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_app_context, has_request_context
 from flask_babel import force_locale
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from surveyapp.extensions import db
 from surveyapp.i18n import current_language
@@ -147,7 +149,7 @@ def cached(
     store = _store()
     lang = current_language()
     key_hash = _digest((campaign.id, lang, *key))
-    print_ = _digest(fingerprint(campaign))
+    print_ = _request_fingerprint(campaign)
     now = time.monotonic()
     with store.lock:
         hit = store.entries.get((key_hash, print_))
@@ -157,15 +159,17 @@ def cached(
     snapshot = _snapshot(campaign.id, key_hash)
     if snapshot is not None:
         age = (utcnow() - _aware(snapshot.computed_at)).total_seconds()
-        if snapshot.fingerprint == print_ and age <= ttl:
+        same = snapshot.fingerprint == print_
+        if same and age <= ttl:
             value = pickle.loads(snapshot.payload)
             found = Stamp(print_, _aware(snapshot.computed_at))
             _keep(store, key_hash, print_, found, value)
             return _stamped(value, found, stamp)
-        stale_seconds = float(config.get("REPORT_STALE_SECONDS", 0))
-        if stale_ok and snapshot.fingerprint != print_ and age <= stale_seconds:
-            _refresh_later(campaign.id, key_hash, lang, compute)
-            old = Stamp(snapshot.fingerprint, _aware(snapshot.computed_at), stale=True)
+        if stale_ok and age <= float(config.get("REPORT_STALE_SECONDS", 0)):
+            # Out of date (or past REPORT_CACHE_SECONDS with the same inputs, when it is only
+            # refreshed for what the fingerprint cannot see): shown while recomputed.
+            _refresh_later(campaign.id, key_hash, lang, compute, _aware(snapshot.computed_at))
+            old = Stamp(snapshot.fingerprint, _aware(snapshot.computed_at), stale=not same)
             return _stamped(pickle.loads(snapshot.payload), old, stamp)
     computed_at = utcnow()
     value = compute(campaign)
@@ -173,6 +177,30 @@ def cached(
     _save(campaign.id, key_hash, made, value)
     _keep(store, key_hash, print_, made, value)
     return _stamped(value, made, stamp)
+
+
+def _request_fingerprint(campaign: Campaign) -> str:
+    """The digest of :func:`fingerprint`, taken once per request (a dashboard page asks for
+    four reports: four times the same aggregates over every response otherwise). What this
+    request's session flushes or commits clears it; another connection's commit during the
+    request shows in the next one."""
+    if not has_request_context():
+        return _digest(fingerprint(campaign))
+    memo: dict[int, str] = g.setdefault(_MEMO, {})
+    if campaign.id not in memo:
+        memo[campaign.id] = _digest(fingerprint(campaign))
+    return memo[campaign.id]
+
+
+_MEMO = "_report_fingerprints"
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_fingerprints(session: Session, *args: Any) -> None:
+    if has_app_context():
+        g.pop(_MEMO, None)
 
 
 def wait_for_refreshes(timeout: float = 60.0) -> None:
@@ -254,7 +282,11 @@ def _save(campaign_id: int, key_hash: str, made: Stamp, value: Any) -> None:
 
 
 def _refresh_later(
-    campaign_id: int, key_hash: str, lang: str, compute: Callable[[Campaign], Any]
+    campaign_id: int,
+    key_hash: str,
+    lang: str,
+    compute: Callable[[Campaign], Any],
+    shown: datetime,
 ) -> None:
     """Compute the fresh value in a background thread (one per report and process)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -264,7 +296,7 @@ def _refresh_later(
             return
         thread = threading.Thread(
             target=_refresh,
-            args=(app, campaign_id, key_hash, lang, compute),
+            args=(app, campaign_id, key_hash, lang, compute, shown),
             name=f"report-refresh-{campaign_id}",
             daemon=True,
         )
@@ -273,7 +305,12 @@ def _refresh_later(
 
 
 def _refresh(
-    app: Flask, campaign_id: int, key_hash: str, lang: str, compute: Callable[[Campaign], Any]
+    app: Flask,
+    campaign_id: int,
+    key_hash: str,
+    lang: str,
+    compute: Callable[[Campaign], Any],
+    shown: datetime,
 ) -> None:
     with app.app_context(), force_locale(lang):
         try:
@@ -282,7 +319,11 @@ def _refresh(
                 return
             print_ = _digest(fingerprint(campaign))
             snapshot = _snapshot(campaign_id, key_hash)
-            if snapshot is not None and snapshot.fingerprint == print_:
+            if (
+                snapshot is not None
+                and snapshot.fingerprint == print_
+                and _aware(snapshot.computed_at) > shown
+            ):
                 return  # another process got there first
             made = Stamp(print_, utcnow())
             value = compute(campaign)

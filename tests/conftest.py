@@ -23,6 +23,7 @@ from support import PG_URL, USING_POSTGRES, login, make_config, make_user
 from surveyapp import create_app
 from surveyapp.extensions import db
 from surveyapp.models import Base
+from surveyapp.services import report_cache
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +86,9 @@ def app(
         else:
             _truncate_all()
         yield application
+        # A report refresh still running in the background would hold locks the next
+        # test's TRUNCATE waits for.
+        report_cache.wait_for_refreshes()
         db.session.remove()
         if pg_schema is not None:
             _truncate_all()

@@ -242,3 +242,29 @@ def test_a_report_past_its_time_is_shown_while_recomputed(app, demo_data, comput
     report_cache.wait_for_refreshes()
     assert computed == ["probability", "probability"]
     assert reports.build(campaign, stale_ok=True).computed_at > first.computed_at
+    report_cache.wait_for_refreshes()  # that view started one more refresh (TTL 0)
+
+
+def test_stored_reports_are_capped_per_campaign(app, demo_data, monkeypatch, computed) -> None:
+    from sqlalchemy import func
+
+    from surveyapp.dashboard.queries import Filters
+    from surveyapp.models import ReportSnapshot
+
+    monkeypatch.setattr(report_cache, "SNAPSHOTS_PER_CAMPAIGN", 2)
+    campaign = db.session.get(Campaign, demo_data.campaign_id)
+    periods = [p.id for p in campaign.periods]
+    reports.build(campaign)
+    for period in periods:
+        reports.build(campaign, filters=Filters(period_id=period))
+    reports.rank_intervals(campaign, reports.build(campaign, by="district"))
+    stored = db.session.scalar(select(func.count()).select_from(ReportSnapshot))
+    assert len(periods) >= 1 and stored == 2
+    # The most recent stay: the last one built is served from the store by a new process,
+    # the first one was dropped and is computed again. Rankings are not stored.
+    app.extensions.pop(report_cache.EXTENSION)
+    done = len(computed)
+    reports.build(campaign, by="district")
+    assert len(computed) == done
+    reports.build(campaign)
+    assert len(computed) == done + 1

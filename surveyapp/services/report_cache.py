@@ -51,6 +51,7 @@ from surveyapp.models.snapshots import ReportSnapshot
 
 T = TypeVar("T")
 EXTENSION = "surveyapp.report_cache"
+SNAPSHOTS_PER_CAMPAIGN = 64  # stored reports per campaign, most recently computed first
 log = logging.getLogger(__name__)
 
 
@@ -132,6 +133,7 @@ def cached(
     *,
     stamp: Callable[[T, Stamp], T] | None = None,
     stale_ok: bool = False,
+    persist: bool = True,
 ) -> T:
     """``compute(campaign)``'s result for ``key`` and the campaign's current inputs; a copy,
     so callers may change what they get.
@@ -139,7 +141,8 @@ def cached(
     ``compute`` must use nothing of the request but its argument: it may run again in a
     background thread. ``stamp`` puts the :class:`Stamp` on the value; with ``stale_ok`` the
     latest snapshot may be returned stamped stale while a fresh one is computed (see the
-    module docstring).
+    module docstring). Without ``persist`` the value is kept in this process only (for what
+    is cheap to compute and keyed by more than the campaign's inputs).
     """
     config = current_app.config
     if int(config.get("REPORT_CACHE_SIZE", 32)) <= 0:
@@ -156,7 +159,7 @@ def cached(
         if hit is not None and now - hit[0] <= ttl:
             store.entries.move_to_end((key_hash, print_))
             return _stamped(copy.deepcopy(hit[2]), hit[1], stamp)
-    snapshot = _snapshot(campaign.id, key_hash)
+    snapshot = _snapshot(campaign.id, key_hash) if persist else None
     if snapshot is not None:
         age = (utcnow() - _aware(snapshot.computed_at)).total_seconds()
         same = snapshot.fingerprint == print_
@@ -174,7 +177,8 @@ def cached(
     computed_at = utcnow()
     value = compute(campaign)
     made = Stamp(print_, computed_at)
-    _save(campaign.id, key_hash, made, value)
+    if persist:
+        _save(campaign.id, key_hash, made, value)
     _keep(store, key_hash, print_, made, value)
     return _stamped(value, made, stamp)
 
@@ -274,6 +278,19 @@ def _save(campaign_id: int, key_hash: str, made: Stamp, value: Any) -> None:
                 delete(table).where(table.c.campaign_id == campaign_id, table.c.key == key_hash)
             )
             conn.execute(table.insert().values(**row))
+            # Every filter an analyst tries is a report of its own: keep the most recent.
+            keep = (
+                select(table.c.id)
+                .where(table.c.campaign_id == campaign_id)
+                .order_by(table.c.computed_at.desc(), table.c.id.desc())
+                .limit(SNAPSHOTS_PER_CAMPAIGN)
+            )
+            conn.execute(
+                delete(table).where(
+                    table.c.campaign_id == campaign_id,
+                    table.c.id.not_in(select(keep.subquery().c.id)),
+                )
+            )
     except IntegrityError:
         # Another process stored the same report in between: its copy is as good.
         log.info(

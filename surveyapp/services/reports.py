@@ -695,6 +695,8 @@ def rank_intervals(
         # The report's own inputs: a stale report is ranked as it is, not as the latest.
         ("ranks", report.sample, report.by, report.inputs, variable, filters, level),
         lambda c: _rank_intervals(c, report, variable, filters, level),
+        # Keyed by the report's inputs too, so each new response would store one more.
+        persist=False,
     )
 
 

@@ -268,3 +268,20 @@ def test_stored_reports_are_capped_per_campaign(app, demo_data, monkeypatch, com
     assert len(computed) == done
     reports.build(campaign)
     assert len(computed) == done + 1
+
+
+@pytest.mark.parametrize("app_config", [{"REPORT_STALE_SECONDS": 600}])
+def test_a_refresh_waits_for_its_request_to_end(app, demo_data, computed) -> None:
+    """The refresh would take the CPU from the page it keeps fast: it starts once the
+    request that showed the old report has ended."""
+    import time
+
+    campaign = db.session.get(Campaign, demo_data.campaign_id)
+    reports.build(campaign)
+    _new_paper_response(campaign, "refresh-after-the-request")
+    with app.test_request_context():
+        assert reports.build(campaign, stale_ok=True).stale
+        time.sleep(0.5)
+        assert computed == ["probability"]
+    report_cache.wait_for_refreshes()
+    assert computed == ["probability", "probability"]

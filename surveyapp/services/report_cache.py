@@ -24,9 +24,11 @@ the fresh one).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import logging
+import os
 import pickle
 import threading
 import time
@@ -36,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, has_app_context, has_request_context
+from flask import Flask, current_app, g, has_app_context, has_request_context, request_tearing_down
 from flask_babel import force_locale
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +54,7 @@ from surveyapp.models.snapshots import ReportSnapshot
 T = TypeVar("T")
 EXTENSION = "surveyapp.report_cache"
 SNAPSHOTS_PER_CAMPAIGN = 64  # stored reports per campaign, most recently computed first
+REFRESH_WAIT_SECONDS = 5.0  # longest a refresh waits for its request to end
 log = logging.getLogger(__name__)
 
 
@@ -305,20 +308,37 @@ def _refresh_later(
     compute: Callable[[Campaign], Any],
     shown: datetime,
 ) -> None:
-    """Compute the fresh value in a background thread (one per report and process)."""
+    """Compute the fresh value in a background thread (one per report and process), once
+    the request that shows the old one has ended: started at once, the computation would
+    take the CPU (and the GIL) from the very page it is meant to keep fast."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     store = _store()
+    sent = threading.Event()
     with store.lock:
         if key_hash in store.refreshing:
             return
         thread = threading.Thread(
             target=_refresh,
-            args=(app, campaign_id, key_hash, lang, compute, shown),
+            args=(app, campaign_id, key_hash, lang, compute, shown, sent),
             name=f"report-refresh-{campaign_id}",
             daemon=True,
         )
         store.refreshing[key_hash] = thread
+    if has_request_context():
+        g.setdefault(_PENDING, []).append(sent)
+    else:
+        sent.set()
     thread.start()
+
+
+_PENDING = "_report_refreshes"
+
+
+@request_tearing_down.connect
+def _release_refreshes(sender: Flask, **extra: Any) -> None:
+    """The page is rendered (its body goes out as the request ends): let its refreshes run."""
+    for sent in g.pop(_PENDING, []):
+        sent.set()
 
 
 def _refresh(
@@ -328,7 +348,11 @@ def _refresh(
     lang: str,
     compute: Callable[[Campaign], Any],
     shown: datetime,
+    sent: threading.Event,
 ) -> None:
+    sent.wait(REFRESH_WAIT_SECONDS)
+    with contextlib.suppress(AttributeError, OSError):  # Linux: a thread has a nice of its own
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
     with app.app_context(), force_locale(lang):
         try:
             campaign = db.session.get(Campaign, campaign_id)

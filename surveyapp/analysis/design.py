@@ -35,6 +35,14 @@ def _factorize(values: Any) -> tuple[IntArray, list[Any]]:
     from . import _arrow
 
     arr: Any = values
+    backing = getattr(arr, "array", None)
+    if backing is not None and hasattr(backing, "__arrow_array__"):
+        # A pandas column held in Arrow (text, nullable numbers): its buffers as they are;
+        # numpy would turn them into Python objects one by one (1 s per million rows). Not a
+        # categorical: its codes follow the categories, not the order of appearance.
+        held = backing.__arrow_array__()
+        if not pa.types.is_dictionary(held.type):
+            arr = held
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if isinstance(arr, pa.Array) and _arrow.is_primitive(arr.type):

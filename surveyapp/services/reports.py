@@ -153,19 +153,22 @@ def analyze_args(
     by: str | None = None,
     ci: str = "logit",
     weighting: Weighting | None = None,
+    fpc: tuple[str, ...] | None = None,
 ) -> list[str]:
     """The ``surveyapp analyze`` arguments that reproduce a report from ``export-responses``.
 
     The probability sample reads the non-response adjusted weight ``weight_nr`` and gets one
     ``--margin`` per calibration margin (totals printed exactly, so the CLI rakes to the very
-    numbers the report used); ``weighting`` is computed when not given.
+    numbers the report used); ``weighting`` and the ``fpc`` columns are looked up when not
+    given.
     """
     spec = _spec(campaign, by, ci)
     if sample.probability:
         weighting = weighting or weighting_for(campaign, sample)
         args: list[str] = ["--weight", "weight_nr"]
         args += ["--strata", "stratum", "--cluster", "psu,ssu"]
-        fpc = _fpc_columns(*queries.population_sizes(campaign, sample.channels))
+        if fpc is None:
+            fpc = _fpc_columns(*queries.population_sizes(campaign, sample.channels))
         if fpc:
             args += ["--fpc", ",".join(fpc)]
         for column, cats in weighting.margins:
@@ -639,8 +642,10 @@ def _build(
     if _filtered(filters):
         assert filters is not None
         design["filters"] = filters.to_dict()
+    # The population sizes the design used say which fpc columns the export's command needs.
+    fpc = _fpc_columns(cell_design.get("stratum_popsize"), cell_design.get("psu_popsize"))
     return Report(
-        summary, sample, design, rows, by, analyze_args(campaign, chosen, by, ci, weighting)
+        summary, sample, design, rows, by, analyze_args(campaign, chosen, by, ci, weighting, fpc)
     )
 
 

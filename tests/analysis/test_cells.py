@@ -151,3 +151,24 @@ def test_group_sum_equals_loop(layout: str, k: int) -> None:
     )
     if k == 1:
         np.testing.assert_allclose(group_sum(codes, vals[:, 0], ngroups), want)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["b", "a", None, "b"], dtype="str"),
+        pd.Series(["b", "a", None, "b"], dtype="string[pyarrow]"),
+        pd.Series([3, 1, None, 3], dtype="Int64"),
+        pd.Series(pd.Categorical(["b", "a", "b"], categories=["a", "b"])),
+        pd.Series([2.0, np.nan, 1.0]),
+    ],
+)
+def test_factorize_reads_arrow_backed_columns_like_pandas(values: pd.Series) -> None:
+    """Columns held in Arrow are hashed from their buffers, with pandas' codes and labels
+    (first appearance, missing -1); a categorical keeps its order of appearance too."""
+    from surveyapp.analysis.design import _factorize
+
+    codes, labels = _factorize(values)
+    expected_codes, expected_labels = pd.factorize(values, sort=False)
+    np.testing.assert_array_equal(codes, expected_codes)
+    assert [str(x) for x in labels] == [str(x) for x in expected_labels]

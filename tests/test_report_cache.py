@@ -285,3 +285,28 @@ def test_a_refresh_waits_for_its_request_to_end(app, demo_data, computed) -> Non
         assert computed == ["probability"]
     report_cache.wait_for_refreshes()
     assert computed == ["probability", "probability"]
+
+
+def test_a_ranking_follows_its_report_not_the_latest_responses(
+    demo_data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page ranks the report it shows: a stale report keeps its ranking while new
+    responses arrive, and a fresh report gets its own."""
+    calls: list[str] = []
+    real = reports._rank_intervals
+
+    def counting(campaign: Campaign, report: reports.Report, *args: Any) -> Any:
+        calls.append(report.inputs)
+        return real(campaign, report, *args)
+
+    monkeypatch.setattr(reports, "_rank_intervals", counting)
+    campaign = db.session.get(Campaign, demo_data.campaign_id)
+    report = reports.build(campaign, by="district")
+    first = reports.rank_intervals(campaign, report)
+    assert first.ranks
+    _new_paper_response(campaign, "ranking-stays")
+    assert reports.rank_intervals(campaign, report).ranks == first.ranks
+    assert calls == [report.inputs]
+    fresh = reports.build(campaign, by="district")
+    reports.rank_intervals(campaign, fresh)
+    assert calls == [report.inputs, fresh.inputs] and fresh.inputs != report.inputs

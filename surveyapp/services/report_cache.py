@@ -137,6 +137,7 @@ def cached(
     stamp: Callable[[T, Stamp], T] | None = None,
     stale_ok: bool = False,
     persist: bool = True,
+    inputs: str = "",
 ) -> T:
     """``compute(campaign)``'s result for ``key`` and the campaign's current inputs; a copy,
     so callers may change what they get.
@@ -145,7 +146,9 @@ def cached(
     background thread. ``stamp`` puts the :class:`Stamp` on the value; with ``stale_ok`` the
     latest snapshot may be returned stamped stale while a fresh one is computed (see the
     module docstring). Without ``persist`` the value is kept in this process only (for what
-    is cheap to compute and keyed by more than the campaign's inputs).
+    is cheap to compute and keyed by more than the campaign's inputs). ``inputs`` replaces
+    the campaign's fingerprint for a value computed from another kept value (a ranking from
+    its report, which may be a stale one).
     """
     config = current_app.config
     if int(config.get("REPORT_CACHE_SIZE", 32)) <= 0:
@@ -155,7 +158,7 @@ def cached(
     store = _store()
     lang = current_language()
     key_hash = _digest((campaign.id, lang, *key))
-    print_ = _request_fingerprint(campaign)
+    print_ = inputs or _request_fingerprint(campaign)
     now = time.monotonic()
     with store.lock:
         hit = store.entries.get((key_hash, print_))

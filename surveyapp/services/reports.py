@@ -697,10 +697,12 @@ def rank_intervals(
         return Ranking({})
     return report_cache.cached(
         campaign,
-        # The report's own inputs: a stale report is ranked as it is, not as the latest.
-        ("ranks", report.sample, report.by, report.inputs, variable, filters, level),
+        ("ranks", report.sample, report.by, variable, filters, level),
         lambda c: _rank_intervals(c, report, variable, filters, level),
-        # Keyed by the report's inputs too, so each new response would store one more.
+        # Keyed by the report's own inputs: a stale report shown while the fresh one is
+        # computed keeps its ranking (not recomputed for every new response). Cheap to
+        # compute, so kept in the process only.
+        inputs=report.inputs,
         persist=False,
     )
 

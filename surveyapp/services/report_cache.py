@@ -54,6 +54,9 @@ from surveyapp.models.snapshots import ReportSnapshot
 T = TypeVar("T")
 EXTENSION = "surveyapp.report_cache"
 SNAPSHOTS_PER_CAMPAIGN = 64  # stored reports per campaign, most recently computed first
+# Part of every key: bump it when a kept value's class changes shape, so older snapshots are
+# never read as the new kind.
+FORMAT = 1
 REFRESH_WAIT_SECONDS = 5.0  # longest a refresh waits for its request to end
 log = logging.getLogger(__name__)
 
@@ -157,7 +160,7 @@ def cached(
     ttl = float(config.get("REPORT_CACHE_SECONDS", 300))
     store = _store()
     lang = current_language()
-    key_hash = _digest((campaign.id, lang, *key))
+    key_hash = _digest((FORMAT, campaign.id, lang, *key))
     print_ = inputs or _request_fingerprint(campaign)
     now = time.monotonic()
     with store.lock:
@@ -169,17 +172,17 @@ def cached(
     if snapshot is not None:
         age = (utcnow() - _aware(snapshot.computed_at)).total_seconds()
         same = snapshot.fingerprint == print_
-        if same and age <= ttl:
-            value = pickle.loads(snapshot.payload)
+        stored = _unpickled(snapshot)
+        if stored is not None and same and age <= ttl:
             found = Stamp(print_, _aware(snapshot.computed_at))
-            _keep(store, key_hash, print_, found, value)
-            return _stamped(value, found, stamp)
-        if stale_ok and age <= float(config.get("REPORT_STALE_SECONDS", 0)):
+            _keep(store, key_hash, print_, found, stored)
+            return _stamped(stored, found, stamp)
+        if stored is not None and stale_ok and age <= float(config.get("REPORT_STALE_SECONDS", 0)):
             # Out of date (or past REPORT_CACHE_SECONDS with the same inputs, when it is only
             # refreshed for what the fingerprint cannot see): shown while recomputed.
             _refresh_later(campaign.id, key_hash, lang, compute, _aware(snapshot.computed_at))
             old = Stamp(snapshot.fingerprint, _aware(snapshot.computed_at), stale=not same)
-            return _stamped(pickle.loads(snapshot.payload), old, stamp)
+            return _stamped(stored, old, stamp)
     computed_at = utcnow()
     value = compute(campaign)
     made = Stamp(print_, computed_at)
@@ -187,6 +190,18 @@ def cached(
         _save(campaign.id, key_hash, made, value)
     _keep(store, key_hash, print_, made, value)
     return _stamped(value, made, stamp)
+
+
+def _unpickled(snapshot: ReportSnapshot) -> Any:
+    """The stored value, or None when this code cannot read it (stored by another version
+    whose classes have changed): it is then computed again and replaces the old one."""
+    try:
+        return pickle.loads(snapshot.payload)
+    except Exception:  # any unreadable snapshot is recomputed, never shown
+        log.warning(
+            "report snapshot %s of campaign %s unreadable", snapshot.key, snapshot.campaign_id
+        )
+        return None
 
 
 def _request_fingerprint(campaign: Campaign) -> str:

@@ -155,7 +155,7 @@ def fill(campaign: Campaign, layout: Layout) -> int:
         ResponseBits.response_id == Response.id, ResponseBits.layout == layout.id
     )
     ours = Response.campaign_id == campaign.id
-    if known is not None and _stats(ours, Response.id <= known.max_id) == (
+    if known is not None and _stats(ours, Response.id <= known.max_id)[:2] == (
         known.count,
         known.id_sum,
     ):
@@ -169,17 +169,14 @@ def fill(campaign: Campaign, layout: Layout) -> int:
         )
     else:
         # Counted before the check: a response committed after it is found by the next fill.
-        count, id_sum, max_id = db.session.execute(
-            select(func.count(), func.coalesce(func.sum(Response.id), 0), func.max(Response.id))
-            .where(ours)
-        ).one()  # fmt: skip
+        count, id_sum, max_id = _stats(ours)
         missing = sorted(
-            db.session.scalars(
-                select(Response.id).where(ours, Response.id <= (max_id or 0), ~has_bits)
-            )
+            db.session.scalars(select(Response.id).where(ours, Response.id <= max_id, ~has_bits))
         )
-        filled = _Filled(int(max_id or 0), int(count), int(id_sum))
-    db.session.commit()
+        filled = _Filled(max_id, count, id_sum)
+    if missing:
+        # Only before writing: a commit also expires every object the caller has loaded.
+        db.session.commit()
     for start in range(0, len(missing), FILL_CHUNK):
         ids = missing[start : start + FILL_CHUNK]
         stmt = _fill_statement(layout, (ours, ~has_bits, Response.id.between(ids[0], ids[-1])))
@@ -197,11 +194,12 @@ def fill(campaign: Campaign, layout: Layout) -> int:
     return len(missing)
 
 
-def _stats(*where: object) -> tuple[int, int]:
-    count, id_sum = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(Response.id), 0)).where(*where)
+def _stats(*where: object) -> tuple[int, int, int]:
+    """Count, sum and largest of the ids of the responses ``where`` selects."""
+    count, id_sum, max_id = db.session.execute(
+        select(func.count(), func.sum(Response.id), func.max(Response.id)).where(*where)
     ).one()
-    return int(count), int(id_sum)
+    return int(count), int(id_sum or 0), int(max_id or 0)
 
 
 def _fill_statement(layout: Layout, where: tuple[object, ...]) -> object:

@@ -35,7 +35,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request_tearing_down
@@ -155,8 +155,7 @@ def cached(
     """
     config = current_app.config
     if int(config.get("REPORT_CACHE_SIZE", 32)) <= 0:
-        value = compute(campaign)
-        return stamp(value, Stamp("", utcnow())) if stamp else value
+        return _stamped(compute(campaign), Stamp("", utcnow()), stamp)
     ttl = float(config.get("REPORT_CACHE_SECONDS", 300))
     store = _store()
     lang = current_language()
@@ -258,8 +257,6 @@ def _digest(value: Any) -> str:
 
 def _aware(moment: datetime) -> datetime:
     # SQLite hands timezone-aware columns back naive (in UTC, as stored).
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

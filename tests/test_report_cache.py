@@ -44,22 +44,7 @@ def test_a_new_response_or_target_changes_the_report(demo_data, computed) -> Non
     assert reports.build(campaign).estimates == first.estimates and len(computed) == 1
 
     old = _paper_response(campaign)
-    db.session.add(
-        Response(
-            campaign=campaign,
-            questionnaire=campaign.questionnaire,
-            channel=old.channel,
-            nonce="cache-test",
-            unit_id=old.unit_id,
-            stratum=old.stratum,
-            psu=old.psu,
-            ssu="cache-test",
-            weight=old.weight,
-            fpc1=old.fpc1,
-            fpc2=old.fpc2,
-        )
-    )
-    db.session.commit()
+    _new_paper_response(campaign, "cache-test")
     assert reports.build(campaign).design["n"] == first.design["n"] + 1
     assert len(computed) == 2
 

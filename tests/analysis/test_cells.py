@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -58,6 +60,15 @@ def test_cell_table_equals_rows(sipas: pd.DataFrame, items: pd.DataFrame, margin
         assert x["n"] == y["n"]
 
 
+def _popsizes(sipas: pd.DataFrame) -> dict[str, Any]:
+    """The stage population sizes of the rows, as the cell path takes them."""
+    stage2 = sipas.groupby(["stratum", "psu"]).fpc2.first().reset_index()
+    return {
+        "stratum_popsize": sipas.groupby("stratum").fpc1.first().to_dict(),
+        "psu_popsize": {(s, p): f for s, p, f in stage2.itertuples(index=False)},
+    }
+
+
 def test_two_stage_cells(sipas: pd.DataFrame) -> None:
     spec = Spec(props=(("q1", (4, 5)),), by="district")
     rows = analyze(
@@ -68,14 +79,7 @@ def test_two_stage_cells(sipas: pd.DataFrame) -> None:
         cells,
         spec,
         ssu="rid",
-        stratum_popsize=sipas.groupby("stratum").fpc1.first().to_dict(),
-        psu_popsize={
-            (s, p): f
-            for s, p, f in sipas.groupby(["stratum", "psu"])
-            .fpc2.first()
-            .reset_index()
-            .itertuples(index=False)
-        },
+        **_popsizes(sipas),
     )
     for x, y in zip(rows.estimates, got.estimates, strict=True):
         np.testing.assert_allclose([x.estimate, x.se], [y.estimate, y.se], rtol=1e-10)
@@ -105,14 +109,7 @@ def test_two_stage_raking_cells_by_domain(sipas: pd.DataFrame, items: pd.DataFra
         cells.sample(frac=1.0, random_state=1),  # cells in no particular order
         spec,
         ssu="rid",
-        stratum_popsize=sipas.groupby("stratum").fpc1.first().to_dict(),
-        psu_popsize={
-            (s, p): f
-            for s, p, f in sipas.groupby(["stratum", "psu"])
-            .fpc2.first()
-            .reset_index()
-            .itertuples(index=False)
-        },
+        **_popsizes(sipas),
     )
     assert len({e.domain for e in got.estimates}) > 2
     for x, y in zip(rows.estimates, got.estimates, strict=True):

@@ -19,7 +19,16 @@ if TYPE_CHECKING:  # importing Flask here would make `surveyapp.analysis` impure
 __version__ = "0.1.0"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+# Alembic's scripts: the top-level migrations/ in a checkout, surveyapp/migrations in a wheel
+# (pyproject.toml and setup.py map the one onto the other).
+MIGRATIONS_DIR = next(
+    (
+        path
+        for path in (PACKAGE_DIR.parent / "migrations", PACKAGE_DIR / "migrations")
+        if (path / "env.py").is_file()
+    ),
+    PACKAGE_DIR / "migrations",
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import select
 
-from surveyapp.dashboard import queries
-from surveyapp.dashboard.queries import Filters
+from surveyapp.data import queries
+from surveyapp.data.queries import Filters
 from surveyapp.extensions import db
 from surveyapp.models import Campaign
 from surveyapp.models.campaigns import Channel

@@ -233,7 +233,7 @@ def test_a_report_past_its_time_is_shown_while_recomputed(app, demo_data, comput
 def test_stored_reports_are_capped_per_campaign(app, demo_data, monkeypatch, computed) -> None:
     from sqlalchemy import func
 
-    from surveyapp.dashboard.queries import Filters
+    from surveyapp.data.queries import Filters
     from surveyapp.models import ReportSnapshot
 
     monkeypatch.setattr(report_cache, "SNAPSHOTS_PER_CAMPAIGN", 2)

@@ -82,7 +82,7 @@ def test_convenience_sample_is_weighted_to_desk_volume(demo_data) -> None:
     campaign = _campaign(demo_data)
     frame = reports.frame_for(campaign, reports.SAMPLES["convenience"])
     assert set(frame["channel"]) == {"qr", "kiosk"}
-    from surveyapp.dashboard import queries
+    from surveyapp.data import queries
 
     volumes = queries.desk_volumes(campaign)
     totals = frame.groupby("service_point_id")["weight"].sum()

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, select
 
-from surveyapp.dashboard import bits, queries
+from surveyapp.data import bits, queries
 from surveyapp.extensions import db
 from surveyapp.models import (
     Answer,

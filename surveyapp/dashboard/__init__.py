@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from surveyapp.auth import require_roles
-from surveyapp.dashboard import queries
 from surveyapp.dashboard.charts import ci_chart, trend_chart
+from surveyapp.data import queries
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.units import Unit

@@ -93,7 +93,7 @@ class Answer(Base):
 class ResponseBits(Base):
     """A response's answers folded into 62-bit masks, one row per block of a layout.
 
-    Written by :mod:`surveyapp.dashboard.bits` the first time a report needs them and read by
+    Written by :mod:`surveyapp.data.bits` the first time a report needs them and read by
     the dashboard's cell query instead of the response's ~40 answer rows. Answers never
     change once stored, so a row stays true for as long as its response exists; it goes with
     the response (ON DELETE CASCADE). A cache: backups leave it out.

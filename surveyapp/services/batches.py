@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from surveyapp.dashboard import queries
+from surveyapp.data import queries
 from surveyapp.extensions import db
 from surveyapp.models.base import utcnow
 from surveyapp.models.campaigns import Campaign, Channel

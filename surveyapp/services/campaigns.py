@@ -24,7 +24,7 @@ def final_counts() -> dict[int, int]:
 
 def final_counts_by_channel(campaign: Campaign, channels: Iterable[Channel]) -> int:
     # Imported here: the dashboard package imports this module.
-    from surveyapp.dashboard.queries import final
+    from surveyapp.data.queries import final
 
     stmt = select(func.count()).where(*final(campaign, channels))
     return int(db.session.scalar(stmt) or 0)

@@ -116,7 +116,7 @@ def rows(
     if sample == "convenience" and out:
         import pandas as pd
 
-        from surveyapp.dashboard import queries
+        from surveyapp.data import queries
 
         frame = pd.DataFrame({"service_point_id": [r["desk"] for r in out]})
         weights = queries.volume_weights(frame, queries.desk_volumes(campaign))

@@ -44,6 +44,7 @@ from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from surveyapp.data.locks import write_lock
 from surveyapp.extensions import db
 from surveyapp.i18n import current_language
 from surveyapp.models.base import utcnow
@@ -80,7 +81,7 @@ class _Store:
 
 def fingerprint(campaign: Campaign) -> tuple[Any, ...]:
     """What a change to the campaign's inputs changes (one indexed aggregate query)."""
-    from surveyapp.dashboard import queries
+    from surveyapp.data import queries
 
     count, low, high, ids, weights = db.session.execute(
         select(
@@ -279,7 +280,6 @@ def _snapshot(campaign_id: int, key_hash: str) -> ReportSnapshot | None:
 def _save(campaign_id: int, key_hash: str, made: Stamp, value: Any) -> None:
     """Replace the stored snapshot, on a connection of its own: the caller's session (and
     its transaction) stays as it was. Two processes saving at once: the later one wins."""
-    from surveyapp.services.submissions import _write_lock
 
     payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     table = ReportSnapshot.__table__
@@ -291,7 +291,7 @@ def _save(campaign_id: int, key_hash: str, made: Stamp, value: Any) -> None:
         "payload": payload,
     }
     try:
-        with _write_lock(), db.engine.begin() as conn:
+        with write_lock(), db.engine.begin() as conn:
             conn.execute(
                 delete(table).where(table.c.campaign_id == campaign_id, table.c.key == key_hash)
             )

@@ -43,8 +43,8 @@ from flask_babel import gettext as _
 from surveyapp.analysis import Analysis, AnalysisError, Spec, analyze, compare_domains
 from surveyapp.analysis.cells_api import analyze_cell_frame
 from surveyapp.analysis.targets import rank_intervals as analysis_rank_intervals
-from surveyapp.dashboard import queries
-from surveyapp.dashboard.queries import Filters
+from surveyapp.data import queries
+from surveyapp.data.queries import Filters
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.margins import MarginVariable
 from surveyapp.models.questionnaires import IndexLevel, Question, QuestionType

@@ -14,8 +14,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -37,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
+from surveyapp.data.locks import write_lock
 from surveyapp.extensions import db
 from surveyapp.models.base import utcnow
 from surveyapp.models.campaigns import (
@@ -52,11 +52,6 @@ from surveyapp.models.receipts import ReceiptCode
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.units import ServicePoint, Unit
 from surveyapp.services import ServiceError
-
-try:  # POSIX only; elsewhere SQLite's own busy handler queues the writers
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
 
 # ---------------------------------------------------------------------------------------------
 # The questionnaire as an immutable spec (questionnaires are immutable once answered).
@@ -372,30 +367,6 @@ def _insert_response_with_answers() -> Any:
 _INSERT_SUBMISSION_PG = _insert_response_with_answers()
 
 
-@contextmanager
-def _write_lock() -> Iterator[None]:
-    """On SQLite, queue writers on an OS file lock instead of SQLite's busy handler.
-
-    SQLite lets one writer in at a time and makes the others poll with growing sleeps
-    (1, 2, 5, 10 ms …), so two gunicorn workers spend their time asleep. ``flock`` wakes the
-    next writer as soon as the lock is free. Other databases need nothing.
-    """
-    engine = db.engine
-    if engine.dialect.name != "sqlite" or fcntl is None:
-        yield
-        return
-    database = engine.url.database
-    if not database or database == ":memory:":
-        yield
-        return
-    with open(f"{database}-writers.lock", "a+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _paper_design(conn: Any, invitation_id: int) -> dict[str, Any]:
     """Design fields of the paper form that carried this invitation, if any.
 
@@ -508,7 +479,7 @@ def store(sub: Submission) -> Stored:
                 )
             return Stored(response_id, created=True)
         # Straight on the engine, not the ORM session: one short transaction, nothing to track.
-        with _write_lock(), engine.begin() as conn:
+        with write_lock(), engine.begin() as conn:
             if sub.invitation_id:
                 row.update(_paper_design(conn, sub.invitation_id))
             response_id = conn.execute(_INSERT_RESPONSE, row).scalar_one()

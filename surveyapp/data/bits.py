@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from surveyapp.data.locks import write_lock
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.questionnaires import Questionnaire, QuestionType
@@ -147,8 +148,6 @@ def fill(campaign: Campaign, layout: Layout) -> int:
         return 0
     from flask import current_app
 
-    from surveyapp.services.submissions import _write_lock
-
     memo: dict[tuple[int, str], _Filled] = current_app.extensions.setdefault(EXTENSION, {})
     known = memo.get((campaign.id, layout.id))
     has_bits = exists().where(
@@ -182,7 +181,7 @@ def fill(campaign: Campaign, layout: Layout) -> int:
         stmt = _fill_statement(layout, (ours, ~has_bits, Response.id.between(ids[0], ids[-1])))
         for attempt in (1, 2):
             try:
-                with _write_lock():
+                with write_lock():
                     db.session.execute(stmt)
                     db.session.commit()
                 break

@@ -3,7 +3,7 @@
 Views and reports never read answers themselves: they ask this module for arrays. The passes
 over the answers run in SQL (a GROUP BY per response that pivots the long answer table into
 one column per question, or folds it into bit masks kept per response, see
-:mod:`surveyapp.dashboard.bits`), so Python receives one row per response, never per answer.
+:mod:`surveyapp.data.bits`), so Python receives one row per response, never per answer.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import String, and_, case, cast, func, select
 from sqlalchemy.orm import aliased
 
-from surveyapp.dashboard import bits
+from surveyapp.data import bits
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import Question
@@ -223,7 +223,7 @@ def cell_frame(
     of answers) and ``q__r`` (count of answers): the table
     :func:`surveyapp.analysis.cells_api.analyze_cell_frame` reads. The database sends one
     row per response: its key columns, weight and answers folded into bit masks
-    (:mod:`surveyapp.dashboard.bits`, computed once per response); numpy decodes the masks
+    (:mod:`surveyapp.data.bits`, computed once per response); numpy decodes the masks
     and sums the cells.
 
     With ``filters``, the ``by`` column (or :data:`SUBSET` without ``by``) labels the cells

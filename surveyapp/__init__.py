@@ -163,5 +163,10 @@ def register_security_headers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from surveyapp import cli
+    from surveyapp.dashboard import cli as dashboard_cli
+    from surveyapp.entry import cli as entry_cli
+    from surveyapp.public import cli as public_cli
 
-    cli.init_app(app)
+    for module in (cli, dashboard_cli, entry_cli, public_cli):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
-
-from surveyapp import __version__
 
 CAMPAIGN = {
     "type": "object",
@@ -178,7 +177,7 @@ TREND = {
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "surveyapp API", "version": __version__},
+        "info": {"title": "surveyapp API", "version": version("surveyapp")},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {

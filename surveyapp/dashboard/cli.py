@@ -9,7 +9,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from surveyapp.cli import campaign_or_fail
+from surveyapp.cli_common import campaign_or_fail
 from surveyapp.services import ServiceError, report_files, reports
 
 
@@ -83,3 +83,6 @@ def report_command(
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+
+
+COMMANDS = (report_command,)

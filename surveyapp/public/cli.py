@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from surveyapp.cli import campaign_or_fail, fail
+from surveyapp.cli_common import campaign_or_fail, fail
 from surveyapp.extensions import db
 from surveyapp.models.units import ServicePoint
 from surveyapp.services import ServiceError, qr
@@ -124,6 +124,4 @@ def _write_csv(header: list[str], rows: list[list[str]], output: str | None) -> 
         sys.stdout.write(buffer.getvalue())
 
 
-def init_app(app: Flask) -> None:
-    for command in (qr_command, invitations_cli, receipts_cli):
-        app.cli.add_command(command)
+COMMANDS = (qr_command, invitations_cli, receipts_cli)

@@ -163,10 +163,11 @@ def register_security_headers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from surveyapp import cli
+    from surveyapp.admin import cli as admin_cli
     from surveyapp.dashboard import cli as dashboard_cli
     from surveyapp.entry import cli as entry_cli
     from surveyapp.public import cli as public_cli
 
-    for module in (cli, dashboard_cli, entry_cli, public_cli):
+    for module in (cli, admin_cli, dashboard_cli, entry_cli, public_cli):
         for command in module.COMMANDS:
             app.cli.add_command(command)

@@ -22,7 +22,7 @@ from .calibration_frame import margin_codes
 from .cells import BASE_MOMENTS, CellTable, VarData, build_cells, codes_for
 from .ci import CI_METHODS, as_array_ci, likelihood_start, prop_interval, quantile, t_interval
 from .columns import ColumnTable
-from .design import LONELY_PSU, Design, FloatArray, IntArray
+from .design import LONELY_PSU, Design, FloatArray, IntArray, is_blank
 from .engine import (
     BaseStat,
     Calibration,
@@ -479,8 +479,9 @@ def _design_from_frame(
             raise AnalysisError(f"unknown column {c!r}")
     if lonely_psu not in LONELY_PSU:
         raise AnalysisError(f"--lonely-psu: unknown option {lonely_psu!r}")
+    design_cols = [x for x in (strata, *cluster, weight, *fpc) if x]
     if isinstance(frame, ColumnTable):
-        for c in [x for x in (strata, *cluster) if x]:
+        for c in design_cols:
             row = frame.first_missing(c)
             if row is not None:
                 raise AnalysisError(f"design column {c!r}: missing value in data row {row + 1}")
@@ -493,9 +494,12 @@ def _design_from_frame(
             lonely_psu=lonely_psu,
             n=len(frame),
         )
-    for c in [x for x in (strata, *cluster) if x]:
-        if frame[c].isna().any():
-            row = int(np.flatnonzero(frame[c].isna().to_numpy())[0])
+    for c in design_cols:
+        missing = frame[c].isna().to_numpy()
+        if frame[c].dtype == object:
+            missing = missing | frame[c].map(is_blank).to_numpy(dtype=bool)
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
             raise AnalysisError(f"design column {c!r}: missing value in data row {row + 1}")
     return Design.from_arrays(
         weights=_numeric(frame, weight, "weight") if weight else None,

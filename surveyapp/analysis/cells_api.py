@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .calibration_frame import margin_codes
-from .cells import CellTable, codes_for
+from .cells import CellTable, domain_codes
 from .design import DesignStructure, _codes, _popsize, is_blank
 from .errors import AnalysisError
 from .estimate import Analysis, Spec, _plan, analyze_cells
@@ -123,7 +123,7 @@ def analyze_cell_frame(
     dom = np.zeros(nrow, dtype=np.int64)
     dom_labels: list[Any] = [None]
     if spec.by:
-        dom, dom_labels = codes_for(cells[spec.by].to_numpy())
+        dom, dom_labels = domain_codes(cells[spec.by].to_numpy())
     plan = _plan(None, spec)
     mom: dict[str, np.ndarray] = {}
     for key, wanted in plan.moments.items():

@@ -148,6 +148,7 @@ def apply_calibration(ct: CellTable, cal: Calibration) -> CellTable:
         mom=mom,
         structure=ct.structure,
         n_units=ct.n_units,
+        n_pos=ct.n_pos,
         cal_margins=ct.cal_margins,
         dom_labels=ct.dom_labels,
     )

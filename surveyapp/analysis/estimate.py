@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .calibration_frame import margin_codes
-from .cells import BASE_MOMENTS, CellTable, VarData, build_cells, codes_for
+from .cells import BASE_MOMENTS, CellTable, VarData, build_cells, domain_codes
 from .ci import CI_METHODS, as_array_ci, likelihood_start, prop_interval, quantile, t_interval
 from .columns import ColumnTable
 from .design import LONELY_PSU, Design, FloatArray, IntArray, is_blank
@@ -607,7 +607,7 @@ def analyze(
         by_values = (
             frame.arrow(spec.by) if isinstance(frame, ColumnTable) else frame[spec.by].to_numpy()
         )
-        dom_codes, dom_labels = codes_for(by_values)
+        dom_codes, dom_labels = domain_codes(by_values)
     variables = [VarData(k, y, r) for k, (y, r) in plan.vardata.items()]
     ct = build_cells(design, variables, plan.moments, cal_codes, cal_margins, dom_codes, dom_labels)
     rows = _Rows(design.weights, cal_codes, dom_codes) if spec.ci == "likelihood" else None
@@ -801,7 +801,8 @@ def analyze_cells(
     p: _Plan = plan if plan is not None else _plan(None, spec)
     st = ct.structure
     st.check_lonely()
-    df = float(st.degf()) if spec.df == "design" else math.inf
+    n_psu, n_strata = _weighted_units(ct)
+    df = float(n_psu - n_strata) if spec.df == "design" else math.inf
     cal: Calibration | None = None
     if spec.margins:
         cal = calibrate(
@@ -833,7 +834,8 @@ def analyze_cells(
     else:
         results = [linear(run) for run in runs]
     for (_dom, ndom, labels), res in zip(runs, results, strict=True):
-        doms = [None if lab is None else (spec.by or "", _py(lab)) for lab in labels]
+        national = _dom is not ct.dom or not spec.by
+        doms = [None if national else (spec.by or "", _py(lab)) for lab in labels]
         se_all = np.sqrt(np.clip(res.var, 0, None))
         # index columns follow base columns in res; map rows to columns
         col_of_row = []
@@ -928,10 +930,27 @@ def analyze_cells(
                     nrs,
                 )
             )
+    rows_n = ct.n if ct.n_pos is None else ct.n_pos
     summary = DesignSummary(
-        n=round(float(ct.n.sum())), strata=st.n_strata, psu=st.n_psu, df=st.degf()
+        n=round(float(rows_n.sum())), strata=n_strata, psu=n_psu, df=n_psu - n_strata
     )
     return Analysis(summary, blocks=[b for blocks in per_stat for b in blocks])
+
+
+def _weighted_units(ct: CellTable) -> tuple[int, int]:
+    """PSUs and strata with a non-zero weight: what the design df counts.
+
+    A PSU whose weights are all zero still takes part in the variance (its scores are zero,
+    as in R), but it counts neither in ``n`` nor in the degrees of freedom: R's
+    ``degf.survey.design2`` counts the PSUs and strata of the rows with a non-zero weight
+    (Lumley 2010, sec. 2.2; pinned by ``tests/analysis/reference/make_zero_weight.R``).
+    """
+    st = ct.structure
+    w_psu = np.bincount(ct.psu, weights=np.abs(ct.sw), minlength=st.n_psu)
+    live = w_psu > 0
+    if bool(live.all()):
+        return st.n_psu, st.n_strata
+    return int(live.sum()), len(np.unique(st.stratum_of_psu[live]))
 
 
 def _null_reasons(
@@ -1050,7 +1069,7 @@ def compare_domains(
         raise AnalysisError(f"compare_domains: no estimate named {variable!r}")
     design = _design_from_frame(frame, weight, strata, cluster, fpc, lonely_psu)
     plan = _plan(frame, spec)
-    dom_codes, dom_labels = codes_for(frame[spec.by].to_numpy())
+    dom_codes, dom_labels = domain_codes(frame[spec.by].to_numpy())
     ct = build_cells(
         design,
         [VarData(k, y, r) for k, (y, r) in plan.vardata.items()],

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from surveyapp.i18n import LANG_COOKIE
+from surveyapp.security import safe_next
 from surveyapp.services import campaigns
 
 bp = Blueprint("public", __name__)
@@ -22,10 +23,7 @@ def index() -> Any:
 def set_language(code: str) -> Any:
     if code not in current_app.config["LANGUAGES"]:
         code = current_app.config["BABEL_DEFAULT_LOCALE"]
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("public.index")
-    response = redirect(target)
+    response = redirect(safe_next(request.args.get("next"), url_for("public.index")))
     response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
 

@@ -13,6 +13,13 @@ from surveyapp.services import campaigns
 bp = Blueprint("public", __name__)
 
 
+@bp.before_request
+def bound_citizen_body() -> None:
+    """A citizen's answers are small: a body far larger is refused (413) before parsing."""
+    if request.method == "POST":
+        request.max_content_length = int(current_app.config["CITIZEN_MAX_CONTENT_LENGTH"])
+
+
 @bp.route("/")
 def index() -> Any:
     open_campaigns = [c for c in campaigns.summaries() if c["status"] == "open"]

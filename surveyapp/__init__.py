@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     _finish_config(app)
 
+    register_routing(app)
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)
@@ -83,6 +84,12 @@ def _instance_secret(instance: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def register_routing(app: Flask) -> None:
+    from surveyapp import routing
+
+    routing.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -30,6 +29,7 @@ from surveyapp.extensions import db, limiter, login_manager
 from surveyapp.forms.auth import LoginForm
 from surveyapp.models.base import utcnow
 from surveyapp.models.users import ApiToken, Role, User, hash_token
+from surveyapp.security import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -124,15 +124,6 @@ def home_for(user: User) -> str:
     return url_for("entry.index")
 
 
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        return None
-    return target
-
-
 def _login_key() -> str:
     return f"{request.remote_addr}|{(request.form.get('username') or '').strip().lower()}"
 
@@ -159,7 +150,7 @@ def login() -> Any:
             login_user(user)
             user.last_login_at = utcnow()
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+            return redirect(safe_next(request.args.get("next"), home_for(user)))
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
 

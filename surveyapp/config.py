@@ -24,6 +24,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # The citizen pages' bodies (/s/, /k/, /i/): 40 answers and a 1000-character comment fit
+    # in a few kilobytes however they are encoded; anything far larger is refused with 413
+    # before it is parsed (urlencoded forms are otherwise bounded only by the upload limit).
+    "CITIZEN_MAX_CONTENT_LENGTH": 64 * 1024,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
@@ -56,7 +60,12 @@ DEFAULTS: dict[str, Any] = {
 
 # Environment keys whose values are not plain strings.
 _BOOL = {"RATELIMIT_ENABLED", "SESSION_COOKIE_SECURE", "TESTING", "DEBUG", "WTF_CSRF_ENABLED"}
-_INT = {"KIOSK_IDLE_SECONDS", "PERMANENT_SESSION_LIFETIME", "MAX_CONTENT_LENGTH"}
+_INT = {
+    "KIOSK_IDLE_SECONDS",
+    "PERMANENT_SESSION_LIFETIME",
+    "MAX_CONTENT_LENGTH",
+    "CITIZEN_MAX_CONTENT_LENGTH",
+}
 # Friendly environment names for keys whose Flask-extension name is long.
 _ALIASES = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",

@@ -45,6 +45,8 @@ def create_token(user: User, name: str) -> str:
 def set_active(user: User, active: bool) -> User:
     before = {"active": user.active}
     user.active = active
+    if not active:
+        user.end_sessions()
     db.session.flush()
     audit.record("update", "user", user.id, before=before, after={"active": active})
     return user
@@ -54,6 +56,7 @@ def set_password(user: User, password: str) -> User:
     if len(password) < MIN_PASSWORD:
         raise ServiceError(_("The password must have at least %(n)d characters.", n=MIN_PASSWORD))
     user.set_password(password)
+    user.end_sessions()
     db.session.flush()
     # Never the hash itself: the log records that it changed.
     audit.record("update", "user", user.id, after={"password": "changed"})

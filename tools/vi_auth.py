@@ -10,4 +10,6 @@ VI = {
     "Change your password": "Đổi mật khẩu",
     "Changing it logs you out on every other device.": "Sau khi đổi, ông/bà sẽ bị đăng xuất trên mọi thiết bị khác.",
     "Password": "Mật khẩu",
+    "The password must not contain the username.": "Mật khẩu không được chứa tên đăng nhập.",
+    "This password is too common and easy to guess; choose a longer, unusual one.": "Đây là mật khẩu quá phổ biến, dễ bị đoán; vui lòng chọn mật khẩu dài hơn và ít gặp hơn.",
 }

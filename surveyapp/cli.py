@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
+import flask.cli
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from flask_babel import gettext as _
@@ -22,6 +25,7 @@ from surveyapp.services import (
     campaigns,
     demo,
     instruments,
+    links,
     margins,
     targets,
     users,
@@ -34,11 +38,52 @@ def _create_app() -> Flask:
     return create_app()
 
 
+def _base_url_for_all(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    # Before the app exists: the environment is the settings' way in for every command.
+    if value:
+        os.environ["SURVEYAPP_BASE_URL"] = value
+
+
 main = FlaskGroup(
     create_app=_create_app,
     load_dotenv=False,
     help="surveyapp: SIPAS survey collection and satisfaction measurement.",
+    params=[
+        click.Option(
+            ["--base-url"],
+            expose_value=False,
+            is_eager=True,
+            callback=_base_url_for_all,
+            help="Public address for the links commands print (default: SURVEYAPP_BASE_URL, "
+            "else where the last `surveyapp run` served, else http://127.0.0.1:5000).",
+        )
+    ],
 )
+
+BASE_URL_OPTION = click.option(
+    "--base-url",
+    help="Public address for the printed links, e.g. https://khaosat.example.vn.",
+)
+
+
+def use_base_url(base_url: str | None) -> None:
+    if base_url:
+        current_app.config["BASE_URL"] = base_url.rstrip("/")
+
+
+@click.command("run", params=flask.cli.run_command.params, help=flask.cli.run_command.help)
+@click.pass_context
+def _run_command(ctx: click.Context, **options: Any) -> None:
+    """Flask's development server, recording where it serves so the commands run beside it
+    (desks list, invitations, QR sheets) print links to this server."""
+    app = ctx.ensure_object(flask.cli.ScriptInfo).load_app()
+    links.record_served_url(
+        Path(app.instance_path), options["host"], options["port"], https=bool(options["cert"])
+    )
+    ctx.invoke(flask.cli.run_command, **options)
+
+
+main.add_command(_run_command)
 
 
 def _register_analyze() -> None:
@@ -121,15 +166,17 @@ desks_cli = AppGroup("desks", help="One-stop desks (service points).")
 
 @desks_cli.command("list")
 @FORMAT
-def desks_list(fmt: str) -> None:
+@BASE_URL_OPTION
+def desks_list(fmt: str, base_url: str | None) -> None:
     """List desks with their QR URLs."""
+    use_base_url(base_url)
     rows = [
         {
             "id": d.id,
             "name": d.name,
             "unit": d.unit.name,
             "token": d.token,
-            "url": f"{current_app.config['BASE_URL']}/s/{d.token}",
+            "url": links.desk_url(d.token),
         }
         for d in db.session.scalars(select(ServicePoint).order_by(ServicePoint.id))
     ]

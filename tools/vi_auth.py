@@ -12,4 +12,5 @@ VI = {
     "Password": "Mật khẩu",
     "The password must not contain the username.": "Mật khẩu không được chứa tên đăng nhập.",
     "This password is too common and easy to guess; choose a longer, unusual one.": "Đây là mật khẩu quá phổ biến, dễ bị đoán; vui lòng chọn mật khẩu dài hơn và ít gặp hơn.",
+    "We could not find this invitation code. Check it against your form.": "Không tìm thấy mã mời này. Vui lòng đối chiếu lại với mã in trên phiếu của ông/bà.",
 }

@@ -71,7 +71,8 @@ def _finish_config(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
-    app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+    # Empty: links follow the served host and port (services.links).
+    app.config["BASE_URL"] = str(app.config.get("BASE_URL") or "").rstrip("/")
     app.config["RATELIMIT_ENABLED"] = bool(app.config["RATELIMIT_ENABLED"])
 
 
@@ -147,7 +148,9 @@ def register_blueprints(app: Flask) -> None:
     from surveyapp.dashboard import bp as dashboard_bp
     from surveyapp.entry import bp as entry_bp
     from surveyapp.public import bp as public_bp
+    from surveyapp.services import links
 
+    app.jinja_env.globals["desk_url"] = links.desk_url
     app.register_blueprint(public_bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(entry_bp, url_prefix="/entry")

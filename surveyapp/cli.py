@@ -6,12 +6,11 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from surveyapp.cli_common import FORMAT, campaign_or_fail, emit, fail
+from surveyapp.cli_common import BASE_URL_OPTION, FORMAT, campaign_or_fail, emit, fail, use_base_url
 from surveyapp.extensions import db
 from surveyapp.models.units import ServicePoint
 from surveyapp.models.users import Role, User
@@ -21,6 +20,7 @@ from surveyapp.services import (
     campaigns,
     demo,
     instruments,
+    links,
     margins,
     targets,
     users,
@@ -70,15 +70,17 @@ desks_cli = AppGroup("desks", help="One-stop desks (service points).")
 
 @desks_cli.command("list")
 @FORMAT
-def desks_list(fmt: str) -> None:
+@BASE_URL_OPTION
+def desks_list(fmt: str, base_url: str | None) -> None:
     """List desks with their QR URLs."""
+    use_base_url(base_url)
     rows = [
         {
             "id": d.id,
             "name": d.name,
             "unit": d.unit.name,
             "token": d.token,
-            "url": f"{current_app.config['BASE_URL']}/s/{d.token}",
+            "url": links.desk_url(d.token),
         }
         for d in db.session.scalars(select(ServicePoint).order_by(ServicePoint.id))
     ]

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import click
+from flask import current_app
 from flask_babel import gettext as _
 
 from surveyapp.extensions import db
@@ -48,3 +49,14 @@ def campaign_or_fail(campaign_id: int) -> Campaign:
     if campaign is None:
         fail(_("No campaign with id %(id)d.", id=campaign_id))
     return campaign  # type: ignore[return-value]
+
+
+BASE_URL_OPTION = click.option(
+    "--base-url",
+    help="Public address for the printed links, e.g. https://khaosat.example.vn.",
+)
+
+
+def use_base_url(base_url: str | None) -> None:
+    if base_url:
+        current_app.config["BASE_URL"] = base_url.rstrip("/")

@@ -15,7 +15,8 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # generated into instance/secret_key on first start when unset
     "SQLALCHEMY_DATABASE_URI": None,  # default: sqlite in the instance folder
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-    "BASE_URL": "http://127.0.0.1:5000",
+    # Public address for links and QR codes; empty: the served host and port (services.links).
+    "BASE_URL": "",
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ["vi", "en"],

@@ -19,6 +19,8 @@ LAYERS: dict[str, int] = {
     "analysis": 0,
     "config": 0,
     "instruments": 0,
+    "passwords": 0,  # data: the common-passwords list
+    "xlsx": 0,  # openpyxl only: writing text cells as text (the analysis CLI uses it too)
     "models": 1,
     "extensions": 1,  # binds the models' metadata to Flask-SQLAlchemy
     "data": 2,
@@ -28,6 +30,7 @@ LAYERS: dict[str, int] = {
     "auth": 5,
     "errors": 5,
     "security": 5,
+    "routing": 5,
     "cli_common": 5,
     "public": 6,
     "entry": 6,

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "extensions": 1,  # binds the models' metadata to Flask-SQLAlchemy
     "data": 2,
     "i18n": 2,
+    "formatting": 2,  # the one number and date rule (Babel, the current locale)
     "services": 3,
     "forms": 4,
     "auth": 5,

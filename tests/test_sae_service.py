@@ -143,3 +143,21 @@ def test_dashboard_page_api_and_openapi(demo: Campaign, login_as) -> None:  # ty
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/campaigns/{campaign_id}/sae" in spec["paths"]
     assert "SmallArea" in spec["components"]["schemas"]
+
+
+def test_report_files_have_the_small_area_section(demo: Campaign, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as("admin")
+    xlsx = client.get(f"/dashboard/{demo.id}/report.xlsx")
+    assert xlsx.status_code == 200
+    wb = load_workbook(io.BytesIO(xlsx.data))
+    ws = wb[sae.SHEET_TITLE]
+    assert "ước lượng dựa trên mô hình" in ws["A1"].value
+    rows = list(ws.iter_rows(min_row=3, max_row=2 + len(sae.units(demo)), values_only=True))
+    assert [r[0] for r in rows] == [u.code for u in sae.units(demo)]
+    expected = {u.code: u for u in sae.estimate(demo).units}
+    for r in rows:
+        assert r[6] == pytest.approx(expected[r[0]].estimate)
+        assert r[9] == pytest.approx(expected[r[0]].gamma)
+    html = client.get(f"/dashboard/{demo.id}/report.html").get_data(as_text=True)
+    assert "small-area" in html and "Ước lượng dựa trên mô hình" in html
+    assert sae.units(demo)[0].name in html.split("small-area", 1)[1]

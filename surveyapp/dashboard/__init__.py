@@ -229,11 +229,12 @@ def download(campaign_id: int, fmt: str) -> Any:
         ]
     except ServiceError as exc:
         abort(400, str(exc))
+    small_area = sae.for_report(item)
     if fmt == "xlsx":
-        data = report_files.to_xlsx(sections)
+        data = report_files.to_xlsx(sections, small_area)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        data = report_files.to_html(sections).encode("utf-8")
+        data = report_files.to_html(sections, small_area).encode("utf-8")
         mimetype = "text/html; charset=utf-8"
     return Response(
         data,

@@ -631,3 +631,86 @@ def _population_weights(campaign: Campaign, unit_list: list[Unit]) -> np.ndarray
             "unit first."
         )
     )
+
+
+# ---- the report's sheet / section ---------------------------------------------------------
+
+SHEET_TITLE = "Ước lượng địa bàn nhỏ"
+REPORT_HEADERS = [
+    "Mã đơn vị",
+    "Đơn vị",
+    "Số người trả lời",
+    "Ước lượng trực tiếp",
+    "KTC 95% – cận dưới (trực tiếp)",
+    "KTC 95% – cận trên (trực tiếp)",
+    "Ước lượng dựa trên mô hình",
+    "Khoảng 95% – cận dưới (mô hình)",
+    "Khoảng 95% – cận trên (mô hình)",
+    "Hệ số co γ",
+    "Ước lượng tổng hợp (không có người trả lời)",
+    "Phần dư chuẩn hóa",
+]
+
+
+def for_report(campaign: Campaign) -> SmallAreaReport | None:
+    """The default (REML) small-area estimates for the report files, or None when the model
+    cannot be fitted (the report then simply has no small-area section)."""
+    try:
+        return estimate(campaign)
+    except ServiceError:
+        return None
+
+
+def report_rows(result: SmallAreaReport) -> list[list[Any]]:
+    return [
+        [
+            u.code,
+            u.name,
+            u.n,
+            u.direct,
+            u.direct_ci[0] if u.direct_ci else None,
+            u.direct_ci[1] if u.direct_ci else None,
+            u.estimate,
+            u.ci[0],
+            u.ci[1],
+            u.gamma,
+            "có" if u.synthetic else "không",
+            u.residual,
+        ]
+        for u in result.units
+    ]
+
+
+def report_caption(result: SmallAreaReport) -> str:
+    m = result.result.model
+    names = covariate_names()
+    text = (
+        f"{result.index_name} – ước lượng dựa trên mô hình (Fay–Herriot, {m.method.upper()}); "
+        f"biến phụ trợ: {', '.join(names[k] for k in result.covariates) or 'không'}; "
+        f"σ²ᵤ = {m.sigma2_u:.6f}"
+    )
+    if result.result.benchmark is not None:
+        text += f"; hiệu chỉnh khớp tổng của tỉnh ({result.result.benchmark.kind})"
+    return text
+
+
+def write_sheet(wb: Workbook, result: SmallAreaReport) -> None:
+    """The report's XLSX sheet: one row per unit, direct beside model-based."""
+    ws = wb.create_sheet(title=SHEET_TITLE[:31])
+    ws.append([report_caption(result)])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append(REPORT_HEADERS)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE6F0")
+    for row in report_rows(result):
+        ws.append(row)
+        r = ws.max_row
+        for col in (4, 5, 6, 7, 8, 9):
+            ws.cell(r, col).number_format = "0.00%"
+        for col in (10, 12):
+            ws.cell(r, col).number_format = "0.00"
+    for note in result.notes:
+        ws.append([note])
+    ws.freeze_panes = "A3"
+    ws.column_dimensions["B"].width = 30

@@ -161,3 +161,61 @@ def test_report_files_have_the_small_area_section(demo: Campaign, login_as) -> N
     html = client.get(f"/dashboard/{demo.id}/report.html").get_data(as_text=True)
     assert "small-area" in html and "Ước lượng dựa trên mô hình" in html
     assert sae.units(demo)[0].name in html.split("small-area", 1)[1]
+
+
+@pytest.fixture
+def with_units(campaign):  # type: ignore[no-untyped-def]
+    from paper_support import build_units
+
+    build_units(campaign.units[0])
+    db.session.commit()
+    return campaign
+
+
+def test_admin_page_imports_and_removes_covariates(login_as, with_units) -> None:  # type: ignore[no-untyped-def]
+    campaign = with_units
+    client = login_as("admin")
+    base = f"/admin/campaigns/{campaign.id}/covariates"
+    assert base in client.get(f"/admin/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "Chưa có biến phụ trợ hành chính" in client.get(base).get_data(as_text=True)
+    good = b"unit,urban_share,on_time_rate\n75-1,0.5,90%\n75-2,0.2,0.8\n75-3,0.1,0.75\n"
+    page = client.post(
+        f"{base}/import",
+        data={"file": (io.BytesIO(good), "c.csv")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Đã nhập biến phụ trợ cho 3 đơn vị" in page and "90,00%" in page
+    rows = {r.unit.code: r for r in sae.stored(campaign)}
+    assert rows["75-1"].on_time_rate == pytest.approx(0.9) and rows["75-1"].online_share is None
+    bad = client.post(
+        f"{base}/import",
+        data={"file": (io.BytesIO(b"unit,urban_share\n75-1,1.2\n"), "b.csv")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "dòng 2, cột urban_share (B)" in bad
+    assert "thiếu dòng cho các đơn vị" not in bad  # named once the rows themselves are right
+    assert _count() == 3
+    template = client.get(f"{base}/template.xlsx")
+    assert template.status_code == 200 and template.data[:2] == b"PK"
+    client.post(f"{base}/clear", follow_redirects=True)
+    assert _count() == 0
+
+
+def test_analysts_cannot_change_covariates(login_as, with_units) -> None:  # type: ignore[no-untyped-def]
+    client = login_as("analyst")
+    base = f"/admin/campaigns/{with_units.id}/covariates"
+    assert client.get(base).status_code == 403
+    assert client.post(f"{base}/clear").status_code == 403
+    # but the analyst sees the small-area page
+    assert client.get(f"/dashboard/{with_units.id}/sae").status_code == 200
+
+
+def test_without_responses_the_page_explains_and_the_api_refuses(login_as, with_units) -> None:  # type: ignore[no-untyped-def]
+    client = login_as("admin")
+    page = client.get(f"/dashboard/{with_units.id}/sae")
+    assert page.status_code == 200
+    assert "Mẫu xác suất chưa có phiếu trả lời nào" in page.get_data(as_text=True)
+    api = client.get(f"/api/v1/campaigns/{with_units.id}/sae")
+    assert api.status_code == 400

@@ -39,6 +39,7 @@ from openpyxl.styles import Font, PatternFill
 from scipy import stats
 from sqlalchemy import delete, select
 
+from surveyapp import xlsx
 from surveyapp.analysis import AnalysisError
 from surveyapp.analysis.sae import (
     BENCHMARKS,
@@ -269,20 +270,21 @@ def template(campaign: Campaign) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
-    ws.append(["unit", "name", *ADMIN, "source"])
+    xlsx.append(ws, ["unit", "name", *ADMIN, "source"])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     current = {r.unit_id: r for r in stored(campaign)}
     for unit in units(campaign):
         old = current.get(unit.id)
-        ws.append(
+        xlsx.append(
+            ws,
             [
                 unit.code,
                 unit.name,
                 *[getattr(old, k) if old else None for k in ADMIN],
                 old.source if old else None,
-            ]
+            ],
         )
     ws.freeze_panes = "A2"
     for letter, width in zip("ABCDEF", (12, 36, 14, 14, 14, 40), strict=True):
@@ -697,20 +699,20 @@ def report_caption(result: SmallAreaReport) -> str:
 def write_sheet(wb: Workbook, result: SmallAreaReport) -> None:
     """The report's XLSX sheet: one row per unit, direct beside model-based."""
     ws = wb.create_sheet(title=SHEET_TITLE[:31])
-    ws.append([report_caption(result)])
+    xlsx.append(ws, [report_caption(result)])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append(REPORT_HEADERS)
+    xlsx.append(ws, REPORT_HEADERS)
     for cell in ws[2]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
     for row in report_rows(result):
-        ws.append(row)
+        xlsx.append(ws, row)
         r = ws.max_row
         for col in (4, 5, 6, 7, 8, 9):
             ws.cell(r, col).number_format = "0.00%"
         for col in (10, 12):
             ws.cell(r, col).number_format = "0.00"
     for note in result.notes:
-        ws.append([note])
+        xlsx.append(ws, [note])
     ws.freeze_panes = "A3"
     ws.column_dimensions["B"].width = 30

@@ -4,8 +4,8 @@ The Fay–Herriot model of issue 13 §3 borrows strength across units through ar
 covariates. Besides the desk-rating share (computed from responses), the province imports
 per unit its on-time processing rate, the share of dossiers filed online and the urban share.
 
-Revision ID: 0009_sae
-Revises: 0008_report_snapshots
+Revision ID: 0011_sae
+Revises: 0010_auth
 Create Date: 2026-12-03 09:40:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = "0009_sae"
-down_revision = "0008_report_snapshots"
+revision = "0011_sae"
+down_revision = "0010_auth"
 branch_labels = None
 depends_on = None
 

@@ -68,9 +68,11 @@ group.add_command(_run_command)
 
 def _register_analyze() -> None:
     from surveyapp.analysis.cli import analyze
+    from surveyapp.analysis.sae_cli import sae
 
     # On the group itself, not on app.cli: estimating needs no app and no database.
     group.add_command(analyze)
+    group.add_command(sae)
 
 
 _register_analyze()

@@ -114,6 +114,7 @@ def test_xlsx_follows_the_plans_layout(runner, demo_data, tmp_path: Path) -> Non
         "Mẫu xác suất theo huyện",
         "QR – phi xác suất",
         "QR – phi xác suất theo huyện",
+        "Ước lượng địa bàn nhỏ",  # model-based, its own sheet (issue 13 §3)
     ]
     ws = wb["Mẫu xác suất"]
     assert ws.freeze_panes == "A3"

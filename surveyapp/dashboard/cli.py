@@ -10,7 +10,7 @@ import click
 from flask.cli import with_appcontext
 
 from surveyapp.cli_common import campaign_or_fail
-from surveyapp.services import ServiceError, forecasts, report_files, reports
+from surveyapp.services import ServiceError, forecasts, report_files, reports, sae
 
 
 @click.command("report")
@@ -74,9 +74,9 @@ def report_command(
         )
         data = json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")
     elif fmt == "xlsx":
-        data = report_files.to_xlsx(sections)
+        data = report_files.to_xlsx(sections, sae.for_report(campaign))
     else:
-        data = report_files.to_html(sections).encode("utf-8")
+        data = report_files.to_html(sections, sae.for_report(campaign)).encode("utf-8")
     if output:
         with open(output, "wb") as fh:
             fh.write(data)

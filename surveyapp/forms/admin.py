@@ -110,3 +110,10 @@ class OfficialResultForm(FlaskForm):
     rank = StringField(_l("Rank (e.g. 45/63)"), validators=[Optional(), Length(max=20)])
     se = StringField(_l("Standard error (own survey)"), validators=[Optional(), Length(max=20)])
     source = StringField(_l("Source"), validators=[Optional(), Length(max=300)])
+
+
+class CovariateImportForm(FlaskForm):
+    file = FileField(
+        _l("Covariates file (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
+    )

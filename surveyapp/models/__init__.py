@@ -29,6 +29,7 @@ from surveyapp.models.questionnaires import (
 )
 from surveyapp.models.receipts import ReceiptCode
 from surveyapp.models.responses import Answer, Response, ResponseBits, ResponseStatus
+from surveyapp.models.sae import AreaCovariate
 from surveyapp.models.sampling import (
     Batch,
     Form,
@@ -45,6 +46,7 @@ __all__ = [
     "AggregationRule",
     "Answer",
     "ApiToken",
+    "AreaCovariate",
     "AuditLog",
     "Base",
     "Batch",

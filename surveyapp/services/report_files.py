@@ -164,8 +164,9 @@ def _write_sheet(
         ws.column_dimensions[get_column_letter(i)].width = widths.get(h, 14)
 
 
-def to_xlsx(sections: Sequence[tuple[str, Report]]) -> bytes:
-    """One sheet for the whole sample and one per breakdown of every report section."""
+def to_xlsx(sections: Sequence[tuple[str, Report]], small_area: Any = None) -> bytes:
+    """One sheet for the whole sample and one per breakdown of every report section, and the
+    small-area estimates (a :class:`surveyapp.services.sae.SmallAreaReport`) when given."""
     wb = Workbook()
     wb.remove(wb.active)
     for title, report in sections:
@@ -183,6 +184,10 @@ def to_xlsx(sections: Sequence[tuple[str, Report]]) -> bytes:
                 rows,
                 block=province_block(report),
             )
+    if small_area is not None:
+        from surveyapp.services import sae
+
+        sae.write_sheet(wb, small_area)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -212,7 +217,9 @@ def computed_label(report: Report) -> str:
     )
 
 
-def to_html(sections: Sequence[tuple[str, Report]]) -> str:
+def to_html(sections: Sequence[tuple[str, Report]], small_area: Any = None) -> str:
+    from surveyapp.services import sae
+
     stylesheet = (Path(__file__).resolve().parent.parent / "static/css/report.css").read_text()
     return render_template(
         "reports/report.html",
@@ -223,4 +230,8 @@ def to_html(sections: Sequence[tuple[str, Report]]) -> str:
         by_names=BY_VI,
         sample_label=sample_label,
         computed_label=computed_label,
+        small_area=small_area,
+        small_area_headers=sae.REPORT_HEADERS,
+        small_area_rows=sae.report_rows,
+        small_area_caption=sae.report_caption,
     )

@@ -45,3 +45,46 @@ def test_rows_carry_the_verdict_reason_and_n_to_decide_reason(demo_data) -> None
             assert row["n_to_decide_reason"] == "decided"
         elif row["verdict"] == "inconclusive":
             assert row["verdict_reason"] is not None
+
+
+def test_report_by_district_blanks_only_the_indices_of_an_empty_item(demo_data) -> None:
+    """Defect 2 of issue 12 through the report's cell query: no answer to q31 in one stratum
+    (a district of the paper sample) blanks 2.5, 2.6, field 2 and the overall index there,
+    with the reason, and nothing else."""
+    from sqlalchemy import delete, select
+
+    from surveyapp.models.campaigns import Channel
+    from surveyapp.models.questionnaires import Question
+    from surveyapp.models.responses import Answer, Response
+
+    campaign = _campaign(demo_data)
+    stratum = db.session.scalars(
+        select(Response.stratum).where(
+            Response.campaign_id == campaign.id, Response.channel == Channel.PAPER
+        )
+    ).first()
+    q31 = db.session.scalars(
+        select(Question.id).where(
+            Question.code == "q31", Question.questionnaire_id == campaign.questionnaire_id
+        )
+    ).one()
+    emptied = select(Response.id).where(
+        Response.campaign_id == campaign.id, Response.stratum == stratum
+    )
+    db.session.execute(
+        delete(Answer).where(Answer.question_id == q31, Answer.response_id.in_(emptied))
+    )
+    db.session.commit()
+    report = reports.build(campaign, by="district")
+    blank = [d for d in report.domains() if _row(report, d, "2.5")["estimate"] is None]
+    assert len(blank) == 1
+    for code in ("2.5", "2.6", "2", "overall"):
+        row = _row(report, blank[0], code)
+        assert row["estimate"] is None and row["reason"] == "empty_part:q31", code
+    for code in ("1", "1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.3", "2.4"):
+        row = _row(report, blank[0], code)
+        assert row["estimate"] is not None and row["reason"] is None, code
+
+
+def _row(report: reports.Report, domain: object, code: str) -> dict:
+    return next(r for r in report.rows(domain) if r["code"] == code)

@@ -15,7 +15,8 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # generated into instance/secret_key on first start when unset
     "SQLALCHEMY_DATABASE_URI": None,  # default: sqlite in the instance folder
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-    "BASE_URL": "http://127.0.0.1:5000",
+    # Public address for links and QR codes; empty: the served host and port (services.links).
+    "BASE_URL": "",
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ["vi", "en"],
@@ -24,6 +25,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # The citizen pages' bodies (/s/, /k/, /i/): 40 answers and a 1000-character comment fit
+    # in a few kilobytes however they are encoded; anything far larger is refused with 413
+    # before it is parsed (urlencoded forms are otherwise bounded only by the upload limit).
+    "CITIZEN_MAX_CONTENT_LENGTH": 64 * 1024,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
@@ -56,7 +61,12 @@ DEFAULTS: dict[str, Any] = {
 
 # Environment keys whose values are not plain strings.
 _BOOL = {"RATELIMIT_ENABLED", "SESSION_COOKIE_SECURE", "TESTING", "DEBUG", "WTF_CSRF_ENABLED"}
-_INT = {"KIOSK_IDLE_SECONDS", "PERMANENT_SESSION_LIFETIME", "MAX_CONTENT_LENGTH"}
+_INT = {
+    "KIOSK_IDLE_SECONDS",
+    "PERMANENT_SESSION_LIFETIME",
+    "MAX_CONTENT_LENGTH",
+    "CITIZEN_MAX_CONTENT_LENGTH",
+}
 # Friendly environment names for keys whose Flask-extension name is long.
 _ALIASES = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
-from surveyapp import __version__
 from surveyapp.services.reports import N_TO_DECIDE_REASONS, VERDICT_REASONS, VERDICTS
 
 CAMPAIGN = {
@@ -200,7 +200,7 @@ TREND = {
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "surveyapp API", "version": __version__},
+        "info": {"title": "surveyapp API", "version": version("surveyapp")},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {

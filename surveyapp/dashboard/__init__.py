@@ -208,3 +208,7 @@ def responses(campaign_id: int) -> Any:
         by_channel=by_channel,
         targets=campaigns.target_rows(item),
     )
+
+
+# The forecast pages live in their own module; importing it registers them.
+from surveyapp.dashboard import forecast  # noqa: E402, F401

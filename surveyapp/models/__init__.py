@@ -13,6 +13,7 @@ from surveyapp.models.campaigns import (
 from surveyapp.models.entry import Keying
 from surveyapp.models.invitations import Invitation
 from surveyapp.models.margins import MarginVariable, PopulationMargin
+from surveyapp.models.official import OfficialIndex, OfficialResult, ResultKind
 from surveyapp.models.questionnaires import (
     AggregationRule,
     IndexLevel,
@@ -61,6 +62,8 @@ __all__ = [
     "Invitation",
     "Keying",
     "MarginVariable",
+    "OfficialIndex",
+    "OfficialResult",
     "Option",
     "OptionSet",
     "PopulationMargin",
@@ -72,6 +75,7 @@ __all__ = [
     "Response",
     "ResponseBits",
     "ResponseStatus",
+    "ResultKind",
     "Role",
     "SampleDraw",
     "SampledUnit",

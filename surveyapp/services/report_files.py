@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from surveyapp import xlsx
 from surveyapp.services import reports
 
 if TYPE_CHECKING:
@@ -91,9 +92,9 @@ def _write_sheet(
     wb: Workbook, title: str, caption: str, headers: list[str], rows: list[list[Any]]
 ) -> None:
     ws = wb.create_sheet(title=title[:31])
-    ws.append([caption])
+    xlsx.append(ws, [caption])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append(headers)
+    xlsx.append(ws, headers)
     header_row = 2
     for cell in ws[header_row]:
         cell.font = Font(bold=True)
@@ -112,7 +113,7 @@ def _write_sheet(
         }
     }
     for row in rows:
-        ws.append(row)
+        xlsx.append(ws, row)
         current = ws.max_row
         for col in pct_cols:
             ws.cell(current, col).number_format = PERCENT

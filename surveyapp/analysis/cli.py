@@ -174,6 +174,7 @@ def format_table(result: Analysis) -> str:
         "deff",
         "n",
         "verdict",
+        "reason",
     )
     rows: list[tuple[str, ...]] = [head]
     for e in result.estimates:
@@ -187,6 +188,7 @@ def format_table(result: Analysis) -> str:
                 *(_fmt(x) for x in (e.estimate, e.se, e.ci_low, e.ci_high, e.deff)),
                 str(e.n),
                 e.verdict or "",
+                e.reason or e.verdict_reason or "",
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]

@@ -39,8 +39,10 @@ from .targets import (
     NO_ANSWERS,
     NOT_MET,
     Difference,
+    PairwiseDifferences,
     difference,
     n_to_decide,
+    pairwise_differences,
     prob_meets,
     rank_intervals,
     small_domain,
@@ -1003,7 +1005,8 @@ def t_ci(est: float, se: float, level: float, df: float) -> tuple[float, float]:
 class DomainComparison:
     """Estimates of one statistic for every domain level with their covariance matrix.
 
-    Use :meth:`difference` for a domain contrast and :meth:`rank_intervals` for rankings.
+    Use :meth:`difference` for a domain contrast, :meth:`pairwise` for every pair and
+    :meth:`rank_intervals` for rankings (multivariate t on ``df``).
     """
 
     variable: str
@@ -1027,13 +1030,18 @@ class DomainComparison:
             self.df,
         )
 
+    def pairwise(self) -> PairwiseDifferences:
+        """Every pairwise difference with its t interval on the design df, from the joint
+        covariance (see :func:`surveyapp.analysis.targets.pairwise_differences`)."""
+        return pairwise_differences(self.estimates, self.cov, self.df, self.level, self.labels)
+
     def rank_intervals(self, descending: bool = True) -> dict[Any, tuple[int, int]]:
         """Rank interval per domain (1 = best when ``descending``), see
         :func:`surveyapp.analysis.targets.rank_intervals`."""
         ok = [k for k, e in enumerate(self.estimates) if math.isfinite(e)]
         cov = self.cov[np.ix_(ok, ok)]
         ranks = rank_intervals(
-            [self.estimates[k] for k in ok], cov, self.level, descending=descending
+            [self.estimates[k] for k in ok], cov, self.level, descending=descending, df=self.df
         )
         return {self.labels[k]: r for k, r in zip(ok, ranks, strict=True)}
 

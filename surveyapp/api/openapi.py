@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib.metadata import version
 from typing import Any
 
+from surveyapp.services.reports import N_TO_DECIDE_REASONS, VERDICT_REASONS, VERDICTS
+
 CAMPAIGN = {
     "type": "object",
     "required": ["id", "name", "questionnaire", "status", "starts", "ends", "responses"],
@@ -88,7 +90,28 @@ ESTIMATE = {
         "deff": {"type": ["number", "null"]},
         "n": {"type": "integer"},
         "target": {"type": ["number", "null"]},
-        "verdict": {"type": ["string", "null"], "enum": ["met", "not_met", "inconclusive", None]},
+        "verdict": {"type": ["string", "null"], "enum": [*VERDICTS, None]},
+        "reason": {
+            "type": ["string", "null"],
+            "description": "Why the estimate is null: no_answers, or empty_part:<items>.",
+        },
+        "verdict_reason": {
+            "type": ["string", "null"],
+            "enum": [*VERDICT_REASONS, None],
+            "description": "Why the verdict is inconclusive or missing.",
+        },
+        "p_meets_target": {
+            "type": ["number", "null"],
+            "description": "Confidence that the true value reaches the target (CI's scale).",
+        },
+        "n_to_decide": {
+            "type": ["number", "null"],
+            "description": "Answers at which the interval would exclude the target with 80% "
+            "power at today's design effect.",
+        },
+        "n_to_decide_reason": {"type": ["string", "null"], "enum": [*N_TO_DECIDE_REASONS, None]},
+        "same_estimate_as": {"type": ["string", "null"]},
+        "note": {"type": ["string", "null"]},
     },
 }
 RESULTS = {

@@ -16,13 +16,23 @@ from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.units import Unit
 from surveyapp.services import ServiceError, batches, campaigns, report_files, reports, sae
+from surveyapp.services.reports import INCONCLUSIVE, MET, NOT_MET
 
 bp = Blueprint("dashboard", __name__)
 require_roles(bp, "dashboard")
 
 
 def _verdict_text() -> dict[str, str]:
-    return {"met": _("Met"), "not_met": _("Not met"), "inconclusive": _("Not yet decidable")}
+    return {MET: _("Met"), NOT_MET: _("Not met"), INCONCLUSIVE: _("Not yet decidable")}
+
+
+def _verdict_reason_text() -> dict[str, str]:
+    """Why a verdict is not decided, where the interval alone does not say it."""
+    return {
+        "se_zero": _("standard error is zero: too few different answers"),
+        "small_sample": _("small sample: fewer than 30 answers, or too imprecise (CV above 0.20)"),
+        "no_estimate": _("no estimate"),
+    }
 
 
 @bp.route("/")
@@ -119,6 +129,7 @@ def campaign(campaign_id: int) -> Any:
         sections=sections,
         errors=errors,
         verdicts=_verdict_text(),
+        verdict_reasons=_verdict_reason_text(),
         by_channel=campaigns.channel_counts(item),
         rates=batches.response_rate_summary(item, filters.unit_ids),
         filters=chosen,

@@ -40,6 +40,18 @@ def verdict_label(verdict: str | None) -> str:
     return reports.VERDICT_VI.get(verdict or "", "")
 
 
+def note(row: dict[str, Any]) -> str:
+    """Why a verdict is inconclusive beyond an interval that holds the target (a zero SE, a
+    small sample), and whether the row judges another node's estimate against its own target."""
+    parts = []
+    reason = row.get("verdict_reason")
+    if reason and reason != "ci_contains_target":
+        parts.append("Chưa kết luận: " + reports.VERDICT_REASON_VI.get(reason, reason))
+    if row.get("note"):
+        parts.append(row["note"])
+    return "; ".join(parts)
+
+
 def _index_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if r["level"] != "item"]
 
@@ -87,6 +99,7 @@ def table(
         "Đánh giá",
         "Số phiếu (n)",
         "Hiệu ứng thiết kế",
+        "Ghi chú",
     ]
     if by_domain:
         headers = ["Đơn vị", *(h for h in headers if h not in ("Kết quả kỳ trước", "Chỉ tiêu"))]
@@ -106,6 +119,7 @@ def table(
                 verdict_label(row["verdict"]),
                 row["n"],
                 row["deff"],
+                note(row),
             ]
             out.append([domain, *line] if by_domain else line)
     return headers, out
@@ -159,7 +173,7 @@ def _write_sheet(
         # Frozen under the block, the header would fill the screen; a filter on the unit
         # column serves the by-unit table better.
         ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{ws.max_row}"
-    widths = {"Lĩnh vực/Tiêu chí": 70, "Đơn vị": 28, "STT": 8}
+    widths = {"Lĩnh vực/Tiêu chí": 70, "Đơn vị": 28, "STT": 8, "Ghi chú": 50}
     for i, h in enumerate(headers, start=1):
         ws.column_dimensions[get_column_letter(i)].width = widths.get(h, 14)
 

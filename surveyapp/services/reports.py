@@ -43,12 +43,20 @@ from flask_babel import gettext as _
 
 from surveyapp.analysis import Analysis, AnalysisError, Spec, analyze, compare_domains
 from surveyapp.analysis.cells_api import analyze_cell_frame
+from surveyapp.analysis.targets import (
+    INCONCLUSIVE,
+    MET,
+    NOT_MET,
+)
+from surveyapp.analysis.targets import N_TO_DECIDE_REASONS as N_TO_DECIDE_REASONS
+from surveyapp.analysis.targets import VERDICT_REASONS as VERDICT_REASONS
+from surveyapp.analysis.targets import VERDICTS as VERDICTS
 from surveyapp.analysis.targets import rank_intervals as analysis_rank_intervals
 from surveyapp.data import queries
 from surveyapp.data.queries import Filters
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.margins import MarginVariable
-from surveyapp.models.questionnaires import IndexLevel, Question, QuestionType
+from surveyapp.models.questionnaires import AggregationRule, IndexLevel, Question, QuestionType
 from surveyapp.services import ServiceError, campaigns, margins, report_cache
 from surveyapp.services.campaigns import code_key
 from surveyapp.services.instruments import analysis_spec
@@ -56,7 +64,16 @@ from surveyapp.services.instruments import analysis_spec
 PROBABILITY = (Channel.PAPER, Channel.WEB_INVITE)
 CONVENIENCE = (Channel.QR, Channel.KIOSK)
 BY_COLUMNS = {"district": "district", "desk": "desk", "channel": "channel"}
-VERDICT_VI = {"met": "Đạt", "not_met": "Không đạt", "inconclusive": "Chưa đủ căn cứ"}
+# Keyed by the analysis package's labels, the only place verdict labels are defined
+# (re-exported here for the views and the API schema).
+VERDICT_VI = {MET: "Đạt", NOT_MET: "Không đạt", INCONCLUSIVE: "Chưa đủ căn cứ"}
+# Why a verdict is inconclusive (analysis.targets.VERDICT_REASONS codes), for the report files.
+VERDICT_REASON_VI = {
+    "se_zero": "sai số chuẩn bằng 0",
+    "small_sample": "mẫu nhỏ (dưới 30 phiếu hoặc CV trên 20%)",
+    "ci_contains_target": "khoảng tin cậy chứa chỉ tiêu",
+    "no_estimate": "không có ước lượng",
+}
 
 
 @dataclass(frozen=True)
@@ -635,6 +652,8 @@ def _build(
             row.update(code=code, level="item", name=question.text.get(lang) or question.text["vi"])
         row["previous"] = _fraction(target.previous_pct if target else None)
         row["target_rank"] = target.target_rank if target else None
+        if node is not None and node.rule == AggregationRule.DESIGNATED:
+            row.update(_same_estimate(node.part_codes[0], row["target"], targets, lang))
         rows.append(row)
     rows.sort(key=lambda r: (_domain_sort(r), _row_order(r, nodes)))
     design = {**result.design.to_dict(), **_weighting_dict(chosen, weighting)}
@@ -646,6 +665,32 @@ def _build(
     return Report(
         summary, sample, design, rows, by, analyze_args(campaign, chosen, by, ci, weighting, fpc)
     )
+
+
+def _same_estimate(
+    part: str, own_target: float | None, targets: dict[str, Any], lang: str
+) -> dict[str, Any]:
+    """A designated node (field 2 = criterion 2.6) shows its part's estimate; when the two
+    carry different targets the same number is judged twice, so the row says so."""
+    other = targets.get(part)
+    part_target = float(other.target_pct) / 100 if other is not None else None
+    out: dict[str, Any] = {"same_estimate_as": part, "note": None}
+    if own_target is None or part_target is None or own_target == part_target:
+        return out
+    if lang == "en":
+        own, theirs = f"{100 * own_target:.2f}%", f"{100 * part_target:.2f}%"
+        note = (
+            f"Same estimate as {part} (target {theirs}); judged here against this row's own "
+            f"target, {own}."
+        )
+    else:
+        own, theirs = percent(own_target), percent(part_target)
+        note = (
+            f"Cùng ước lượng với {part} (chỉ tiêu {theirs}); ở đây so với chỉ tiêu riêng "
+            f"của dòng này, {own}."
+        )
+    out["note"] = note
+    return out
 
 
 def _weighting_dict(sample: Sample, weighting: Weighting) -> dict[str, Any]:

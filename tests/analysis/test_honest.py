@@ -124,6 +124,10 @@ def test_empty_item_cli_by(sipas: pd.DataFrame, tmp_path: Path) -> None:
     assert rows[("a", "D1")]["estimate"] is not None and rows[("a", "D1")]["reason"] is None
     assert rows[("b", "D1")]["estimate"] is None and rows[("b", "D1")]["reason"] == "empty_part:q31"
     assert rows[("b", "D2")]["estimate"] is not None
+    code, table = _cli(
+        path, *CLI_DESIGN, "--by", "district", "--index", "b=q30,q31", "--format", "table"
+    )
+    assert code == 0 and "empty_part:q31" in table
 
 
 # --- verdicts ---------------------------------------------------------------------------------
@@ -299,6 +303,10 @@ def test_pairwise_differences_use_the_joint_covariance_and_t(sipas: pd.DataFrame
         assert 0 <= pair.p_value <= 1
         assert pair.differ == (pair.ci_low > 0 or pair.ci_high < 0)
     assert pw.df == comp.df and math.isfinite(comp.df)
+    assert comp.pairwise() == pw
+    first = pw.pairs[0]
+    flipped = pw.get(first.b, first.a)
+    assert flipped.estimate == -first.estimate and flipped.ci_low == -first.ci_high
 
 
 def test_rank_intervals_with_t_are_at_least_as_wide(sipas: pd.DataFrame) -> None:

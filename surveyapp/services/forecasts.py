@@ -458,6 +458,8 @@ def to_xlsx(report: ForecastReport) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from surveyapp import xlsx
+
     head, rows, hist_head, hist = sheet_rows(report)
     book = Workbook()
     sheets = [
@@ -466,18 +468,14 @@ def to_xlsx(report: ForecastReport) -> bytes:
     ]
     for sheet, title, header, body in sheets:
         sheet.title = title[:31]
-        sheet.append([report.campaign["name"]])
-        sheet.append(header)
+        xlsx.append(sheet, [report.campaign["name"]])
+        xlsx.append(sheet, header)
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for values in body:
-            sheet.append(values)
-        # Text is text: a name that starts with "=" must never become a formula.
-        for row in sheet.iter_rows(min_row=1):
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-                elif isinstance(cell.value, float):
+            xlsx.append(sheet, values)
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, float):
                     cell.number_format = "0.00"
     out = io.BytesIO()
     book.save(out)

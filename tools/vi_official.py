@@ -101,4 +101,6 @@ VI = {
     "Inside the interval": "Nằm trong khoảng",
     "yes": "có",
     "no": "không",
+    "This campaign has no drawn sample yet: draw one first (surveyapp sample draw).": "Chiến dịch này chưa có mẫu được chọn: hãy chọn mẫu trước (surveyapp sample draw).",
+    "--layout: use %(layouts)s": "--layout: dùng %(layouts)s",
 }

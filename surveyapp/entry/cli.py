@@ -11,7 +11,16 @@ from flask.cli import AppGroup
 from surveyapp.cli_common import campaign_or_fail, fail
 from surveyapp.extensions import db
 from surveyapp.models.sampling import Batch
-from surveyapp.services import ServiceError, batches, exports, forms_print, frame, imports, sampling
+from surveyapp.services import (
+    ServiceError,
+    batches,
+    exports,
+    forms_print,
+    frame,
+    imports,
+    sample_lists,
+    sampling,
+)
 
 
 def _write(data: bytes, output: str | None) -> None:
@@ -72,6 +81,25 @@ def sample_draw(campaign_id: int, plan_file: str, seed: int | None, batch_size: 
         f"Draw {draw.id} (seed {draw.seed}): {len(forms) - reserves} households selected, "
         f"{reserves} in reserve, {len(made)} batches."
     )
+
+
+@sample_cli.command("export")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option(
+    "--layout", type=click.Choice(sample_lists.LAYOUTS), default="moha", show_default=True
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True
+)
+@click.option("--output", type=click.Path(dir_okay=False), help="File to write (default stdout).")
+def sample_export(campaign_id: int, layout: str, fmt: str, output: str | None) -> None:
+    """The drawn households in the Ministry of Home Affairs' list layout (see README)."""
+    campaign = campaign_or_fail(campaign_id)
+    try:
+        data = sample_lists.export(campaign, layout, fmt)
+    except ServiceError as exc:
+        fail(str(exc))
+    _write(data, output)
 
 
 forms_cli = AppGroup("forms", help="Printed paper forms.")

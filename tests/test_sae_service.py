@@ -113,8 +113,19 @@ def test_import_covariates_all_or_nothing_audited_and_used(demo: Campaign) -> No
     assert sae.clear_covariates(demo) == len(sae.units(demo)) and _count() == 0
 
 
-def test_benchmarking_is_stated_and_meets_the_province(demo: Campaign) -> None:
+def test_benchmarking_is_stated_and_meets_the_province(demo: Campaign, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # units with fewer respondents than MIN_N get the GVF variance d·p(1 − p)/n in the model;
+    # the page still shows the design SE and interval (the demo's units have 40 each)
+    monkeypatch.setattr(sae, "MIN_N", 41)
+    smoothed = sae.estimate(demo)
+    d, p = smoothed.gvf["d"], smoothed.gvf["p"]
+    assert smoothed.gvf["smoothed_units"] == len(smoothed.units)
+    for u in smoothed.units:
+        assert u.smoothed and u.model_se == pytest.approx(math.sqrt(d * p * (1 - p) / u.n))
+        assert u.direct_se is not None and u.direct_se != pytest.approx(u.model_se)
+    monkeypatch.undo()
     result = sae.estimate(demo, bench="ratio")
+    assert result.gvf["smoothed_units"] == 0
     bench = result.result.benchmark
     assert bench is not None and bench.kind == "ratio"
     assert bench.target == pytest.approx(result.province["estimate"])

@@ -54,7 +54,7 @@ VI = {
     "SE": "Sai số chuẩn",
     "Intercept": "Hệ số chặn",
     "Between-unit variance σ²ᵤ = %(value)s (method %(method)s); %(m)d units with respondents.": "Phương sai giữa các đơn vị σ²ᵤ = %(value)s (phương pháp %(method)s); %(m)d đơn vị có người trả lời.",
-    "Design variances of %(k)d units with fewer than %(n)d respondents or a zero SE were replaced by a generalised variance function ψ = deff · p(1 − p) / n (deff = %(deff)s, p = %(p)s).": "Phương sai theo thiết kế của %(k)d đơn vị có dưới %(n)d người trả lời hoặc sai số chuẩn bằng 0 được thay bằng hàm phương sai tổng quát ψ = deff · p(1 − p) / n (deff = %(deff)s, p = %(p)s).",
+    "Design variances of %(k)d units with fewer than %(n)d respondents or a zero SE were replaced by a generalised variance function ψ = d · p(1 − p) / n (d = %(deff)s, p = %(p)s).": "Phương sai theo thiết kế của %(k)d đơn vị có dưới %(n)d người trả lời hoặc sai số chuẩn bằng 0 được thay bằng hàm phương sai tổng quát ψ = d · p(1 − p) / n (d = %(deff)s, p = %(p)s).",
     "Median width of the 95%% intervals: direct %(direct)s, model-based %(model)s.": "Độ rộng trung vị của khoảng 95%%: ước lượng trực tiếp %(direct)s, ước lượng dựa trên mô hình %(model)s.",
     "Direct and model-based estimates per unit": "Ước lượng trực tiếp và ước lượng dựa trên mô hình theo đơn vị",
     "Direct estimate (95%% CI)": "Ước lượng trực tiếp (KTC 95%%)",

@@ -91,8 +91,10 @@ def qq_plot(points: Sequence[tuple[float, float]], title: str, description: str)
         return size - pad - (size - 2 * pad) * (v + extent) / (2 * extent)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" role="img" '
-        f'aria-labelledby="qq-t qq-d" class="qq-plot">',
+        # a fixed size: stretched to the page's width the square plot would fill the screen
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size}" '
+        f'height="{size}" role="img" aria-labelledby="qq-t qq-d" class="qq-plot" '
+        'style="max-width:100%;height:auto">',
         f'<title id="qq-t">{escape(title)}</title><desc id="qq-d">{escape(description)}</desc>',
         f'<rect x="{pad}" y="{pad}" width="{size - 2 * pad}" height="{size - 2 * pad}" '
         'fill="none" stroke="#c9d0d9"/>',

@@ -11,7 +11,9 @@ For each unit of that level:
 * unstable design variances (fewer than :data:`MIN_N` respondents, or an SE of 0) are replaced
   by a generalised variance function fitted across units,
   :math:`\\tilde\\psi_i = \\hat d\\,\\bar p(1-\\bar p)/n_i` (see
-  :func:`surveyapp.analysis.sae.smooth_variances`);
+  :func:`surveyapp.analysis.sae.smooth_variances`). For an index that averages many items,
+  :math:`\\hat d` is well below 1: it carries the design effect *and* the variance reduction
+  of averaging the items, so it is a scale factor fitted across units, not a design effect;
 * the **covariates** are the unit's desk-rating share (the convenience sample's estimate of
   the same index; a unit without desk ratings gets the province's, said in the notes) and the
   administrative covariates the province imported (:func:`import_covariates`);
@@ -457,8 +459,8 @@ def estimate(
         ) from exc
     d_eff, pbar = gvf.params
     gvf_info = {
-        "form": "psi = deff * p(1 - p) / n",
-        "deff": d_eff,
+        "form": "psi = d * p(1 - p) / n",
+        "d": d_eff,
         "p": pbar,
         "min_n": MIN_N,
         "fitted_on": gvf.fitted_on,

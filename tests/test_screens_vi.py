@@ -71,6 +71,9 @@ def test_staff_screens_show_vietnamese_instead_of_codes(client, demo_data) -> No
     assert login(client, "analyst", demo.DEMO_PASSWORD).status_code == 302
     board = _visible(client.get(f"/dashboard/{demo_data.campaign_id}").get_data(as_text=True))
     assert "Chỉ số chung" in board and not re.search(r"\boverall\b", board)
+    # One campaign: nothing to compare yet, and no one-point "trend" is drawn.
+    trend = client.get(f"/dashboard/{demo_data.campaign_id}/trend").get_data(as_text=True)
+    assert "chưa có gì để so sánh" in trend and "<svg" not in trend
 
 
 def test_init_db_says_what_it_did(tmp_path: Path, monkeypatch) -> None:

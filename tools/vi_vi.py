@@ -83,4 +83,7 @@ VI = {
     "%(num)d item agrees in both entries": "%(num)d câu giống nhau ở hai lần nhập",
     "Make final (Enter)": "Chốt phiếu (Enter)",
     "Both entries": "Cả hai lần nhập",
+    # the trend page
+    "Field %(code)s": "Lĩnh vực %(code)s",
+    "This is the first campaign with this questionnaire: there is nothing to compare it with yet. The trend appears once a second campaign has results.": "Đây là đợt khảo sát đầu tiên dùng bảng hỏi này nên chưa có gì để so sánh. Xu hướng sẽ hiện khi có kết quả của đợt thứ hai.",
 }

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from surveyapp import formatting
 from surveyapp.models.audit import AuditLog
 
+LITERAL = {"file", "link", "token"}
 DECIMAL = re.compile(r"-?\d+\.\d+")
 
 
@@ -24,6 +25,7 @@ class Change:
     field: str
     before: str
     after: str
+    literal: bool = False  # a file name or link, shown as typed
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,9 @@ def _fields() -> dict[str, str]:
         "resolved_by": _("Decided by"),
         "batches": _("Batches"),
         "responses": _("Responses"),
+        "area": _("Urban or rural area"),
+        "district": _("District"),
+        "sex_age": _("Sex and age group"),
     }
 
 
@@ -146,7 +151,12 @@ def describe(entry: AuditLog) -> Described:
     before, after = entry.before or {}, entry.after or {}
     labels = _fields()
     changes = [
-        Change(labels.get(key, key), _shown(before.get(key)), _shown(after.get(key)))
+        Change(
+            labels.get(key, key),
+            _shown(before.get(key)),
+            _shown(after.get(key)),
+            literal=key in LITERAL,
+        )
         for key in dict.fromkeys([*before, *after])
         if key not in before or key not in after or before[key] != after[key]
     ]

@@ -31,10 +31,36 @@ from surveyapp.services import (
 @with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema by running the migrations."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from flask import current_app
     from flask_migrate import upgrade
 
+    from surveyapp.extensions import db
+
+    def revision() -> str | None:
+        with db.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    before = revision()
     upgrade()
-    click.echo(_("The database is at the latest schema."))
+    after = revision()
+    if before == after:
+        click.echo(_("The database was already at the latest schema (%(rev)s).", rev=after))
+        return
+    script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+    steps = len(list(script.iterate_revisions(after, before)))
+    if before is None:
+        click.echo(_("Created the database: %(n)d migrations, now at %(rev)s.", n=steps, rev=after))
+    else:
+        click.echo(
+            _(
+                "Upgraded the database from %(old)s to %(rev)s (%(n)d migrations).",
+                old=before,
+                rev=after,
+                n=steps,
+            )
+        )
 
 
 @click.command("demo")

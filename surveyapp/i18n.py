@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from surveyapp import formatting
 from surveyapp.extensions import babel
-from surveyapp.models.questionnaires import text_in
+from surveyapp.models.questionnaires import Question, text_in
 
 LANG_COOKIE = "lang"
 
@@ -60,6 +60,22 @@ def init_app(app: Flask) -> None:
     def translate_texts(texts: dict[str, str] | None) -> str:
         """Pick the current language out of a stored ``{"vi": ..., "en": ...}`` text."""
         return text_in(texts, current_language())
+
+    @app.template_filter("item_number")
+    def item_number(question: Question) -> str:
+        """The number a rating item carries on the paper form (q5 → "5"), "" for others."""
+        code = question.code
+        return code[1:] if code[:1] == "q" and code[1:].isdigit() else ""
+
+    @app.template_filter("short_label")
+    def short_label(question: Question) -> str:
+        """How a keyer finds a question on the paper form: "Câu 5" for a numbered rating
+        item, the question's own short text (Giới tính, Độ tuổi …) for the others. The
+        variable code (age_group) is for analysts and never shown to keyers."""
+        number = item_number(question)
+        if number:
+            return _("Item %(n)s", n=number)
+        return text_in(question.text, current_language())
 
     @app.template_filter("channel")
     def channel_name(code: str) -> str:

@@ -141,3 +141,6 @@ def test_cli_reports_malformed_file_in_one_line(runner, tmp_path: Path) -> None:
     result = runner.invoke(args=["questionnaires", "load", str(path)])
     assert result.exit_code != 0
     assert "line" in result.output and "unknown section 'Z'" in result.output
+    # Vietnamese first for the admin, then the English naming the same problem.
+    assert result.output.index("không có phần 'Z'") < result.output.index("unknown section 'Z'")
+    assert "dòng" in result.output

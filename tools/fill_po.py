@@ -23,12 +23,18 @@ def main(paths: list[str]) -> None:
         catalog = read_po(fh, locale="vi")
     filled = 0
     for message in catalog:
+        if isinstance(message.id, tuple):
+            # A plural (ngettext): Vietnamese has one form, keyed by the singular msgid.
+            if not any(message.string) and message.id[0] in table:
+                message.string = (table[message.id[0]],)
+                filled += 1
+            continue
         if message.id and not message.string and message.id in table:
             message.string = table[message.id]
             filled += 1
     with PO.open("wb") as fh:
         write_po(fh, catalog, width=100)
-    missing = [m.id for m in catalog if m.id and not m.string]
+    missing = [m.id for m in catalog if m.id and not any(m.string)]
     print(f"filled {filled}; still missing {len(missing)}")
     for msgid in missing:
         print("  ", repr(msgid))

@@ -142,7 +142,7 @@ VI = {
     "No open campaign has a paper channel.": "Không có đợt khảo sát đang mở nào dùng phiếu giấy.",
     "Home": "Trang chủ",
     "Citizen satisfaction with public administrative services": "Sự hài lòng của người dân đối với sự phục vụ hành chính",
-    "Your opinion helps state agencies serve you better. Scan the QR code at the one-stop desk where you were served, or use the code printed on the survey form you received, to answer in under two minutes.": "Ý kiến của Ông/Bà giúp cơ quan nhà nước phục vụ tốt hơn. Hãy quét mã QR tại bộ phận một cửa nơi Ông/Bà được phục vụ, hoặc dùng mã in trên phiếu khảo sát đã nhận, để trả lời trong chưa đầy hai phút.",
+    "Your opinion helps state agencies serve you better. Scan the QR code at the one-stop desk where you were served, or use the code printed on the survey form you received, to answer in under two minutes.": "Ý kiến của ông/bà giúp cơ quan nhà nước phục vụ tốt hơn. Hãy quét mã QR tại bộ phận một cửa nơi ông/bà được phục vụ, hoặc dùng mã in trên phiếu khảo sát đã nhận, để trả lời trong chưa đầy hai phút.",
     "Surveys in progress": "Các đợt khảo sát đang diễn ra",
     "From %(starts)s to %(ends)s": "Từ %(starts)s đến %(ends)s",
     "There is no survey in progress at the moment.": "Hiện không có đợt khảo sát nào đang diễn ra.",

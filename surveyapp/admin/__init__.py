@@ -137,9 +137,11 @@ def users() -> Any:
 @bp.route("/audit")
 def audit_log() -> Any:
     rows = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(200)).all()
-    return render_template("admin/audit.html", entries=rows)
+    return render_template(
+        "admin/audit.html", entries=[(row, audit_text.describe(row)) for row in rows]
+    )
 
 
 # Views that change users and desks, and a campaign's population margins, live in their own
 # modules; importing them registers them.
-from surveyapp.admin import manage, margins, official, sae  # noqa: E402, F401
+from surveyapp.admin import audit_text, manage, margins, official, sae  # noqa: E402, F401

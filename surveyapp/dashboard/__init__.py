@@ -147,17 +147,28 @@ def trend(campaign_id: int) -> Any:
         abort(400, str(exc))
     labels = [c["name"] for c in result.campaigns]
     shown = [r for r in result.rows if r["level"] in ("field", "overall")]
-    chart = Markup(
-        trend_chart(
-            labels,
-            [(r["code"] if r["level"] != "overall" else _("Overall"), r["points"]) for r in shown],
-            title=_("Fields and overall index by campaign, with 95%% confidence intervals"),
-            description=_(
-                "One marker shape per index; vertical line: 95%% confidence interval. "
-                "The same numbers are in the table."
-            ),
+    chart = None
+    # One campaign has nothing to compare with: the page says so instead of a one-point line.
+    if len(result.campaigns) > 1:
+        chart = Markup(
+            trend_chart(
+                labels,
+                [
+                    (
+                        _("Field %(code)s", code=r["code"])
+                        if r["level"] == "field"
+                        else _("Overall"),
+                        r["points"],
+                    )
+                    for r in shown
+                ],
+                title=_("Fields and overall index by campaign, with 95%% confidence intervals"),
+                description=_(
+                    "One marker shape per index; vertical line: 95%% confidence interval. "
+                    "The same numbers are in the table."
+                ),
+            )
         )
-    )
     return render_template("dashboard/trend.html", campaign=item, trend=result, chart=chart)
 
 

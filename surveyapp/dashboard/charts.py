@@ -110,6 +110,40 @@ def _marker(shape: str, x: float, y: float) -> str:
     return f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" fill="#0b4f8a"/>'
 
 
+# Estimated advance of a character of the chart's sans-serif face, as a share of its size; a
+# little wide on purpose, so that label boxes computed here never undershoot the drawn ones.
+CHAR_WIDTH = 0.66
+
+
+def _text_width(text: str, size: float) -> float:
+    return len(text) * size * CHAR_WIDTH
+
+
+def _wrap(text: str, width: float, size: float) -> list[str]:
+    """Words on lines no wider than ``width``, so that neighbouring labels never meet."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and _text_width(lines[-1] + " " + word, size) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _spread(wanted: list[float], gap: float, low: float, high: float) -> list[float]:
+    """Baselines as near ``wanted`` (sorted) as they can be while at least ``gap`` apart and
+    inside [low, high]."""
+    placed: list[float] = []
+    for y in wanted:
+        placed.append(max(y, placed[-1] + gap) if placed else max(y, low))
+    overflow = placed[-1] - high if placed else 0.0
+    if overflow > 0:
+        placed = [y - overflow for y in placed]
+        for i in range(len(placed) - 2, -1, -1):
+            placed[i] = min(placed[i], placed[i + 1] - gap)
+    return placed
+
+
 def trend_chart(
     labels: Sequence[str],
     series: Sequence[tuple[str, Sequence[dict[str, Any] | None]]],
@@ -119,9 +153,19 @@ def trend_chart(
     """Estimates with CI bars per campaign (x) for a few index nodes, one marker shape each.
 
     Every point carries its value as text, so the chart reads without colour; the page's
-    table holds the same numbers.
+    table holds the same numbers. The values of one campaign stand in a column right of its
+    markers, each joined to its marker by a thin line and pushed apart so none overlaps;
+    campaign names wrap within their own slot.
     """
-    width, height, top, bottom, left, right = 640, 300, 20, 60, 56, 120
+    value_size, label_size, legend_size = 10.0, 11.0, 12.0
+    width, top, left = 760, 20, 56
+    legend_width = max([_text_width(name, legend_size) for name, _ in series] or [0.0]) + 40
+    right = max(150.0, legend_width)
+    plot_w = width - left - right
+    step = plot_w / max(len(labels), 1)
+    wrapped = [_wrap(label, step - 8, label_size) for label in labels]
+    bottom = 24 + 14 * max((len(lines) for lines in wrapped), default=1)
+    height = 240 + bottom
     values = [
         v
         for _, points in series
@@ -131,12 +175,12 @@ def trend_chart(
         if v is not None
     ]
     lo, hi = _axis(values)
-    plot_w = width - left - right
-    step = plot_w / max(len(labels), 1)
 
     def y_of(v: float) -> float:
         return top + (height - top - bottom) * (hi - v) / (hi - lo)
 
+    spacing = 12.0
+    span = spacing * (len(series) - 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="tt td" class="trend-chart">',
@@ -146,27 +190,35 @@ def trend_chart(
     while tick <= hi + 1e-9:
         y = y_of(tick)
         parts.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right:.1f}" y2="{y:.1f}" '
             'stroke="#c9d0d9" stroke-width="1"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">'
-            f"{escape(share(tick, 0))}</text>"
+            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="{label_size:g}" '
+            f'text-anchor="end" class="tick">{escape(share(tick, 0))}</text>'
         )
         tick += 0.05
-    for i, label in enumerate(labels):
+    for i, lines in enumerate(wrapped):
         x = left + step * (i + 0.5)
-        parts.append(
-            f'<text x="{x:.1f}" y="{height - bottom + 18}" font-size="11" '
-            f'text-anchor="middle">{escape(label)}</text>'
+        tspans = "".join(
+            f'<tspan x="{x:.1f}" dy="{0 if n == 0 else 14}">{escape(line)}</tspan>'
+            for n, line in enumerate(lines)
         )
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - bottom + 18:.1f}" font-size="{label_size:g}" '
+            f'text-anchor="middle" class="campaign">{tspans}</text>'
+        )
+    # The markers and value column of a campaign are centred together in its slot.
+    column_w = _text_width(share(0.9999, 1), value_size)
+    shift = (span + 6 + 8 + column_w) / 2 - span / 2 - 6
+    columns: list[list[tuple[float, float, float, str]]] = [[] for _ in labels]
     for k, (name, points) in enumerate(series):
         shape = MARKERS[k % len(MARKERS)]
-        offset = (k - (len(series) - 1) / 2) * 14
+        offset = k * spacing - span / 2
         previous: tuple[float, float] | None = None
         for i, point in enumerate(points):
             if point is None or point["estimate"] is None:
                 previous = None
                 continue
-            x = left + step * (i + 0.5) + offset
+            x = left + step * (i + 0.5) - shift + offset
             y = y_of(point["estimate"])
             if point["ci_low"] is not None and point["ci_high"] is not None:
                 parts.append(
@@ -179,16 +231,31 @@ def trend_chart(
                     f'y2="{y:.1f}" stroke="#5a6470" stroke-width="1" stroke-dasharray="4 3"/>'
                 )
             parts.append(_marker(shape, x, y))
-            shown = share(point["estimate"], 1)
-            parts.append(
-                f'<text x="{x + 8:.1f}" y="{y - 6:.1f}" font-size="10">{escape(shown)}</text>'
-            )
+            columns[i].append((y, x, k, share(point["estimate"], 1)))
             previous = (x, y)
-        legend_y = top + 16 * k + 8
+        legend_y = top + 18 * k + 8
         parts.append(_marker(shape, width - right + 16, legend_y))
         parts.append(
-            f'<text x="{width - right + 28}" y="{legend_y + 4}" font-size="12">'
-            f"{escape(name)}</text>"
+            f'<text x="{width - right + 28:.1f}" y="{legend_y + 4}" font-size="{legend_size:g}" '
+            f'class="legend">{escape(name)}</text>'
         )
+    for i, column in enumerate(columns):
+        if not column:
+            continue
+        column.sort()
+        x_text = left + step * (i + 0.5) - shift + span / 2 + 14
+        baselines = _spread(
+            [y + value_size / 3 for y, *_ in column],
+            value_size + 3,
+            top + value_size,
+            height - bottom - 2,
+        )
+        for (y, x, _k, text), base in zip(column, baselines, strict=True):
+            parts.append(
+                f'<line x1="{x + 6:.1f}" y1="{y:.1f}" x2="{x_text - 2:.1f}" '
+                f'y2="{base - value_size / 3:.1f}" stroke="#9aa3ad" stroke-width="0.75"/>'
+                f'<text x="{x_text:.1f}" y="{base:.1f}" font-size="{value_size:g}" '
+                f'class="value">{escape(text)}</text>'
+            )
     parts.append("</svg>")
     return "".join(parts)

@@ -36,11 +36,16 @@ CODE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,20}$")
 
 
 class InstrumentError(ServiceError):
-    def __init__(self, line: int | None, problem: str) -> None:
+    """A problem in an instrument file, for the admin who wrote it: Vietnamese first, then
+    the English (which names the TOML keys as written), each with the line."""
+
+    def __init__(self, line: int | None, problem: str, *, vi: str) -> None:
         self.line = line
         self.problem = problem
+        self.problem_vi = vi
+        where_vi = f"dòng {line}: " if line else ""
         where = f"line {line}: " if line else ""
-        super().__init__(f"{where}{problem}")
+        super().__init__(f"{where_vi}{vi} / {where}{problem}")
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,11 @@ def parse(text: str) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        raise InstrumentError(int(match.group(1)) if match else None, str(exc)) from exc
+        raise InstrumentError(
+            int(match.group(1)) if match else None,
+            str(exc),
+            vi="tệp không đúng cú pháp TOML",
+        ) from exc
     loc = _Locator(text)
     _validate(data, loc)
     return data
@@ -79,46 +88,88 @@ def _texts(obj: dict[str, Any], key: str, line: int | None, what: str) -> dict[s
     if not isinstance(texts, dict) or not all(
         isinstance(texts.get(lang), str) for lang in LANGUAGES
     ):
-        raise InstrumentError(line, f"{what} needs {key}.vi and {key}.en")
+        raise InstrumentError(
+            line, f"{what} needs {key}.vi and {key}.en", vi=f"{what} cần có {key}.vi và {key}.en"
+        )
     if not texts["vi"].strip():
-        raise InstrumentError(line, f"{what} has an empty Vietnamese {key}")
+        raise InstrumentError(
+            line,
+            f"{what} has an empty Vietnamese {key}",
+            vi=f"{what}: {key}.vi (tiếng Việt) đang trống",
+        )
     return {lang: texts[lang].strip() for lang in LANGUAGES}
 
 
 def _validate(data: dict[str, Any], loc: _Locator) -> None:
     head = data.get("questionnaire")
     if not isinstance(head, dict):
-        raise InstrumentError(None, "missing the [questionnaire] table")
+        raise InstrumentError(
+            None, "missing the [questionnaire] table", vi="thiếu bảng [questionnaire]"
+        )
     head_line = loc.line_of_table("questionnaire")
     if not isinstance(head.get("code"), str) or not CODE_RE.match(head["code"]):
-        raise InstrumentError(head_line, "questionnaire.code must be a short code")
+        raise InstrumentError(
+            head_line,
+            "questionnaire.code must be a short code",
+            vi="questionnaire.code phải là một mã ngắn",
+        )
     if not isinstance(head.get("version"), int) or head["version"] < 1:
-        raise InstrumentError(head_line, "questionnaire.version must be a whole number ≥ 1")
+        raise InstrumentError(
+            head_line,
+            "questionnaire.version must be a whole number ≥ 1",
+            vi="questionnaire.version phải là số nguyên ≥ 1",
+        )
     _texts(head, "title", head_line, "the questionnaire")
     satisfied = head.get("satisfied", [4, 5])
     if not isinstance(satisfied, list) or not all(isinstance(v, int) for v in satisfied):
-        raise InstrumentError(head_line, "questionnaire.satisfied must be a list of values")
+        raise InstrumentError(
+            head_line,
+            "questionnaire.satisfied must be a list of values",
+            vi="questionnaire.satisfied phải là một danh sách giá trị",
+        )
 
     option_sets: dict[str, set[int]] = {}
     for oset in data.get("option_sets", []):
         code = oset.get("code")
         line = loc.line_of(str(code)) or loc.line_of_table("option_sets")
         if not isinstance(code, str) or not CODE_RE.match(code):
-            raise InstrumentError(line, "an option set needs a code")
+            raise InstrumentError(
+                line, "an option set needs a code", vi="bộ phương án trả lời cần có mã"
+            )
         if code in option_sets:
-            raise InstrumentError(line, f"option set {code!r} is defined twice")
+            raise InstrumentError(
+                line,
+                f"option set {code!r} is defined twice",
+                vi=f"bộ phương án {code!r} được khai báo hai lần",
+            )
         values: set[int] = set()
         for opt in oset.get("options", []):
             value = opt.get("value")
             if not isinstance(value, int) or not 0 <= value <= 9:
-                raise InstrumentError(line, f"option set {code!r}: values must be digits 0–9")
+                raise InstrumentError(
+                    line,
+                    f"option set {code!r}: values must be digits 0–9",
+                    vi=f"bộ phương án {code!r}: giá trị phải là chữ số 0–9",
+                )
             if value in values:
-                raise InstrumentError(line, f"option set {code!r}: value {value} repeated")
+                raise InstrumentError(
+                    line,
+                    f"option set {code!r}: value {value} repeated",
+                    vi=f"bộ phương án {code!r}: giá trị {value} bị lặp",
+                )
             if not isinstance(opt.get("vi"), str) or not isinstance(opt.get("en"), str):
-                raise InstrumentError(line, f"option set {code!r}: option {value} needs vi and en")
+                raise InstrumentError(
+                    line,
+                    f"option set {code!r}: option {value} needs vi and en",
+                    vi=f"bộ phương án {code!r}: phương án {value} cần có vi và en",
+                )
             values.add(value)
         if not values:
-            raise InstrumentError(line, f"option set {code!r} has no options")
+            raise InstrumentError(
+                line,
+                f"option set {code!r} has no options",
+                vi=f"bộ phương án {code!r} chưa có phương án nào",
+            )
         option_sets[code] = values
 
     sections = set()
@@ -126,7 +177,11 @@ def _validate(data: dict[str, Any], loc: _Locator) -> None:
         code = sec.get("code")
         line = loc.line_of(str(code)) or loc.line_of_table("sections")
         if not isinstance(code, str) or not CODE_RE.match(code) or code in sections:
-            raise InstrumentError(line, f"section code {code!r} is missing or repeated")
+            raise InstrumentError(
+                line,
+                f"section code {code!r} is missing or repeated",
+                vi=f"mã phần {code!r} bị thiếu hoặc bị lặp",
+            )
         _texts(sec, "title", line, f"section {code!r}")
         sections.add(code)
 
@@ -136,23 +191,37 @@ def _validate(data: dict[str, Any], loc: _Locator) -> None:
         code = q.get("code")
         line = loc.line_of(str(code)) or loc.line_of_table("questions")
         if not isinstance(code, str) or not CODE_RE.match(code):
-            raise InstrumentError(line, "a question needs a code")
+            raise InstrumentError(line, "a question needs a code", vi="câu hỏi cần có mã")
         if code in questions:
-            raise InstrumentError(line, f"question {code!r} is defined twice")
+            raise InstrumentError(
+                line,
+                f"question {code!r} is defined twice",
+                vi=f"câu hỏi {code!r} được khai báo hai lần",
+            )
         if q.get("section") not in sections:
-            raise InstrumentError(line, f"question {code!r}: unknown section {q.get('section')!r}")
+            raise InstrumentError(
+                line,
+                f"question {code!r}: unknown section {q.get('section')!r}",
+                vi=f"câu hỏi {code!r}: không có phần {q.get('section')!r}",
+            )
         if q.get("type") not in types:
             raise InstrumentError(
-                line, f"question {code!r}: type must be one of {', '.join(sorted(types))}"
+                line,
+                f"question {code!r}: type must be one of {', '.join(sorted(types))}",
+                vi=f"câu hỏi {code!r}: loại phải là một trong {', '.join(sorted(types))}",
             )
         if q["type"] != "text" and q.get("options") not in option_sets:
             raise InstrumentError(
-                line, f"question {code!r}: unknown option set {q.get('options')!r}"
+                line,
+                f"question {code!r}: unknown option set {q.get('options')!r}",
+                vi=f"câu hỏi {code!r}: không có bộ phương án {q.get('options')!r}",
             )
         _texts(q, "text", line, f"question {code!r}")
         questions[code] = q["type"]
     if not questions:
-        raise InstrumentError(None, "the questionnaire has no questions")
+        raise InstrumentError(
+            None, "the questionnaire has no questions", vi="bảng hỏi chưa có câu hỏi nào"
+        )
 
     nodes: dict[str, list[str]] = {}
     rules = {r.value for r in AggregationRule}
@@ -161,26 +230,51 @@ def _validate(data: dict[str, Any], loc: _Locator) -> None:
         code = node.get("code")
         line = loc.line_of(str(code)) or loc.line_of_table("indices")
         if not isinstance(code, str) or not CODE_RE.match(code):
-            raise InstrumentError(line, "an index node needs a code")
+            raise InstrumentError(line, "an index node needs a code", vi="chỉ số cần có mã")
         if code in nodes or code in questions:
-            raise InstrumentError(line, f"index {code!r} repeats an existing code")
+            raise InstrumentError(
+                line,
+                f"index {code!r} repeats an existing code",
+                vi=f"chỉ số {code!r} trùng một mã đã có",
+            )
         if node.get("rule") not in rules:
-            raise InstrumentError(line, f"index {code!r}: rule must be one of {sorted(rules)}")
+            raise InstrumentError(
+                line,
+                f"index {code!r}: rule must be one of {sorted(rules)}",
+                vi=f"chỉ số {code!r}: quy tắc gộp phải là một trong {sorted(rules)}",
+            )
         if node.get("level") not in levels:
-            raise InstrumentError(line, f"index {code!r}: level must be one of {sorted(levels)}")
+            raise InstrumentError(
+                line,
+                f"index {code!r}: level must be one of {sorted(levels)}",
+                vi=f"chỉ số {code!r}: cấp phải là một trong {sorted(levels)}",
+            )
         parts = node.get("parts")
         if not isinstance(parts, list) or not parts:
-            raise InstrumentError(line, f"index {code!r} has no parts")
+            raise InstrumentError(
+                line, f"index {code!r} has no parts", vi=f"chỉ số {code!r} chưa có thành phần nào"
+            )
         for part in parts:
             if part in questions:
                 if questions[part] != "likert5":
-                    raise InstrumentError(line, f"index {code!r}: {part!r} is not a rating item")
+                    raise InstrumentError(
+                        line,
+                        f"index {code!r}: {part!r} is not a rating item",
+                        vi=f"chỉ số {code!r}: {part!r} không phải câu hỏi đánh giá",
+                    )
             elif part not in nodes:
                 raise InstrumentError(
-                    line, f"index {code!r}: part {part!r} is not a question or an earlier index"
+                    line,
+                    f"index {code!r}: part {part!r} is not a question or an earlier index",
+                    vi=f"chỉ số {code!r}: thành phần {part!r} không phải câu hỏi "
+                    "hay chỉ số khai báo trước",
                 )
         if node["rule"] == "designated" and len(parts) != 1:
-            raise InstrumentError(line, f"index {code!r}: a designated rule takes exactly one part")
+            raise InstrumentError(
+                line,
+                f"index {code!r}: a designated rule takes exactly one part",
+                vi=f"chỉ số {code!r}: quy tắc chỉ định cần đúng một thành phần",
+            )
         _texts(node, "name", line, f"index {code!r}")
         nodes[code] = parts
 
@@ -199,6 +293,8 @@ def load(text: str) -> Questionnaire:
             None,
             f"questionnaire {head['code']} version {head['version']} already exists; "
             "questionnaires are immutable, give the changed one a new version",
+            vi=f"bảng hỏi {head['code']} phiên bản {head['version']} đã có; bảng hỏi không "
+            "sửa được, hãy đặt phiên bản mới cho bảng hỏi đã thay đổi",
         )
     qn = Questionnaire(
         code=head["code"],
@@ -260,7 +356,9 @@ def load_file(path: str | Path) -> Questionnaire:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InstrumentError(None, f"cannot read {path}: {exc}") from exc
+        raise InstrumentError(
+            None, f"cannot read {path}: {exc}", vi=f"không đọc được tệp {path}"
+        ) from exc
     return load(text)
 
 

@@ -79,7 +79,7 @@
         var li = document.createElement("li");
         var code = document.createElement("span");
         code.className = "code";
-        code.textContent = input.name + " ";
+        code.textContent = (input.getAttribute("data-label") || input.name) + " ";
         var value = document.createElement("strong");
         value.textContent = input.value;
         if (input.value === "0") { li.className = "blank"; }

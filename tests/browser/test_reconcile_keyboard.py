@@ -1,0 +1,124 @@
+"""Reconciling double entry in Chromium: the difference first, labelled as on the paper form,
+one key to decide it, and a form with one difference made final in at most 3 keystrokes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from surveyapp.extensions import db
+from surveyapp.models import Role, Unit, UnitLevel
+from surveyapp.models.sampling import Form
+from surveyapp.services import batches, entry, frame, sampling, users
+
+PLAN = """seed = 7
+[[stages]]
+level = "district"
+method = "all"
+[[stages]]
+level = "commune"
+method = "srs"
+n = 1
+[[stages]]
+level = "village"
+method = "srs"
+n = 1
+[[stages]]
+level = "household"
+method = "srs"
+n = 2
+"""
+PASSWORD = "correct-horse-42"
+
+
+def _two_conflicts(campaign) -> list[str]:  # type: ignore[no-untyped-def]
+    """Two forms keyed twice that differ in q5 only (4 against 1)."""
+    province = campaign.units[0]
+    district = Unit(code="75-1", name="Huyện 1", level=UnitLevel.DISTRICT, parent=province)
+    commune = Unit(code="75-1-1", name="Xã 1", level=UnitLevel.COMMUNE, parent=district)
+    village = Unit(code="75-1-1-1", name="Ấp 1", level=UnitLevel.VILLAGE, parent=commune)
+    db.session.add_all([district, commune, village])
+    db.session.flush()
+    rows = "\n".join(f"75-1-1-1,H{h},Hộ {h}" for h in range(1, 6))
+    frame.import_frame(f"village,household,head_name\n{rows}\n".encode(), "f.csv")
+    stages, seed = sampling.parse_plan(PLAN)
+    draw = sampling.draw(campaign, stages, seed)
+    batches.make_batches(campaign, draw.id)
+    one = users.create_user("keyer1", Role.ENUMERATOR, PASSWORD)
+    two = users.create_user("keyer2", Role.ENUMERATOR, PASSWORD)
+    users.create_user("verifier", Role.SUPERVISOR, PASSWORD)
+    questions = entry.keyed_questions(campaign.questionnaire)
+    serials = []
+    for form in sampling.forms_of(draw.id):
+        values: dict[str, int | None] = {q.code: 3 if q.values[-1] >= 3 else 1 for q in questions}
+        values["q5"] = 4
+        entry.save_keying(form, one, values, 40)
+        entry.save_keying(form, two, {**values, "q5": 1}, 40)
+        serials.append(form.serial)
+    db.session.commit()
+    assert all(
+        entry.state(db.session.scalar(select(Form).filter_by(serial=s))) == "conflict"
+        for s in serials
+    )
+    return serials
+
+
+def _open(page, live_server: str, serial: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(live_server + "/login")
+    page.fill("#username", "verifier")
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/entry/**")
+    page.goto(f"{live_server}/entry/reconcile/{serial}")
+
+
+def test_one_difference_is_resolved_in_three_keystrokes_or_fewer(
+    live_server: str, page, campaign, artifacts: Path
+) -> None:
+    serials = _two_conflicts(campaign)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    _open(page, live_server, serials[0])
+    differing = page.locator(".reconcile-differences > li")
+    assert differing.count() == 1
+    item = differing.first
+    # The paper form's labels, both entries' answers, and the choice under them.
+    assert "Câu 5" in item.inner_text()
+    assert "4 – Hài lòng" in item.locator(".entries").inner_text()
+    assert "1 – Rất không hài lòng" in item.locator(".entries").inner_text()
+    assert "0 – để trống" in item.locator(".options").inner_text()
+    assert "5 – Rất hài lòng" in item.locator(".options").inner_text()
+    # The 38 agreeing items are folded below.
+    assert not page.locator("details.matching").get_attribute("open")
+    assert "38" in page.inner_text("details.matching summary")
+    page.screenshot(path=str(artifacts / "reconcile-one-difference.png"), full_page=True)
+
+    keystrokes = 0
+    for key in ("4", "Enter"):  # the paper form says 4; then make the form final
+        page.keyboard.press(key)
+        keystrokes += 1
+    page.wait_for_url("**/entry/reconcile")
+    print(f"\nKeystrokes to resolve a form with one difference: {keystrokes}")
+    assert keystrokes <= 3
+    db.session.expire_all()
+    form = db.session.scalar(select(Form).filter_by(serial=serials[0]))
+    assert entry.state(form) == entry.EntryState.FINAL
+    response = entry.final_response(form)
+    assert response is not None
+    assert {a.question.code: a.value for a in response.answers}["q5"] == 4
+
+
+def test_an_empty_submit_is_answered_inline(live_server: str, page, campaign) -> None:
+    serials = _two_conflicts(campaign)
+    _open(page, live_server, serials[1])
+    page.keyboard.press("Enter")  # nothing chosen yet
+    error = page.locator(".reconcile-differences .field-error").first
+    error.wait_for(state="visible")
+    assert "Chọn câu trả lời trên phiếu giấy" in error.inner_text()
+    assert page.locator("#reconcile-error").is_visible()
+    assert page.url.endswith(f"/entry/reconcile/{serials[1]}")  # not sent
+    # The keyboard stays in the open item: one digit and Enter finish the form.
+    page.keyboard.press("4")
+    assert not error.is_visible()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/entry/reconcile")

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from surveyapp.extensions import db
+from surveyapp.hygiene import clean_text
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.units import ServicePoint
 from surveyapp.models.users import Role, User
@@ -71,6 +72,19 @@ def _cell(value: Any) -> str:
 def fail(message: str) -> None:
     """One clear line on stderr and a non-zero exit."""
     raise click.ClickException(message)
+
+
+class CleanText(click.ParamType):
+    """A one-line text option, cleaned of control characters like every other text input
+    (:mod:`surveyapp.hygiene`): a NUL typed into ``--username`` would fail on PostgreSQL."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return clean_text(str(value), multiline=False)
+
+
+TEXT = CleanText()
 
 
 FORMAT = click.option(
@@ -217,9 +231,9 @@ users_cli = AppGroup("users", help="User accounts.")
 
 
 @users_cli.command("create")
-@click.option("--username", required=True)
+@click.option("--username", type=TEXT, required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--full-name", default="")
+@click.option("--full-name", type=TEXT, default="")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(username: str, role: str, full_name: str, password_stdin: bool) -> None:
     """Create a user; the password is prompted for (or read from stdin)."""
@@ -237,8 +251,8 @@ def users_create(username: str, role: str, full_name: str, password_stdin: bool)
 
 
 @users_cli.command("token")
-@click.option("--username", required=True)
-@click.option("--name", default="api", help="What the token is for.")
+@click.option("--username", type=TEXT, required=True)
+@click.option("--name", type=TEXT, default="api", help="What the token is for.")
 def users_token(username: str, name: str) -> None:
     """Create an API token for a user (printed once; only its hash is stored)."""
     user = db.session.scalar(select(User).where(User.username == username))
@@ -284,7 +298,10 @@ margins_cli = AppGroup(
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--campaign", "campaign_id", type=int, required=True)
 @click.option(
-    "--source", default="", help="Where the totals come from (if the file has no source)."
+    "--source",
+    type=TEXT,
+    default="",
+    help="Where the totals come from (if the file has no source).",
 )
 def margins_import(file: str, campaign_id: int, source: str) -> None:
     """Replace a campaign's margins from CSV or XLSX (all rows or none)."""

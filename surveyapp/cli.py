@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from surveyapp.extensions import db
 from surveyapp.hygiene import clean_text
@@ -92,13 +94,50 @@ FORMAT = click.option(
 )
 
 
+@contextmanager
+def schema_lock() -> Iterator[None]:
+    """Hold the installation's schema lock: one ``init-db`` migrates at a time.
+
+    Two ``init-db`` started together (two deploy hooks, two containers) would both create
+    the same tables and the second would die with a raw IntegrityError. PostgreSQL: a
+    session-level advisory lock keyed on the schema, held on its own connection while the
+    migrations run on another. SQLite: an exclusive ``flock`` on a file beside the database.
+    The second process waits, then finds the schema current and does nothing.
+    """
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            key = conn.scalar(text("SELECT hashtext(current_schema() || ':surveyapp:init-db')"))
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.init-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema by running the migrations."""
     from flask_migrate import upgrade
 
-    upgrade()
+    with schema_lock():
+        upgrade()
     click.echo(_("The database is at the latest schema."))
 
 

@@ -142,3 +142,18 @@ def test_connections_killed_by_a_restart_are_replaced(app, client, desk) -> None
     if response.status_code == 503:
         assert "Retry-After" in response.headers
     assert client.get(url).status_code == 200
+
+
+def test_a_statement_error_is_still_a_500(app, client) -> None:
+    """Only an unreachable database is a 503: a failing statement is a bug, shown as 500."""
+    from sqlalchemy.exc import IntegrityError
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/broken-statement")
+    def broken():  # type: ignore[no-untyped-def]
+        raise IntegrityError("INSERT ...", {}, Exception("duplicate key"))
+
+    response = client.get("/broken-statement")
+    assert response.status_code == 500 and "Retry-After" not in response.headers
+    assert "Đã xảy ra lỗi" in response.get_data(as_text=True)

@@ -107,9 +107,12 @@ def test_unreachable_postgresql_is_503(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     config = make_config(tmp_path, None)
     config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://postgres@127.0.0.1:9/none"
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"connect_timeout": 2}}
+    config["DB_CONNECT_TIMEOUT"] = 2
     config["PROPAGATE_EXCEPTIONS"] = False
     unreachable = create_app(config)
+    # A connect attempt gives up (then 503) before gunicorn's worker timeout would kill it.
+    options = unreachable.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"] == {"connect_timeout": 2} and options["pool_pre_ping"]
     client = unreachable.test_client()
     for path in ("/s/sometoken", "/i/ABCDE12345", "/"):
         _assert_vietnamese_503(client.get(path))

@@ -81,7 +81,8 @@ def _finish_config(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
-    app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+    # Empty: links follow the served host and port (services.links).
+    app.config["BASE_URL"] = str(app.config.get("BASE_URL") or "").rstrip("/")
     app.config["RATELIMIT_ENABLED"] = bool(app.config["RATELIMIT_ENABLED"])
 
 
@@ -157,7 +158,9 @@ def register_blueprints(app: Flask) -> None:
     from surveyapp.dashboard import bp as dashboard_bp
     from surveyapp.entry import bp as entry_bp
     from surveyapp.public import bp as public_bp
+    from surveyapp.services import links
 
+    app.jinja_env.globals["desk_url"] = links.desk_url
     app.register_blueprint(public_bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(entry_bp, url_prefix="/entry")
@@ -180,5 +183,11 @@ def register_security_headers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from surveyapp import cli
+    from surveyapp.admin import cli as admin_cli
+    from surveyapp.dashboard import cli as dashboard_cli
+    from surveyapp.entry import cli as entry_cli
+    from surveyapp.public import cli as public_cli
 
-    cli.init_app(app)
+    for module in (cli, admin_cli, dashboard_cli, entry_cli, public_cli):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)

@@ -26,10 +26,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from surveyapp.extensions import db, limiter, login_manager
-from surveyapp.forms.auth import LoginForm
+from surveyapp.forms.auth import LoginForm, OwnPasswordForm
 from surveyapp.models.base import utcnow
 from surveyapp.models.users import ApiToken, Role, User, hash_token
 from surveyapp.security import safe_next
+from surveyapp.services import ServiceError, users
 
 bp = Blueprint("auth", __name__)
 
@@ -55,8 +56,16 @@ def init_login(app: Flask) -> None:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+    def load_user(session_id: str) -> User | None:
+        # "<id>:<epoch>": a cookie from before the user's last logout, password change or
+        # deactivation carries an older epoch and opens nothing.
+        user_id, _sep, epoch = session_id.partition(":")
+        if not (_small_int(user_id) and _small_int(epoch)):
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.session_epoch != int(epoch):
+            return None
+        return user
 
     @login_manager.request_loader
     def load_user_from_token(req: Any) -> User | None:
@@ -70,6 +79,10 @@ def init_login(app: Flask) -> None:
             )
         )
         return token.user if token is not None and token.user.active else None
+
+
+def _small_int(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def require_roles(blueprint: Blueprint, area: str) -> None:
@@ -158,6 +171,32 @@ def login() -> Any:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Any:
+    # Logging out ends the user's sessions everywhere, so a copied cookie dies with it.
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("public.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def own_password() -> Any:
+    form = OwnPasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not user.check_password(form.current.data):
+            form.current.errors.append(_("The current password is wrong."))
+        else:
+            try:
+                users.set_password(user, form.password.data)
+            except ServiceError as exc:
+                db.session.rollback()
+                form.password.errors.append(str(exc))
+            else:
+                db.session.commit()
+                # Every other session has ended; this browser gets a session of the new epoch.
+                login_user(user)
+                flash(_("Your password has been changed."), "success")
+                return redirect(home_for(user))
+    return render_template("auth/password.html", form=form)

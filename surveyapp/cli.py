@@ -1,22 +1,27 @@
-"""The ``surveyapp`` command line: a Flask CLI group plus the project's commands."""
+"""The project's own commands (init-db, demo, desks, campaigns, users, backups …); the console
+script's group lives in surveyapp.entry_point."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import click
-from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
 from sqlalchemy import select, text
 
+from surveyapp.cli_common import (
+    BASE_URL_OPTION,
+    FORMAT,
+    TEXT,
+    campaign_or_fail,
+    emit,
+    fail,
+    use_base_url,
+)
 from surveyapp.extensions import db
-from surveyapp.hygiene import clean_text
-from surveyapp.models.campaigns import Campaign
 from surveyapp.models.units import ServicePoint
 from surveyapp.models.users import Role, User
 from surveyapp.services import (
@@ -25,72 +30,10 @@ from surveyapp.services import (
     campaigns,
     demo,
     instruments,
+    links,
     margins,
     targets,
     users,
-)
-
-
-def _create_app() -> Flask:
-    from surveyapp import create_app
-
-    return create_app()
-
-
-main = FlaskGroup(
-    create_app=_create_app,
-    load_dotenv=False,
-    help="surveyapp: SIPAS survey collection and satisfaction measurement.",
-)
-
-
-def _register_analyze() -> None:
-    from surveyapp.analysis.cli import analyze
-
-    # On the group itself, not on app.cli: estimating needs no app and no database.
-    main.add_command(analyze)
-
-
-_register_analyze()
-
-
-def emit(payload: Any, fmt: str, columns: list[str] | None = None) -> None:
-    """Print JSON (UTF-8, diacritics intact) or an aligned table."""
-    if fmt == "json":
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
-        return
-    rows = payload if isinstance(payload, list) else [payload]
-    columns = columns or (list(rows[0]) if rows else [])
-    widths = {c: max([len(c)] + [len(_cell(r.get(c))) for r in rows]) for c in columns}
-    click.echo("  ".join(c.ljust(widths[c]) for c in columns))
-    for r in rows:
-        click.echo("  ".join(_cell(r.get(c)).ljust(widths[c]) for c in columns))
-
-
-def _cell(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def fail(message: str) -> None:
-    """One clear line on stderr and a non-zero exit."""
-    raise click.ClickException(message)
-
-
-class CleanText(click.ParamType):
-    """A one-line text option, cleaned of control characters like every other text input
-    (:mod:`surveyapp.hygiene`): a NUL typed into ``--username`` would fail on PostgreSQL."""
-
-    name = "text"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        return clean_text(str(value), multiline=False)
-
-
-TEXT = CleanText()
-
-
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
 )
 
 
@@ -174,15 +117,17 @@ desks_cli = AppGroup("desks", help="One-stop desks (service points).")
 
 @desks_cli.command("list")
 @FORMAT
-def desks_list(fmt: str) -> None:
+@BASE_URL_OPTION
+def desks_list(fmt: str, base_url: str | None) -> None:
     """List desks with their QR URLs."""
+    use_base_url(base_url)
     rows = [
         {
             "id": d.id,
             "name": d.name,
             "unit": d.unit.name,
             "token": d.token,
-            "url": f"{current_app.config['BASE_URL']}/s/{d.token}",
+            "url": links.desk_url(d.token),
         }
         for d in db.session.scalars(select(ServicePoint).order_by(ServicePoint.id))
     ]
@@ -228,14 +173,6 @@ def questionnaires_load(file: str) -> None:
 
 
 targets_cli = AppGroup("targets", help="A campaign's targets per index node.")
-
-
-def campaign_or_fail(campaign_id: int) -> Campaign:
-    """The campaign, or one clear line and a non-zero exit (shared by every command)."""
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        fail(_("No campaign with id %(id)d.", id=campaign_id))
-    return campaign  # type: ignore[return-value]
 
 
 @targets_cli.command("import")
@@ -398,23 +335,17 @@ def margins_template(campaign_id: int, output: str) -> None:
     click.echo(_("Template written to %(file)s.", file=output))
 
 
-def init_app(app: Flask) -> None:
-    from surveyapp.dashboard.cli import report_command
-    from surveyapp.entry import cli as entry_cli
-
-    app.cli.add_command(report_command)
-    entry_cli.init_app(app)
-    for command in (
-        init_db_command,
-        demo_command,
-        backup_command,
-        restore_command,
-        desks_cli,
-        campaigns_cli,
-        questionnaires_cli,
-        targets_cli,
-        margins_cli,
-        users_cli,
-    ):
-        app.cli.add_command(command)
-    __import__("surveyapp.public.cli", fromlist=["init_app"]).init_app(app)  # qr, invitations
+# Every command module lists its commands in COMMANDS; the app factory registers them all the
+# same way (surveyapp.register_cli), so no command module imports another.
+COMMANDS = (
+    init_db_command,
+    demo_command,
+    backup_command,
+    restore_command,
+    desks_cli,
+    campaigns_cli,
+    questionnaires_cli,
+    targets_cli,
+    margins_cli,
+    users_cli,
+)

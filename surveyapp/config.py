@@ -16,7 +16,8 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,  # default: sqlite in the instance folder
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "DB_CONNECT_TIMEOUT": 5,  # PostgreSQL: seconds before a connect attempt gives up (503)
-    "BASE_URL": "http://127.0.0.1:5000",
+    # Public address for links and QR codes; empty: the served host and port (services.links).
+    "BASE_URL": "",
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ["vi", "en"],

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
-
-from surveyapp import __version__
 
 CAMPAIGN = {
     "type": "object",
@@ -174,11 +173,66 @@ TREND = {
     },
 }
 
+_NUM_OR_NULL = {"type": ["number", "null"]}
+SMALL_AREA = {
+    "type": "object",
+    "description": "Model-based (Fay–Herriot) estimates per unit of the breakdown level; "
+    "not design-based.",
+    "required": ["label", "level", "index", "model", "units"],
+    "properties": {
+        "campaign": {"type": "integer"},
+        "label": {"type": "string", "enum": ["model-based"]},
+        "level": {"type": "string"},
+        "index": {"type": "object"},
+        "model": {
+            "type": "object",
+            "required": ["method", "covariates", "beta", "beta_se", "sigma2_u"],
+            "properties": {
+                "method": {"type": "string", "enum": ["reml", "ml", "fh"]},
+                "covariates": {"type": "array", "items": {"type": "string"}},
+                "beta": {"type": "array", "items": {"type": "number"}},
+                "beta_se": {"type": "array", "items": {"type": "number"}},
+                "sigma2_u": {"type": "number"},
+                "areas_in_sample": {"type": "integer"},
+            },
+        },
+        "benchmark": {"type": ["object", "null"]},
+        "province": {"type": "object"},
+        "variance_smoothing": {"type": "object"},
+        "median_ci_width": {"type": "object"},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "units": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["unit", "name", "n", "direct", "estimate", "rmse", "ci", "gamma"],
+                "properties": {
+                    "unit": {"type": "string"},
+                    "name": {"type": "string"},
+                    "n": {"type": "integer"},
+                    "direct": _NUM_OR_NULL,
+                    "direct_se": _NUM_OR_NULL,
+                    "direct_ci": {"type": ["array", "null"], "items": {"type": "number"}},
+                    "variance_smoothed": {"type": "boolean"},
+                    "model_se": _NUM_OR_NULL,
+                    "estimate": {"type": "number"},
+                    "rmse": {"type": "number"},
+                    "ci": {"type": "array", "items": {"type": "number"}},
+                    "gamma": _NUM_OR_NULL,
+                    "synthetic": {"type": "boolean"},
+                    "standardised_residual": _NUM_OR_NULL,
+                    "covariates": {"type": "object"},
+                },
+            },
+        },
+    },
+}
+
 
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "surveyapp API", "version": __version__},
+        "info": {"title": "surveyapp API", "version": version("surveyapp")},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {
@@ -190,6 +244,7 @@ def document() -> dict[str, Any]:
                 "Estimate": ESTIMATE,
                 "Results": RESULTS,
                 "Trend": TREND,
+                "SmallArea": SMALL_AREA,
             },
         },
         "paths": {
@@ -228,6 +283,19 @@ def document() -> dict[str, Any]:
                     "operationId": "getTrend",
                     "parameters": [_campaign_id()],
                     "responses": _responses({"$ref": "#/components/schemas/Trend"}),
+                }
+            },
+            "/campaigns/{campaign_id}/sae": {
+                "get": {
+                    "summary": "Small-area (model-based) estimates of the overall index per "
+                    "unit: Fay–Herriot EBLUP with MSE",
+                    "operationId": "getSmallArea",
+                    "parameters": [
+                        _campaign_id(),
+                        _enum("method", ["reml", "ml", "fh"]),
+                        _enum("benchmark", ["ratio", "difference"]),
+                    ],
+                    "responses": _responses({"$ref": "#/components/schemas/SmallArea"}),
                 }
             },
             "/campaigns/{campaign_id}/responses": {

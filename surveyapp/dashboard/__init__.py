@@ -15,7 +15,7 @@ from surveyapp.data import queries
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.units import Unit
-from surveyapp.services import ServiceError, batches, campaigns, report_files, reports
+from surveyapp.services import ServiceError, batches, campaigns, report_files, reports, sae
 
 bp = Blueprint("dashboard", __name__)
 require_roles(bp, "dashboard")
@@ -150,6 +150,61 @@ def trend(campaign_id: int) -> Any:
     return render_template("dashboard/trend.html", campaign=item, trend=result, chart=chart)
 
 
+@bp.route("/<int:campaign_id>/sae")
+def small_area(campaign_id: int) -> Any:
+    """Model-based (Fay–Herriot) estimates per unit beside the direct ones."""
+    from surveyapp.dashboard.sae_charts import interval_chart, qq_plot
+
+    item = db.get_or_404(Campaign, campaign_id)
+    method = request.args.get("method") or "reml"
+    bench = request.args.get("benchmark") or None
+    if method not in sae.METHODS:
+        abort(400, _("Method: use one of %(names)s.", names=", ".join(sae.METHODS)))
+    if bench is not None and bench not in sae.BENCHMARKS:
+        abort(400, _("Benchmarking: use one of %(names)s.", names=", ".join(sae.BENCHMARKS)))
+    error = None
+    result = chart = qq = None
+    try:
+        result = sae.estimate(item, method=method, bench=bench)
+    except ServiceError as exc:
+        error = str(exc)
+    if result is not None:
+        chart = Markup(
+            interval_chart(
+                result.units,
+                title=_("Direct and model-based estimates per unit, with 95%% intervals"),
+                description=_(
+                    "Per unit, above: direct estimate (circle) and its 95%% confidence "
+                    "interval; below: model-based estimate (square) and its 95%% interval. "
+                    "The same numbers are in the table."
+                ),
+            )
+        )
+        qq = Markup(
+            qq_plot(
+                result.qq,
+                title=_("Normal Q–Q plot of the standardised residuals"),
+                description=_(
+                    "Each point is a unit: its standardised residual against the normal "
+                    "quantile. Points near the dashed line support the model's normality "
+                    "assumption."
+                ),
+            )
+        )
+    return render_template(
+        "dashboard/sae.html",
+        campaign=item,
+        result=result,
+        error=error,
+        chart=chart,
+        qq=qq,
+        method=method,
+        bench=bench or "",
+        methods=sae.METHODS,
+        names=sae.covariate_names(),
+    )
+
+
 @bp.route("/<int:campaign_id>/report.<fmt>")
 def download(campaign_id: int, fmt: str) -> Any:
     item = db.get_or_404(Campaign, campaign_id)
@@ -174,11 +229,12 @@ def download(campaign_id: int, fmt: str) -> Any:
         ]
     except ServiceError as exc:
         abort(400, str(exc))
+    small_area = sae.for_report(item)
     if fmt == "xlsx":
-        data = report_files.to_xlsx(sections)
+        data = report_files.to_xlsx(sections, small_area)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        data = report_files.to_html(sections).encode("utf-8")
+        data = report_files.to_html(sections, small_area).encode("utf-8")
         mimetype = "text/html; charset=utf-8"
     return Response(
         data,
@@ -197,3 +253,7 @@ def responses(campaign_id: int) -> Any:
         by_channel=by_channel,
         targets=campaigns.target_rows(item),
     )
+
+
+# The forecast pages live in their own module; importing it registers them.
+from surveyapp.dashboard import forecast  # noqa: E402, F401

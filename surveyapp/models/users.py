@@ -31,12 +31,22 @@ class User(Base, TimestampMixin, UserMixin):
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    # Part of every session's user id (see get_id): raising it ends every session the user
+    # has, in every browser, at logout, a password change or reset and deactivation.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    def end_sessions(self) -> None:
+        """Make every session cookie issued to this user so far stop working."""
+        self.session_epoch = (self.session_epoch or 0) + 1
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from surveyapp.cli import campaign_or_fail, fail
+from surveyapp.cli_common import BASE_URL_OPTION, campaign_or_fail, fail, use_base_url
 from surveyapp.extensions import db
 from surveyapp.models.units import ServicePoint
-from surveyapp.services import ServiceError, qr
+from surveyapp.services import ServiceError, links, qr
 
 
 @click.command("qr")
@@ -30,10 +29,17 @@ from surveyapp.services import ServiceError, qr
     type=click.Path(),
     help="File to write (with --all: a directory). Without it, one sheet goes to stdout.",
 )
+@BASE_URL_OPTION
 def qr_command(
-    desk_id: int | None, all_desks: bool, fmt: str, paper: str | None, output: str | None
+    desk_id: int | None,
+    all_desks: bool,
+    fmt: str,
+    paper: str | None,
+    output: str | None,
+    base_url: str | None,
 ) -> None:
     """Printable QR sheets: desk name, Vietnamese instruction, QR code and short URL."""
+    use_base_url(base_url)
     if bool(desk_id) == all_desks:
         fail("Give either --desk ID or --all.")
     try:
@@ -71,9 +77,14 @@ invitations_cli = AppGroup("invitations", help="One-time invitation codes for /i
 @click.option("--campaign", "campaign_id", type=int, required=True)
 @click.option("--count", type=click.IntRange(1, 100_000), required=True)
 @click.option("--output", "--out", "output", type=click.Path(dir_okay=False))
-def invitations_create(campaign_id: int, count: int, output: str | None) -> None:
+@BASE_URL_OPTION
+def invitations_create(
+    campaign_id: int, count: int, output: str | None, base_url: str | None
+) -> None:
     """Create COUNT codes and write them as CSV (code, printed code, URL)."""
     from surveyapp.services import invitations
+
+    use_base_url(base_url)
 
     campaign = campaign_or_fail(campaign_id)
     created = invitations.create(campaign, count)
@@ -81,9 +92,8 @@ def invitations_create(campaign_id: int, count: int, output: str | None) -> None
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["code", "printed", "url"])
-    base = current_app.config["BASE_URL"]
     for inv in created:
-        writer.writerow([inv.code, inv.printed, f"{base}/i/{inv.code}"])
+        writer.writerow([inv.code, inv.printed, links.invitation_url(inv.code)])
     if output:
         Path(output).write_text(buffer.getvalue(), encoding="utf-8")
         click.echo(f"Wrote {len(created)} invitation codes to {output}.", err=True)
@@ -124,6 +134,4 @@ def _write_csv(header: list[str], rows: list[list[str]], output: str | None) -> 
         sys.stdout.write(buffer.getvalue())
 
 
-def init_app(app: Flask) -> None:
-    for command in (qr_command, invitations_cli, receipts_cli):
-        app.cli.add_command(command)
+COMMANDS = (qr_command, invitations_cli, receipts_cli)

@@ -17,17 +17,18 @@ from flask import (
     url_for,
 )
 from flask_babel import format_date
-from sqlalchemy import select
+from flask_babel import gettext as _
 
-from surveyapp.extensions import client_address, csrf, db, limiter
+from surveyapp import formatting
+from surveyapp.extensions import client_address, csrf, limiter
 from surveyapp.forms import respondent
 from surveyapp.i18n import current_language
 from surveyapp.models.campaigns import Campaign, Channel
-from surveyapp.models.invitations import Invitation, normalise_code
+from surveyapp.models.invitations import Invitation
 from surveyapp.models.receipts import ReceiptCode
 from surveyapp.models.units import ServicePoint
 from surveyapp.public import bp
-from surveyapp.services import abuse, receipts, submissions
+from surveyapp.services import abuse, invitations, receipts, submissions
 
 # ---------------------------------------------------------------------------------------------
 # Rate limits: per client address and per desk (shared by the QR and kiosk pages).
@@ -106,8 +107,8 @@ def _same_origin() -> bool:
 
 def _dates(campaign: Campaign) -> dict[str, str]:
     return {
-        "starts": format_date(campaign.starts, "dd/MM/yyyy"),
-        "ends": format_date(campaign.ends, "dd/MM/yyyy"),
+        "starts": formatting.date(campaign.starts),
+        "ends": formatting.date(campaign.ends),
     }
 
 
@@ -336,13 +337,24 @@ def kiosk_thanks(token: str) -> Any:
 
 
 def _invitation_or_404(code: str) -> Invitation:
-    normal = normalise_code(code)
-    if not normal or len(normal) > 16:
-        abort(404)
-    invitation = db.session.scalar(select(Invitation).where(Invitation.code == normal))
+    invitation = invitations.find(code)
     if invitation is None:
         abort(404)
     return invitation
+
+
+def _entry_page(typed: str = "", status: int = 200) -> Any:
+    """The form for typing a printed code; with ``typed``, that code was not found."""
+    error = _("We could not find this invitation code. Check it against your form.")
+    return make_response(
+        render_template(
+            "public/invitation_entry.html",
+            typed=typed[:40],
+            error=error if typed else None,
+            lang=_lang_args().get("lang"),
+        ),
+        status,
+    )
 
 
 @bp.route("/i/<code>", methods=["GET", "POST"])
@@ -350,15 +362,24 @@ def _invitation_or_404(code: str) -> Invitation:
 @submit_per_ip
 @pages_per_ip
 def invitation(code: str) -> Any:
-    inv = _invitation_or_404(code)
+    inv = invitations.find(code)
+    if inv is None:
+        if request.method == "GET":  # a mistyped link: let the person correct it
+            return _entry_page(code, 404)
+        abort(404)
+    # A language chosen with ?lang= (a link in an English SMS) stays through the post.
     ctx = Context(
         Channel.WEB_INVITE,
         scope=f"web_invite:{inv.code}",
-        action=url_for("public.invitation_send", code=inv.code),
-        thanks=url_for("public.invitation_thanks", code=inv.code),
+        action=url_for("public.invitation_send", code=inv.code, **_lang_args()),
+        thanks=url_for("public.invitation_thanks", code=inv.code, **_lang_args()),
         invitation=inv,
     )
     if inv.used:
+        if request.method == "POST" and invitations.answered_with(
+            inv, request.form.get(respondent.NONCE_FIELD, "")
+        ):
+            return _see_other(ctx.thanks)  # a double tap: their answer is saved
         return _page(ctx, "public/invitation_used.html", 410)
     return _handle(ctx, _invitation_target(ctx))
 
@@ -375,8 +396,12 @@ def invitation_thanks(code: str) -> Any:
 
 @bp.route("/i", methods=["GET"])
 def invitation_entry() -> Any:
-    """Type a printed code: ``/i?code=ABCDE-12345`` goes to ``/i/ABCDE12345``."""
-    code = normalise_code(request.args.get("code", ""))
-    if code:
-        return redirect(url_for("public.invitation", code=code), 303)
-    return render_template("public/invitation_entry.html")
+    """Type a printed code: ``/i?code=ABCDE-12345`` goes to ``/i/ABCDE12345``; a code that
+    does not exist comes back in the field with the reason beside it."""
+    typed = request.args.get("code", "").strip()
+    if not typed:
+        return _entry_page()
+    inv = invitations.find(typed)
+    if inv is None:
+        return _entry_page(typed, 404)
+    return redirect(url_for("public.invitation", code=inv.code, **_lang_args()), 303)

@@ -6,15 +6,16 @@ from pathlib import Path
 from typing import Any
 
 import segno
-from flask import current_app, render_template
+from flask import render_template
 
 from surveyapp.models.questionnaires import QuestionType, text_in
 from surveyapp.models.sampling import Batch, Form
+from surveyapp.services import links
 
 
 def invitation_url(form: Form) -> str:
     assert form.invitation is not None
-    return f"{current_app.config['BASE_URL']}/i/{form.invitation.code}"
+    return links.invitation_url(form.invitation.code)
 
 
 def qr_data_uri(url: str) -> str:

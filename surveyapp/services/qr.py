@@ -22,7 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from surveyapp.models.units import ServicePoint
-from surveyapp.services import ServiceError
+from surveyapp.services import ServiceError, links
 
 FORMATS = ("png", "svg", "pdf")
 PAPERS = {"A4": (210.0, 297.0), "A5": (148.0, 210.0)}
@@ -35,7 +35,7 @@ FONT_DIRS = (
 
 
 def survey_url(desk: ServicePoint) -> str:
-    return f"{current_app.config['BASE_URL']}/s/{desk.token}"
+    return links.desk_url(desk.token)
 
 
 def qr_code(url: str) -> segno.QRCode:

@@ -7,13 +7,13 @@ forms sent with one code store one rating, whatever the timing).
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 
 from surveyapp.extensions import db
 from surveyapp.models.invitations import normalise_code
 from surveyapp.models.receipts import ReceiptCode
 from surveyapp.models.units import ServicePoint
+from surveyapp.services import links
 from surveyapp.services.invitations import unused_codes
 
 PARAM = "r"  # query parameter on the desk URL
@@ -30,7 +30,7 @@ def create(desk: ServicePoint, count: int) -> list[ReceiptCode]:
 
 
 def url_for_code(desk: ServicePoint, receipt: ReceiptCode) -> str:
-    return f"{current_app.config['BASE_URL']}/s/{desk.token}?{PARAM}={receipt.code}"
+    return f"{links.desk_url(desk.token)}?{PARAM}={receipt.code}"
 
 
 def find(desk_id: int, text: str) -> ReceiptCode | None:

@@ -34,6 +34,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -123,7 +124,7 @@ def _spec(campaign: Campaign, by: str | None, ci: str, filters: Filters | None =
     satisfied = tuple(int(v) for v in qn.satisfied_values)
     items = [q.code for q in qn.questions if q.type == QuestionType.LIKERT5]
     indices = analysis_spec(qn)
-    targets = tuple((t.index_node.code, float(t.target_pct) / 100) for t in campaign.targets)
+    targets = tuple((t.index_node.code, _fraction(t.target_pct)) for t in campaign.targets)
     spec = Spec(
         props=tuple((code, satisfied) for code in items),
         indices=tuple((name, tuple(parts)) for name, parts in indices),
@@ -632,9 +633,7 @@ def _build(
         else:
             question = questions[code]
             row.update(code=code, level="item", name=question.text.get(lang) or question.text["vi"])
-        row["previous"] = (
-            float(target.previous_pct) / 100 if target and target.previous_pct is not None else None
-        )
+        row["previous"] = _fraction(target.previous_pct if target else None)
         row["target_rank"] = target.target_rank if target else None
         rows.append(row)
     rows.sort(key=lambda r: (_domain_sort(r), _row_order(r, nodes)))
@@ -771,9 +770,10 @@ def _row_order(row: dict[str, Any], nodes: dict[str, Any]) -> tuple[int, list[in
 
 
 def percent(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{100 * value:.2f}".replace(".", ",") + "%"
+    """A share as people read it, in the current language (surveyapp.formatting)."""
+    from surveyapp.formatting import share as shown
+
+    return shown(value)
 
 
 @dataclass(frozen=True)
@@ -843,11 +843,7 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
             change = diff.to_dict() | {"direction": _direction(diff.ci_low, diff.ci_high)}
         node = nodes[code]
         target = targets.get(code)
-        previous = (
-            float(target.previous_pct) / 100
-            if target is not None and target.previous_pct is not None
-            else None
-        )
+        previous = _fraction(target.previous_pct if target is not None else None)
         versus_previous = None
         if previous is not None and last is not None and _finite(last):
             # The published figure has no standard error here: it is held fixed.
@@ -865,12 +861,18 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
                 "name": node.name.get(lang) or node.name["vi"],
                 "previous": previous,
                 "versus_previous": versus_previous,
-                "target": float(target.target_pct) / 100 if target is not None else None,
+                "target": _fraction(target.target_pct if target is not None else None),
                 "points": points,
                 "change": change,
             }
         )
     return Trend(columns, rows)
+
+
+def _fraction(pct: Decimal | None) -> float | None:
+    """A stored percentage (Decimal 79.21) as the fraction 0.7921, divided in decimal so
+    the float is the nearest to 0.7921 and not 79.21 / 100 = 0.7920999999999999."""
+    return None if pct is None else float(pct / 100)
 
 
 def _direction(ci_low: float, ci_high: float) -> str:

@@ -67,7 +67,8 @@ def test_invitation_answers_once(
     assert used.status_code == 410
     assert "Mã này đã được sử dụng" in html and 'name="nonce"' not in html
     # A retry of the same form is still just "thank you"; nothing more is stored.
-    assert client.post(url, data={"nonce": nonce, "q1": "4"}).status_code == 410
+    retry = client.post(url, data={"nonce": nonce, "q1": "4"})
+    assert retry.status_code == 303 and retry.headers["Location"].endswith("/thanks")
     assert len(responses()) == 1
 
 
@@ -94,7 +95,8 @@ def test_codes_are_forgiving_to_type(client, runner, campaign, tmp_path: Path) -
 def test_unknown_code_is_a_vietnamese_404(client, campaign) -> None:
     response = client.get("/i/ZZZZZ-99999")
     assert response.status_code == 404
-    assert "Không tìm thấy trang" in response.get_data(as_text=True)
+    assert "Không tìm thấy mã mời này" in response.get_data(as_text=True)
+    assert client.post("/i/ZZZZZ-99999", data={"nonce": "x.y"}).status_code == 404
 
 
 def test_campaign_without_web_channel_takes_no_answers(

@@ -69,6 +69,16 @@ def _finish_config(app: Flask) -> None:
     if url.startswith("sqlite"):
         # SQLite takes no pool_pre_ping benefit; WAL and a busy timeout are set on connect.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    elif url.startswith("postgresql"):
+        # While the server restarts or the network drops packets, a connect attempt must fail
+        # in seconds (the visitor gets the 503 page) rather than outlive gunicorn's 30 s
+        # worker timeout (the visitor would get no page at all). A copy: the defaults' dict
+        # is shared by every app made in this process.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", int(app.config["DB_CONNECT_TIMEOUT"]))
+        options["connect_args"] = connect_args
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     # Empty: links follow the served host and port (services.links).

@@ -4,13 +4,23 @@ script's group lives in surveyapp.entry_point."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from surveyapp.cli_common import BASE_URL_OPTION, FORMAT, campaign_or_fail, emit, fail, use_base_url
+from surveyapp.cli_common import (
+    BASE_URL_OPTION,
+    FORMAT,
+    TEXT,
+    campaign_or_fail,
+    emit,
+    fail,
+    use_base_url,
+)
 from surveyapp.extensions import db
 from surveyapp.models.units import ServicePoint
 from surveyapp.models.users import Role, User
@@ -25,6 +35,42 @@ from surveyapp.services import (
     targets,
     users,
 )
+
+
+@contextmanager
+def schema_lock() -> Iterator[None]:
+    """Hold the installation's schema lock: one ``init-db`` migrates at a time.
+
+    Two ``init-db`` started together (two deploy hooks, two containers) would both create
+    the same tables and the second would die with a raw IntegrityError. PostgreSQL: a
+    session-level advisory lock keyed on the schema, held on its own connection while the
+    migrations run on another. SQLite: an exclusive ``flock`` on a file beside the database.
+    The second process waits, then finds the schema current and does nothing.
+    """
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            key = conn.scalar(text("SELECT hashtext(current_schema() || ':surveyapp:init-db')"))
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.init-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @click.command("init-db")
@@ -42,9 +88,10 @@ def init_db_command() -> None:
         with db.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
-    before = revision()
-    upgrade()
-    after = revision()
+    with schema_lock():
+        before = revision()
+        upgrade()
+        after = revision()
     if before == after:
         click.echo(_("The database was already at the latest schema (%(rev)s).", rev=after))
         return
@@ -186,9 +233,9 @@ users_cli = AppGroup("users", help="User accounts.")
 
 
 @users_cli.command("create")
-@click.option("--username", required=True)
+@click.option("--username", type=TEXT, required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--full-name", default="")
+@click.option("--full-name", type=TEXT, default="")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(username: str, role: str, full_name: str, password_stdin: bool) -> None:
     """Create a user; the password is prompted for (or read from stdin)."""
@@ -206,8 +253,8 @@ def users_create(username: str, role: str, full_name: str, password_stdin: bool)
 
 
 @users_cli.command("token")
-@click.option("--username", required=True)
-@click.option("--name", default="api", help="What the token is for.")
+@click.option("--username", type=TEXT, required=True)
+@click.option("--name", type=TEXT, default="api", help="What the token is for.")
 def users_token(username: str, name: str) -> None:
     """Create an API token for a user (printed once; only its hash is stored)."""
     user = db.session.scalar(select(User).where(User.username == username))
@@ -253,7 +300,10 @@ margins_cli = AppGroup(
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--campaign", "campaign_id", type=int, required=True)
 @click.option(
-    "--source", default="", help="Where the totals come from (if the file has no source)."
+    "--source",
+    type=TEXT,
+    default="",
+    help="Where the totals come from (if the file has no source).",
 )
 def margins_import(file: str, campaign_id: int, source: str) -> None:
     """Replace a campaign's margins from CSV or XLSX (all rows or none)."""

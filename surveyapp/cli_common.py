@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from surveyapp.extensions import db
+from surveyapp.hygiene import clean_text
 from surveyapp.models.campaigns import Campaign
 
 
@@ -36,6 +37,19 @@ def _cell(value: Any) -> str:
 def fail(message: str) -> None:
     """One clear line on stderr and a non-zero exit."""
     raise click.ClickException(message)
+
+
+class CleanText(click.ParamType):
+    """A one-line text option, cleaned of control characters like every other text input
+    (:mod:`surveyapp.hygiene`): a NUL typed into ``--username`` would fail on PostgreSQL."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return clean_text(str(value), multiline=False)
+
+
+TEXT = CleanText()
 
 
 FORMAT = click.option(

@@ -15,6 +15,7 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # generated into instance/secret_key on first start when unset
     "SQLALCHEMY_DATABASE_URI": None,  # default: sqlite in the instance folder
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "DB_CONNECT_TIMEOUT": 5,  # PostgreSQL: seconds before a connect attempt gives up (503)
     # Public address for links and QR codes; empty: the served host and port (services.links).
     "BASE_URL": "",
     "BABEL_DEFAULT_LOCALE": "vi",

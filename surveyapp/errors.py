@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
@@ -19,7 +27,24 @@ MESSAGES = {
         _l("You have tried too many times. Please wait a minute and try again."),
     ),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. Please try again later.")),
+    503: (
+        _l("Please try again in a moment"),
+        _l(
+            "The system is briefly unavailable. Please try again in a minute; a form sent again "
+            "is counted only once."
+        ),
+    ),
 }
+
+# Seconds a client is asked to wait after a 503 (a database restart takes a few seconds).
+RETRY_AFTER_SECONDS = 30
+
+# Shown when even the error template cannot be rendered (it needs nothing from the database,
+# but a broken template must not fall through to the WSGI server's bare English page).
+FALLBACK_PAGE = (
+    '<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{code}</title></head>'
+    "<body><h1>{title}</h1><p>{message}</p></body></html>"
+)
 
 
 def wants_json() -> bool:
@@ -30,10 +55,56 @@ def render_error(code: int, detail: str | None = None):  # type: ignore[no-untyp
     title, message = MESSAGES.get(code, MESSAGES[500])
     if wants_json():
         return jsonify({"error": str(title), "message": detail or str(message)}), code
-    return (
-        render_template("errors.html", code=code, title=title, message=message, detail=detail),
-        code,
-    )
+    try:
+        page = render_template(
+            "errors.html", code=code, title=title, message=message, detail=detail
+        )
+    except Exception:
+        current_app.logger.exception("The error page could not be rendered")
+        page = FALLBACK_PAGE.format(code=code, title=escape(title), message=escape(message))
+    return page, code
+
+
+def _rollback() -> None:
+    """Roll the session back without raising: its connection may be the one that died."""
+    from surveyapp.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:
+        current_app.logger.warning("Rollback failed after an error", exc_info=True)
+
+
+def _as_anonymous() -> None:
+    """Render the page as for a visitor: loading the logged-in user would ask the database
+    that has just failed (and the error page would then fail too)."""
+    from flask_login import AnonymousUserMixin
+
+    g._login_user = AnonymousUserMixin()
+
+
+def database_unavailable(error: Exception):  # type: ignore[no-untyped-def]
+    """The database cannot be reached (restart, network, pool exhausted): 503 and
+    Retry-After, in the visitor's language; nothing half-done is kept (rolled back)."""
+    current_app.logger.error("Database unavailable: %s", str(error).splitlines()[0])
+    _rollback()
+    _as_anonymous()
+    body, code = render_error(503)
+    response = make_response(body, code)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def is_outage(error: BaseException) -> bool:
+    """An error that says the database is unreachable, not that a statement is wrong."""
+    if isinstance(error, DisconnectionError | SQLTimeoutError):
+        return True
+    if isinstance(error, DBAPIError):
+        return bool(error.connection_invalidated) or isinstance(
+            error, OperationalError | InterfaceError
+        )
+    return False
 
 
 def init_app(app: Flask) -> None:
@@ -59,9 +130,21 @@ def init_app(app: Flask) -> None:
             )
         return render_error(error.code or 500, detail)
 
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(SQLTimeoutError)
+    def database_error(error: Exception):  # type: ignore[no-untyped-def]
+        if is_outage(error):
+            return database_unavailable(error)
+        raise error  # a genuine bug: Flask logs it and answers with the 500 page
+
     @app.errorhandler(InternalServerError)
     def internal_error(error: InternalServerError):  # type: ignore[no-untyped-def]
-        from surveyapp.extensions import db
-
-        db.session.rollback()
+        original = getattr(error, "original_exception", None)
+        if original is not None and is_outage(original):
+            return database_unavailable(original)
+        _rollback()
+        if original is not None and not isinstance(original, HTTPException):
+            # The user may be loaded from the database that just failed a statement.
+            _as_anonymous()
         return render_error(500)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter, Map, UnicodeConverter, ValidationError
+
+from surveyapp.hygiene import has_control
 
 # Every id column is an INTEGER (PostgreSQL: 32-bit signed). A larger number in a URL names no
 # row; passed on, SQLite raises OverflowError past 64 bits and PostgreSQL a DataError, so
@@ -23,5 +25,17 @@ class BoundedInt(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class CleanString(UnicodeConverter):
+    """``<token>`` / ``<string:...>`` without control characters: ``/s/%00`` names no desk,
+    and passing the NUL on would fail the PostgreSQL query (a 500) instead of a 404."""
+
+    def to_python(self, value: str) -> str:
+        if has_control(value, multiline=False):
+            raise ValidationError()
+        return value
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt
+    app.url_map.converters["default"] = CleanString
+    app.url_map.converters["string"] = CleanString

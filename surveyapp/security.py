@@ -4,10 +4,14 @@ and the signed session cookie."""
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from werkzeug.datastructures import ImmutableMultiDict
+
+from surveyapp.hygiene import clean_text
 
 CSP = "; ".join(
     [
@@ -45,6 +49,30 @@ def safe_next(target: str | None, fallback: str) -> str:
     return target
 
 
+class CleanParams(ImmutableMultiDict):  # type: ignore[type-arg]
+    """Query-string and form values with control characters removed as they are parsed.
+
+    Every view, form and service reads ``request.args`` / ``request.form`` through this, so
+    none can see a NUL byte (tab, CR and LF stay: a comment may have lines). Files
+    (``request.files`` uses the same class) pass unchanged.
+    """
+
+    def __init__(self, mapping: Any = None) -> None:
+        if isinstance(mapping, list):
+            mapping = [
+                (
+                    clean_text(k) if isinstance(k, str) else k,
+                    clean_text(v) if isinstance(v, str) else v,
+                )
+                for k, v in mapping
+            ]
+        super().__init__(mapping)
+
+
+class CleanRequest(Request):
+    parameter_storage_class = CleanParams
+
+
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, minus building the signer when there is no cookie.
 
@@ -60,6 +88,7 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
+    app.request_class = CleanRequest
     app.session_interface = CookieSessions()
 
     @app.after_request

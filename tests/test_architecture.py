@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "config": 0,
     "instruments": 0,
     "passwords": 0,  # data: the common-passwords list
+    "hygiene": 0,  # one text filter for every input (forms, imports, the command line)
     "xlsx": 0,  # openpyxl only: writing text cells as text (the analysis CLI uses it too)
     "models": 1,
     "extensions": 1,  # binds the models' metadata to Flask-SQLAlchemy

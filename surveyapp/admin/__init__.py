@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sized
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -134,11 +134,31 @@ def users() -> Any:
     return render_template("admin/users.html", users=rows)
 
 
+AUDIT_PAGE = 100
+
+
 @bp.route("/audit")
 def audit_log() -> Any:
-    rows = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(200)).all()
+    kinds = audit_text.object_kinds()
+    entity = request.args.get("entity") or ""
+    if entity and entity not in kinds:
+        abort(400, _("Unknown kind of record."))
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= 100_000:
+        abort(400, _("Page: use a whole number from 1."))
+    number = int(page)
+    stmt = select(AuditLog).order_by(AuditLog.id.desc())
+    if entity:
+        stmt = stmt.where(AuditLog.entity == entity)
+    # One row more than a page says whether an older page exists.
+    rows = db.session.scalars(stmt.offset((number - 1) * AUDIT_PAGE).limit(AUDIT_PAGE + 1)).all()
     return render_template(
-        "admin/audit.html", entries=[(row, audit_text.describe(row)) for row in rows]
+        "admin/audit.html",
+        entries=[(row, audit_text.describe(row)) for row in rows[:AUDIT_PAGE]],
+        kinds=kinds,
+        entity=entity,
+        page=number,
+        older=len(rows) > AUDIT_PAGE,
     )
 
 

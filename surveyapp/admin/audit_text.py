@@ -48,6 +48,7 @@ def _actions() -> dict[str, str]:
         "reconcile": _("reconciled"),
         "volume": _("recorded the transaction volume of"),
         "revoke_link": _("replaced the QR link of"),
+        "enter": _("entered"),
     }
 
 
@@ -63,6 +64,16 @@ def _objects() -> dict[str, str]:
         "batch": _("batch %(id)s"),
         "responses": _("responses from %(id)s"),
         "population_margins": _("the population margins of campaign %(id)s"),
+        "official_result": _("published result %(id)s"),
+        "area_covariates": _("the administrative covariates of campaign %(id)s"),
+    }
+
+
+def object_kinds() -> dict[str, str]:
+    """The kinds of object the log names, for the page's filter (id left out)."""
+    return {
+        key: text.replace(" %(id)s", "").replace("%(id)s", "").strip()
+        for key, text in _objects().items()
     }
 
 
@@ -102,6 +113,16 @@ def _fields() -> dict[str, str]:
         "area": _("Urban or rural area"),
         "district": _("District"),
         "sex_age": _("Sex and age group"),
+        "index": _("Index"),
+        "kind": _("Kind"),
+        "year": _("Year"),
+        "province": _("Province"),
+        "node": _("Node"),
+        "score": _("Score"),
+        "max_score": _("Maximum score"),
+        "rank": _("Rank"),
+        "rank_of": _("Provinces ranked"),
+        "se": _("Standard error"),
     }
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateField,
@@ -13,46 +12,48 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from surveyapp.forms.base import Form
 
-class TargetForm(FlaskForm):
+
+class TargetForm(Form):
     target_pct = DecimalField(
         _l("Target (%)"), places=2, validators=[DataRequired(), NumberRange(min=0, max=100)]
     )
     target_rank = StringField(_l("Target rank"), validators=[Optional(), Length(max=20)])
 
 
-class TargetImportForm(FlaskForm):
+class TargetImportForm(Form):
     file = FileField(
         _l("Targets file (CSV or XLSX)"),
         validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
     )
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=80)])
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=[])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     password = PasswordField(
         _l("New password"), validators=[DataRequired(), Length(min=8, max=200)]
     )
 
 
-class DeskForm(FlaskForm):
+class DeskForm(Form):
     name = StringField(_l("Desk name"), validators=[DataRequired(), Length(max=200)])
     unit_id = SelectField(_l("Unit"), coerce=int, choices=[])
 
 
-class VolumeForm(FlaskForm):
+class VolumeForm(Form):
     period_start = DateField(_l("From"), validators=[DataRequired()])
     period_end = DateField(_l("To"), validators=[DataRequired()])
     transactions = IntegerField(_l("Transactions"), validators=[DataRequired(), NumberRange(min=0)])
 
 
-class MarginImportForm(FlaskForm):
+class MarginImportForm(Form):
     file = FileField(
         _l("Margins file (CSV or XLSX)"),
         validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
@@ -75,14 +76,14 @@ except ImportError:  # pragma: no cover - older WTForms
         return list(pairs)
 
 
-class OfficialImportForm(FlaskForm):
+class OfficialImportForm(Form):
     file = FileField(
         _l("Results file (CSV or XLSX)"),
         validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
     )
 
 
-class OfficialResultForm(FlaskForm):
+class OfficialResultForm(Form):
     """One published figure typed in by hand; checked by the same rules as an import."""
 
     index = SelectField(
@@ -112,7 +113,7 @@ class OfficialResultForm(FlaskForm):
     source = StringField(_l("Source"), validators=[Optional(), Length(max=300)])
 
 
-class CovariateImportForm(FlaskForm):
+class CovariateImportForm(Form):
     file = FileField(
         _l("Covariates file (CSV or XLSX)"),
         validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
+from surveyapp.forms.base import Form
 from surveyapp.forms.registry import build_field, supported
+from surveyapp.hygiene import clean_text
 from surveyapp.services.abuse import HONEYPOT_FIELD
 from surveyapp.services.submissions import COMMENT_MAX, FormSpec, QuestionSpec
 
@@ -35,7 +36,7 @@ class Refused(ValueError):
     """A submission no honest form could have sent; nothing is stored."""
 
 
-class RespondentForm(FlaskForm):
+class RespondentForm(Form):
     class Meta:
         csrf = False  # the signed one-time nonce protects the anonymous form (no session)
 
@@ -99,8 +100,12 @@ def check_shape(spec: FormSpec, formdata: MultiDict[str, str]) -> MultiDict[str,
                 continue
             if not value.isdigit() or int(value) not in question.values:
                 raise Refused(f"value out of range for {name}")
-        elif value.strip() == "":
-            continue
+        else:
+            # Free text: the one shared filter (the request layer removed NULs already;
+            # this keeps the rule here for data that does not come from a request).
+            value = clean_text(value, multiline=True)
+            if value.strip() == "":
+                continue
         kept[name] = value
     return MultiDict(kept)
 

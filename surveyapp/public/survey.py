@@ -99,7 +99,10 @@ def _same_origin() -> bool:
     origin = request.headers.get("Origin")
     if not origin or origin == "null":
         return origin is None
-    return urlsplit(origin).netloc == request.host
+    try:
+        return urlsplit(origin).netloc == request.host
+    except ValueError:  # e.g. "http://[": not a URL, so not this site
+        return False
 
 
 def _dates(campaign: Campaign) -> dict[str, str]:

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Date, DateTime, Numeric, Table, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
 
 from surveyapp.extensions import db
 from surveyapp.models import Base
@@ -142,12 +143,15 @@ def restore(path: str | Path) -> dict[str, int]:
         decoders = {name: _decoder(t) for name, t in tables.items()}
         counts = dict.fromkeys(tables, 0)
         batch: list[dict[str, Any]] = []
+        # (line of the backup, row number within its table) of each row in ``batch``
+        where: list[tuple[int, int]] = []
         batch_table: str | None = None
 
         def flush() -> None:
             if batch and batch_table is not None:
-                db.session.execute(insert(tables[batch_table]), batch)
+                _insert(tables[batch_table], batch, where)
                 batch.clear()
+                where.clear()
 
         for number, line in enumerate(handle, start=2):
             try:
@@ -168,6 +172,7 @@ def restore(path: str | Path) -> dict[str, int]:
                 batch_table = name
             batch.append(values)
             counts[name] += 1
+            where.append((number, counts[name]))
             if len(batch) >= 1000:
                 flush()
         flush()
@@ -176,6 +181,52 @@ def restore(path: str | Path) -> dict[str, int]:
             raise ServiceError(_("The backup is incomplete: its row counts do not match."))
         _reset_sequences(tables.values())
     return counts
+
+
+def _insert(table: Table, rows: list[dict[str, Any]], where: list[tuple[int, int]]) -> None:
+    """Insert a batch; when the database refuses it, find the row it refused and say which,
+    in one line (e.g. a NUL byte SQLite stored but PostgreSQL cannot hold)."""
+    if db.engine.dialect.name != "postgresql":
+        # SQLite runs a batch row by row and keeps the rows before a failing one inside the
+        # transaction, so the rows now in the table say which one failed. (Savepoints are
+        # not used: the sqlite3 module opens no transaction before one, so releasing it
+        # would commit the restore so far.)
+        before = db.session.scalar(select(func.count()).select_from(table)) or 0
+        try:
+            db.session.execute(insert(table), rows)
+            return
+        except (DBAPIError, ValueError) as exc:
+            after = db.session.scalar(select(func.count()).select_from(table)) or 0
+            index = min(max(after - before, 0), len(rows) - 1)
+            _refuse(table, where[index], exc)
+    try:
+        with db.session.begin_nested():
+            db.session.execute(insert(table), rows)
+        return
+    except (DBAPIError, ValueError):
+        pass  # rolled back to the savepoint: insert row by row to find the one refused
+    for values, place in zip(rows, where, strict=True):
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert(table), [values])
+        except (DBAPIError, ValueError) as exc:
+            _refuse(table, place, exc)
+
+
+def _refuse(table: Table, place: tuple[int, int], exc: Exception) -> None:
+    db.session.rollback()
+    line, row = place
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    raise ServiceError(
+        _(
+            "Table %(table)s, row %(row)d (line %(line)d of the backup) cannot be written: "
+            "%(reason)s. Nothing was restored.",
+            table=table.name,
+            row=row,
+            line=line,
+            reason=reason,
+        )
+    ) from exc
 
 
 def _reset_sequences(tables: Any) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 
+from surveyapp.hygiene import clean_text
 from surveyapp.services import ServiceError
 
 
@@ -25,8 +26,9 @@ def _clean(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    # Vietnamese text typed on different keyboards arrives in NFC or NFD; store NFC.
-    return unicodedata.normalize("NFC", str(value)).strip()
+    # Vietnamese text typed on different keyboards arrives in NFC or NFD; store NFC. A cell
+    # is one line: control characters go, tab/CR/LF become spaces (surveyapp.hygiene).
+    return clean_text(unicodedata.normalize("NFC", str(value)), multiline=False).strip()
 
 
 def read_table(data: bytes, filename: str) -> Table:

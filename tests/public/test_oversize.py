@@ -84,3 +84,12 @@ def test_form_still_takes_a_long_comment(client, desk, fresh_nonce, responses) -
     response = client.post(url, data={"nonce": fresh_nonce(url), "q1": "4", "comment": "à" * 1000})
     assert response.status_code == 303
     assert len(responses()) == 1
+
+
+def test_malformed_origin_is_refused_not_a_500(app, client, desk, fresh_nonce, responses) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    url = f"/s/{desk.token}"
+    data = {"nonce": fresh_nonce(url), "q1": "4"}
+    response = client.post(url, data=data, headers={"Origin": "http://["})
+    assert response.status_code == 400
+    assert responses() == []

@@ -34,10 +34,33 @@ def _index_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if r["level"] != "item"]
 
 
+# A sample without a design (desk ratings, standalone invitations) gets intervals computed as
+# if its respondents were a random sample; the header says so, and there is no target, verdict
+# or design effect to show.
+LOW_IF_RANDOM = "Khoảng 95% – cận dưới (chỉ đúng nếu người trả lời là mẫu ngẫu nhiên)"
+HIGH_IF_RANDOM = "Khoảng 95% – cận trên (chỉ đúng nếu người trả lời là mẫu ngẫu nhiên)"
+PERCENT_HEADERS = frozenset(
+    {
+        "Kết quả kỳ trước",
+        "Chỉ tiêu",
+        "Kết quả ước lượng",
+        "KTC 95% – cận dưới",
+        "KTC 95% – cận trên",
+        LOW_IF_RANDOM,
+        HIGH_IF_RANDOM,
+    }
+)
+
+
 def table(
     report: Report, *, by_domain: bool = False, items: bool = False
 ) -> tuple[list[str], list[list[Any]]]:
-    """The plans' table: one row per index node (and item), shares as fractions."""
+    """The plans' table: one row per index node (and item), shares as fractions.
+
+    A descriptive sample (no design) has no target, verdict or design effect columns, and
+    its interval columns say they hold only for a random sample of respondents."""
+    if report.descriptive:
+        return _descriptive_table(report, by_domain=by_domain, items=items)
     headers = [
         "STT",
         "Lĩnh vực/Tiêu chí",
@@ -73,6 +96,29 @@ def table(
     return headers, out
 
 
+def _descriptive_table(
+    report: Report, *, by_domain: bool, items: bool
+) -> tuple[list[str], list[list[Any]]]:
+    headers = ["STT", "Lĩnh vực/Tiêu chí", "Kết quả ước lượng", LOW_IF_RANDOM, HIGH_IF_RANDOM]
+    headers.append("Số phiếu (n)")
+    if by_domain:
+        headers = ["Đơn vị", *headers]
+    out: list[list[Any]] = []
+    for domain in report.domains() if by_domain else [None]:
+        rows = report.rows(domain)
+        for row in rows if items else _index_rows(rows):
+            line = [
+                row["code"],
+                row["name"],
+                row["estimate"],
+                row["ci_low"],
+                row["ci_high"],
+                row["n"],
+            ]
+            out.append([domain, *line] if by_domain else line)
+    return headers, out
+
+
 def _write_sheet(
     wb: Workbook, title: str, caption: str, headers: list[str], rows: list[list[Any]]
 ) -> None:
@@ -85,24 +131,14 @@ def _write_sheet(
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    pct_cols = {
-        i + 1
-        for i, h in enumerate(headers)
-        if h
-        in {
-            "Kết quả kỳ trước",
-            "Chỉ tiêu",
-            "Kết quả ước lượng",
-            "KTC 95% – cận dưới",
-            "KTC 95% – cận trên",
-        }
-    }
+    pct_cols = {i + 1 for i, h in enumerate(headers) if h in PERCENT_HEADERS}
     for row in rows:
         ws.append(row)
         current = ws.max_row
         for col in pct_cols:
             ws.cell(current, col).number_format = PERCENT
-        ws.cell(current, len(headers)).number_format = "0.00"
+        if headers[-1] == "Hiệu ứng thiết kế":
+            ws.cell(current, len(headers)).number_format = "0.00"
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     widths = {"Lĩnh vực/Tiêu chí": 70, "Đơn vị": 28, "STT": 8}
     for i, h in enumerate(headers, start=1):
@@ -135,7 +171,17 @@ def sample_label(report: Report) -> str:
         if weighting:  # which adjustments the weights carry, in words
             return _("Probability sample (paper forms)") + " – " + weighting
         return _("Probability sample (paper forms), design-weighted")
-    return _("Non-probability sample (QR code and counter tablet), weighted to desk volume")
+    if report.sample == "invited":
+        return _("Invited sample (standalone invitation codes)") + " – " + _("descriptive only")
+    label = _("Non-probability sample (QR code and counter tablet), weighted to desk volume")
+    label += "; " + _("no verdicts; intervals hold only if the raters were a random sample")
+    missing = report.design.get("desks_without_volume")
+    if missing:
+        label += "; " + _(
+            "no transaction count yet (each rating counts once): %(names)s",
+            names=", ".join(missing),
+        )
+    return label
 
 
 def computed_label(report: Report) -> str:
@@ -158,5 +204,6 @@ def to_html(sections: Sequence[tuple[str, Report]]) -> str:
         sections=sections,
         table=table,
         sample_label=sample_label,
+        percent_headers=PERCENT_HEADERS,
         computed_label=computed_label,
     )

@@ -130,7 +130,7 @@ def test_dashboard_states_what_a_rank_interval_means_and_links_the_differences(
     client = login_as("analyst")
     cid = demo_data.campaign_id
     page = client.get(f"/dashboard/{cid}").get_data(as_text=True)
-    assert "không thể phân biệt" not in page  # the false "overlap = cannot be told apart"
+    assert "chưa phân biệt được" not in page  # the false "overlap = cannot be told apart"
     assert "Khoảng trong ngoặc là khoảng 95% cho thứ hạng của riêng từng đơn vị" in page
     assert "vẫn có thể khác nhau rõ rệt" in page
     link = f"/dashboard/{cid}/differences"

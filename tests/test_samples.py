@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -96,10 +97,50 @@ def test_a_standalone_invitation_is_the_invited_sample_and_breaks_nothing(
     probability = client.get(f"/api/v1/campaigns/{cid}/responses?sample=probability").json
     assert all(r["weight"] is not None for r in probability)
 
-    both = json.loads(
+    # The invited report is what `analyze` gives on its export with the printed arguments.
+    from click.testing import CliRunner
+
+    from surveyapp.analysis.cli import analyze
+
+    path = tmp_path / "invited.csv"
+    export = ["export-responses", "--campaign", str(cid), "--sample", "invited"]
+    runner.invoke(args=[*export, "--output", str(path)])
+    shown = runner.invoke(
+        args=["report", "--campaign", str(cid), "--sample", "invited", "--show-analyze-command"]
+    )
+    args = shlex.split(shown.output.strip())[3:]
+    assert "--weight" not in args and "--target" not in args
+    out = CliRunner().invoke(analyze, [str(path), *args, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    by_cli = {r["variable"]: r for r in json.loads(out.output)["estimates"]}
+    for row in invited["estimates"]:
+        assert row["estimate"] == pytest.approx(by_cli[row["variable"]]["estimate"], rel=1e-9)
+        assert by_cli[row["variable"]]["verdict"] is None
+
+    # Any period filter of the page keeps the invited section working, also one that holds
+    # no invited answer.
+    from datetime import timedelta
+
+    from surveyapp.models.campaigns import CampaignPeriod
+
+    item = db.session.get(Campaign, cid)
+    later = item.ends + timedelta(days=1)
+    db.session.add(
+        CampaignPeriod(campaign=item, name="Sau", starts=later, ends=later + timedelta(days=9))
+    )
+    db.session.commit()
+    for period in item.periods:
+        assert client.get(f"/dashboard/{cid}?period={period.id}").status_code == 200
+
+    alone = json.loads(
         runner.invoke(args=["report", "--campaign", str(cid), "--sample", "invited"]).output
     )
-    assert both["design"]["n"] == 1
+    assert alone["design"]["n"] == 1 and alone["descriptive"] is True
+    every = runner.invoke(args=["report", "--campaign", str(cid), "--sample", "both"])
+    assert every.exit_code == 0, every.output
+    assert set(json.loads(every.output)) == {"probability", "convenience", "invited"}
+    printed = runner.invoke(args=["report", "--campaign", str(cid), "--format", "html"])
+    assert printed.exit_code == 0 and "Mẫu mời trả lời (mã mời độc lập)" in printed.output
 
 
 def test_desk_ratings_carry_no_verdict_and_say_what_their_intervals_assume(

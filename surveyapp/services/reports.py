@@ -820,7 +820,14 @@ def _rank_intervals(
         if sample.probability:
             # Raking on sex × age and area couples the units even when each lies in its own
             # strata: the joint covariance of the calibrated estimates.
-            joint = _differences(campaign, report.by, variable, filters, level)
+            try:
+                # The same result the differences page shows (kept once for both).
+                joint = differences(
+                    campaign, by=report.by, variable=variable, filters=filters, level=level
+                )
+            except ServiceError:
+                # The report itself stands; its ranking then says it is approximate.
+                return _ranking(labels, estimates, cov, level, exact=False)
             where = [joint.labels.index(label) for label in labels]
         else:
             frame = frame_for(campaign, sample, filters)
@@ -831,10 +838,16 @@ def _rank_intervals(
         exact = True
     elif calibrated:
         exact = False
+    return _ranking(labels, estimates, cov, level, exact=exact)
+
+
+def _ranking(
+    labels: list[Any], estimates: np.ndarray, cov: np.ndarray, level: float, *, exact: bool
+) -> Ranking:
     intervals = analysis_rank_intervals(list(estimates), cov, level, descending=True)
     order = (-estimates).argsort(kind="stable")
-    point = np.empty(len(rows), dtype=int)
-    point[order] = np.arange(1, len(rows) + 1)
+    point = np.empty(len(labels), dtype=int)
+    point[order] = np.arange(1, len(labels) + 1)
     ranks = {
         label: {"rank": int(p), "low": lo, "high": hi}
         for label, p, (lo, hi) in zip(labels, point, intervals, strict=True)

@@ -26,6 +26,7 @@ QUERY_PARAMETERS: dict[str, frozenset[str]] = {
     "api.get_results": frozenset({"sample", "by"}),
     "api.get_responses": frozenset({"sample", "format"}),
     "api.get_small_area": frozenset({"method", "benchmark"}),
+    "api.get_differences": frozenset({"by", "variable"}),
 }
 
 
@@ -94,6 +95,19 @@ def get_results(campaign_id: int) -> Any:
     except ServiceError as exc:
         abort(400, str(exc))
     return jsonify(report.to_dict())
+
+
+@bp.route("/campaigns/<int:campaign_id>/differences")
+def get_differences(campaign_id: int) -> Any:
+    """Every pair of domains of the probability sample: difference, t interval, p-value."""
+    campaign = _campaign(campaign_id)
+    by = _choice("by", ["channel", "district"], "district") or "district"
+    variable = request.args.get("variable") or "overall"
+    try:
+        result = reports.differences(campaign, by=by, variable=variable)
+    except ServiceError as exc:
+        abort(400, str(exc))
+    return jsonify({**result.to_dict(), "by": by})
 
 
 @bp.route("/campaigns/<int:campaign_id>/trend")

@@ -119,7 +119,13 @@ RESULTS = {
     "required": ["campaign", "sample", "design", "estimates"],
     "properties": {
         "campaign": {"type": "object"},
-        "sample": {"type": "string"},
+        "sample": {"type": "string", "enum": ["probability", "convenience", "invited"]},
+        "descriptive": {
+            "type": "boolean",
+            "description": "True for the convenience (desk ratings) and invited (standalone "
+            "invitation codes) samples: no design, no verdicts; their intervals hold only if "
+            "the respondents were a random sample.",
+        },
         "by": {"type": ["string", "null"]},
         "design": {"type": "object"},
         "estimates": {"type": "array", "items": {"$ref": "#/components/schemas/Estimate"}},
@@ -252,6 +258,47 @@ SMALL_AREA = {
 }
 
 
+_NUM = {"type": ["number", "null"]}
+DIFFERENCES = {
+    "type": "object",
+    "description": "Probability sample only. Every pair of domains: a minus b with its t "
+    "interval on the design df and two-sided p-value, from the joint covariance of the "
+    "calibrated estimates (domains share strata and calibration margins). A rank interval "
+    "says nothing about whether two domains differ; these intervals do.",
+    "required": ["variable", "by", "level", "df", "domains", "pairs"],
+    "properties": {
+        "variable": {"type": "string"},
+        "by": {"type": "string"},
+        "level": {"type": "number"},
+        "df": {"type": "number"},
+        "domains": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["domain", "estimate", "se"],
+                "properties": {"domain": {}, "estimate": _NUM, "se": _NUM},
+            },
+        },
+        "pairs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["a", "b", "estimate", "se", "ci_low", "ci_high", "p_value"],
+                "properties": {
+                    "a": {},
+                    "b": {},
+                    "estimate": _NUM,
+                    "se": _NUM,
+                    "ci_low": _NUM,
+                    "ci_high": _NUM,
+                    "p_value": _NUM,
+                },
+            },
+        },
+    },
+}
+
+
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -268,6 +315,7 @@ def document() -> dict[str, Any]:
                 "Results": RESULTS,
                 "Trend": TREND,
                 "SmallArea": SMALL_AREA,
+                "Differences": DIFFERENCES,
             },
         },
         "paths": {
@@ -294,10 +342,28 @@ def document() -> dict[str, Any]:
                     "operationId": "getResults",
                     "parameters": [
                         _campaign_id(),
-                        _enum("sample", ["probability", "convenience"]),
+                        _enum("sample", ["probability", "convenience", "invited"]),
                         _enum("by", ["channel", "desk", "district"]),
                     ],
                     "responses": _responses({"$ref": "#/components/schemas/Results"}),
+                }
+            },
+            "/campaigns/{campaign_id}/differences": {
+                "get": {
+                    "summary": "Pairwise differences between domains with confidence intervals",
+                    "operationId": "getDifferences",
+                    "parameters": [
+                        _campaign_id(),
+                        _enum("by", ["channel", "district"]),
+                        {
+                            "name": "variable",
+                            "in": "query",
+                            "required": False,
+                            "description": "Index code (default overall) or item code.",
+                            "schema": {"type": "string"},
+                        },
+                    ],
+                    "responses": _responses({"$ref": "#/components/schemas/Differences"}),
                 }
             },
             "/campaigns/{campaign_id}/trend": {
@@ -327,7 +393,7 @@ def document() -> dict[str, Any]:
                     "operationId": "getResponses",
                     "parameters": [
                         _campaign_id(),
-                        _enum("sample", ["probability", "convenience"]),
+                        _enum("sample", ["probability", "convenience", "invited"]),
                         _enum("format", ["json", "csv"]),
                     ],
                     "responses": {

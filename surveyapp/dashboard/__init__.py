@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -78,11 +78,18 @@ def campaign(campaign_id: int) -> Any:
     chosen["by"] = breakdown or ""
     sections = []
     errors = []
-    for key in ("probability", "convenience"):
+    for key in ("probability", "convenience", "invited"):
         sample = reports.SAMPLES[key]
         if filters.channel is not None and filters.channel not in sample.channels:
             continue
-        by = breakdown or ("district" if key == "probability" else "desk")
+        if key == "invited":
+            # Shown only when someone answered a standalone code; such answers have no
+            # district or desk, so no breakdown and no unit filter applies to them.
+            if filters.unit_ids is not None or not reports.has_answers(item, key):
+                continue
+            by = None
+        else:
+            by = breakdown or ("district" if key == "probability" else "desk")
         try:
             # The page may show the latest report at once while a fresh one is computed; it
             # says so. The API always waits for the fresh one.
@@ -93,6 +100,29 @@ def campaign(campaign_id: int) -> Any:
             continue
         index_rows = [r for r in report.rows() if r["level"] != "item"]
         charts = []
+        if report.descriptive:
+            titles = {
+                code: _(
+                    "Field %(code)s: estimate and interval (no target: not a random sample)",
+                    code=code,
+                )
+                for code in ("1", "2")
+            }
+            description = _(
+                "Square: estimate; line: the %(level)s interval, which holds only if the "
+                "respondents were a random sample. The same numbers are in the table.",
+                level="95%",
+            )
+        else:
+            titles = {
+                code: _("Field %(code)s: estimate, 95%% CI and target", code=code)
+                for code in ("1", "2")
+            }
+            description = _(
+                "Square: estimate; line: %(level)s confidence interval; diamond: target. "
+                "The same numbers are in the table.",
+                level="95%",
+            )
         for field in ("1", "2"):
             rows = [
                 r for r in index_rows if r["code"] == field or r["code"].startswith(field + ".")
@@ -102,11 +132,8 @@ def campaign(campaign_id: int) -> Any:
                     Markup(
                         ci_chart(
                             rows,
-                            title=_("Field %(code)s: estimate, 95%% CI and target", code=field),
-                            description=_(
-                                "Square: estimate; line: 95%% confidence interval; diamond: "
-                                "target. The same numbers are in the table."
-                            ),
+                            title=titles[field],
+                            description=description,
                             verdict_text=_verdict_text(),
                         )
                     )
@@ -121,6 +148,15 @@ def campaign(campaign_id: int) -> Any:
                 "label": report_files.sample_label(report),
                 "ranks": ranking.ranks,
                 "ranks_exact": ranking.exact,
+                "differences_url": (
+                    url_for(
+                        "dashboard.differences",
+                        campaign_id=item.id,
+                        **{k: v for k, v in chosen.items() if v and k != "by"},
+                    )
+                    if key == "probability" and by == "district"
+                    else None
+                ),
             }
         )
     return render_template(
@@ -135,6 +171,36 @@ def campaign(campaign_id: int) -> Any:
         filters=chosen,
         filtered=not filters.empty,
         filter_units=units,
+    )
+
+
+@bp.route("/<int:campaign_id>/differences")
+def differences(campaign_id: int) -> Any:
+    """Every pair of districts of the probability sample: the difference of an index with
+    its confidence interval, from the joint covariance of the calibrated estimates."""
+    item = db.get_or_404(Campaign, campaign_id)
+    units = campaigns.filter_units(item)
+    filters, chosen = _filters(item, units)
+    if (
+        filters.channel is not None
+        and filters.channel not in reports.SAMPLES["probability"].channels
+    ):
+        abort(400, _("Differences between units exist for the probability sample only."))
+    nodes = reports.index_choices(item)
+    variable = request.args.get("variable") or "overall"
+    if variable not in {code for code, _name in nodes}:
+        abort(400, _("Index: this questionnaire has no index %(value)s.", value=variable))
+    try:
+        result = reports.differences(item, by="district", variable=variable, filters=filters)
+    except ServiceError as exc:
+        abort(400, str(exc))
+    return render_template(
+        "dashboard/differences.html",
+        campaign=item,
+        result=result,
+        nodes=nodes,
+        variable=variable,
+        filters={k: v for k, v in chosen.items() if k != "by"},
     )
 
 
@@ -239,16 +305,9 @@ def download(campaign_id: int, fmt: str) -> Any:
         if fmt == "json":
             report = reports.build(item, sample="probability", stale_ok=True)
             return report.to_dict()
-        sections = [
-            (
-                "Mẫu xác suất",
-                reports.build(item, sample="probability", by="district", stale_ok=True),
-            ),
-            (
-                "QR – phi xác suất",
-                reports.build(item, sample="convenience", by="desk", stale_ok=True),
-            ),
-        ]
+        sections = reports.file_sections(
+            item, by={"probability": "district", "convenience": "desk"}, stale_ok=True
+        )
     except ServiceError as exc:
         abort(400, str(exc))
     small_area = sae.for_report(item)

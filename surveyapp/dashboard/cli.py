@@ -30,9 +30,11 @@ from surveyapp.services import ServiceError, forecasts, report_files, reports, s
 )
 @click.option(
     "--sample",
-    type=click.Choice(["probability", "convenience", "both"]),
+    type=click.Choice(["probability", "convenience", "invited", "both"]),
     default=None,
-    help="Default: probability for json, both for xlsx/html.",
+    help="Default: probability for json, both for xlsx/html. 'both' also brings the "
+    "invited sample (standalone invitation codes) when there is one; the samples are "
+    "never pooled.",
 )
 @click.option("--ci", default="logit", show_default=True, help="CI method for shares.")
 @click.option("--output", type=click.Path(dir_okay=False), help="File to write (default stdout).")
@@ -55,17 +57,24 @@ def report_command(
     campaign = campaign_or_fail(campaign_id)
     sample = sample or ("probability" if fmt == "json" else "both")
     keys = ["probability", "convenience"] if sample == "both" else [sample]
+    if sample == "both" and reports.has_answers(campaign, "invited"):
+        keys.append("invited")
     if show_analyze_command:
         for key in keys:
             args = reports.analyze_args(campaign, reports.SAMPLES[key], by, ci)
             click.echo(shlex.join(["surveyapp", "analyze", "EXPORT.csv", *args]))
         return
     try:
-        built = [(key, reports.build(campaign, sample=key, by=by, ci=ci)) for key in keys]
+        sections = reports.file_sections(
+            campaign,
+            keys=keys,
+            by=dict.fromkeys(keys, by) if sample == "both" else {sample: by},
+            ci=ci,
+            with_invited=False,
+        )
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from exc
-    titles = {"probability": "Mẫu xác suất", "convenience": "QR – phi xác suất"}
-    sections = [(titles[key], report) for key, report in built]
+    built = list(zip(keys, (report for _title, report in sections), strict=True))
     if fmt == "json":
         payload = (
             built[0][1].to_dict()

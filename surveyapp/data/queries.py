@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, and_, case, cast, func, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import aliased
 
 from surveyapp.data import bits
@@ -76,13 +76,67 @@ class Filters:
         return keep
 
 
-def final(campaign: Campaign, channels: Iterable[Channel]) -> tuple[Any, ...]:
-    """The WHERE conditions of ``campaign``'s final responses on ``channels``."""
-    return (
-        Response.campaign_id == campaign.id,
-        Response.status == ResponseStatus.FINAL,
-        Response.channel.in_(list(channels)),
+@dataclass(frozen=True)
+class Sample:
+    """One of the three samples a campaign's answers fall into, never pooled (DESIGN §4).
+
+    ``designed``: True keeps only answers that carry a design (a weight: every drawn paper
+    form has one, and an answer given with a form's invitation copies it), False only those
+    that carry none (a standalone invitation code), None both.
+    """
+
+    key: str  # "probability", "convenience" or "invited"
+    channels: tuple[Channel, ...]
+    designed: bool | None = None
+
+    @property
+    def probability(self) -> bool:
+        return self.key == "probability"
+
+    def condition(self) -> Any:
+        """The SQL condition a final response meets to belong to this sample."""
+        on_channel = Response.channel.in_(list(self.channels))
+        if self.designed is None:
+            return on_channel
+        if self.designed:
+            # A keyed paper form always comes from a draw; an online answer belongs here only
+            # when it inherited its form's design.
+            return and_(
+                on_channel,
+                or_(Response.channel != Channel.WEB_INVITE, Response.weight.is_not(None)),
+            )
+        return and_(on_channel, Response.weight.is_(None))
+
+
+SAMPLES = {
+    "probability": Sample("probability", (Channel.PAPER, Channel.WEB_INVITE), designed=True),
+    "convenience": Sample("convenience", (Channel.QR, Channel.KIOSK)),
+    # Answers to a code not tied to a drawn form: no design, so descriptive only.
+    "invited": Sample("invited", (Channel.WEB_INVITE,), designed=False),
+}
+
+
+def in_sample(key: str, channel: str, weight: Any) -> bool:
+    """:meth:`Sample.condition` on one exported row (channel value and design weight)."""
+    sample = SAMPLES[key]
+    if channel not in {c.value for c in sample.channels}:
+        return False
+    if sample.designed is None or channel != Channel.WEB_INVITE.value:
+        return True
+    return (weight is not None) == sample.designed
+
+
+Selection = Sample | Iterable[Channel]
+
+
+def final(campaign: Campaign, channels: Selection) -> tuple[Any, ...]:
+    """The WHERE conditions of ``campaign``'s final responses in a sample (or on channels)."""
+    where = (
+        channels.condition()
+        if isinstance(channels, Sample)
+        else Response.channel.in_(list(channels))
     )
+    return (Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL, where)
 
 
 def unit_subtree(unit_id: int) -> tuple[int, ...]:
@@ -123,7 +177,7 @@ def labels() -> Labels:
 
 
 def response_frame(
-    campaign: Campaign, channels: Iterable[Channel], questions: list[Question]
+    campaign: Campaign, channels: Selection, questions: list[Question]
 ) -> pd.DataFrame:
     """One row per final response of ``campaign`` on ``channels``.
 
@@ -172,7 +226,7 @@ def response_frame(
 
 
 def desk_volumes(campaign: Campaign) -> dict[int, float]:
-    """Transactions per desk over the periods that overlap the campaign."""
+    """Transactions per desk over the periods that overlap the campaign (positive totals)."""
     stmt = (
         select(TransactionVolume.service_point_id, func.sum(TransactionVolume.transactions))
         .where(
@@ -181,19 +235,41 @@ def desk_volumes(campaign: Campaign) -> dict[int, float]:
         )
         .group_by(TransactionVolume.service_point_id)
     )
-    return {desk: float(total) for desk, total in db.session.execute(stmt)}
+    # A recorded total of 0 is no volume to weight by (a desk with ratings served someone):
+    # such a desk is weighted as one without a record, and named as such.
+    return {desk: float(total) for desk, total in db.session.execute(stmt) if total and total > 0}
+
+
+# Weight of a rating at a desk with no recorded transaction volume: the desk counts as if it
+# had served only the citizens who rated it. Not a neutral choice (a desk serving thousands
+# then weighs as little as its raters), so every report lists such desks by name
+# (:func:`desks_without_volume`, "chưa có số giao dịch") instead of weighting them silently.
+NO_VOLUME_WEIGHT = 1.0
 
 
 def volume_weights(frame: pd.DataFrame, volumes: dict[int, float]) -> np.ndarray:
     """Weight every rating by its desk's transactions over its desk's ratings.
 
     Each desk then counts in proportion to the citizens it served, not to how keen its
-    visitors were to scan the code. A desk without a recorded volume gets weight 1 per rating.
+    visitors were to scan the code. A desk without a recorded volume gets
+    :data:`NO_VOLUME_WEIGHT` per rating, and is named by :func:`desks_without_volume`.
     """
     desk = frame["service_point_id"]
     ratings = desk.map(desk.value_counts())
     weights = desk.map(volumes) / ratings
-    return weights.fillna(1.0).to_numpy(dtype=np.float64)
+    return weights.fillna(NO_VOLUME_WEIGHT).to_numpy(dtype=np.float64)
+
+
+def desks_without_volume(campaign: Campaign, sample: Selection) -> list[str]:
+    """Names of the desks rated in ``sample`` that have no transaction volume recorded for
+    the campaign's dates (weighted :data:`NO_VOLUME_WEIGHT` per rating)."""
+    rated = select(Response.service_point_id).where(
+        *final(campaign, sample), Response.service_point_id.is_not(None)
+    )
+    volumes = desk_volumes(campaign)
+    ids = [d for d in db.session.scalars(rated.distinct()) if d not in volumes]
+    names = labels().desk_names
+    return sorted(names.get(d, str(d)) for d in ids)
 
 
 BY_SQL = {
@@ -205,7 +281,7 @@ BY_SQL = {
 
 def cell_frame(
     campaign: Campaign,
-    channels: Iterable[Channel],
+    channels: Selection,
     questions: list[Question],
     *,
     keys: dict[str, Any],
@@ -303,7 +379,7 @@ def _fetch_columns(stmt: Any) -> tuple[list[str], list[Sequence[Any]]]:
 
 def domains_nest_in_strata(
     campaign: Campaign,
-    channels: Iterable[Channel],
+    channels: Selection,
     stratum: Any,
     by: str,
     filters: Filters | None = None,
@@ -366,7 +442,7 @@ def _by_labels(by: str, values: pd.Series) -> list[Any]:
 
 
 def population_sizes(
-    campaign: Campaign, channels: Iterable[Channel]
+    campaign: Campaign, channels: Selection
 ) -> tuple[dict[Any, float], dict[tuple[Any, Any], float]]:
     """Stage population sizes stored with the responses: per stratum and per (stratum, PSU)."""
     stmt = (

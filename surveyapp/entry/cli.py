@@ -157,9 +157,10 @@ def import_responses(file: str | None, campaign_id: int, template: str | None) -
 )
 @click.option(
     "--sample",
-    type=click.Choice(["probability", "convenience"]),
+    type=click.Choice(["probability", "convenience", "invited"]),
     default=None,
-    help="Only the paper/web sample, or only the desk ratings (weighted to desk volume).",
+    help="Only the paper/web sample with its design, only the desk ratings (weighted to desk "
+    "volume), or only the answers to standalone invitation codes (no design).",
 )
 def export_responses(
     campaign_id: int, fmt: str, output: str | None, all_selected: bool, sample: str | None

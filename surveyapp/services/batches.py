@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from surveyapp.data import queries
 from surveyapp.extensions import db
 from surveyapp.models.base import utcnow
-from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.models.campaigns import Campaign
 from surveyapp.models.responses import Response
 from surveyapp.models.sampling import Batch, Form, FormFate, Household
 from surveyapp.models.users import User
@@ -185,7 +185,9 @@ def _without_form(campaign: Campaign) -> int:
     cannot count in a response rate."""
     serials = select(Form.serial).where(Form.campaign_id == campaign.id)
     stmt = select(func.count()).where(
-        *queries.final(campaign, [Channel.PAPER, Channel.WEB_INVITE]),
+        # The probability sample only: a standalone invitation's answer has no form to
+        # match and is not in the estimates either (it is the invited sample).
+        *queries.final(campaign, queries.SAMPLES["probability"]),
         or_(Response.serial.is_(None), Response.serial.not_in(serials)),
     )
     return int(db.session.scalar(stmt) or 0)

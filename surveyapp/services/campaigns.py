@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,7 +21,8 @@ def final_counts() -> dict[int, int]:
     return {cid: n for cid, n in db.session.execute(stmt)}
 
 
-def final_counts_by_channel(campaign: Campaign, channels: Iterable[Channel]) -> int:
+def final_counts_by_channel(campaign: Campaign, channels: Any) -> int:
+    """Final responses of ``campaign`` in a sample or on channels (a ``queries.Selection``)."""
     # Imported here: the dashboard package imports this module.
     from surveyapp.data.queries import final
 

@@ -104,19 +104,19 @@ def rows(
     """The export's rows. Responses and answers are read with two plain queries, so a large
     campaign costs a pass over its rows, not an ORM object per answer.
 
-    ``sample`` keeps one of the two samples the reports analyse apart: ``probability``
-    (paper and web answers with their design) or ``convenience`` (desk ratings, whose
-    ``weight`` is then the desk's transaction volume over its number of ratings).
+    ``sample`` keeps one of the three samples the reports analyse apart: ``probability``
+    (paper and web answers with their design), ``convenience`` (desk ratings, whose
+    ``weight`` is then the desk's transaction volume over its number of ratings) or
+    ``invited`` (answers to standalone invitation codes: no design, empty ``weight``).
     """
     out = _all_rows(campaign, all_selected)
     if sample is None:
         return out
-    keep = SAMPLE_CHANNELS[sample]
-    out = [r for r in out if r["channel"] in keep]
+    from surveyapp.data import queries
+
+    out = [r for r in out if queries.in_sample(sample, r["channel"], r["weight"])]
     if sample == "convenience" and out:
         import pandas as pd
-
-        from surveyapp.data import queries
 
         frame = pd.DataFrame({"service_point_id": [r["desk"] for r in out]})
         weights = queries.volume_weights(frame, queries.desk_volumes(campaign))

@@ -24,13 +24,22 @@ if TYPE_CHECKING:
     from surveyapp.services.reports import Report
 
 PERCENT = "0.00%"
-PERCENT_COLUMNS = {
-    "Kết quả kỳ trước",
-    "Chỉ tiêu",
-    "Kết quả ước lượng",
-    "KTC 95% – cận dưới",
-    "KTC 95% – cận trên",
-}
+# A sample without a design (desk ratings, standalone invitations) gets intervals computed as
+# if its respondents were a random sample; the header says so, and there is no target, verdict
+# or design effect to show.
+LOW_IF_RANDOM = "Khoảng 95% – cận dưới (chỉ đúng nếu người trả lời là mẫu ngẫu nhiên)"
+HIGH_IF_RANDOM = "Khoảng 95% – cận trên (chỉ đúng nếu người trả lời là mẫu ngẫu nhiên)"
+PERCENT_COLUMNS = frozenset(
+    {
+        "Kết quả kỳ trước",
+        "Chỉ tiêu",
+        "Kết quả ước lượng",
+        "KTC 95% – cận dưới",
+        "KTC 95% – cận trên",
+        LOW_IF_RANDOM,
+        HIGH_IF_RANDOM,
+    }
+)
 # Whole numbers read as numbers (sortable, summable), the design effect with two decimals.
 NUMBER_FORMATS = {"STT": "0", "Số phiếu (n)": "#,##0", "Hiệu ứng thiết kế": "0.00"}
 OVERALL_VI = "Chỉ số chung"
@@ -87,7 +96,11 @@ def table(
     """The plans' table: one row per index node (and item), shares as fractions.
 
     The by-unit table leaves out the province's previous result and target: they are the
-    same on every row, so ``province_block`` gives them once."""
+    same on every row, so ``province_block`` gives them once. A descriptive sample (no
+    design) has no target, verdict or design effect columns, and its interval columns say
+    they hold only for a random sample of respondents."""
+    if report.descriptive:
+        return _descriptive_table(report, by_domain=by_domain, items=items)
     headers = [
         "STT",
         "Lĩnh vực/Tiêu chí",
@@ -120,6 +133,29 @@ def table(
                 row["n"],
                 row["deff"],
                 note(row),
+            ]
+            out.append([domain, *line] if by_domain else line)
+    return headers, out
+
+
+def _descriptive_table(
+    report: Report, *, by_domain: bool, items: bool
+) -> tuple[list[str], list[list[Any]]]:
+    headers = ["STT", "Lĩnh vực/Tiêu chí", "Kết quả ước lượng", LOW_IF_RANDOM, HIGH_IF_RANDOM]
+    headers.append("Số phiếu (n)")
+    if by_domain:
+        headers = ["Đơn vị", *headers]
+    out: list[list[Any]] = []
+    for domain in report.domains() if by_domain else [None]:
+        rows = report.rows(domain)
+        for row in rows if items else _index_rows(rows):
+            line = [
+                row_number(row),
+                row_name(row),
+                row["estimate"],
+                row["ci_low"],
+                row["ci_high"],
+                row["n"],
             ]
             out.append([domain, *line] if by_domain else line)
     return headers, out
@@ -196,7 +232,7 @@ def to_xlsx(sections: Sequence[tuple[str, Report]], small_area: Any = None) -> b
                 caption,
                 headers,
                 rows,
-                block=province_block(report),
+                block=None if report.descriptive else province_block(report),
             )
     if small_area is not None:
         from surveyapp.services import sae
@@ -216,7 +252,17 @@ def sample_label(report: Report) -> str:
         if weighting:  # which adjustments the weights carry, in words
             return _("Probability sample (paper forms)") + " – " + weighting
         return _("Probability sample (paper forms), design-weighted")
-    return _("Non-probability sample (QR code and counter tablet), weighted to desk volume")
+    if report.sample == "invited":
+        return _("Invited sample (standalone invitation codes)") + " – " + _("descriptive only")
+    label = _("Non-probability sample (QR code and counter tablet), weighted to desk volume")
+    label += "; " + _("no verdicts; intervals hold only if the raters were a random sample")
+    missing = report.design.get("desks_without_volume")
+    if missing:
+        label += "; " + _(
+            "no transaction count yet (each rating counts once): %(names)s",
+            names=", ".join(missing),
+        )
+    return label
 
 
 def computed_label(report: Report) -> str:
@@ -243,6 +289,7 @@ def to_html(sections: Sequence[tuple[str, Report]], small_area: Any = None) -> s
         province_block=province_block,
         by_names=BY_VI,
         sample_label=sample_label,
+        percent_headers=PERCENT_COLUMNS,
         computed_label=computed_label,
         small_area=small_area,
         small_area_headers=sae.REPORT_HEADERS,

@@ -43,6 +43,7 @@ from flask_babel import gettext as _
 
 from surveyapp.analysis import Analysis, AnalysisError, Spec, analyze, compare_domains
 from surveyapp.analysis.cells_api import analyze_cell_frame
+from surveyapp.analysis.compare import DomainDifferences, domain_differences
 from surveyapp.analysis.targets import (
     INCONCLUSIVE,
     MET,
@@ -54,15 +55,13 @@ from surveyapp.analysis.targets import VERDICTS as VERDICTS
 from surveyapp.analysis.targets import rank_intervals as analysis_rank_intervals
 from surveyapp.data import queries
 from surveyapp.data.queries import Filters
-from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.models.campaigns import Campaign
 from surveyapp.models.margins import MarginVariable
 from surveyapp.models.questionnaires import AggregationRule, IndexLevel, Question, QuestionType
 from surveyapp.services import ServiceError, campaigns, margins, report_cache
 from surveyapp.services.campaigns import code_key
 from surveyapp.services.instruments import analysis_spec
 
-PROBABILITY = (Channel.PAPER, Channel.WEB_INVITE)
-CONVENIENCE = (Channel.QR, Channel.KIOSK)
 BY_COLUMNS = {"district": "district", "desk": "desk", "channel": "channel"}
 # Keyed by the analysis package's labels, the only place verdict labels are defined
 # (re-exported here for the views and the API schema).
@@ -76,22 +75,12 @@ VERDICT_REASON_VI = {
 }
 
 
-@dataclass(frozen=True)
-class Sample:
-    """Which responses a report section uses and how they are weighted."""
-
-    key: str  # "probability" or "convenience"
-    channels: tuple[Channel, ...]
-
-    @property
-    def probability(self) -> bool:
-        return self.key == "probability"
-
-
-SAMPLES = {
-    "probability": Sample("probability", PROBABILITY),
-    "convenience": Sample("convenience", CONVENIENCE),
-}
+Sample = queries.Sample
+SAMPLES = queries.SAMPLES
+# The samples as the data adapter's queries take them (channels and whether a design is needed).
+PROBABILITY = SAMPLES["probability"]
+CONVENIENCE = SAMPLES["convenience"]
+INVITED = SAMPLES["invited"]
 
 
 @dataclass(frozen=True)
@@ -112,12 +101,19 @@ class Report:
         return {
             "campaign": self.campaign,
             "sample": self.sample,
+            # Convenience and invited samples carry no design: no verdicts, and their
+            # intervals hold only if the respondents were a random sample.
+            "descriptive": self.descriptive,
             "by": self.by,
             "design": self.design,
             "estimates": self.estimates,
             "computed_at": self.computed_at.isoformat() if self.computed_at else None,
             "stale": self.stale,
         }
+
+    @property
+    def descriptive(self) -> bool:
+        return self.sample != "probability"
 
     def rows(self, domain: Any = None) -> list[dict[str, Any]]:
         """Estimates of one domain (``None``: the whole sample), in the plans' order."""
@@ -136,12 +132,25 @@ def _domain_value(row: dict[str, Any]) -> Any:
     return None if row["domain"] is None else next(iter(row["domain"].values()))
 
 
-def _spec(campaign: Campaign, by: str | None, ci: str, filters: Filters | None = None) -> Spec:
+def _spec(
+    campaign: Campaign,
+    by: str | None,
+    ci: str,
+    filters: Filters | None = None,
+    sample: Sample = SAMPLES["probability"],
+) -> Spec:
+    """What a report estimates. Only the probability sample is judged against the targets:
+    the others carry no design, so a verdict about the province would claim what they
+    cannot know (DESIGN §4)."""
     qn = campaign.questionnaire
     satisfied = tuple(int(v) for v in qn.satisfied_values)
     items = [q.code for q in qn.questions if q.type == QuestionType.LIKERT5]
     indices = analysis_spec(qn)
-    targets = tuple((t.index_node.code, _fraction(t.target_pct)) for t in campaign.targets)
+    targets = (
+        tuple((t.index_node.code, _fraction(t.target_pct)) for t in campaign.targets)
+        if sample.probability
+        else ()
+    )
     spec = Spec(
         props=tuple((code, satisfied) for code in items),
         indices=tuple((name, tuple(parts)) for name, parts in indices),
@@ -180,20 +189,23 @@ def analyze_args(
     numbers the report used); ``weighting`` and the ``fpc`` columns are looked up when not
     given.
     """
-    spec = _spec(campaign, by, ci)
+    spec = _spec(campaign, by, ci, sample=sample)
     if sample.probability:
         weighting = weighting or weighting_for(campaign, sample)
         args: list[str] = ["--weight", "weight_nr"]
         args += ["--strata", "stratum", "--cluster", "psu,ssu"]
         if fpc is None:
-            fpc = _fpc_columns(*queries.population_sizes(campaign, sample.channels))
+            fpc = _fpc_columns(*queries.population_sizes(campaign, sample))
         if fpc:
             args += ["--fpc", ",".join(fpc)]
         for column, cats in weighting.margins:
             totals = ",".join(f"{cat}={total!r}" for cat, total in cats)
             args += ["--margin", f"{column}:{totals}"]
-    else:
+    elif sample.key == "convenience":
         args = ["--weight", "weight", "--strata", "desk"]
+    else:
+        # No design: every answer counts once, as its own unit.
+        args = []
     for code, values in spec.props:
         args += ["--prop", f"{code}={','.join(str(v) for v in values)}"]
     for name, parts in spec.indices:
@@ -222,7 +234,10 @@ def frame_for(campaign: Campaign, sample: Sample, filters: Filters | None = None
 def _frame(campaign: Campaign, sample: Sample) -> pd.DataFrame:
     qn = campaign.questionnaire
     questions = [q for q in qn.questions if q.type in (QuestionType.LIKERT5, QuestionType.SINGLE)]
-    frame = queries.response_frame(campaign, sample.channels, questions)
+    frame = queries.response_frame(campaign, sample, questions)
+    if sample.key == "invited":
+        frame["weight"] = 1.0
+        return frame
     if not sample.probability:
         frame["weight"] = queries.volume_weights(frame, queries.desk_volumes(campaign))
         frame["desk"] = frame["desk"].fillna("?")
@@ -396,14 +411,12 @@ def _probability_cells(
     stored = margins.for_analysis(campaign)
     with_forms = queries.has_forms(campaign)
     if not stored and not with_forms:
-        cells = queries.cell_frame(
-            campaign, sample.channels, questions, by=by, keys=keys, filters=filters
-        )
+        cells = queries.cell_frame(campaign, sample, questions, by=by, keys=keys, filters=filters)
         return cells, Weighting()
     extra, joins = queries.calibration_keys(campaign)
     cells = queries.cell_frame(
         campaign,
-        sample.channels,
+        sample,
         questions,
         by=by,
         keys={**keys, **extra},
@@ -446,7 +459,7 @@ def run_cells(
 ) -> Analysis:
     """The same estimates as :func:`run`, from cell sums computed in the database."""
     cells, weighting, design = _cells(campaign, sample, by, filters)
-    spec = dataclasses.replace(_spec(campaign, by, ci, filters), margins=weighting.margins)
+    spec = dataclasses.replace(_spec(campaign, by, ci, filters, sample), margins=weighting.margins)
     return analyze_cell_frame(cells, spec, **design)
 
 
@@ -469,7 +482,7 @@ def _cells(
             filters,
         )
         _require_domains(cells, by)
-        stage1, stage2 = queries.population_sizes(campaign, sample.channels)
+        stage1, stage2 = queries.population_sizes(campaign, sample)
         design: dict[str, Any] = {
             "strata": "stratum",
             "psu": "psu",
@@ -480,9 +493,15 @@ def _cells(
             "lonely_psu": "adjust",
         }
         return cells, weighting, design
+    if sample.key == "invited":
+        cells = queries.cell_frame(
+            campaign, sample, likert, by=by, keys={"psu": Response.id}, filters=filters
+        )
+        _require_domains(cells, by)
+        return cells, Weighting(), {"strata": None, "psu": "psu", "lonely_psu": "adjust"}
     cells = queries.cell_frame(
         campaign,
-        sample.channels,
+        sample,
         likert,
         by=by,
         keys={"desk_id": Response.service_point_id, "psu": Response.id},
@@ -493,7 +512,7 @@ def _cells(
     # the desk's weight multiplies them here.
     volumes = queries.desk_volumes(campaign)
     per_desk = cells.groupby("desk_id")["n"].transform("sum")
-    weight = (cells["desk_id"].map(volumes) / per_desk).fillna(1.0)
+    weight = (cells["desk_id"].map(volumes) / per_desk).fillna(queries.NO_VOLUME_WEIGHT)
     for col in cells.columns:
         if col.endswith(("__wy", "__wr")) or col == "sw":
             cells[col] = cells[col] * weight
@@ -515,7 +534,7 @@ def run(
     ci: str = "logit",
     filters: Filters | None = None,
 ) -> Analysis:
-    spec = _spec(campaign, by, ci, filters)
+    spec = _spec(campaign, by, ci, filters, sample)
     if sample.probability:
         stored = margins.for_analysis(campaign)
         nonresponse = bool(
@@ -530,6 +549,8 @@ def _row_design(frame: pd.DataFrame, sample: Sample) -> dict[str, Any]:
     """The design arguments of :func:`analyze` for a :func:`frame_for` frame: the paper
     sample's strata, two stages and population sizes with the non-response adjusted weight;
     the desk ratings stratified by desk with their volume weights."""
+    if sample.key == "invited":
+        return {"weight": "weight", "lonely_psu": "adjust"}
     if not sample.probability:
         return {"weight": "weight", "strata": "desk_id", "lonely_psu": "adjust"}
     return {
@@ -574,6 +595,51 @@ def build(
     )
 
 
+# Sheet and section titles of the report files (Vietnamese, as the provincial plans).
+FILE_TITLES = {
+    "probability": "Mẫu xác suất",
+    "convenience": "QR – phi xác suất",
+    "invited": "Mẫu mời (mã độc lập)",
+}
+
+
+def has_answers(campaign: Campaign, sample: str) -> bool:
+    return campaigns.final_counts_by_channel(campaign, SAMPLES[sample]) > 0
+
+
+def file_sections(
+    campaign: Campaign,
+    *,
+    keys: Sequence[str] = ("probability", "convenience"),
+    by: dict[str, str | None] | None = None,
+    ci: str = "logit",
+    stale_ok: bool = False,
+    with_invited: bool = True,
+) -> list[tuple[str, Report]]:
+    """The (title, report) sections of a report file, one per sample, never pooled.
+
+    The invited sample (standalone invitation codes) joins the file whenever the campaign
+    has such answers, without a breakdown: its answers have no district or desk.
+    """
+    by = by or {}
+    wanted = list(keys)
+    if with_invited and "invited" not in wanted and has_answers(campaign, "invited"):
+        wanted.append("invited")
+    return [
+        (
+            FILE_TITLES[key],
+            build(
+                campaign,
+                sample=key,
+                by=by.get(key) if key != "invited" else None,
+                ci=ci,
+                stale_ok=stale_ok,
+            ),
+        )
+        for key in wanted
+    ]
+
+
 def _stamp(report: Report, made: report_cache.Stamp) -> Report:
     return dataclasses.replace(
         report, computed_at=made.computed_at, inputs=made.fingerprint, stale=made.stale
@@ -597,7 +663,7 @@ def _build(
         "starts": campaign.starts.isoformat(),
         "ends": campaign.ends.isoformat(),
     }
-    if not campaigns.final_counts_by_channel(campaign, chosen.channels):
+    if not campaigns.final_counts_by_channel(campaign, chosen):
         return Report(
             summary,
             sample,
@@ -610,7 +676,7 @@ def _build(
         cells, weighting, cell_design = _cells(campaign, chosen, by, filters)
         if _filtered(filters):
             # One cell table serves both: the filter's whole domain, then its ``by`` levels.
-            specs = [_spec(campaign, None, ci, filters)]
+            specs = [_spec(campaign, None, ci, filters, chosen)]
             if by:
                 outside = cells[BY_COLUMNS[by]].to_numpy() == queries.OUTSIDE
                 subset = np.where(outside, queries.OUTSIDE, "in")
@@ -618,9 +684,9 @@ def _build(
                 cells = pd.concat(
                     [cells, pd.DataFrame({queries.SUBSET: subset}, index=cells.index)], axis=1
                 )
-                specs.append(_spec(campaign, by, ci, filters))
+                specs.append(_spec(campaign, by, ci, filters, chosen))
         else:
-            specs = [_spec(campaign, by, ci)]
+            specs = [_spec(campaign, by, ci, sample=chosen)]
         results = [
             analyze_cell_frame(
                 cells, dataclasses.replace(spec, margins=weighting.margins), **cell_design
@@ -657,6 +723,8 @@ def _build(
         rows.append(row)
     rows.sort(key=lambda r: (_domain_sort(r), _row_order(r, nodes)))
     design = {**result.design.to_dict(), **_weighting_dict(chosen, weighting)}
+    if chosen.key == "convenience":
+        design["desks_without_volume"] = queries.desks_without_volume(campaign, chosen)
     if _filtered(filters):
         assert filters is not None
         design["filters"] = filters.to_dict()
@@ -696,6 +764,17 @@ def _same_estimate(
 def _weighting_dict(sample: Sample, weighting: Weighting) -> dict[str, Any]:
     if sample.probability:
         return weighting.to_dict()
+    if sample.key == "invited":
+        return {
+            "weighting": _(
+                "Answers to standalone invitation codes: no sampling design, every answer "
+                "counts once; descriptive only"
+            ),
+            "adjustments": [],
+            "margins": [],
+            "margins_unknown_share": {},
+            "margins_skipped": {},
+        }
     return {
         "weighting": _("Weighted to each desk's transaction volume; not a probability sample"),
         "adjustments": ["desk_volume"],
@@ -778,26 +857,101 @@ def _rank_intervals(
 
     stratum = Response.stratum if sample.probability else Response.service_point_id
     cov = np.diag(np.array([r["se"] for r in rows]) ** 2)
-    exact = queries.domains_nest_in_strata(campaign, sample.channels, stratum, report.by, filters)
-    if not exact and campaigns.final_counts_by_channel(campaign, sample.channels) <= (
-        EXACT_RANK_ROWS
-    ):
-        frame = frame_for(campaign, sample, filters)
-        spec = _spec(campaign, report.by, "logit", filters)
-        # Non-response adjusted, not calibrated: compare_domains has no calibration.
-        comparison = compare_domains(frame, spec, variable, **_row_design(frame, sample))
-        where = [comparison.labels.index(label) for label in labels]
-        cov = comparison.cov[np.ix_(where, where)]
+    exact = queries.domains_nest_in_strata(campaign, sample, stratum, report.by, filters)
+    small = campaigns.final_counts_by_channel(campaign, sample) <= EXACT_RANK_ROWS
+    calibrated = sample.probability and bool(report.design.get("margins"))
+    if (calibrated or not exact) and small:
+        if sample.probability:
+            # Raking on sex × age and area couples the units even when each lies in its own
+            # strata: the joint covariance of the calibrated estimates.
+            try:
+                # The same result the differences page shows (kept once for both).
+                joint = differences(
+                    campaign, by=report.by, variable=variable, filters=filters, level=level
+                )
+            except ServiceError:
+                # The report itself stands; its ranking then says it is approximate.
+                return _ranking(labels, estimates, cov, level, exact=False)
+            where = [joint.labels.index(label) for label in labels]
+        else:
+            frame = frame_for(campaign, sample, filters)
+            spec = _spec(campaign, report.by, "logit", filters, sample)
+            comparison = compare_domains(frame, spec, variable, **_row_design(frame, sample))
+            joint, where = comparison, [comparison.labels.index(label) for label in labels]
+        cov = joint.cov[np.ix_(where, where)]
         exact = True
+    elif calibrated:
+        exact = False
+    return _ranking(labels, estimates, cov, level, exact=exact)
+
+
+def _ranking(
+    labels: list[Any], estimates: np.ndarray, cov: np.ndarray, level: float, *, exact: bool
+) -> Ranking:
     intervals = analysis_rank_intervals(list(estimates), cov, level, descending=True)
     order = (-estimates).argsort(kind="stable")
-    point = np.empty(len(rows), dtype=int)
-    point[order] = np.arange(1, len(rows) + 1)
+    point = np.empty(len(labels), dtype=int)
+    point[order] = np.arange(1, len(labels) + 1)
     ranks = {
         label: {"rank": int(p), "low": lo, "high": hi}
         for label, p, (lo, hi) in zip(labels, point, intervals, strict=True)
     }
     return Ranking(ranks, exact)
+
+
+def index_choices(campaign: Campaign, lang: str = "vi") -> list[tuple[str, str]]:
+    """(code, name) of the questionnaire's index nodes, overall first, then the plans'
+    order: what a comparison between units can be made on."""
+    nodes = {n.code: n for n in campaign.questionnaire.index_nodes}
+    codes = sorted(nodes, key=lambda code: _row_order({"code": code, "level": ""}, nodes))
+    codes = [c for c in codes if nodes[c].level == IndexLevel.OVERALL] + [
+        c for c in codes if nodes[c].level != IndexLevel.OVERALL
+    ]
+    return [(c, nodes[c].name.get(lang) or nodes[c].name["vi"]) for c in codes]
+
+
+def differences(
+    campaign: Campaign,
+    *,
+    by: str = "district",
+    variable: str = "overall",
+    filters: Filters | None = None,
+    level: float = 0.95,
+) -> DomainDifferences:
+    """Every pair of ``by`` levels of the probability sample: the difference of their
+    ``variable`` estimates with a t interval on the design df and a p-value, from the joint
+    covariance of the calibrated estimates (:func:`surveyapp.analysis.compare.domain_differences`).
+
+    Only the probability sample: the other two have no design to give such intervals.
+    """
+    if by not in BY_COLUMNS:
+        raise ServiceError(f"by: use one of {', '.join(BY_COLUMNS)}")
+    if filters is not None and filters.empty:
+        filters = None
+    return report_cache.cached(
+        campaign,
+        ("differences", by, variable, filters, level),
+        lambda c: _differences(c, by, variable, filters, level),
+        # Cheap next to the report; kept in the process only.
+        persist=False,
+    )
+
+
+def _differences(
+    campaign: Campaign, by: str, variable: str, filters: Filters | None, level: float
+) -> DomainDifferences:
+    sample = SAMPLES["probability"]
+    spec = _spec(campaign, by, "logit", filters, sample)
+    if variable not in {n for n, _p in spec.indices} | {c for c, _v in spec.props}:
+        raise ServiceError(f"variable: no index or item named {variable!r}")
+    if not campaigns.final_counts_by_channel(campaign, sample):
+        raise ServiceError(_("No responses yet."))
+    try:
+        cells, weighting, design = _cells(campaign, sample, by, filters)
+        spec = dataclasses.replace(spec, margins=weighting.margins, level=level)
+        return domain_differences(cells, spec, variable, exclude=(queries.OUTSIDE,), **design)
+    except AnalysisError as exc:
+        raise ServiceError(str(exc)) from exc
 
 
 def _domain_sort(row: dict[str, Any]) -> tuple[int, str]:

@@ -181,7 +181,7 @@ def response_rate_summary(
 
 def _without_form(campaign: Campaign) -> int:
     """Final paper-sample responses that match no form drawn here (keyed from an outside
-    fieldwork, imported, or the demo's simulated ones): they count in the estimates but
+    fieldwork or imported before its draw): they count in the estimates but
     cannot count in a response rate."""
     serials = select(Form.serial).where(Form.campaign_id == campaign.id)
     stmt = select(func.count()).where(

@@ -39,7 +39,7 @@ from surveyapp.services import ServiceError, report_files, reports
 @click.option(
     "--show-analyze-command",
     is_flag=True,
-    help="Print the surveyapp analyze arguments that reproduce the report.",
+    help="Print the surveyapp export-responses and analyze lines that reproduce the report.",
 )
 @with_appcontext
 def report_command(
@@ -56,9 +56,27 @@ def report_command(
     sample = sample or ("probability" if fmt == "json" else "both")
     keys = ["probability", "convenience"] if sample == "both" else [sample]
     if show_analyze_command:
+        # Two lines per sample, run in order: the export the report reads, then the analysis.
         for key in keys:
+            export = f"responses-{campaign.id}-{key}.csv"
+            click.echo(
+                shlex.join(
+                    [
+                        "surveyapp",
+                        "export-responses",
+                        "--campaign",
+                        str(campaign.id),
+                        "--sample",
+                        key,
+                        "--format",
+                        "csv",
+                        "--output",
+                        export,
+                    ]
+                )
+            )
             args = reports.analyze_args(campaign, reports.SAMPLES[key], by, ci)
-            click.echo(shlex.join(["surveyapp", "analyze", "EXPORT.csv", *args]))
+            click.echo(shlex.join(["surveyapp", "analyze", export, *args]))
         return
     try:
         built = [(key, reports.build(campaign, sample=key, by=by, ci=ci)) for key in keys]

@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from surveyapp.extensions import db, limiter, login_manager
+from surveyapp.extensions import client_address, db, limiter, login_manager
 from surveyapp.forms.auth import LoginForm, OwnPasswordForm
 from surveyapp.models.base import utcnow
 from surveyapp.models.users import ApiToken, Role, User, hash_token
@@ -147,7 +147,9 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _login_key() -> str:
-    return f"{request.remote_addr}|{(request.form.get('username') or '').strip().lower()}"
+    # The client's own address (the proxy's X-Forwarded-For when TRUSTED_PROXIES is set) with
+    # the username: failures lock that pair only, never the user for everyone.
+    return f"{client_address()}|{(request.form.get('username') or '').strip().lower()}"
 
 
 def _failed(response: Any) -> bool:
@@ -159,6 +161,13 @@ def _failed(response: Any) -> bool:
 @limiter.limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT"],
     key_func=_login_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_IP"],
+    key_func=client_address,
+    scope="login-ip",
     methods=["POST"],
     deduct_when=_failed,
 )

@@ -26,7 +26,14 @@ def set_language(code: str) -> Any:
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("public.index")
     response = redirect(target)
-    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    response.set_cookie(
+        LANG_COOKIE,
+        code,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=request.is_secure,
+    )
     return response
 
 

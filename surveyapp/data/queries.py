@@ -77,11 +77,13 @@ class Filters:
 
 
 def final(campaign: Campaign, channels: Iterable[Channel]) -> tuple[Any, ...]:
-    """The WHERE conditions of ``campaign``'s final responses on ``channels``."""
+    """The WHERE conditions of ``campaign``'s final responses on ``channels``, less those
+    held out as bursts until an analyst releases them (services.abuse)."""
     return (
         Response.campaign_id == campaign.id,
         Response.status == ResponseStatus.FINAL,
         Response.channel.in_(list(channels)),
+        Response.held.is_(False),
     )
 
 

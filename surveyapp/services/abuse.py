@@ -11,6 +11,10 @@ Flags
 ``burst_client``   the same client sent at least ``BURST_CLIENT_COUNT`` ratings within the
                    window (not used for kiosks, where every rating comes from one tablet)
 ``straight_line``  at least ``STRAIGHT_LINE_MIN`` rating items answered, all with one value
+
+A response with a burst flag is stored *held*: kept, listed for analysts, and left out of
+every estimate until an analyst releases it (:func:`release`, audited). Straight-lining is
+only shown: a citizen may well be satisfied with everything.
 """
 
 from __future__ import annotations
@@ -21,8 +25,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import func, select
+
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.models.responses import Response, ResponseStatus
+from surveyapp.models.units import ServicePoint
+from surveyapp.services import audit
 
 HONEYPOT_FIELD = "website"
 
@@ -30,6 +43,12 @@ FLAG_BURST = "burst"
 FLAG_BURST_CLIENT = "burst_client"
 FLAG_STRAIGHT_LINE = "straight_line"
 FLAGS = (FLAG_BURST, FLAG_BURST_CLIENT, FLAG_STRAIGHT_LINE)
+HELD_FLAGS = frozenset({FLAG_BURST, FLAG_BURST_CLIENT})
+
+
+def holds(flags: Iterable[str]) -> bool:
+    """Whether a response with ``flags`` is held out of the estimates when stored."""
+    return not HELD_FLAGS.isdisjoint(flags)
 
 
 def honeypot_filled(form: Mapping[str, str]) -> bool:
@@ -94,3 +113,79 @@ def flags_for(
     if straight_lined(answers, rating_codes):
         flags.append(FLAG_STRAIGHT_LINE)
     return flags
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A flagged response as the analysts' list shows it (no answers, no address)."""
+
+    id: int
+    submitted_at: datetime
+    channel: str
+    desk: str | None
+    flags: list[str]
+    held: bool
+
+
+def flagged(campaign: Campaign, limit: int = 1000) -> tuple[list[Flagged], int]:
+    """The campaign's flagged final responses, newest first (at most ``limit``), and how
+    many of all its final responses are held out."""
+    held_count = int(
+        db.session.scalar(
+            select(func.count()).where(
+                Response.campaign_id == campaign.id,
+                Response.status == ResponseStatus.FINAL,
+                Response.held.is_(True),
+            )
+        )
+        or 0
+    )
+    # Flags are a JSON list, which SQLite and PostgreSQL query differently; responses without
+    # flags store "[]", so the rows to look at are found by their text length in neither.
+    rows = db.session.execute(
+        select(
+            Response.id,
+            Response.submitted_at,
+            Response.channel,
+            ServicePoint.name,
+            Response.flags,
+            Response.held,
+        )
+        .outerjoin(ServicePoint, ServicePoint.id == Response.service_point_id)
+        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL)
+        .order_by(Response.held.desc(), Response.id.desc())
+    )
+    items: list[Flagged] = []
+    for rid, at, channel, desk, flags, held in rows:
+        if not flags:
+            continue
+        items.append(Flagged(rid, at, str(channel), desk, list(flags), bool(held)))
+        if len(items) >= limit:
+            break
+    return items, held_count
+
+
+def release(response: Response) -> bool:
+    """Count a held response in the estimates from now on (audited); False if it was not
+    held. The caller commits."""
+    if not response.held:
+        return False
+    response.held = False
+    db.session.flush()
+    audit.record("release", "response", response.id, before={"held": True}, after={"held": False})
+    return True
+
+
+def held_out(campaign: Campaign, channels: Iterable[Channel]) -> int:
+    """How many of the campaign's final responses on ``channels`` are held out."""
+    return int(
+        db.session.scalar(
+            select(func.count()).where(
+                Response.campaign_id == campaign.id,
+                Response.status == ResponseStatus.FINAL,
+                Response.channel.in_(list(channels)),
+                Response.held.is_(True),
+            )
+        )
+        or 0
+    )

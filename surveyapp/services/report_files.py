@@ -116,6 +116,8 @@ def to_xlsx(sections: Sequence[tuple[str, Report]]) -> bytes:
     for title, report in sections:
         label = sample_label(report)
         caption = f"{report.campaign['name']} – {label} – {computed_label(report)}"
+        if held_label(report):
+            caption += f" – {held_label(report)}"
         headers, rows = table(report, items=True)
         _write_sheet(wb, title, caption, headers, rows)
         if report.by:
@@ -136,6 +138,17 @@ def sample_label(report: Report) -> str:
             return _("Probability sample (paper forms)") + " – " + weighting
         return _("Probability sample (paper forms), design-weighted")
     return _("Non-probability sample (QR code and counter tablet), weighted to desk volume")
+
+
+def held_label(report: Report) -> str:
+    """The burst-flagged responses the estimates leave out, or "" when there are none."""
+    held = int(report.campaign.get("held_out") or 0)
+    if not held:
+        return ""
+    return _(
+        "%(n)d burst-flagged responses held out of the estimates (an analyst can release them).",
+        n=held,
+    )
 
 
 def computed_label(report: Report) -> str:
@@ -159,4 +172,5 @@ def to_html(sections: Sequence[tuple[str, Report]]) -> str:
         table=table,
         sample_label=sample_label,
         computed_label=computed_label,
+        held_label=held_label,
     )

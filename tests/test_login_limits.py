@@ -37,17 +37,19 @@ def owner() -> str:
     return _address()
 
 
-def _redis_or_skip() -> Any:
+def _redis_keys(pattern: str = "") -> list[Any]:
+    """Skip (fail under CI) when Redis is unreachable; else the keys matching ``pattern``."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
-        client.ping()
+        return list(client.keys(pattern)) if pattern else []
     except redis.RedisError as exc:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"Redis at {REDIS_URL} is unreachable under CI: {exc}")
         pytest.skip(f"Redis unreachable: {exc}")
-    return client
+    finally:
+        client.close()
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -59,7 +61,7 @@ def app_config(request) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "LOGIN_RATE_LIMIT_IP": "8 per minute",
     }
     if request.param == "redis":
-        _redis_or_skip()
+        _redis_keys()
         config["RATELIMIT_STORAGE_URI"] = REDIS_URL
         config["RATELIMIT_KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
     return config
@@ -116,7 +118,7 @@ SHARED = {
 @pytest.mark.parametrize("app_config", [SHARED])
 def test_limits_in_redis_are_shared_between_workers(app, tmp_path, pg_schema) -> None:
     """Two app processes (gunicorn workers) count one budget when the storage is shared."""
-    redis_client = _redis_or_skip()
+    _redis_keys()
     other = create_app(make_config(tmp_path, pg_schema, **SHARED))
     clients = [app.test_client(), other.test_client()]
     name = f"nobody-{uuid.uuid4().hex[:8]}"
@@ -125,7 +127,7 @@ def test_limits_in_redis_are_shared_between_workers(app, tmp_path, pg_schema) ->
         assert response.status_code == 200
     refused = clients[1].post("/login", data={"username": name, "password": "x"})
     assert refused.status_code == 429
-    assert redis_client.keys(f"*|{name}/*")
+    assert _redis_keys(f"*|{name}/*")
     with other.app_context():
         from surveyapp.extensions import db
 
@@ -172,3 +174,24 @@ def test_links_follow_the_proxys_public_host(app, client) -> None:
     db.session.commit()
     page = client.get("/admin/desks", headers=headers).get_data(as_text=True)
     assert "https://khaosat.dongnai.gov.vn/s/tok123" in page
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [{"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": f"t{uuid.uuid4().hex}"}],
+)
+def test_burst_counts_are_shared_between_workers(app, app_config, tmp_path, pg_schema) -> None:
+    """A burst split over two workers is still a burst when the storage is shared."""
+    from surveyapp.services import abuse
+
+    _redis_keys()
+    other = create_app(make_config(tmp_path, pg_schema, **app_config))
+    address = _address()
+    for worker in (app, app, other):
+        with worker.test_request_context():
+            flags = abuse.flags_for({}, [], None, address)
+    assert flags == [abuse.FLAG_BURST_CLIENT]
+    with other.app_context():
+        from surveyapp.extensions import db
+
+        db.engine.dispose()

@@ -81,8 +81,44 @@ class SlidingCounter:
             return len(events)
 
 
-def _counter() -> SlidingCounter:
-    return current_app.extensions.setdefault("surveyapp_burst_counter", SlidingCounter())
+class SharedCounter:
+    """Events per key within a time window in the rate limits' shared storage (Redis), so
+    every gunicorn worker sees the whole burst, not its share of it. Falls back to this
+    process's memory while the storage cannot be reached: a citizen's answer is never
+    refused because the counter is down."""
+
+    def __init__(self, uri: str, prefix: str) -> None:
+        from limits.storage import storage_from_string
+        from limits.strategies import MovingWindowRateLimiter
+
+        self._strategy = MovingWindowRateLimiter(storage_from_string(uri))
+        self._prefix = f"{prefix}surveyapp-burst"
+        self._fallback = SlidingCounter()
+
+    def hit(self, key: str, window: float, now: float | None = None) -> int:
+        from limits import RateLimitItemPerSecond
+
+        item = RateLimitItemPerSecond(1_000_000, max(1, round(window)))
+        try:
+            self._strategy.hit(item, self._prefix, key)
+            stats = self._strategy.get_window_stats(item, self._prefix, key)
+        except Exception:  # any storage error: count here rather than fail the citizen
+            current_app.logger.warning("burst counter storage unreachable; counting locally")
+            return self._fallback.hit(key, window, now)
+        return item.amount - stats.remaining
+
+
+def _counter() -> SlidingCounter | SharedCounter:
+    counter = current_app.extensions.get("surveyapp_burst_counter")
+    if counter is None:
+        uri = str(current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+        if uri.startswith("memory"):
+            counter = SlidingCounter()
+        else:
+            prefix = str(current_app.config.get("RATELIMIT_KEY_PREFIX") or "")
+            counter = SharedCounter(uri, prefix)
+        current_app.extensions["surveyapp_burst_counter"] = counter
+    return counter
 
 
 def client_key(address: str) -> str:

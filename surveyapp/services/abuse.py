@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, or_, select
 
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
@@ -176,8 +176,8 @@ def flagged(campaign: Campaign, limit: int = 1000) -> tuple[list[Flagged], int]:
         )
         or 0
     )
-    # Flags are a JSON list, which SQLite and PostgreSQL query differently; responses without
-    # flags store "[]", so the rows to look at are found by their text length in neither.
+    # Flags are a JSON list, which SQLite and PostgreSQL query differently; as text, a
+    # response without flags is "[]" in both, so the database skips those rows.
     rows = db.session.execute(
         select(
             Response.id,
@@ -188,8 +188,13 @@ def flagged(campaign: Campaign, limit: int = 1000) -> tuple[list[Flagged], int]:
             Response.held,
         )
         .outerjoin(ServicePoint, ServicePoint.id == Response.service_point_id)
-        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL)
+        .where(
+            Response.campaign_id == campaign.id,
+            Response.status == ResponseStatus.FINAL,
+            or_(Response.held.is_(True), cast(Response.flags, Text) != "[]"),
+        )
         .order_by(Response.held.desc(), Response.id.desc())
+        .limit(limit)
     )
     items: list[Flagged] = []
     for rid, at, channel, desk, flags, held in rows:

@@ -13,7 +13,7 @@ from support import login, make_user
 
 from surveyapp.extensions import db
 from surveyapp.models import AuditLog, Response
-from surveyapp.services import reports
+from surveyapp.services import abuse, reports
 
 BURST = 60
 
@@ -42,6 +42,8 @@ def test_a_burst_from_one_address_is_held_out_and_can_be_released(
     report = reports.build(campaign, sample="convenience")
     assert report.design["n"] == 2
     assert report.campaign["held_out"] == BURST - 2
+    listed, held_count = abuse.flagged(campaign)
+    assert held_count == BURST - 2 and sorted(f.id for f in listed) == sorted(r.id for r in held)
 
     make_user("analyst1", "analyst")
     login(client, "analyst1")

@@ -195,3 +195,14 @@ def test_burst_counts_are_shared_between_workers(app, app_config, tmp_path, pg_s
         from surveyapp.extensions import db
 
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}])
+def test_an_unreachable_burst_store_never_fails_a_citizen(app) -> None:
+    from surveyapp.services import abuse
+
+    address = _address()
+    for _ in range(3):
+        with app.test_request_context():
+            flags = abuse.flags_for({}, [], None, address)
+    assert flags == [abuse.FLAG_BURST_CLIENT]  # counted in this process meanwhile

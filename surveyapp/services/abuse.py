@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Text, cast, func, or_, select
@@ -88,24 +90,44 @@ class SharedCounter:
     refused because the counter is down."""
 
     def __init__(self, uri: str, prefix: str) -> None:
-        from limits.storage import storage_from_string
-        from limits.strategies import MovingWindowRateLimiter
-
-        self._strategy = MovingWindowRateLimiter(storage_from_string(uri))
         self._prefix = f"{prefix}surveyapp-burst"
         self._fallback = SlidingCounter()
+        self._redis: Any = None
+        self._strategy: Any = None
+        if uri.startswith(("redis://", "rediss://", "unix://")):
+            import redis
+
+            self._redis = redis.Redis.from_url(uri, socket_timeout=1, socket_connect_timeout=1)
+        else:  # any other storage Flask-Limiter knows (memcached, mongodb, ...)
+            from limits.storage import storage_from_string
+            from limits.strategies import MovingWindowRateLimiter
+
+            self._strategy = MovingWindowRateLimiter(storage_from_string(uri))
 
     def hit(self, key: str, window: float, now: float | None = None) -> int:
-        from limits import RateLimitItemPerSecond
-
-        item = RateLimitItemPerSecond(1_000_000, max(1, round(window)))
         try:
+            if self._redis is not None:
+                return self._redis_hit(f"{self._prefix}/{key}", window)
+            from limits import RateLimitItemPerSecond
+
+            item = RateLimitItemPerSecond(1_000_000, max(1, round(window)))
             self._strategy.hit(item, self._prefix, key)
             stats = self._strategy.get_window_stats(item, self._prefix, key)
+            return int(item.amount - stats.remaining)
         except Exception:  # any storage error: count here rather than fail the citizen
             current_app.logger.warning("burst counter storage unreachable; counting locally")
             return self._fallback.hit(key, window, now)
-        return item.amount - stats.remaining
+
+    def _redis_hit(self, key: str, window: float) -> int:
+        # One round trip on the submit path: drop events older than the window, add this
+        # one, count, and let an idle key expire.
+        now = time.time()
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.zremrangebyscore(key, 0, now - window)
+        pipe.zadd(key, {f"{now:.6f}:{secrets.token_hex(4)}": now})
+        pipe.zcard(key)
+        pipe.expire(key, int(window) + 1)
+        return int(pipe.execute()[2])
 
 
 def _counter() -> SlidingCounter | SharedCounter:

@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _finish_config(app)
     _trust_proxies(app)
 
+    register_routing(app)
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)
@@ -98,6 +99,12 @@ def _instance_secret(instance: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def register_routing(app: Flask) -> None:
+    from surveyapp import routing
+
+    routing.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -180,5 +187,11 @@ def register_security_headers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from surveyapp import cli
+    from surveyapp.admin import cli as admin_cli
+    from surveyapp.dashboard import cli as dashboard_cli
+    from surveyapp.entry import cli as entry_cli
+    from surveyapp.public import cli as public_cli
 
-    cli.init_app(app)
+    for module in (cli, admin_cli, dashboard_cli, entry_cli, public_cli):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)

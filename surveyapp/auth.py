@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -30,6 +29,7 @@ from surveyapp.extensions import client_address, db, limiter, login_manager
 from surveyapp.forms.auth import LoginForm, OwnPasswordForm
 from surveyapp.models.base import utcnow
 from surveyapp.models.users import ApiToken, Role, User, hash_token
+from surveyapp.security import safe_next
 from surveyapp.services import ServiceError, users
 
 bp = Blueprint("auth", __name__)
@@ -137,15 +137,6 @@ def home_for(user: User) -> str:
     return url_for("entry.index")
 
 
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        return None
-    return target
-
-
 def _login_key() -> str:
     # The client's own address (the proxy's X-Forwarded-For when TRUSTED_PROXIES is set) with
     # the username: failures lock that pair only, never the user for everyone.
@@ -181,7 +172,7 @@ def login() -> Any:
             login_user(user)
             user.last_login_at = utcnow()
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+            return redirect(safe_next(request.args.get("next"), home_for(user)))
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
 

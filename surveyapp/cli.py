@@ -1,22 +1,17 @@
-"""The ``surveyapp`` command line: a Flask CLI group plus the project's commands."""
+"""The project's own commands (init-db, demo, desks, campaigns, users, backups …); the console
+script's group lives in surveyapp.entry_point."""
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from pathlib import Path
-from typing import Any
 
 import click
-import flask.cli
-from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from surveyapp.cli_common import BASE_URL_OPTION, FORMAT, campaign_or_fail, emit, fail, use_base_url
 from surveyapp.extensions import db
-from surveyapp.models.campaigns import Campaign
 from surveyapp.models.units import ServicePoint
 from surveyapp.models.users import Role, User
 from surveyapp.services import (
@@ -29,100 +24,6 @@ from surveyapp.services import (
     margins,
     targets,
     users,
-)
-
-
-def _create_app() -> Flask:
-    from surveyapp import create_app
-
-    return create_app()
-
-
-def _base_url_for_all(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    # Before the app exists: the environment is the settings' way in for every command.
-    if value:
-        os.environ["SURVEYAPP_BASE_URL"] = value
-
-
-main = FlaskGroup(
-    create_app=_create_app,
-    load_dotenv=False,
-    help="surveyapp: SIPAS survey collection and satisfaction measurement.",
-    params=[
-        click.Option(
-            ["--base-url"],
-            expose_value=False,
-            is_eager=True,
-            callback=_base_url_for_all,
-            help="Public address for the links commands print (default: SURVEYAPP_BASE_URL, "
-            "else where the last `surveyapp run` served, else http://127.0.0.1:5000).",
-        )
-    ],
-)
-
-BASE_URL_OPTION = click.option(
-    "--base-url",
-    help="Public address for the printed links, e.g. https://khaosat.example.vn.",
-)
-
-
-def use_base_url(base_url: str | None) -> None:
-    if base_url:
-        current_app.config["BASE_URL"] = base_url.rstrip("/")
-
-
-@click.command("run", params=flask.cli.run_command.params, help=flask.cli.run_command.help)
-@click.pass_context
-def _run_command(ctx: click.Context, **options: Any) -> None:
-    """Flask's development server, recording where it serves so the commands run beside it
-    (desks list, invitations, QR sheets) print links to this server."""
-    app = ctx.ensure_object(flask.cli.ScriptInfo).load_app()
-    try:
-        links.record_served_url(
-            Path(app.instance_path), options["host"], options["port"], https=bool(options["cert"])
-        )
-    except OSError as exc:  # a read-only instance folder must not stop the server
-        click.echo(f"Not recording the served address: {exc}", err=True)
-    ctx.invoke(flask.cli.run_command, **options)
-
-
-main.add_command(_run_command)
-
-
-def _register_analyze() -> None:
-    from surveyapp.analysis.cli import analyze
-
-    # On the group itself, not on app.cli: estimating needs no app and no database.
-    main.add_command(analyze)
-
-
-_register_analyze()
-
-
-def emit(payload: Any, fmt: str, columns: list[str] | None = None) -> None:
-    """Print JSON (UTF-8, diacritics intact) or an aligned table."""
-    if fmt == "json":
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
-        return
-    rows = payload if isinstance(payload, list) else [payload]
-    columns = columns or (list(rows[0]) if rows else [])
-    widths = {c: max([len(c)] + [len(_cell(r.get(c))) for r in rows]) for c in columns}
-    click.echo("  ".join(c.ljust(widths[c]) for c in columns))
-    for r in rows:
-        click.echo("  ".join(_cell(r.get(c)).ljust(widths[c]) for c in columns))
-
-
-def _cell(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def fail(message: str) -> None:
-    """One clear line on stderr and a non-zero exit."""
-    raise click.ClickException(message)
-
-
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
 )
 
 
@@ -225,14 +126,6 @@ def questionnaires_load(file: str) -> None:
 
 
 targets_cli = AppGroup("targets", help="A campaign's targets per index node.")
-
-
-def campaign_or_fail(campaign_id: int) -> Campaign:
-    """The campaign, or one clear line and a non-zero exit (shared by every command)."""
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        fail(_("No campaign with id %(id)d.", id=campaign_id))
-    return campaign  # type: ignore[return-value]
 
 
 @targets_cli.command("import")
@@ -392,23 +285,17 @@ def margins_template(campaign_id: int, output: str) -> None:
     click.echo(_("Template written to %(file)s.", file=output))
 
 
-def init_app(app: Flask) -> None:
-    from surveyapp.dashboard.cli import report_command
-    from surveyapp.entry import cli as entry_cli
-
-    app.cli.add_command(report_command)
-    entry_cli.init_app(app)
-    for command in (
-        init_db_command,
-        demo_command,
-        backup_command,
-        restore_command,
-        desks_cli,
-        campaigns_cli,
-        questionnaires_cli,
-        targets_cli,
-        margins_cli,
-        users_cli,
-    ):
-        app.cli.add_command(command)
-    __import__("surveyapp.public.cli", fromlist=["init_app"]).init_app(app)  # qr, invitations
+# Every command module lists its commands in COMMANDS; the app factory registers them all the
+# same way (surveyapp.register_cli), so no command module imports another.
+COMMANDS = (
+    init_db_command,
+    demo_command,
+    backup_command,
+    restore_command,
+    desks_cli,
+    campaigns_cli,
+    questionnaires_cli,
+    targets_cli,
+    margins_cli,
+    users_cli,
+)

@@ -32,6 +32,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # The citizen pages' bodies (/s/, /k/, /i/): 40 answers and a 1000-character comment fit
+    # in a few kilobytes however they are encoded; anything far larger is refused with 413
+    # before it is parsed (urlencoded forms are otherwise bounded only by the upload limit).
+    "CITIZEN_MAX_CONTENT_LENGTH": 64 * 1024,
     "RATELIMIT_ENABLED": True,
     # memory:// counts per process (each gunicorn worker its own budget); production shares
     # one store between workers, e.g. redis://127.0.0.1:6379/0.
@@ -75,6 +79,7 @@ _INT = {
     "MAX_CONTENT_LENGTH",
     "TRUSTED_PROXIES",
     "HSTS_SECONDS",
+    "CITIZEN_MAX_CONTENT_LENGTH",
 }
 # Friendly environment names for keys whose Flask-extension name is long.
 _ALIASES = {

@@ -49,6 +49,14 @@ def init_app(app: Flask) -> None:
         # A view's own explanation (``abort(400, "...")``) tells the user or API client what to
         # fix; werkzeug's stock English descriptions are not shown.
         detail = error.description if error.description != type(error).description else None
+        if error.code == 413 and request.blueprint == "public":
+            # A citizen sent answers, not a file: say what to do in those words.
+            detail = str(
+                _l(
+                    "Your answers are longer than this form accepts. Go back, shorten your "
+                    "comment and send the form again."
+                )
+            )
         return render_error(error.code or 500, detail)
 
     @app.errorhandler(InternalServerError)

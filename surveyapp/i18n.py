@@ -14,6 +14,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from surveyapp import formatting
 from surveyapp.extensions import babel
 from surveyapp.models.questionnaires import text_in
 
@@ -52,18 +53,13 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(app.root_path + "/translations"),
     )
 
+    # Numbers and dates: one rule for every page (surveyapp.formatting).
+    formatting.init_app(app)
+
     @app.template_filter("t")
     def translate_texts(texts: dict[str, str] | None) -> str:
         """Pick the current language out of a stored ``{"vi": ..., "en": ...}`` text."""
         return text_in(texts, current_language())
-
-    @app.template_filter("pct")
-    def percent(value: float | None, digits: int = 2) -> str:
-        if value is None:
-            return "–"
-        text = f"{value:.{digits}f}"
-        # Vietnamese writes a decimal comma.
-        return (text.replace(".", ",") if current_language() == "vi" else text) + "%"
 
     @app.template_filter("channel")
     def channel_name(code: str) -> str:

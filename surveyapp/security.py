@@ -3,6 +3,9 @@ and the signed session cookie."""
 
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import urlsplit
+
 from flask import Flask, Request, Response, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
@@ -18,6 +21,28 @@ CSP = "; ".join(
         "object-src 'none'",
     ]
 )
+
+
+# Characters a browser drops or rewrites inside a URL (tab, CR, LF, other controls, format
+# characters, line separators) and the backslash some browsers read as a slash: with any of
+# them, ``/<tab>/evil.example`` becomes ``//evil.example``, and CR/LF would split the header.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """``target`` if it is a path on this site, else ``fallback``.
+
+    Every view that honours a ``next`` parameter (login, language switch, ...) redirects
+    through here, so an open redirect or a header-breaking value cannot reach ``Location``.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if "\\" in target or any(unicodedata.category(ch) in _UNSAFE_CATEGORIES for ch in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
 
 
 class CookieSessions(SecureCookieSessionInterface):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,12 @@ def make_user(username: str, role: str, password: str = PASSWORD):  # type: igno
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
     return client.post("/login", data={"username": username, "password": password})
+
+
+NONCE = re.compile(r'name="nonce" value="([^"]+)"')
+
+
+def nonce_of(html: str) -> str:
+    match = NONCE.search(html)
+    assert match, "the form carries no nonce"
+    return match.group(1)

@@ -114,6 +114,7 @@ def test_xlsx_follows_the_plans_layout(runner, demo_data, tmp_path: Path) -> Non
         "Mẫu xác suất theo huyện",
         "QR – phi xác suất",
         "QR – phi xác suất theo huyện",
+        "Ước lượng địa bàn nhỏ",  # model-based, its own sheet (issue 13 §3)
     ]
     ws = wb["Mẫu xác suất"]
     assert ws.freeze_panes == "A3"
@@ -129,13 +130,27 @@ def test_xlsx_follows_the_plans_layout(runner, demo_data, tmp_path: Path) -> Non
         "Đánh giá",
     ]
     rows = list(ws.iter_rows(min_row=3, values_only=True))
-    assert [r[0] for r in rows[:13]] == [*CODES, "overall"]
+    # STT is a number where the plans number a field, and the overall index goes by its name.
+    assert [r[0] for r in rows[:13]] == [1, *CODES[1:5], 2, *CODES[6:], None]
+    assert ws["A3"].number_format == "0" and ws["J3"].number_format == "0.00"
+    assert rows[12][1] and rows[12][1] != "overall"
     first = rows[0]
     assert first[1].startswith("Mức độ hài lòng của người dân")
     assert first[3] == 0.8325 and ws["D3"].number_format == "0.00%"
+    # The stored 79.21 reads back as 0.7921, not 79.21 / 100 = 0.7920999999999999.
+    assert rows[1][2] == 0.7921 and ws["C4"].number_format == "0.00%"
+    assert all(isinstance(r[8], int) and isinstance(r[9], float) for r in rows[:13])
     assert {r[7] for r in rows[:12]} <= {"Đạt", "Không đạt", "Chưa đủ căn cứ"}
     by = wb["Mẫu xác suất theo huyện"]
-    assert by["A2"].value == "Đơn vị" and by.max_row == 2 + 11 * 13
+    cells = [[c.value for c in line] for line in by.iter_rows()]
+    header_at = next(i for i, line in enumerate(cells) if line[0] == "Đơn vị")
+    header = cells[header_at]
+    # The province's previous result and target stand once, above the by-unit table.
+    assert "Kết quả kỳ trước" not in header and "Chỉ tiêu" not in header
+    block = cells[1:header_at]
+    assert block[1][3:5] == ["Kết quả kỳ trước", "Chỉ tiêu"]
+    assert [line[3] for line in block[2:15]][:2] == [0.8023, 0.7921]
+    assert by.max_row == header_at + 1 + 11 * 13
 
 
 def test_html_report_is_self_contained(runner, demo_data) -> None:

@@ -128,7 +128,7 @@ def test_admin_sees_and_edits_targets_audited(login_as, campaign) -> None:
     client = login_as("admin")
     page = client.get(f"/admin/campaigns/{campaign.id}").get_data(as_text=True)
     assert page.count("/targets/") >= 12
-    assert "92,00%" in page  # Vietnamese decimal comma
+    assert "92,00\u00a0%" in page  # Vietnamese decimal comma, unbreakable space
     target = next(t for t in campaign.targets if t.index_node.code == "2.5")
     url = f"/admin/campaigns/{campaign.id}/targets/{target.id}"
     bad = client.post(url, data={"target_pct": "120", "target_rank": ""})

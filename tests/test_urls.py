@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from support import PASSWORD, make_user
 
-from surveyapp.cli import main
+from surveyapp.entry_point import group as main
 from surveyapp.extensions import db
 from surveyapp.models import ServicePoint, Unit, UnitLevel
 from surveyapp.services import desks

@@ -142,4 +142,4 @@ def audit_log() -> Any:
 
 # Views that change users and desks, and a campaign's population margins, live in their own
 # modules; importing them registers them.
-from surveyapp.admin import manage, margins  # noqa: E402, F401
+from surveyapp.admin import manage, margins, official, sae  # noqa: E402, F401

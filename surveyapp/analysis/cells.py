@@ -51,6 +51,10 @@ class CellTable:
         Domain code (``-1``: the row's domain value is missing).
     n, sw : arrays (C,)
         Rows and sum of weights over all rows of the cell.
+    n_pos : array (C,) or None
+        Rows with a non-zero weight (None: every row has one). Cell tables from SQL may
+        leave it out; then ``n`` is used and the ``r`` counts should count rows with
+        ``w <> 0`` only, as R does.
     mom : dict
         ``"{var}:{moment}"`` -> array (C,).
     structure : DesignStructure
@@ -72,6 +76,7 @@ class CellTable:
     mom: dict[str, FloatArray]
     structure: DesignStructure
     n_units: int
+    n_pos: FloatArray | None = None
     cal_margins: IntArray = field(default_factory=lambda: np.zeros((1, 0), dtype=np.int64))
     dom_labels: list[Any] = field(default_factory=list)
     # moment columns side by side, by column names (engine._stack), shared by the national
@@ -173,6 +178,9 @@ def build_cells(
             return np.add.reduceat(values, starts, dtype=np.int64).astype(np.float64)
         return np.add.reduceat(values, starts, dtype=np.float64)
 
+    # R counts only rows with a non-zero weight (``nobs`` of svymean's deff, degf's PSUs):
+    # a zero-weight row is in the design but was not observed for estimation
+    nonzero = None if n == 0 or bool(np.all(w_s != 0)) else w_s != 0
     wanted_all = {m for v in variables for m in moments.get(v.key, BASE_MOMENTS)}
     w2 = w_s * w_s if wanted_all & {"w2y", "w2r"} else None
     w15 = w_s * np.sqrt(w_s) if wanted_all & {"w15y", "w15r"} else None
@@ -190,7 +198,7 @@ def build_cells(
             elif m == "wr":
                 out[f"{v.key}:wr"] = seg(np.multiply(w_s, r_s, out=tmp))
             elif m == "r":
-                out[f"{v.key}:r"] = seg(r_s)
+                out[f"{v.key}:r"] = seg(r_s if nonzero is None else r_s & nonzero)
             elif m == "y":
                 out[f"{v.key}:y"] = seg(y_s)
             elif m == "wyy":
@@ -228,6 +236,7 @@ def build_cells(
         dom=c_dom.astype(np.int64),
         n=seg(ones),
         sw=seg(w_s),
+        n_pos=None if nonzero is None else seg(nonzero),
         mom=mom,
         structure=st,
         n_units=n_units,
@@ -271,5 +280,28 @@ def codes_for(values: Any) -> tuple[IntArray, list[Any]]:
     return rank[codes], [uniq[i] for i in order]
 
 
-__all__ = ["BASE_MOMENTS", "CellTable", "VarData", "build_cells", "cells_to_frame", "codes_for"]
+def domain_codes(values: Any) -> tuple[IntArray, list[Any]]:
+    """Codes and labels of a ``--by`` variable, rows with a missing value as their own domain.
+
+    Dropping those rows silently would make the domains add up to less than the sample;
+    they get the last code and the label ``None`` (JSON ``{"district": null}``), estimated on
+    the full design like any other domain.
+    """
+    codes, labels = codes_for(values)
+    missing = codes < 0
+    if bool(missing.any()):
+        codes = np.where(missing, len(labels), codes)
+        labels = [*labels, None]
+    return codes, labels
+
+
+__all__ = [
+    "BASE_MOMENTS",
+    "CellTable",
+    "VarData",
+    "build_cells",
+    "cells_to_frame",
+    "codes_for",
+    "domain_codes",
+]
 _ = _codes

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from .calibration_frame import margin_codes
-from .cells import CellTable, codes_for
-from .design import DesignStructure, _codes, _popsize
+from .cells import CellTable, domain_codes
+from .design import DesignStructure, _codes, _popsize, is_blank
 from .errors import AnalysisError
 from .estimate import Analysis, Spec, _plan, analyze_cells
 
@@ -71,6 +71,8 @@ def analyze_cell_frame(
     for c in [x for x in (strata, psu, ssu, spec.by) if x]:
         if c not in cells.columns:
             raise AnalysisError(f"cell table: unknown column {c!r}")
+    for c in [x for x in (strata, psu, ssu, "n", "sw") if x and x in cells.columns]:
+        _refuse_missing(cells[c], c)
     nrow = len(cells)
     s_lab = cells[strata].to_numpy() if strata else np.zeros(nrow)
     s_codes, nh_count = _codes(s_lab)
@@ -121,7 +123,7 @@ def analyze_cell_frame(
     dom = np.zeros(nrow, dtype=np.int64)
     dom_labels: list[Any] = [None]
     if spec.by:
-        dom, dom_labels = codes_for(cells[spec.by].to_numpy())
+        dom, dom_labels = domain_codes(cells[spec.by].to_numpy())
     plan = _plan(None, spec)
     mom: dict[str, np.ndarray] = {}
     for key, wanted in plan.moments.items():
@@ -154,3 +156,17 @@ def analyze_cell_frame(
         dom_labels=dom_labels,
     )
     return analyze_cells(ct, spec, plan, [m[0] for m in spec.margins], targets, labels)
+
+
+def _refuse_missing(column: pd.Series, name: str) -> None:
+    """One line naming the first cell row whose design key or count is missing.
+
+    A cell without a stratum or PSU (e.g. answers that carry no design) cannot be placed in
+    the design; let through, its code -1 would reach ``np.bincount`` with numpy's message.
+    """
+    missing = column.isna().to_numpy()
+    if column.dtype == object:
+        missing = missing | column.map(is_blank).to_numpy(dtype=bool)
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0]) + 1
+        raise AnalysisError(f"cell table: column {name!r} has no value in row {row}")

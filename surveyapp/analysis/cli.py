@@ -174,6 +174,7 @@ def format_table(result: Analysis) -> str:
         "deff",
         "n",
         "verdict",
+        "reason",
     )
     rows: list[tuple[str, ...]] = [head]
     for e in result.estimates:
@@ -187,6 +188,7 @@ def format_table(result: Analysis) -> str:
                 *(_fmt(x) for x in (e.estimate, e.se, e.ci_low, e.ci_high, e.deff)),
                 str(e.n),
                 e.verdict or "",
+                e.reason or e.verdict_reason or "",
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
@@ -227,18 +229,20 @@ def format_csv(result: Analysis, extended: bool = False) -> str:
 def format_xlsx(result: Analysis, extended: bool = False) -> bytes:
     from openpyxl import Workbook
 
+    from surveyapp import xlsx
+
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = "estimates"
     rows = [_flat(r) for r in result.to_dict(extended)["estimates"]]
     cols = list(rows[0]) if rows else list(COLUMNS)
-    ws.append(cols)
+    xlsx.append(ws, cols)
     for r in rows:
-        ws.append([r[c] for c in cols])
+        xlsx.append(ws, [r[c] for c in cols])
     ds = wb.create_sheet("design")
     for k, v in result.design.to_dict().items():
-        ds.append([k, v])
+        xlsx.append(ds, [k, v])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

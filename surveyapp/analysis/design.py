@@ -248,10 +248,15 @@ class Design:
             labels: list[Any] = [1]
         else:
             s_codes, labels = _factorize(strata)
+            _refuse_missing(s_codes, labels, "strata")
         h = len(labels)
         if clusters:
             # as _codes(s_codes, clusters[0]); s_codes are already first-appearance codes
             c_psu, u_psu = _factorize(clusters[0])
+            _refuse_missing(c_psu, u_psu, "cluster stage 1")
+            if len(clusters) == 2:
+                c2, u2 = _factorize(clusters[1])
+                _refuse_missing(c2, u2, "cluster stage 2")
             psu, n_psu = _codes(s_codes * (len(u_psu) + 1) + c_psu)
         else:
             psu, n_psu = np.arange(n, dtype=np.int64), n
@@ -300,6 +305,29 @@ class Design:
         )
         structure.check_lonely(labels)
         return cls(np.asarray(w, dtype=np.float64), s_codes, psu, ssu, structure, labels)
+
+
+def is_blank(label: Any) -> bool:
+    """A design label that names nothing: NULL, NaN or text of only blanks."""
+    if label is None:
+        return True
+    if isinstance(label, float | np.floating):
+        return bool(np.isnan(label))
+    return isinstance(label, str) and not label.strip()
+
+
+def _refuse_missing(codes: IntArray, labels: Sequence[Any], what: str) -> None:
+    """Raise one line naming the first row whose design label is missing or blank.
+
+    A row without a stratum or PSU cannot be placed in the design; left in, its code -1
+    would reach ``np.bincount`` and fail with numpy's message instead of ours.
+    """
+    bad = codes < 0
+    blank = [k for k, lab in enumerate(labels) if is_blank(lab)]
+    if blank:
+        bad = bad | np.isin(codes, blank)
+    if bad.any():
+        raise AnalysisError(f"{what}: missing value in row {int(np.argmax(bad)) + 1}")
 
 
 def _popsize(raw: FloatArray, group: IntArray, n_in_group: IntArray, what: str) -> FloatArray:

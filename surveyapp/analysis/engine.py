@@ -148,6 +148,7 @@ def apply_calibration(ct: CellTable, cal: Calibration) -> CellTable:
         mom=mom,
         structure=ct.structure,
         n_units=ct.n_units,
+        n_pos=ct.n_pos,
         cal_margins=ct.cal_margins,
         dom_labels=ct.dom_labels,
     )
@@ -246,8 +247,7 @@ def estimate_linear(
     est = theta
     if combos is not None:
         z = np.hstack([z, z @ combos])
-        with np.errstate(invalid="ignore"):
-            est = np.hstack([theta, theta @ combos])
+        est = np.hstack([theta, combine(theta, combos)])
     k = z.shape[1]
     st = ct.structure
     if cal is None:
@@ -298,7 +298,7 @@ def estimate_linear(
         extra[m] = group_sum(dom, np.column_stack(cols), ndom)
     if combos is not None:
         with np.errstate(invalid="ignore"):
-            d_idx = deff @ np.abs(combos) / np.maximum(np.abs(combos).sum(axis=0), 1e-300)
+            d_idx = combine(deff, np.abs(combos)) / np.maximum(np.abs(combos).sum(axis=0), 1e-300)
             n_idx = np.max(np.where(combos[None, :, :] != 0, n[:, :, None], 0), axis=1)
             w_idx = np.max(np.where(combos[None, :, :] != 0, wsum[:, :, None], 0), axis=1)
         deff = np.hstack([deff, d_idx])
@@ -306,6 +306,30 @@ def estimate_linear(
         wsum = np.hstack([wsum, w_idx])
     assert var.shape == (ndom, k)
     return LinearResult(est=est, var=var, n=n, wsum=wsum, deff=deff, extra=extra)
+
+
+def combine(values: FloatArray, combos: FloatArray) -> FloatArray:
+    """``values @ combos`` where a part with coefficient 0 cannot spoil a combination.
+
+    Plain ``@`` gives ``nan * 0 = nan``: one item without answers in a domain would blank
+    every index of that domain, also those that do not use it. Here a combination is NaN
+    only when one of its own parts (non-zero coefficient) is not finite.
+
+    Parameters
+    ----------
+    values : array (d, s)
+        Per domain, the base statistics.
+    combos : array (s, k)
+        Coefficients of each combination.
+
+    Returns
+    -------
+    array (d, k)
+    """
+    bad = ~np.isfinite(values)
+    out = np.where(bad, 0.0, values) @ combos
+    spoiled = bad.astype(np.float64) @ (combos != 0).astype(np.float64) > 0
+    return np.asarray(np.where(spoiled, np.nan, out), dtype=np.float64)
 
 
 def _deff(

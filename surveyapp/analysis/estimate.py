@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .calibration_frame import margin_codes
-from .cells import BASE_MOMENTS, CellTable, VarData, build_cells, codes_for
+from .cells import BASE_MOMENTS, CellTable, VarData, build_cells, domain_codes
 from .ci import CI_METHODS, as_array_ci, likelihood_start, prop_interval, quantile, t_interval
 from .columns import ColumnTable
-from .design import LONELY_PSU, Design, FloatArray, IntArray
+from .design import LONELY_PSU, Design, FloatArray, IntArray, is_blank
 from .engine import (
     BaseStat,
     Calibration,
@@ -34,9 +34,15 @@ from .engine import (
 )
 from .errors import AnalysisError
 from .targets import (
+    EMPTY_PART,
+    MET,
+    NO_ANSWERS,
+    NOT_MET,
     Difference,
+    PairwiseDifferences,
     difference,
     n_to_decide,
+    pairwise_differences,
     prob_meets,
     rank_intervals,
     small_domain,
@@ -119,13 +125,27 @@ class Spec:
 class Estimate:
     """One row of the ``analyze`` output (see DESIGN.md section 5).
 
-    ``to_dict()`` gives exactly the contract's keys; the extra attributes (``cv``,
-    ``small``, ``p_meets_target``, ``n_to_decide``, ``df``) are in ``to_dict(extended=True)``.
+    ``to_dict()`` gives the contract's keys plus ``reason`` and ``verdict_reason``; the extra
+    attributes (``cv``, ``small``, ``p_meets_target``, ``n_to_decide``,
+    ``n_to_decide_reason``, ``df``) are in ``to_dict(extended=True)``.
 
-    ``n`` counts the answered rows in the domain (for an index: the largest such count among
-    its items). ``deff`` is R's ``deff=TRUE`` (variance over the SRS-without-replacement
-    variance) for shares, means and totals; for an index it is the average of its items'
-    design effects weighted by their coefficients; ``None`` for ratios.
+    ``n`` counts the answered rows with a non-zero weight in the domain (for an index: the
+    largest such count among its items).
+
+    ``reason`` says why ``estimate`` is null: ``no_answers`` (no answered row in the domain)
+    or ``empty_part:q31,...`` (an index whose listed parts have no answers there; other
+    indices of the domain are unaffected). ``verdict_reason`` says why a verdict is
+    ``inconclusive`` or missing and ``n_to_decide_reason`` why ``n_to_decide`` is null (codes
+    in :data:`surveyapp.analysis.targets.VERDICT_REASONS` and ``N_TO_DECIDE_REASONS``).
+
+    ``p_meets_target`` is the confidence that the true value reaches the target
+    (:func:`~surveyapp.analysis.targets.prob_meets`); ``n_to_decide`` the answers in the
+    domain at which the interval would exclude the target with 80 % power at today's design
+    effect (:func:`~surveyapp.analysis.targets.n_to_decide`).
+
+    ``deff`` is R's ``deff=TRUE`` (variance over the SRS-without-replacement variance) for
+    shares, means and totals; for an index it is the average of its items' design effects
+    weighted by their coefficients; ``None`` for ratios.
     """
 
     statistic: str
@@ -143,6 +163,9 @@ class Estimate:
     p_meets_target: float | None = None
     n_to_decide: float | None = None
     df: float = math.inf
+    reason: str | None = None
+    verdict_reason: str | None = None
+    n_to_decide_reason: str | None = None
 
     @property
     def cv(self) -> float:
@@ -173,6 +196,8 @@ class Estimate:
             "n": self.n,
             "target": self.target,
             "verdict": self.verdict,
+            "reason": self.reason,
+            "verdict_reason": self.verdict_reason,
         }
         if extended:
             d.update(
@@ -180,6 +205,7 @@ class Estimate:
                 small=self.small,
                 p_meets_target=_num(self.p_meets_target),
                 n_to_decide=_num(self.n_to_decide),
+                n_to_decide_reason=self.n_to_decide_reason,
                 df=_num(self.df),
             )
         return d
@@ -226,15 +252,18 @@ class _Block:
     target: float | None
     verdict: list[str | None] | None
     p_meets: list[float] | None
-    n_decide: list[float] | None
+    n_decide: list[float | None] | None
     df: float
+    reason: list[str | None] | None = None
+    verdict_reason: list[str | None] | None = None
+    n_decide_reason: list[str | None] | None = None
 
     def estimates(self) -> list[Estimate]:
         k, v, vals, tgt, df = self.kind, self.variable, self.values, self.target, self.df
         none: list[Any] = [None] * len(self.est)
         return [
-            Estimate(k, v, vals, dom, e, s_, lo, hi, de, n, tgt, vd, pm, nd, df)
-            for dom, e, s_, lo, hi, de, n, vd, pm, nd in zip(
+            Estimate(k, v, vals, dom, e, s_, lo, hi, de, n, tgt, vd, pm, nd, df, rs, vr, nr)
+            for dom, e, s_, lo, hi, de, n, vd, pm, nd, rs, vr, nr in zip(
                 self.domains,
                 self.est.tolist(),
                 self.se.tolist(),
@@ -245,6 +274,9 @@ class _Block:
                 self.verdict or none,
                 self.p_meets or none,
                 self.n_decide or none,
+                self.reason or none,
+                self.verdict_reason or none,
+                self.n_decide_reason or none,
                 strict=True,
             )
         ]
@@ -333,14 +365,17 @@ class Analysis:
                     dom_cache[d] = js
                 doms.append(js)
             tail = f', "target": {dumps(b.target)}, "verdict": '
-            verdicts = (
-                [dumps(v) for v in b.verdict] if b.verdict is not None else ["null"] * len(doms)
+            nulls = ["null"] * len(doms)
+            verdicts = [dumps(v) for v in b.verdict] if b.verdict is not None else nulls
+            reasons = [dumps(v) for v in b.reason] if b.reason is not None else nulls
+            vreasons = (
+                [dumps(v) for v in b.verdict_reason] if b.verdict_reason is not None else nulls
             )
             end = at + len(doms)
             rows.extend(
                 f'{head}{d}, "estimate": {e}, "se": {s_}, "ci_low": {lo}, "ci_high": {hi}, '
-                f'"deff": {de}, "n": {n}{tail}{vd}}}'
-                for d, e, s_, lo, hi, de, n, vd in zip(
+                f'"deff": {de}, "n": {n}{tail}{vd}, "reason": {rs}, "verdict_reason": {vr}}}'
+                for d, e, s_, lo, hi, de, n, vd, rs, vr in zip(
                     doms,
                     cols[0][at:end],
                     cols[1][at:end],
@@ -349,6 +384,8 @@ class Analysis:
                     cols[4][at:end],
                     counts[at:end],
                     verdicts,
+                    reasons,
+                    vreasons,
                     strict=True,
                 )
             )
@@ -479,8 +516,9 @@ def _design_from_frame(
             raise AnalysisError(f"unknown column {c!r}")
     if lonely_psu not in LONELY_PSU:
         raise AnalysisError(f"--lonely-psu: unknown option {lonely_psu!r}")
+    design_cols = [x for x in (strata, *cluster, weight, *fpc) if x]
     if isinstance(frame, ColumnTable):
-        for c in [x for x in (strata, *cluster) if x]:
+        for c in design_cols:
             row = frame.first_missing(c)
             if row is not None:
                 raise AnalysisError(f"design column {c!r}: missing value in data row {row + 1}")
@@ -493,9 +531,12 @@ def _design_from_frame(
             lonely_psu=lonely_psu,
             n=len(frame),
         )
-    for c in [x for x in (strata, *cluster) if x]:
-        if frame[c].isna().any():
-            row = int(np.flatnonzero(frame[c].isna().to_numpy())[0])
+    for c in design_cols:
+        missing = frame[c].isna().to_numpy()
+        if frame[c].dtype == object:
+            missing = missing | frame[c].map(is_blank).to_numpy(dtype=bool)
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
             raise AnalysisError(f"design column {c!r}: missing value in data row {row + 1}")
     return Design.from_arrays(
         weights=_numeric(frame, weight, "weight") if weight else None,
@@ -568,7 +609,7 @@ def analyze(
         by_values = (
             frame.arrow(spec.by) if isinstance(frame, ColumnTable) else frame[spec.by].to_numpy()
         )
-        dom_codes, dom_labels = codes_for(by_values)
+        dom_codes, dom_labels = domain_codes(by_values)
     variables = [VarData(k, y, r) for k, (y, r) in plan.vardata.items()]
     ct = build_cells(design, variables, plan.moments, cal_codes, cal_margins, dom_codes, dom_labels)
     rows = _Rows(design.weights, cal_codes, dom_codes) if spec.ci == "likelihood" else None
@@ -762,7 +803,8 @@ def analyze_cells(
     p: _Plan = plan if plan is not None else _plan(None, spec)
     st = ct.structure
     st.check_lonely()
-    df = float(st.degf()) if spec.df == "design" else math.inf
+    n_psu, n_strata = _weighted_units(ct)
+    df = float(n_psu - n_strata) if spec.df == "design" else math.inf
     cal: Calibration | None = None
     if spec.margins:
         cal = calibrate(
@@ -794,7 +836,8 @@ def analyze_cells(
     else:
         results = [linear(run) for run in runs]
     for (_dom, ndom, labels), res in zip(runs, results, strict=True):
-        doms = [None if lab is None else (spec.by or "", _py(lab)) for lab in labels]
+        national = _dom is not ct.dom or not spec.by
+        doms = [None if national else (spec.by or "", _py(lab)) for lab in labels]
         se_all = np.sqrt(np.clip(res.var, 0, None))
         # index columns follow base columns in res; map rows to columns
         col_of_row = []
@@ -847,16 +890,26 @@ def analyze_cells(
             hi_m = np.where(finite, hi, nan)
             n_a = np.rint(res.n[:, j]).astype(np.int64)
             logit = kind == "prop" and spec.ci in ("logit", "xlogit")
-            vds = pms = nds = None
+            vds = pms = nds = vrs = nrs = None
             if tgt is not None:
                 est_l, se_l, n_l = est.tolist(), se_m.tolist(), n_a.tolist()
                 lo_l, hi_l = lo_m.tolist(), hi_m.tolist()
-                vds = [verdict(lo_d, hi_d, tgt) for lo_d, hi_d in zip(lo_l, hi_l, strict=True)]
-                pms = [prob_meets(e, s_, tgt, df, logit) for e, s_ in zip(est_l, se_l, strict=True)]
-                nds = [
-                    n_to_decide(e, s_, n_d, tgt, spec.level, df)
-                    for e, s_, n_d in zip(est_l, se_l, n_l, strict=True)
+                judged = [
+                    verdict(lo_d, hi_d, tgt, s_, n_d, e)
+                    for lo_d, hi_d, s_, n_d, e in zip(lo_l, hi_l, se_l, n_l, est_l, strict=True)
                 ]
+                vds = [v_ for v_, _ in judged]
+                vrs = [r_ for _, r_ in judged]
+                pms = [prob_meets(e, s_, tgt, df, logit) for e, s_ in zip(est_l, se_l, strict=True)]
+                decide = [
+                    n_to_decide(
+                        e, s_, n_d, tgt, spec.level, df, logit, decided=v_ in (MET, NOT_MET)
+                    )
+                    for e, s_, n_d, v_ in zip(est_l, se_l, n_l, vds, strict=True)
+                ]
+                nds = [x for x, _ in decide]
+                nrs = [r_ for _, r_ in decide]
+            reasons = _null_reasons(res, p, kind, j, nbase, finite)
             per_stat[ri].append(
                 _Block(
                     kind,
@@ -874,12 +927,58 @@ def analyze_cells(
                     pms,
                     nds,
                     df,
+                    reasons,
+                    vrs,
+                    nrs,
                 )
             )
+    rows_n = ct.n if ct.n_pos is None else ct.n_pos
     summary = DesignSummary(
-        n=round(float(ct.n.sum())), strata=st.n_strata, psu=st.n_psu, df=st.degf()
+        n=round(float(rows_n.sum())), strata=n_strata, psu=n_psu, df=n_psu - n_strata
     )
     return Analysis(summary, blocks=[b for blocks in per_stat for b in blocks])
+
+
+def _weighted_units(ct: CellTable) -> tuple[int, int]:
+    """PSUs and strata with a non-zero weight: what the design df counts.
+
+    A PSU whose weights are all zero still takes part in the variance (its scores are zero,
+    as in R), but it counts neither in ``n`` nor in the degrees of freedom: R's
+    ``degf.survey.design2`` counts the PSUs and strata of the rows with a non-zero weight
+    (Lumley 2010, sec. 2.2; pinned by ``tests/analysis/reference/make_zero_weight.R``).
+    """
+    st = ct.structure
+    w_psu = np.bincount(ct.psu, weights=np.abs(ct.sw), minlength=st.n_psu)
+    live = w_psu > 0
+    if bool(live.all()):
+        return st.n_psu, st.n_strata
+    return int(live.sum()), len(np.unique(st.stratum_of_psu[live]))
+
+
+def _null_reasons(
+    res: LinearResult, p: _Plan, kind: str, j: int, nbase: int, finite: np.ndarray
+) -> list[str | None] | None:
+    """Why each domain's estimate of column ``j`` is null (None where it is not).
+
+    An index is null in a domain only when one of its own parts has no answers there; the
+    reason names those parts (``empty_part:q31``), so the reader sees which item to blame.
+    """
+    if bool(finite.all()):
+        return None
+    out: list[str | None] = []
+    parts: list[tuple[int, str]] = []
+    if kind == "index" and p.combos is not None:
+        col = p.combos[:, j - nbase]
+        parts = [
+            (int(b), p.stats[b].a.rsplit(":", 1)[0].split("|", 1)[0]) for b in np.flatnonzero(col)
+        ]
+    for d, ok in enumerate(finite.tolist()):
+        if ok:
+            out.append(None)
+            continue
+        empty = [name for b, name in parts if not math.isfinite(float(res.est[d, b]))]
+        out.append(f"{EMPTY_PART}:{','.join(empty)}" if empty else NO_ANSWERS)
+    return out
 
 
 def _find_stat(stats: list[BaseStat], kind: str, var: str) -> int:
@@ -906,7 +1005,8 @@ def t_ci(est: float, se: float, level: float, df: float) -> tuple[float, float]:
 class DomainComparison:
     """Estimates of one statistic for every domain level with their covariance matrix.
 
-    Use :meth:`difference` for a domain contrast and :meth:`rank_intervals` for rankings.
+    Use :meth:`difference` for a domain contrast, :meth:`pairwise` for every pair and
+    :meth:`rank_intervals` for rankings (multivariate t on ``df``).
     """
 
     variable: str
@@ -930,13 +1030,18 @@ class DomainComparison:
             self.df,
         )
 
+    def pairwise(self) -> PairwiseDifferences:
+        """Every pairwise difference with its t interval on the design df, from the joint
+        covariance (see :func:`surveyapp.analysis.targets.pairwise_differences`)."""
+        return pairwise_differences(self.estimates, self.cov, self.df, self.level, self.labels)
+
     def rank_intervals(self, descending: bool = True) -> dict[Any, tuple[int, int]]:
         """Rank interval per domain (1 = best when ``descending``), see
         :func:`surveyapp.analysis.targets.rank_intervals`."""
         ok = [k for k, e in enumerate(self.estimates) if math.isfinite(e)]
         cov = self.cov[np.ix_(ok, ok)]
         ranks = rank_intervals(
-            [self.estimates[k] for k in ok], cov, self.level, descending=descending
+            [self.estimates[k] for k in ok], cov, self.level, descending=descending, df=self.df
         )
         return {self.labels[k]: r for k, r in zip(ok, ranks, strict=True)}
 
@@ -972,7 +1077,7 @@ def compare_domains(
         raise AnalysisError(f"compare_domains: no estimate named {variable!r}")
     design = _design_from_frame(frame, weight, strata, cluster, fpc, lonely_psu)
     plan = _plan(frame, spec)
-    dom_codes, dom_labels = codes_for(frame[spec.by].to_numpy())
+    dom_codes, dom_labels = domain_codes(frame[spec.by].to_numpy())
     ct = build_cells(
         design,
         [VarData(k, y, r) for k, (y, r) in plan.vardata.items()],

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from surveyapp.auth import public_endpoint, require_roles
 from surveyapp.extensions import csrf, db
 from surveyapp.models.campaigns import Campaign
-from surveyapp.services import ServiceError, campaigns, exports, reports
+from surveyapp.services import ServiceError, campaigns, exports, reports, sae
 
 bp = Blueprint("api", __name__)
 require_roles(bp, "api")
@@ -25,6 +25,7 @@ csrf.exempt(bp)
 QUERY_PARAMETERS: dict[str, frozenset[str]] = {
     "api.get_results": frozenset({"sample", "by"}),
     "api.get_responses": frozenset({"sample", "format"}),
+    "api.get_small_area": frozenset({"method", "benchmark"}),
 }
 
 
@@ -103,6 +104,19 @@ def get_trend(campaign_id: int) -> Any:
     except ServiceError as exc:
         abort(400, str(exc))
     return jsonify(trend.to_dict())
+
+
+@bp.route("/campaigns/<int:campaign_id>/sae")
+def get_small_area(campaign_id: int) -> Any:
+    """Model-based estimates per unit (Fay–Herriot), as the dashboard's small-area page."""
+    campaign = _campaign(campaign_id)
+    method = _choice("method", list(sae.METHODS), "reml")
+    bench = _choice("benchmark", list(sae.BENCHMARKS), None)
+    try:
+        result = sae.estimate(campaign, method=method or "reml", bench=bench)
+    except ServiceError as exc:
+        abort(400, str(exc))
+    return jsonify(result.to_dict())
 
 
 @bp.route("/campaigns/<int:campaign_id>/responses")

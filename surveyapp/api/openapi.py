@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
-from surveyapp import __version__
+from surveyapp.services.reports import N_TO_DECIDE_REASONS, VERDICT_REASONS, VERDICTS
 
 CAMPAIGN = {
     "type": "object",
@@ -89,7 +90,28 @@ ESTIMATE = {
         "deff": {"type": ["number", "null"]},
         "n": {"type": "integer"},
         "target": {"type": ["number", "null"]},
-        "verdict": {"type": ["string", "null"], "enum": ["met", "not_met", "inconclusive", None]},
+        "verdict": {"type": ["string", "null"], "enum": [*VERDICTS, None]},
+        "reason": {
+            "type": ["string", "null"],
+            "description": "Why the estimate is null: no_answers, or empty_part:<items>.",
+        },
+        "verdict_reason": {
+            "type": ["string", "null"],
+            "enum": [*VERDICT_REASONS, None],
+            "description": "Why the verdict is inconclusive or missing.",
+        },
+        "p_meets_target": {
+            "type": ["number", "null"],
+            "description": "Confidence that the true value reaches the target (CI's scale).",
+        },
+        "n_to_decide": {
+            "type": ["number", "null"],
+            "description": "Answers at which the interval would exclude the target with 80% "
+            "power at today's design effect.",
+        },
+        "n_to_decide_reason": {"type": ["string", "null"], "enum": [*N_TO_DECIDE_REASONS, None]},
+        "same_estimate_as": {"type": ["string", "null"]},
+        "note": {"type": ["string", "null"]},
     },
 }
 RESULTS = {
@@ -174,11 +196,66 @@ TREND = {
     },
 }
 
+_NUM_OR_NULL = {"type": ["number", "null"]}
+SMALL_AREA = {
+    "type": "object",
+    "description": "Model-based (Fay–Herriot) estimates per unit of the breakdown level; "
+    "not design-based.",
+    "required": ["label", "level", "index", "model", "units"],
+    "properties": {
+        "campaign": {"type": "integer"},
+        "label": {"type": "string", "enum": ["model-based"]},
+        "level": {"type": "string"},
+        "index": {"type": "object"},
+        "model": {
+            "type": "object",
+            "required": ["method", "covariates", "beta", "beta_se", "sigma2_u"],
+            "properties": {
+                "method": {"type": "string", "enum": ["reml", "ml", "fh"]},
+                "covariates": {"type": "array", "items": {"type": "string"}},
+                "beta": {"type": "array", "items": {"type": "number"}},
+                "beta_se": {"type": "array", "items": {"type": "number"}},
+                "sigma2_u": {"type": "number"},
+                "areas_in_sample": {"type": "integer"},
+            },
+        },
+        "benchmark": {"type": ["object", "null"]},
+        "province": {"type": "object"},
+        "variance_smoothing": {"type": "object"},
+        "median_ci_width": {"type": "object"},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "units": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["unit", "name", "n", "direct", "estimate", "rmse", "ci", "gamma"],
+                "properties": {
+                    "unit": {"type": "string"},
+                    "name": {"type": "string"},
+                    "n": {"type": "integer"},
+                    "direct": _NUM_OR_NULL,
+                    "direct_se": _NUM_OR_NULL,
+                    "direct_ci": {"type": ["array", "null"], "items": {"type": "number"}},
+                    "variance_smoothed": {"type": "boolean"},
+                    "model_se": _NUM_OR_NULL,
+                    "estimate": {"type": "number"},
+                    "rmse": {"type": "number"},
+                    "ci": {"type": "array", "items": {"type": "number"}},
+                    "gamma": _NUM_OR_NULL,
+                    "synthetic": {"type": "boolean"},
+                    "standardised_residual": _NUM_OR_NULL,
+                    "covariates": {"type": "object"},
+                },
+            },
+        },
+    },
+}
+
 
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "surveyapp API", "version": __version__},
+        "info": {"title": "surveyapp API", "version": version("surveyapp")},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {
@@ -190,6 +267,7 @@ def document() -> dict[str, Any]:
                 "Estimate": ESTIMATE,
                 "Results": RESULTS,
                 "Trend": TREND,
+                "SmallArea": SMALL_AREA,
             },
         },
         "paths": {
@@ -228,6 +306,19 @@ def document() -> dict[str, Any]:
                     "operationId": "getTrend",
                     "parameters": [_campaign_id()],
                     "responses": _responses({"$ref": "#/components/schemas/Trend"}),
+                }
+            },
+            "/campaigns/{campaign_id}/sae": {
+                "get": {
+                    "summary": "Small-area (model-based) estimates of the overall index per "
+                    "unit: Fay–Herriot EBLUP with MSE",
+                    "operationId": "getSmallArea",
+                    "parameters": [
+                        _campaign_id(),
+                        _enum("method", ["reml", "ml", "fh"]),
+                        _enum("benchmark", ["ratio", "difference"]),
+                    ],
+                    "responses": _responses({"$ref": "#/components/schemas/SmallArea"}),
                 }
             },
             "/campaigns/{campaign_id}/responses": {

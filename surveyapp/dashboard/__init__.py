@@ -17,14 +17,32 @@ from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.responses import Response as SurveyResponse
 from surveyapp.models.units import Unit
-from surveyapp.services import ServiceError, abuse, batches, campaigns, report_files, reports
+from surveyapp.services import (
+    ServiceError,
+    abuse,
+    batches,
+    campaigns,
+    report_files,
+    reports,
+    sae,
+)
+from surveyapp.services.reports import INCONCLUSIVE, MET, NOT_MET
 
 bp = Blueprint("dashboard", __name__)
 require_roles(bp, "dashboard")
 
 
 def _verdict_text() -> dict[str, str]:
-    return {"met": _("Met"), "not_met": _("Not met"), "inconclusive": _("Not yet decidable")}
+    return {MET: _("Met"), NOT_MET: _("Not met"), INCONCLUSIVE: _("Not yet decidable")}
+
+
+def _verdict_reason_text() -> dict[str, str]:
+    """Why a verdict is not decided, where the interval alone does not say it."""
+    return {
+        "se_zero": _("standard error is zero: too few different answers"),
+        "small_sample": _("small sample: fewer than 30 answers, or too imprecise (CV above 0.20)"),
+        "no_estimate": _("no estimate"),
+    }
 
 
 @bp.route("/")
@@ -122,6 +140,7 @@ def campaign(campaign_id: int) -> Any:
         sections=sections,
         errors=errors,
         verdicts=_verdict_text(),
+        verdict_reasons=_verdict_reason_text(),
         by_channel=campaigns.channel_counts(item),
         rates=batches.response_rate_summary(item, filters.unit_ids),
         filters=chosen,
@@ -153,6 +172,61 @@ def trend(campaign_id: int) -> Any:
     return render_template("dashboard/trend.html", campaign=item, trend=result, chart=chart)
 
 
+@bp.route("/<int:campaign_id>/sae")
+def small_area(campaign_id: int) -> Any:
+    """Model-based (Fay–Herriot) estimates per unit beside the direct ones."""
+    from surveyapp.dashboard.sae_charts import interval_chart, qq_plot
+
+    item = db.get_or_404(Campaign, campaign_id)
+    method = request.args.get("method") or "reml"
+    bench = request.args.get("benchmark") or None
+    if method not in sae.METHODS:
+        abort(400, _("Method: use one of %(names)s.", names=", ".join(sae.METHODS)))
+    if bench is not None and bench not in sae.BENCHMARKS:
+        abort(400, _("Benchmarking: use one of %(names)s.", names=", ".join(sae.BENCHMARKS)))
+    error = None
+    result = chart = qq = None
+    try:
+        result = sae.estimate(item, method=method, bench=bench)
+    except ServiceError as exc:
+        error = str(exc)
+    if result is not None:
+        chart = Markup(
+            interval_chart(
+                result.units,
+                title=_("Direct and model-based estimates per unit, with 95%% intervals"),
+                description=_(
+                    "Per unit, above: direct estimate (circle) and its 95%% confidence "
+                    "interval; below: model-based estimate (square) and its 95%% interval. "
+                    "The same numbers are in the table."
+                ),
+            )
+        )
+        qq = Markup(
+            qq_plot(
+                result.qq,
+                title=_("Normal Q–Q plot of the standardised residuals"),
+                description=_(
+                    "Each point is a unit: its standardised residual against the normal "
+                    "quantile. Points near the dashed line support the model's normality "
+                    "assumption."
+                ),
+            )
+        )
+    return render_template(
+        "dashboard/sae.html",
+        campaign=item,
+        result=result,
+        error=error,
+        chart=chart,
+        qq=qq,
+        method=method,
+        bench=bench or "",
+        methods=sae.METHODS,
+        names=sae.covariate_names(),
+    )
+
+
 @bp.route("/<int:campaign_id>/report.<fmt>")
 def download(campaign_id: int, fmt: str) -> Any:
     item = db.get_or_404(Campaign, campaign_id)
@@ -177,11 +251,12 @@ def download(campaign_id: int, fmt: str) -> Any:
         ]
     except ServiceError as exc:
         abort(400, str(exc))
+    small_area = sae.for_report(item)
     if fmt == "xlsx":
-        data = report_files.to_xlsx(sections)
+        data = report_files.to_xlsx(sections, small_area)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        data = report_files.to_html(sections).encode("utf-8")
+        data = report_files.to_html(sections, small_area).encode("utf-8")
         mimetype = "text/html; charset=utf-8"
     return Response(
         data,
@@ -228,3 +303,7 @@ def release(campaign_id: int, response_id: int) -> Any:
         db.session.commit()
         flash(_("Response %(id)d now counts in the estimates.", id=response.id), "success")
     return redirect(url_for("dashboard.flagged", campaign_id=item.id), 303)
+
+
+# The forecast pages live in their own module; importing it registers them.
+from surveyapp.dashboard import forecast  # noqa: E402, F401

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
+from surveyapp.formatting import share
+
 WIDTH = 640
 ROW = 34
 LEFT = 64
@@ -54,7 +56,7 @@ def ci_chart(
         )
         parts.append(
             f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle">'
-            f"{tick * 100:.0f}%</text>"
+            f"{escape(share(tick, 0))}</text>"
         )
         tick += 0.05
     for i, row in enumerate(rows):
@@ -87,11 +89,11 @@ def ci_chart(
                 f'<path d="M{xt:.1f} {y - 9} l7 9 l-7 9 l-7 -9 z" fill="none" '
                 'stroke="#a3161b" stroke-width="2"/>'
             )
-        label = f"{est * 100:.2f}%" if est is not None else "–"
+        label = share(est)
         verdict = verdict_text.get(row.get("verdict") or "", "")
         parts.append(
             f'<text x="{WIDTH - RIGHT + 10}" y="{y + 4}" font-size="12">'
-            f"{escape(label.replace('.', ','))} {escape(verdict)}</text>"
+            f"{escape(label)} {escape(verdict)}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -147,7 +149,7 @@ def trend_chart(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
             'stroke="#c9d0d9" stroke-width="1"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">'
-            f"{tick * 100:.0f}%</text>"
+            f"{escape(share(tick, 0))}</text>"
         )
         tick += 0.05
     for i, label in enumerate(labels):
@@ -177,7 +179,7 @@ def trend_chart(
                     f'y2="{y:.1f}" stroke="#5a6470" stroke-width="1" stroke-dasharray="4 3"/>'
                 )
             parts.append(_marker(shape, x, y))
-            shown = f"{point['estimate'] * 100:.1f}%".replace(".", ",")
+            shown = share(point["estimate"], 1)
             parts.append(
                 f'<text x="{x + 8:.1f}" y="{y - 6:.1f}" font-size="10">{escape(shown)}</text>'
             )

@@ -9,8 +9,8 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from surveyapp.cli import campaign_or_fail
-from surveyapp.services import ServiceError, report_files, reports
+from surveyapp.cli_common import campaign_or_fail
+from surveyapp.services import ServiceError, forecasts, report_files, reports, sae
 
 
 @click.command("report")
@@ -74,12 +74,47 @@ def report_command(
         )
         data = json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")
     elif fmt == "xlsx":
-        data = report_files.to_xlsx(sections)
+        data = report_files.to_xlsx(sections, sae.for_report(campaign))
     else:
-        data = report_files.to_html(sections).encode("utf-8")
+        data = report_files.to_html(sections, sae.for_report(campaign)).encode("utf-8")
     if output:
         with open(output, "wb") as fh:
             fh.write(data)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+
+
+@click.command("forecast")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "xlsx"]), default="json")
+@click.option("--level", type=float, default=0.95, show_default=True)
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="File to write (default stdout).")
+@with_appcontext
+def forecast_command(
+    campaign_id: int, fmt: str, level: float, lang: str, output: str | None
+) -> None:
+    """The own survey beside the published SIPAS, and the forecast of the next publication."""
+    from flask_babel import force_locale
+
+    campaign = campaign_or_fail(campaign_id)
+    if not 0.5 <= level < 1:
+        raise click.BadParameter("use a level between 0.5 and 1", param_hint="--level")
+    with force_locale(lang):
+        try:
+            built = forecasts.build(campaign, level=level, lang=lang)
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if fmt == "json":
+            data = (json.dumps(built.to_dict(), ensure_ascii=False, indent=2) + "\n").encode()
+        else:
+            data = forecasts.to_xlsx(built)
+    if output:
+        with open(output, "wb") as fh:
+            fh.write(data)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+COMMANDS = (report_command, forecast_command)

@@ -6,10 +6,9 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
-from surveyapp.cli import campaign_or_fail, fail
+from surveyapp.cli_common import campaign_or_fail, fail
 from surveyapp.extensions import db
 from surveyapp.models.sampling import Batch
 from surveyapp.services import ServiceError, batches, exports, forms_print, frame, imports, sampling
@@ -142,6 +141,4 @@ def export_responses(
     _write(exports.export(campaign, fmt, all_selected, sample), output)
 
 
-def init_app(app: Flask) -> None:
-    for command in (frame_cli, sample_cli, forms_cli, import_responses, export_responses):
-        app.cli.add_command(command)
+COMMANDS = (frame_cli, sample_cli, forms_cli, import_responses, export_responses)

@@ -61,3 +61,59 @@ class MarginImportForm(FlaskForm):
         _l("Source of the totals (used where the file has no source column)"),
         validators=[Optional(), Length(max=300)],
     )
+
+
+try:  # WTForms >= 3.3 deprecates tuples as choices
+    from wtforms.fields.choices import SelectChoice
+
+    def _choices(pairs: list[tuple[str, object]]) -> list[object]:
+        return [SelectChoice(value, label) for value, label in pairs]
+
+except ImportError:  # pragma: no cover - older WTForms
+
+    def _choices(pairs: list[tuple[str, object]]) -> list[object]:
+        return list(pairs)
+
+
+class OfficialImportForm(FlaskForm):
+    file = FileField(
+        _l("Results file (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
+    )
+
+
+class OfficialResultForm(FlaskForm):
+    """One published figure typed in by hand; checked by the same rules as an import."""
+
+    index = SelectField(
+        _l("Index"),
+        choices=_choices(
+            [("sipas", "SIPAS"), ("par_index", "PAR INDEX"), ("papi", "PAPI"), ("pci", "PCI")]
+        ),
+    )
+    kind = SelectField(
+        _l("Kind"),
+        choices=_choices(
+            [
+                ("published", _l("Published")),
+                ("own_survey", _l("Own survey (before this application)")),
+            ]
+        ),
+    )
+    year = StringField(_l("Year"), validators=[DataRequired(), Length(max=4)])
+    province_code = StringField(_l("Province code"), validators=[DataRequired(), Length(max=10)])
+    province_name = StringField(_l("Province name"), validators=[DataRequired(), Length(max=100)])
+    node = StringField(_l("Node (1, 1.1 … or total)"), validators=[DataRequired(), Length(max=20)])
+    node_name = StringField(_l("Node name"), validators=[Optional(), Length(max=300)])
+    score = StringField(_l("Score"), validators=[Optional(), Length(max=20)])
+    max_score = StringField(_l("Maximum score"), validators=[Optional(), Length(max=20)])
+    rank = StringField(_l("Rank (e.g. 45/63)"), validators=[Optional(), Length(max=20)])
+    se = StringField(_l("Standard error (own survey)"), validators=[Optional(), Length(max=20)])
+    source = StringField(_l("Source"), validators=[Optional(), Length(max=300)])
+
+
+class CovariateImportForm(FlaskForm):
+    file = FileField(
+        _l("Covariates file (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
+    )

@@ -13,6 +13,7 @@ from surveyapp.models.campaigns import (
 from surveyapp.models.entry import Keying
 from surveyapp.models.invitations import Invitation
 from surveyapp.models.margins import MarginVariable, PopulationMargin
+from surveyapp.models.official import OfficialIndex, OfficialResult, ResultKind
 from surveyapp.models.questionnaires import (
     AggregationRule,
     IndexLevel,
@@ -28,6 +29,7 @@ from surveyapp.models.questionnaires import (
 )
 from surveyapp.models.receipts import ReceiptCode
 from surveyapp.models.responses import Answer, Response, ResponseBits, ResponseStatus
+from surveyapp.models.sae import AreaCovariate
 from surveyapp.models.sampling import (
     Batch,
     Form,
@@ -44,6 +46,7 @@ __all__ = [
     "AggregationRule",
     "Answer",
     "ApiToken",
+    "AreaCovariate",
     "AuditLog",
     "Base",
     "Batch",
@@ -61,6 +64,8 @@ __all__ = [
     "Invitation",
     "Keying",
     "MarginVariable",
+    "OfficialIndex",
+    "OfficialResult",
     "Option",
     "OptionSet",
     "PopulationMargin",
@@ -72,6 +77,7 @@ __all__ = [
     "Response",
     "ResponseBits",
     "ResponseStatus",
+    "ResultKind",
     "Role",
     "SampleDraw",
     "SampledUnit",

@@ -7,9 +7,17 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from surveyapp.i18n import LANG_COOKIE
+from surveyapp.security import safe_next
 from surveyapp.services import campaigns
 
 bp = Blueprint("public", __name__)
+
+
+@bp.before_request
+def bound_citizen_body() -> None:
+    """A citizen's answers are small: a body far larger is refused (413) before parsing."""
+    if request.method == "POST":
+        request.max_content_length = int(current_app.config["CITIZEN_MAX_CONTENT_LENGTH"])
 
 
 @bp.route("/")
@@ -22,10 +30,7 @@ def index() -> Any:
 def set_language(code: str) -> Any:
     if code not in current_app.config["LANGUAGES"]:
         code = current_app.config["BABEL_DEFAULT_LOCALE"]
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("public.index")
-    response = redirect(target)
+    response = redirect(safe_next(request.args.get("next"), url_for("public.index")))
     response.set_cookie(
         LANG_COOKIE,
         code,

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from surveyapp.cli import BASE_URL_OPTION, campaign_or_fail, fail, use_base_url
+from surveyapp.cli_common import BASE_URL_OPTION, campaign_or_fail, fail, use_base_url
 from surveyapp.extensions import db
 from surveyapp.models.units import ServicePoint
 from surveyapp.services import ServiceError, links, qr
@@ -135,6 +134,4 @@ def _write_csv(header: list[str], rows: list[list[str]], output: str | None) -> 
         sys.stdout.write(buffer.getvalue())
 
 
-def init_app(app: Flask) -> None:
-    for command in (qr_command, invitations_cli, receipts_cli):
-        app.cli.add_command(command)
+COMMANDS = (qr_command, invitations_cli, receipts_cli)

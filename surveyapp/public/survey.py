@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import format_date
 from flask_babel import gettext as _
 
+from surveyapp import formatting
 from surveyapp.extensions import client_address, csrf, limiter
 from surveyapp.forms import respondent
 from surveyapp.i18n import current_language
@@ -103,8 +104,8 @@ def _same_origin() -> bool:
 
 def _dates(campaign: Campaign) -> dict[str, str]:
     return {
-        "starts": format_date(campaign.starts, "dd/MM/yyyy"),
-        "ends": format_date(campaign.ends, "dd/MM/yyyy"),
+        "starts": formatting.date(campaign.starts),
+        "ends": formatting.date(campaign.ends),
     }
 
 

@@ -55,7 +55,7 @@ from surveyapp.models.questionnaires import Questionnaire, QuestionType
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 from surveyapp.models.users import Role, User
-from surveyapp.services import instruments, margins, sampling, targets
+from surveyapp.services import instruments, margins, official, sampling, targets
 
 SEED = 2025
 DEMO_PASSWORD = "DongNai@2025"
@@ -259,6 +259,7 @@ def load(today: date | None = None) -> DemoSummary:
         campaign, _margins_csv(communes_by_district, households), "dong-nai-margins-demo.csv"
     )
     sampling.load_demo(campaign)  # the paper channel's frame, draw, batches and keyings
+    official.load_demo_history()  # published SIPAS/PAR INDEX/PAPI/PCI the seeds give
     db.session.flush()
     return DemoSummary(
         campaign_id=campaign.id,

@@ -259,12 +259,14 @@ def to_csv(campaign: Campaign, all_selected: bool = False, sample: str | None = 
 def to_xlsx(campaign: Campaign, all_selected: bool = False, sample: str | None = None) -> bytes:
     from openpyxl import Workbook
 
+    from surveyapp import xlsx
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("responses")
     columns = header(campaign)
-    ws.append(columns)
+    xlsx.append(ws, columns)
     for row in rows(campaign, all_selected, sample):
-        ws.append([row[c] for c in columns])
+        xlsx.append(ws, [row[c] for c in columns])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 
+from surveyapp import xlsx
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.questionnaires import text_in
@@ -39,7 +40,7 @@ def template(campaign: Campaign) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
-    ws.append(columns(campaign))
+    xlsx.append(ws, columns(campaign))
     ws.freeze_panes = "B2"
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
@@ -68,13 +69,16 @@ def template(campaign: Campaign) -> bytes:
         cell.fill = fill
 
     guide = wb.create_sheet("Huong dan")
-    guide.append(["Mã", "Câu hỏi", "Giá trị được nhập"])
+    xlsx.append(guide, ["Mã", "Câu hỏi", "Giá trị được nhập"])
     for cell in guide[1]:
         cell.font = bold
-    guide.append(["serial", "Số phiếu in trên phiếu khảo sát", "7 chữ số"])
+    xlsx.append(guide, ["serial", "Số phiếu in trên phiếu khảo sát", "7 chữ số"])
     for q in questions:
         options = "; ".join(f"{o.value} = {text_in(o.label, 'vi')}" for o in q.option_set.options)
-        guide.append([q.code, text_in(q.text, "vi"), f"{options}; 0 hoặc để trống = không trả lời"])
+        xlsx.append(
+            guide,
+            [q.code, text_in(q.text, "vi"), f"{options}; 0 hoặc để trống = không trả lời"],
+        )
     guide.column_dimensions["A"].width = 12
     guide.column_dimensions["B"].width = 80
     guide.column_dimensions["C"].width = 60

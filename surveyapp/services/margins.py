@@ -30,6 +30,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from sqlalchemy import delete, select
 
+from surveyapp import xlsx
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.margins import MarginVariable, PopulationMargin
@@ -425,7 +426,7 @@ def template(campaign: Campaign) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
-    ws.append(["variable", "category", "label", "population", "source"])
+    xlsx.append(ws, ["variable", "category", "label", "population", "source"])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
@@ -433,14 +434,15 @@ def template(campaign: Campaign) -> bytes:
     for variable, cats in categories(campaign).items():
         for code, label in cats.items():
             old = current.get((variable, code))
-            ws.append(
+            xlsx.append(
+                ws,
                 [
                     variable.value,
                     code,
                     label,
                     old.population if old else None,
                     old.source if old else None,
-                ]
+                ],
             )
     ws.freeze_panes = "A2"
     for letter, width in zip("ABCDE", (10, 12, 40, 14, 50), strict=True):

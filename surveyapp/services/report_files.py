@@ -12,32 +12,82 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import render_template
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from surveyapp import formatting, xlsx
 from surveyapp.services import reports
 
 if TYPE_CHECKING:
     from surveyapp.services.reports import Report
 
 PERCENT = "0.00%"
+PERCENT_COLUMNS = {
+    "Kết quả kỳ trước",
+    "Chỉ tiêu",
+    "Kết quả ước lượng",
+    "KTC 95% – cận dưới",
+    "KTC 95% – cận trên",
+}
+# Whole numbers read as numbers (sortable, summable), the design effect with two decimals.
+NUMBER_FORMATS = {"STT": "0", "Số phiếu (n)": "#,##0", "Hiệu ứng thiết kế": "0.00"}
+OVERALL_VI = "Chỉ số chung"
 
 
 def verdict_label(verdict: str | None) -> str:
     return reports.VERDICT_VI.get(verdict or "", "")
 
 
+def note(row: dict[str, Any]) -> str:
+    """Why a verdict is inconclusive beyond an interval that holds the target (a zero SE, a
+    small sample), and whether the row judges another node's estimate against its own target."""
+    parts = []
+    reason = row.get("verdict_reason")
+    if reason and reason != "ci_contains_target":
+        parts.append("Chưa kết luận: " + reports.VERDICT_REASON_VI.get(reason, reason))
+    if row.get("note"):
+        parts.append(row["note"])
+    return "; ".join(parts)
+
+
 def _index_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if r["level"] != "item"]
+
+
+def row_number(row: dict[str, Any]) -> int | str | None:
+    """The plans' STT: fields are numbered 1, 2 (a number), criteria 1.1 … (text, since 1.10
+    is not 1.1), items keep their question code, and the overall index has no number: its
+    name says what it is."""
+    code = str(row["code"])
+    if row["level"] == "overall":
+        return None
+    return int(code) if code.isdigit() else code
+
+
+def row_name(row: dict[str, Any]) -> str:
+    return row["name"] or (OVERALL_VI if row["level"] == "overall" else str(row["code"]))
+
+
+def province_block(report: Report) -> tuple[list[str], list[list[Any]]]:
+    """The province's previous result and target per index node, written once above the
+    by-unit table instead of on each unit's row (they are the same for every unit)."""
+    headers = ["STT", "Lĩnh vực/Tiêu chí", "Kết quả kỳ trước", "Chỉ tiêu"]
+    rows = [
+        [row_number(r), row_name(r), r.get("previous"), r["target"]]
+        for r in _index_rows(report.rows())
+    ]
+    return headers, rows
 
 
 def table(
     report: Report, *, by_domain: bool = False, items: bool = False
 ) -> tuple[list[str], list[list[Any]]]:
-    """The plans' table: one row per index node (and item), shares as fractions."""
+    """The plans' table: one row per index node (and item), shares as fractions.
+
+    The by-unit table leaves out the province's previous result and target: they are the
+    same on every row, so ``province_block`` gives them once."""
     headers = [
         "STT",
         "Lĩnh vực/Tiêu chí",
@@ -49,68 +99,88 @@ def table(
         "Đánh giá",
         "Số phiếu (n)",
         "Hiệu ứng thiết kế",
+        "Ghi chú",
     ]
     if by_domain:
-        headers = ["Đơn vị", *headers]
+        headers = ["Đơn vị", *(h for h in headers if h not in ("Kết quả kỳ trước", "Chỉ tiêu"))]
     out: list[list[Any]] = []
     domains = report.domains() if by_domain else [None]
     for domain in domains:
         rows = report.rows(domain)
         for row in rows if items else _index_rows(rows):
+            kept = [] if by_domain else [row.get("previous"), row["target"]]
             line = [
-                row["code"],
-                row["name"],
-                row.get("previous"),
-                row["target"],
+                row_number(row),
+                row_name(row),
+                *kept,
                 row["estimate"],
                 row["ci_low"],
                 row["ci_high"],
                 verdict_label(row["verdict"]),
                 row["n"],
                 row["deff"],
+                note(row),
             ]
             out.append([domain, *line] if by_domain else line)
     return headers, out
 
 
-def _write_sheet(
-    wb: Workbook, title: str, caption: str, headers: list[str], rows: list[list[Any]]
-) -> None:
-    ws = wb.create_sheet(title=title[:31])
-    ws.append([caption])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append(headers)
-    header_row = 2
+def _formats(headers: list[str]) -> dict[int, str]:
+    formats = {i + 1: PERCENT for i, h in enumerate(headers) if h in PERCENT_COLUMNS}
+    formats.update({i + 1: NUMBER_FORMATS[h] for i, h in enumerate(headers) if h in NUMBER_FORMATS})
+    return formats
+
+
+def _write_rows(ws: Any, headers: list[str], rows: list[list[Any]]) -> int:
+    """A bold header line and the rows under it, each column in its number format; returns
+    the header's row number."""
+    xlsx.append(ws, headers)
+    header_row = int(ws.max_row)
     for cell in ws[header_row]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    pct_cols = {
-        i + 1
-        for i, h in enumerate(headers)
-        if h
-        in {
-            "Kết quả kỳ trước",
-            "Chỉ tiêu",
-            "Kết quả ước lượng",
-            "KTC 95% – cận dưới",
-            "KTC 95% – cận trên",
-        }
-    }
+    formats = _formats(headers)
     for row in rows:
-        ws.append(row)
+        xlsx.append(ws, row)
         current = ws.max_row
-        for col in pct_cols:
-            ws.cell(current, col).number_format = PERCENT
-        ws.cell(current, len(headers)).number_format = "0.00"
-    ws.freeze_panes = ws.cell(header_row + 1, 1)
-    widths = {"Lĩnh vực/Tiêu chí": 70, "Đơn vị": 28, "STT": 8}
+        for col, number_format in formats.items():
+            ws.cell(current, col).number_format = number_format
+    return header_row
+
+
+def _write_sheet(
+    wb: Workbook,
+    title: str,
+    caption: str,
+    headers: list[str],
+    rows: list[list[Any]],
+    block: tuple[list[str], list[list[Any]]] | None = None,
+) -> None:
+    ws = wb.create_sheet(title=title[:31])
+    xlsx.append(ws, [caption])
+    ws["A1"].font = Font(bold=True, size=13)
+    if block is not None:
+        xlsx.append(ws, ["Kết quả kỳ trước và chỉ tiêu của tỉnh (chung cho mọi đơn vị):"])
+        ws.cell(ws.max_row, 1).font = Font(bold=True)
+        # The block's columns sit under the table's own STT and name columns.
+        _write_rows(ws, [""] + block[0], [[None, *r] for r in block[1]])
+        xlsx.append(ws, [])
+    header_row = _write_rows(ws, headers, rows)
+    if block is None:
+        ws.freeze_panes = ws.cell(header_row + 1, 1)
+    else:
+        # Frozen under the block, the header would fill the screen; a filter on the unit
+        # column serves the by-unit table better.
+        ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{ws.max_row}"
+    widths = {"Lĩnh vực/Tiêu chí": 70, "Đơn vị": 28, "STT": 8, "Ghi chú": 50}
     for i, h in enumerate(headers, start=1):
         ws.column_dimensions[get_column_letter(i)].width = widths.get(h, 14)
 
 
-def to_xlsx(sections: Sequence[tuple[str, Report]]) -> bytes:
-    """One sheet for the whole sample and one per breakdown of every report section."""
+def to_xlsx(sections: Sequence[tuple[str, Report]], small_area: Any = None) -> bytes:
+    """One sheet for the whole sample and one per breakdown of every report section, and the
+    small-area estimates (a :class:`surveyapp.services.sae.SmallAreaReport`) when given."""
     wb = Workbook()
     wb.remove(wb.active)
     for title, report in sections:
@@ -122,7 +192,18 @@ def to_xlsx(sections: Sequence[tuple[str, Report]]) -> bytes:
         _write_sheet(wb, title, caption, headers, rows)
         if report.by:
             headers, rows = table(report, by_domain=True)
-            _write_sheet(wb, f"{title} theo {BY_VI[report.by]}", caption, headers, rows)
+            _write_sheet(
+                wb,
+                f"{title} theo {BY_VI[report.by]}",
+                caption,
+                headers,
+                rows,
+                block=province_block(report),
+            )
+    if small_area is not None:
+        from surveyapp.services import sae
+
+        sae.write_sheet(wb, small_area)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -155,22 +236,30 @@ def computed_label(report: Report) -> str:
     """When the figures were computed and from how many responses: a file taken while
     fieldwork goes on is a snapshot, and says which."""
     if report.computed_at is None:
-        return _("%(n)s responses", n=report.design.get("n", 0))
+        return _("%(n)s responses", n=formatting.number(report.design.get("n", 0)))
     return _(
         "computed at %(time)s from %(n)s responses",
-        time=format_datetime(report.computed_at, "HH:mm dd/MM/yyyy"),
-        n=report.design.get("n", 0),
+        time=formatting.datetime(report.computed_at),
+        n=formatting.number(report.design.get("n", 0)),
     )
 
 
-def to_html(sections: Sequence[tuple[str, Report]]) -> str:
+def to_html(sections: Sequence[tuple[str, Report]], small_area: Any = None) -> str:
+    from surveyapp.services import sae
+
     stylesheet = (Path(__file__).resolve().parent.parent / "static/css/report.css").read_text()
     return render_template(
         "reports/report.html",
         stylesheet=stylesheet,
         sections=sections,
         table=table,
+        province_block=province_block,
+        by_names=BY_VI,
         sample_label=sample_label,
         computed_label=computed_label,
         held_label=held_label,
+        small_area=small_area,
+        small_area_headers=sae.REPORT_HEADERS,
+        small_area_rows=sae.report_rows,
+        small_area_caption=sae.report_caption,
     )

@@ -34,6 +34,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -42,12 +43,20 @@ from flask_babel import gettext as _
 
 from surveyapp.analysis import Analysis, AnalysisError, Spec, analyze, compare_domains
 from surveyapp.analysis.cells_api import analyze_cell_frame
+from surveyapp.analysis.targets import (
+    INCONCLUSIVE,
+    MET,
+    NOT_MET,
+)
+from surveyapp.analysis.targets import N_TO_DECIDE_REASONS as N_TO_DECIDE_REASONS
+from surveyapp.analysis.targets import VERDICT_REASONS as VERDICT_REASONS
+from surveyapp.analysis.targets import VERDICTS as VERDICTS
 from surveyapp.analysis.targets import rank_intervals as analysis_rank_intervals
 from surveyapp.data import queries
 from surveyapp.data.queries import Filters
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.margins import MarginVariable
-from surveyapp.models.questionnaires import IndexLevel, Question, QuestionType
+from surveyapp.models.questionnaires import AggregationRule, IndexLevel, Question, QuestionType
 from surveyapp.services import ServiceError, abuse, campaigns, margins, report_cache
 from surveyapp.services.campaigns import code_key
 from surveyapp.services.instruments import analysis_spec
@@ -55,7 +64,16 @@ from surveyapp.services.instruments import analysis_spec
 PROBABILITY = (Channel.PAPER, Channel.WEB_INVITE)
 CONVENIENCE = (Channel.QR, Channel.KIOSK)
 BY_COLUMNS = {"district": "district", "desk": "desk", "channel": "channel"}
-VERDICT_VI = {"met": "Đạt", "not_met": "Không đạt", "inconclusive": "Chưa đủ căn cứ"}
+# Keyed by the analysis package's labels, the only place verdict labels are defined
+# (re-exported here for the views and the API schema).
+VERDICT_VI = {MET: "Đạt", NOT_MET: "Không đạt", INCONCLUSIVE: "Chưa đủ căn cứ"}
+# Why a verdict is inconclusive (analysis.targets.VERDICT_REASONS codes), for the report files.
+VERDICT_REASON_VI = {
+    "se_zero": "sai số chuẩn bằng 0",
+    "small_sample": "mẫu nhỏ (dưới 30 phiếu hoặc CV trên 20%)",
+    "ci_contains_target": "khoảng tin cậy chứa chỉ tiêu",
+    "no_estimate": "không có ước lượng",
+}
 
 
 @dataclass(frozen=True)
@@ -123,7 +141,7 @@ def _spec(campaign: Campaign, by: str | None, ci: str, filters: Filters | None =
     satisfied = tuple(int(v) for v in qn.satisfied_values)
     items = [q.code for q in qn.questions if q.type == QuestionType.LIKERT5]
     indices = analysis_spec(qn)
-    targets = tuple((t.index_node.code, float(t.target_pct) / 100) for t in campaign.targets)
+    targets = tuple((t.index_node.code, _fraction(t.target_pct)) for t in campaign.targets)
     spec = Spec(
         props=tuple((code, satisfied) for code in items),
         indices=tuple((name, tuple(parts)) for name, parts in indices),
@@ -634,10 +652,10 @@ def _build(
         else:
             question = questions[code]
             row.update(code=code, level="item", name=question.text.get(lang) or question.text["vi"])
-        row["previous"] = (
-            float(target.previous_pct) / 100 if target and target.previous_pct is not None else None
-        )
+        row["previous"] = _fraction(target.previous_pct if target else None)
         row["target_rank"] = target.target_rank if target else None
+        if node is not None and node.rule == AggregationRule.DESIGNATED:
+            row.update(_same_estimate(node.part_codes[0], row["target"], targets, lang))
         rows.append(row)
     rows.sort(key=lambda r: (_domain_sort(r), _row_order(r, nodes)))
     design = {**result.design.to_dict(), **_weighting_dict(chosen, weighting)}
@@ -649,6 +667,32 @@ def _build(
     return Report(
         summary, sample, design, rows, by, analyze_args(campaign, chosen, by, ci, weighting, fpc)
     )
+
+
+def _same_estimate(
+    part: str, own_target: float | None, targets: dict[str, Any], lang: str
+) -> dict[str, Any]:
+    """A designated node (field 2 = criterion 2.6) shows its part's estimate; when the two
+    carry different targets the same number is judged twice, so the row says so."""
+    other = targets.get(part)
+    part_target = float(other.target_pct) / 100 if other is not None else None
+    out: dict[str, Any] = {"same_estimate_as": part, "note": None}
+    if own_target is None or part_target is None or own_target == part_target:
+        return out
+    if lang == "en":
+        own, theirs = f"{100 * own_target:.2f}%", f"{100 * part_target:.2f}%"
+        note = (
+            f"Same estimate as {part} (target {theirs}); judged here against this row's own "
+            f"target, {own}."
+        )
+    else:
+        own, theirs = percent(own_target), percent(part_target)
+        note = (
+            f"Cùng ước lượng với {part} (chỉ tiêu {theirs}); ở đây so với chỉ tiêu riêng "
+            f"của dòng này, {own}."
+        )
+    out["note"] = note
+    return out
 
 
 def _weighting_dict(sample: Sample, weighting: Weighting) -> dict[str, Any]:
@@ -773,9 +817,10 @@ def _row_order(row: dict[str, Any], nodes: dict[str, Any]) -> tuple[int, list[in
 
 
 def percent(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{100 * value:.2f}".replace(".", ",") + "%"
+    """A share as people read it, in the current language (surveyapp.formatting)."""
+    from surveyapp.formatting import share as shown
+
+    return shown(value)
 
 
 @dataclass(frozen=True)
@@ -845,11 +890,7 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
             change = diff.to_dict() | {"direction": _direction(diff.ci_low, diff.ci_high)}
         node = nodes[code]
         target = targets.get(code)
-        previous = (
-            float(target.previous_pct) / 100
-            if target is not None and target.previous_pct is not None
-            else None
-        )
+        previous = _fraction(target.previous_pct if target is not None else None)
         versus_previous = None
         if previous is not None and last is not None and _finite(last):
             # The published figure has no standard error here: it is held fixed.
@@ -867,12 +908,18 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
                 "name": node.name.get(lang) or node.name["vi"],
                 "previous": previous,
                 "versus_previous": versus_previous,
-                "target": float(target.target_pct) / 100 if target is not None else None,
+                "target": _fraction(target.target_pct if target is not None else None),
                 "points": points,
                 "change": change,
             }
         )
     return Trend(columns, rows)
+
+
+def _fraction(pct: Decimal | None) -> float | None:
+    """A stored percentage (Decimal 79.21) as the fraction 0.7921, divided in decimal so
+    the float is the nearest to 0.7921 and not 79.21 / 100 = 0.7920999999999999."""
+    return None if pct is None else float(pct / 100)
 
 
 def _direction(ci_low: float, ci_high: float) -> str:

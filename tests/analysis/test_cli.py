@@ -53,7 +53,8 @@ def test_json_contract() -> None:
         "verdict",
     ]
     for row in doc["estimates"]:
-        assert list(row) == keys
+        # the contract's keys in order, then the keys issue 12 added (why null / inconclusive)
+        assert list(row) == [*keys, "reason", "verdict_reason"]
     stats = [r["statistic"] for r in doc["estimates"]]
     assert stats == ["prop", "mean", "total", "index"]
     prop, idx = doc["estimates"][0], doc["estimates"][3]

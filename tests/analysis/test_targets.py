@@ -24,11 +24,15 @@ DESIGN = {"weight": "w", "strata": "stratum", "cluster": ("psu",)}
 
 
 def test_verdicts() -> None:
-    assert verdict(0.81, 0.9, 0.8) == "met"
-    assert verdict(0.8, 0.9, 0.8) == "met"
-    assert verdict(0.6, 0.79, 0.8) == "not_met"
-    assert verdict(0.7, 0.85, 0.8) == "inconclusive"
-    assert verdict(math.nan, 0.85, 0.8) is None
+    sure = {"se": 0.02, "n": 400, "est": 0.85}
+    assert verdict(0.81, 0.9, 0.8, **sure) == ("met", None)
+    assert verdict(0.8, 0.9, 0.8, **sure) == ("met", None)
+    assert verdict(0.6, 0.79, 0.8, **sure) == ("not_met", None)
+    assert verdict(0.7, 0.85, 0.8, **sure) == ("inconclusive", "ci_contains_target")
+    assert verdict(math.nan, 0.85, 0.8, **sure) == (None, "no_estimate")
+    # a degenerate interval or a small estimate decides nothing (issue 12)
+    assert verdict(1.0, 1.0, 0.8, se=0.0, n=1, est=1.0) == ("inconclusive", "se_zero")
+    assert verdict(0.81, 0.9, 0.8, se=0.02, n=29, est=0.85) == ("inconclusive", "small_sample")
 
 
 def test_target_rows(sipas: pd.DataFrame, items: pd.DataFrame) -> None:
@@ -42,7 +46,7 @@ def test_target_rows(sipas: pd.DataFrame, items: pd.DataFrame) -> None:
     for e in res.estimates:
         if e.variable == "overall":
             assert e.target == 0.5
-            assert e.verdict == verdict(e.ci_low, e.ci_high, 0.5)
+            assert e.verdict == verdict(e.ci_low, e.ci_high, 0.5, e.se, e.n, e.estimate)[0]
             assert 0 <= (e.p_meets_target or 0) <= 1
         elif e.variable == "2.2":
             assert e.verdict == "met" and e.p_meets_target == pytest.approx(1, abs=1e-3)
@@ -55,9 +59,14 @@ def test_target_rows(sipas: pd.DataFrame, items: pd.DataFrame) -> None:
 def test_probability_and_sample_size() -> None:
     assert prob_meets(0.8, 0.05, 0.8, math.inf) == pytest.approx(0.5)
     assert prob_meets(0.9, 0.05, 0.8, math.inf) == pytest.approx(0.97725, abs=1e-4)
-    # CI half-width 1.96*se would just reach the target at n * (1.96 se / d)^2
-    n = n_to_decide(0.85, 0.04, 400, 0.8, 0.95, math.inf)
-    assert n == math.ceil(400 * (1.959963984540054 * 0.04 / 0.05) ** 2)
+    # with 80 % power the interval excludes the target at n * ((1.96 + 0.8416) se / d)^2;
+    # power 0.5 is the size at which the observed CI would just reach the target
+    n, reason = n_to_decide(0.85, 0.04, 400, 0.8, 0.95, math.inf)
+    assert reason is None
+    assert n == math.ceil(400 * ((1.959963984540054 + 0.8416212335729143) * 0.04 / 0.05) ** 2)
+    half = n_to_decide(0.85, 0.04, 400, 0.8, 0.95, math.inf, power=0.5)
+    assert half == (math.ceil(400 * (1.959963984540054 * 0.04 / 0.05) ** 2), None)
+    assert n_to_decide(0.85, 0.04, 400, 0.8, 0.95, math.inf, decided=True) == (None, "decided")
 
 
 def test_sample_size_planner() -> None:

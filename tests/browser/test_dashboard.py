@@ -31,4 +31,4 @@ def test_analyst_sees_twelve_verdicts_and_downloads_excel(
     info.value.save_as(path)
     wb = load_workbook(path)
     codes = [r[0] for r in wb["Mẫu xác suất"].iter_rows(min_row=3, max_row=14, values_only=True)]
-    assert codes == ["1", "1.1", "1.2", "1.3", "1.4", "2", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6"]
+    assert codes == [1, "1.1", "1.2", "1.3", "1.4", 2, "2.1", "2.2", "2.3", "2.4", "2.5", "2.6"]

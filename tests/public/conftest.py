@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
+from support import nonce_of
 
 from surveyapp.extensions import db
 
@@ -22,15 +22,6 @@ def desk(app, campaign):  # type: ignore[no-untyped-def]
     db.session.add_all([district, item])
     db.session.commit()
     return item
-
-
-NONCE = re.compile(r'name="nonce" value="([^"]+)"')
-
-
-def nonce_of(html: str) -> str:
-    match = NONCE.search(html)
-    assert match, "the form carries no nonce"
-    return match.group(1)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import csv
 import io
 import re
 
-from conftest import nonce_of  # type: ignore[import-not-found]
+from support import nonce_of
 
 
 def _code(runner, campaign) -> str:  # type: ignore[no-untyped-def]

@@ -1,12 +1,12 @@
-"""auth: a session epoch per user; responses held out of the estimates
+"""auth: responses held out of the estimates
 
-A signed session cookie stayed valid after logout, a password reset or deactivation, since
-nothing on the server remembered that it had ended. Every session now names the user's
-epoch, and raising the epoch ends them all.
+Burst-flagged responses were stored and counted like any other. They are now held out of
+every estimate until an analyst releases them; responses already flagged as bursts start
+held, as they would be if they came in today.
 
-Revision ID: 0009_auth
-Revises: 0008_report_snapshots
-Create Date: 2026-12-03 09:30:00
+Revision ID: 0012_auth_held
+Revises: 0011_sae
+Create Date: 2026-12-03 10:25:00
 
 """
 import sqlalchemy as sa
@@ -14,20 +14,15 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = "0009_auth"
-down_revision = "0008_report_snapshots"
+revision = "0012_auth_held"
+down_revision = "0011_sae"
 branch_labels = None
 depends_on = None
-
 
 HELD_FLAGS = ("burst", "burst_client")
 
 
 def upgrade():
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("session_epoch", sa.Integer(), server_default="0", nullable=False)
-        )
     with op.batch_alter_table("responses", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("held", sa.Boolean(), server_default=sa.false(), nullable=False)
@@ -53,5 +48,3 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("responses", schema=None) as batch_op:
         batch_op.drop_column("held")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("session_epoch")

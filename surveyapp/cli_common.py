@@ -1,0 +1,62 @@
+"""What every command module shares: output, one-line failures, the campaign look-up.
+
+Command modules (surveyapp.cli and each blueprint's cli) import this module, never each other.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from flask import current_app
+from flask_babel import gettext as _
+
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign
+
+
+def emit(payload: Any, fmt: str, columns: list[str] | None = None) -> None:
+    """Print JSON (UTF-8, diacritics intact) or an aligned table."""
+    if fmt == "json":
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        return
+    rows = payload if isinstance(payload, list) else [payload]
+    columns = columns or (list(rows[0]) if rows else [])
+    widths = {c: max([len(c)] + [len(_cell(r.get(c))) for r in rows]) for c in columns}
+    click.echo("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        click.echo("  ".join(_cell(r.get(c)).ljust(widths[c]) for c in columns))
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def fail(message: str) -> None:
+    """One clear line on stderr and a non-zero exit."""
+    raise click.ClickException(message)
+
+
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
+)
+
+
+def campaign_or_fail(campaign_id: int) -> Campaign:
+    """The campaign, or one clear line and a non-zero exit (shared by every command)."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        fail(_("No campaign with id %(id)d.", id=campaign_id))
+    return campaign  # type: ignore[return-value]
+
+
+BASE_URL_OPTION = click.option(
+    "--base-url",
+    help="Public address for the printed links, e.g. https://khaosat.example.vn.",
+)
+
+
+def use_base_url(base_url: str | None) -> None:
+    if base_url:
+        current_app.config["BASE_URL"] = base_url.rstrip("/")

@@ -1,0 +1,130 @@
+"""The one way a person reads a number or a date, in the current language.
+
+Vietnamese writes a decimal comma and a thousands dot (79,95 %, 1.009 phiếu) and dates as
+dd/mm/yyyy; English writes 79.95%, 1,009 and "Mar 4, 2026". Every page, chart and report
+formats through these functions (the Jinja filters of the same names), so the forms cannot
+drift apart again. Babel supplies the separators; the patterns below fix the digits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+from babel.dates import format_date as _babel_date
+from babel.dates import format_datetime as _babel_datetime
+from babel.numbers import format_decimal
+from flask import Flask, has_app_context
+from flask_babel import to_user_timezone
+
+# U+2212: a real minus sign, as typeset, not the hyphen Python prints.
+MINUS = "\u2212"
+# Vietnamese separates the number from "%" by a space that must not break the line.
+NBSP = "\u00a0"
+DASH = "–"
+
+Number = float | int | Decimal
+
+
+def _lang(lang: str | None) -> str:
+    if lang is not None:
+        return lang
+    from surveyapp.i18n import select_locale
+
+    return select_locale()
+
+
+def _missing(value: Number | None) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def _pattern(digits: int) -> str:
+    return "#,##0" + ("." + "0" * digits if digits > 0 else "")
+
+
+def number(value: Number | None, digits: int = 0, *, lang: str | None = None) -> str:
+    """``1009`` → "1.009" (vi), "1,009" (en); ``digits`` fixed decimals."""
+    if _missing(value):
+        return DASH
+    assert value is not None
+    text = format_decimal(value, _pattern(digits), locale=_lang(lang))
+    return text.replace("-", MINUS)
+
+
+def percent(value: Number | None, digits: int = 2, *, lang: str | None = None) -> str:
+    """A value already in percent points: ``79.95`` → "79,95 %" (vi), "79.95%" (en)."""
+    if _missing(value):
+        return DASH
+    language = _lang(lang)
+    sign = NBSP if language == "vi" else ""
+    return number(value, digits, lang=language) + sign + "%"
+
+
+def share(value: Number | None, digits: int = 2, *, lang: str | None = None) -> str:
+    """A fraction as a percentage: ``0.7995`` → "79,95 %"."""
+    if _missing(value):
+        return DASH
+    assert value is not None
+    return percent(float(value) * 100, digits, lang=lang)
+
+
+def points(value: Number | None, digits: int = 2, *, lang: str | None = None) -> str:
+    """A change in percentage points, always signed: "−0,28 điểm phần trăm"."""
+    if _missing(value):
+        return DASH
+    assert value is not None
+    language = _lang(lang)
+    shown = number(abs(value), digits, lang=language)
+    # A change that rounds to zero reads as no change, not as "−0,00".
+    sign = "±" if shown.strip("0,.") == "" else "+" if value > 0 else MINUS
+    unit = "điểm phần trăm" if language == "vi" else "percentage points"
+    return f"{sign}{shown}{NBSP}{unit}"
+
+
+def signed(value: Number | None, digits: int = 2, *, lang: str | None = None) -> str:
+    """A signed number without a unit, e.g. a confidence bound of a change: "−1,20"."""
+    if _missing(value):
+        return DASH
+    assert value is not None
+    shown = number(abs(value), digits, lang=lang)
+    if shown.strip("0,.") == "":
+        return "±" + shown
+    return ("+" if value > 0 else MINUS) + shown
+
+
+def date(value: dt.date | dt.datetime | str | None, *, lang: str | None = None) -> str:
+    """04/03/2026 in Vietnamese, "Mar 4, 2026" in English (ISO text is read as a date)."""
+    if value is None or value == "":
+        return DASH
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    language = _lang(lang)
+    if language == "vi":
+        return _babel_date(value, "dd/MM/yyyy", locale="vi")
+    return _babel_date(value, "MMM d, yyyy", locale=language)
+
+
+def datetime(value: dt.datetime | None, *, lang: str | None = None) -> str:
+    """A moment to the minute: "14:05 04/03/2026" (vi), "Mar 4, 2026, 14:05" (en)."""
+    if value is None:
+        return DASH
+    language = _lang(lang)
+    if has_app_context():  # stored in UTC, read in the installation's time zone
+        value = to_user_timezone(value)
+    if language == "vi":
+        return _babel_datetime(value, "HH:mm dd/MM/yyyy", locale="vi")
+    return _babel_datetime(value, "MMM d, yyyy, HH:mm", locale=language)
+
+
+def init_app(app: Flask) -> None:
+    for name, function in {
+        "num": number,
+        "pct": percent,
+        "share": share,
+        "pp": points,
+        "signed": signed,
+        "day": date,
+        "moment": datetime,
+    }.items():
+        app.add_template_filter(function, name)

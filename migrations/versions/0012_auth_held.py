@@ -20,6 +20,7 @@ branch_labels = None
 depends_on = None
 
 HELD_FLAGS = ("burst", "burst_client")
+HELD_CHANNELS = ("qr", "kiosk")  # desk ratings; invitations answer once by construction
 
 
 def upgrade():
@@ -28,14 +29,21 @@ def upgrade():
             sa.Column("held", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
     responses = sa.table(
-        "responses", sa.column("id", sa.Integer), sa.column("flags", sa.JSON), sa.column("held")
+        "responses",
+        sa.column("id", sa.Integer),
+        sa.column("channel", sa.String),
+        sa.column("flags", sa.JSON),
+        sa.column("held"),
     )
     conn = op.get_bind()
     # Flags are a JSON list (text in SQLite, json in PostgreSQL): read them in Python.
+    rows = conn.execute(
+        sa.select(responses.c.id, responses.c.flags).where(
+            responses.c.channel.in_(HELD_CHANNELS)
+        )
+    )
     held = [
-        row.id
-        for row in conn.execute(sa.select(responses.c.id, responses.c.flags))
-        if row.flags and any(flag in HELD_FLAGS for flag in row.flags)
+        row.id for row in rows if row.flags and any(flag in HELD_FLAGS for flag in row.flags)
     ]
     for start in range(0, len(held), 1000):
         conn.execute(

@@ -48,9 +48,14 @@ FLAGS = (FLAG_BURST, FLAG_BURST_CLIENT, FLAG_STRAIGHT_LINE)
 HELD_FLAGS = frozenset({FLAG_BURST, FLAG_BURST_CLIENT})
 
 
-def holds(flags: Iterable[str]) -> bool:
-    """Whether a response with ``flags`` is held out of the estimates when stored."""
-    return not HELD_FLAGS.isdisjoint(flags)
+# Only desk ratings are held: an invitation answers once by construction, and households
+# answering their codes from one office's network must not drop out of the probability sample.
+HELD_CHANNELS = frozenset({Channel.QR, Channel.KIOSK})
+
+
+def holds(flags: Iterable[str], channel: Channel) -> bool:
+    """Whether a response with ``flags`` on ``channel`` is held out of the estimates."""
+    return channel in HELD_CHANNELS and not HELD_FLAGS.isdisjoint(flags)
 
 
 def honeypot_filled(form: Mapping[str, str]) -> bool:

@@ -459,7 +459,7 @@ def store(sub: Submission) -> Stored:
         "language": sub.language,
         "flags": list(sub.flags),
         # A burst is kept but left out of the estimates until an analyst releases it.
-        "held": abuse.holds(sub.flags),
+        "held": abuse.holds(sub.flags, sub.channel),
         "submitted_at": now,
     }
     engine = db.engine

@@ -4,12 +4,13 @@ one by one by an analyst, each release in the audit log."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 
 from openpyxl import load_workbook
 from sqlalchemy import select
-from support import login, make_user
+from support import login, make_user, nonce_of
 
 from surveyapp.extensions import db
 from surveyapp.models import AuditLog, Response
@@ -101,3 +102,22 @@ def test_only_analysts_release(app, client, campaign, desk, fresh_nonce, respons
     assert client.post(f"/dashboard/{campaign.id}/flagged/{target.id}/release").status_code == 403
     db.session.expire_all()
     assert db.session.get(Response, target.id).held
+
+
+def test_invitation_answers_from_one_network_are_not_held(
+    app, client, runner, campaign, responses
+) -> None:
+    """Households answering their one-time codes from one office's network stay in the
+    probability sample (flagged for the analyst, never held)."""
+    out = runner.invoke(
+        args=["invitations", "create", "--campaign", str(campaign.id), "--count", "4"]
+    )
+    for row in csv.DictReader(io.StringIO(out.output)):
+        url = f"/i/{row['code']}"
+        nonce = nonce_of(client.get(url).get_data(as_text=True))
+        client.post(
+            url, data={"nonce": nonce, "q1": "4"}, environ_base={"REMOTE_ADDR": "192.0.2.77"}
+        )
+    stored = responses()
+    assert len(stored) == 4 and any("burst_client" in r.flags for r in stored)
+    assert not any(r.held for r in stored)

@@ -130,13 +130,19 @@ Selection = Sample | Iterable[Channel]
 
 
 def final(campaign: Campaign, channels: Selection) -> tuple[Any, ...]:
-    """The WHERE conditions of ``campaign``'s final responses in a sample (or on channels)."""
+    """The WHERE conditions of ``campaign``'s final responses in a sample (or on channels),
+    less those held out as bursts until an analyst releases them (services.abuse)."""
     where = (
         channels.condition()
         if isinstance(channels, Sample)
         else Response.channel.in_(list(channels))
     )
-    return (Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL, where)
+    return (
+        Response.campaign_id == campaign.id,
+        Response.status == ResponseStatus.FINAL,
+        where,
+        Response.held.is_(False),
+    )
 
 
 def unit_subtree(unit_id: int) -> tuple[int, ...]:

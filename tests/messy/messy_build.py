@@ -42,7 +42,7 @@ from flask import Flask, g, got_request_exception, request_started
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, text
+from sqlalchemy import select
 from support import PG_URL, USING_POSTGRES, login, make_config, make_user
 
 from surveyapp import create_app
@@ -371,7 +371,10 @@ def brief(traceback_text: str) -> str:
     lines = traceback_text.rstrip().splitlines()
     frames = [i for i, line in enumerate(lines) if "/surveyapp/" in line and "File " in line]
     where = lines[frames[-1]].strip() if frames else ""
-    return f"{where} -> {lines[-1][:300] if lines else ''}"
+    # The error's own line (SQLAlchemy adds a "Background on this error" line after it).
+    errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception)\b", line)]
+    error = errors[-1] if errors else (lines[-1] if lines else "")
+    return f"{where} -> {error[:300]}"
 
 
 def traceback_of(result: Any) -> str | None:
@@ -669,12 +672,50 @@ def build(app: Flask, plan: Plan) -> Built:
     return built
 
 
-def empty_database() -> None:
-    """Drop and create every table (a new installation at the same revision)."""
-    db.session.remove()
-    Base.metadata.drop_all(db.engine)
-    Base.metadata.create_all(db.engine)
+# Two districts with one name (many communes are called "Tân Phú"): the report once pooled
+# them into one domain while the export kept them apart.
+SAME_NAMES = Plan(
+    province="Tỉnh Đồng Nai",
+    districts=["Xã Tân Phú", "Xã Tân Phú"],
+    communes=["Ấp 1"],
+    villages=["Ấp 1"],
+    campaign="=1+1",
+    head_names=["Nguyễn Văn An"],
+    fates=["key", "import"],
+    empty_district=None,
+    blank_items=[(1, "q31")],
+    desks=[
+        DeskPlan("Quầy", 0, 0, 2, 1, "@SUM(A1)"),
+        DeskPlan("Quầy", 1, None, 1, 1, None),
+    ],
+    standalone=1,
+    standalone_answered=0,
+    users=[],
+    comments=["x"],
+    seed=7,
+)
 
 
-def count_rows(table: str) -> int:
-    return int(db.session.execute(text(f'SELECT COUNT(*) FROM "{table}"')).scalar_one())
+# Every kind of mess at once, fixed, so each run meets it: NUL and other control characters in
+# the names an administrator, an import and a citizen type, an answered standalone invitation,
+# an empty district, an item nobody answered in a district and a desk without volume.
+EVERYTHING = Plan(
+    province="Tỉnh\x00Đồng Nai",
+    districts=["Huyện\x07A", "@Huyện B", "-Huyện C"],
+    communes=["Xã\x1bTân Phú", "مرحبا"],
+    villages=["Ấp 😀", "+Ấp 2"],
+    campaign="Đợt\x00 2025",
+    head_names=["Nguyễn\x00Văn An", "x" * 10_000],
+    fates=["key", "online", "import"],
+    empty_district=2,
+    blank_items=[(0, "q31"), (1, "q1")],
+    desks=[
+        DeskPlan("Quầy\x00một cửa", 0, 10, 2, 1, "a\x00b"),
+        DeskPlan("=Quầy", 1, None, 1, 1, None),
+    ],
+    standalone=2,
+    standalone_answered=1,
+    users=[("user\x00x", "Tên\x00"), ("=cmd", "\u202eRTL")],
+    comments=["bình luận\x00", "😀" * 10_000],
+    seed=3,
+)

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import example, given
-from messy_build import EVERYTHING, SAME_NAMES, Databases, Plan, campaigns, messy_settings
+from messy_build import EVERYTHING, PROFILE, SAME_NAMES, Databases, Plan, campaigns, messy_settings
 from messy_checks import evaluate
+
+# A long run takes as long as it needs (the suite's 300 s limit is for the bounded CI run).
+pytestmark = pytest.mark.timeout(0 if PROFILE == "long" else 300)
 
 _outcomes: dict[str, dict[str, list[str]]] = {}
 _current = {"check": "serve"}

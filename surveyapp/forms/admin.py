@@ -11,7 +11,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
 class TargetForm(FlaskForm):
@@ -49,7 +49,11 @@ class DeskForm(FlaskForm):
 class VolumeForm(FlaskForm):
     period_start = DateField(_l("From"), validators=[DataRequired()])
     period_end = DateField(_l("To"), validators=[DataRequired()])
-    transactions = IntegerField(_l("Transactions"), validators=[DataRequired(), NumberRange(min=0)])
+    # InputRequired, not DataRequired: 0 is a real volume (a desk closed for the period), and
+    # DataRequired treats it as a missing value.
+    transactions = IntegerField(
+        _l("Transactions"), validators=[InputRequired(), NumberRange(min=0)]
+    )
 
 
 class MarginImportForm(FlaskForm):

@@ -53,6 +53,10 @@ def n_to_decide(est: float, se: float, n: float, target: float, level: float, df
     if not (math.isfinite(est) and math.isfinite(se)) or diff == 0 or n <= 0:
         return math.nan
     q = quantile(level, df)
+    if not math.isfinite(q):
+        # No degrees of freedom (e.g. one responding PSU in every stratum): no sample size
+        # at this design gives an interval, so there is none to report.
+        return math.nan
     return float(math.ceil(n * (q * se / diff) ** 2))
 
 

@@ -725,3 +725,23 @@ EVERYTHING = Plan(
     comments=["bình luận\x00", "😀" * 10_000],
     seed=3,
 )
+
+
+# One responding commune (PSU) in each district (stratum): the design has no degrees of freedom.
+ZERO_DF = Plan(
+    province="Tỉnh Đồng Nai",
+    districts=["Huyện A", "Huyện B"],
+    communes=["Xã"],
+    villages=["Ấp"],
+    campaign="Đợt 2025",
+    head_names=["Nguyễn Văn An"],
+    fates=["key", "key", "none", "none"],
+    empty_district=None,
+    blank_items=[],
+    desks=[],
+    standalone=0,
+    standalone_answered=0,
+    users=[],
+    comments=["x"],
+    seed=1,
+)

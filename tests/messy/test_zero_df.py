@@ -26,3 +26,22 @@ def test_analyze_with_zero_design_df_has_no_interval_and_no_traceback(tmp_path: 
     [row] = payload["estimates"]
     assert row["estimate"] == 0.5 and row["n"] == 4
     assert row["ci_low"] is None and row["ci_high"] is None and row["n_to_decide"] is None
+
+
+def test_a_campaign_with_zero_design_df_opens_everywhere(databases) -> None:  # type: ignore[no-untyped-def]
+    """Through the product: the report says df = 0, and the dashboard, its trend page and the
+    API's trend answer (they crashed on the CI ends a df of 0 leaves empty)."""
+    from messy_build import ZERO_DF, build, cli, primary_kind
+
+    with databases.app(primary_kind()) as app:
+        built = build(app, ZERO_DF)
+        cid = built.campaign_id
+        report = cli(app, ["report", "--campaign", str(cid)])
+        assert report.exit_code == 0, report.output
+        assert json.loads(report.output)["design"]["df"] == 0
+        for url in (
+            f"/dashboard/{cid}",
+            f"/dashboard/{cid}/trend",
+            f"/api/v1/campaigns/{cid}/trend",
+        ):
+            assert built.client.get(url).status_code == 200, url

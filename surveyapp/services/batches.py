@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from surveyapp.data import queries
@@ -21,6 +21,9 @@ from surveyapp.services import ServiceError, audit
 from surveyapp.services.entry import nonce_for
 
 RESPONDED = (FormFate.RETURNED, FormFate.ANSWERED_ONLINE)
+
+
+BATCH_NAME_LENGTH: int = cast(String, Batch.__table__.c.name.type).length or 100
 
 
 def make_batches(campaign: Campaign, draw_id: int, per_batch: int = 20) -> list[Batch]:
@@ -40,7 +43,10 @@ def make_batches(campaign: Campaign, draw_id: int, per_batch: int = 20) -> list[
         group = by_village[code]
         village = group[0].household.village
         for start in range(0, len(group), per_batch):
-            batch = Batch(campaign=campaign, name=f"{code} {village.name}")
+            # A village's name may fill its own 200-character column; the batch's label is
+            # shorter, so it is cut to fit (the code at its start keeps it unique).
+            name = f"{code} {village.name}"[:BATCH_NAME_LENGTH]
+            batch = Batch(campaign=campaign, name=name)
             batch.forms = group[start : start + per_batch]
             batches.append(batch)
     db.session.add_all(batches)

@@ -1082,6 +1082,10 @@ def _direction(ci_low: float, ci_high: float) -> str:
 
 
 def _finite(*points: dict[str, Any]) -> bool:
+    """Points a change can be computed from: a design without degrees of freedom (one
+    responding PSU per stratum) has an estimate but no interval, and gives no change."""
     return all(
-        p[k] is not None and math.isfinite(p[k]) for p in points for k in ("estimate", "se", "df")
-    )
+        p[k] is not None and math.isfinite(p[k])
+        for p in points
+        for k in ("estimate", "se", "df", "ci_low", "ci_high")
+    ) and all(p["df"] > 0 for p in points)

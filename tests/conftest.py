@@ -234,8 +234,14 @@ def _copy_schema(template: str) -> None:
         # The template's rows already satisfy every foreign key: skip the per-row checks.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         for table in Base.metadata.sorted_tables:
+            # Named columns: a schema built by migrations (columns added at the end) and one
+            # built from the models order the same columns differently.
+            columns = ", ".join(f'"{c.name}"' for c in table.c)
             conn.execute(
-                text(f'INSERT INTO "{table.name}" SELECT * FROM "{template}"."{table.name}"')
+                text(
+                    f'INSERT INTO "{table.name}" ({columns}) '
+                    f'SELECT {columns} FROM "{template}"."{table.name}"'
+                )
             )
             if "id" in table.c and table.c.id.autoincrement is not False:
                 conn.execute(

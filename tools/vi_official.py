@@ -113,4 +113,5 @@ VI = {
     "Pages of the audit log": "Các trang nhật ký thay đổi",
     "Newer": "Mới hơn",
     "Older": "Cũ hơn",
+    "Reserve": "Dự phòng",
 }

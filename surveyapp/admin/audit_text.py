@@ -123,6 +123,8 @@ def _fields() -> dict[str, str]:
         "rank": _("Rank"),
         "rank_of": _("Provinces ranked"),
         "se": _("Standard error"),
+        "batch": _("Batch"),
+        "reserve": _("Reserve"),
     }
 
 
@@ -142,6 +144,8 @@ def _values() -> dict[str, str]:
         "supervisor": _("Supervisor"),
         "enumerator": _("Enumerator"),
         "changed": _("changed"),
+        "published": _("Published"),
+        "own_survey": _("Own survey"),
     }
 
 

@@ -14,6 +14,7 @@ from surveyapp.auth import require_roles
 from surveyapp.dashboard.charts import ci_chart, trend_chart
 from surveyapp.data import queries
 from surveyapp.extensions import db
+from surveyapp.i18n import current_language
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.responses import Response as SurveyResponse
 from surveyapp.models.units import Unit
@@ -103,7 +104,9 @@ def campaign(campaign_id: int) -> Any:
         try:
             # The page may show the latest report at once while a fresh one is computed; it
             # says so. The API always waits for the fresh one.
-            report = reports.build(item, sample=key, by=by, filters=filters, stale_ok=True)
+            report = reports.build(
+                item, sample=key, by=by, filters=filters, stale_ok=True, lang=current_language()
+            )
             ranking = reports.rank_intervals(item, report, filters=filters)
         except ServiceError as exc:
             errors.append(str(exc))
@@ -197,7 +200,7 @@ def differences(campaign_id: int) -> Any:
         and filters.channel not in reports.SAMPLES["probability"].channels
     ):
         abort(400, _("Differences between units exist for the probability sample only."))
-    nodes = reports.index_choices(item)
+    nodes = reports.index_choices(item, lang=current_language())
     variable = request.args.get("variable") or "overall"
     if variable not in {code for code, _name in nodes}:
         abort(400, _("Index: this questionnaire has no index %(value)s.", value=variable))
@@ -219,7 +222,7 @@ def differences(campaign_id: int) -> Any:
 def trend(campaign_id: int) -> Any:
     item = db.get_or_404(Campaign, campaign_id)
     try:
-        result = reports.trend(item)
+        result = reports.trend(item, lang=current_language())
     except ServiceError as exc:
         abort(400, str(exc))
     labels = [c["name"] for c in result.campaigns]
@@ -264,7 +267,7 @@ def small_area(campaign_id: int) -> Any:
     error = None
     result = chart = qq = None
     try:
-        result = sae.estimate(item, method=method, bench=bench)
+        result = sae.estimate(item, method=method, bench=bench, lang=current_language())
     except ServiceError as exc:
         error = str(exc)
     if result is not None:

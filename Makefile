@@ -32,7 +32,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict surveyapp/analysis
+	$(BIN)/mypy --strict surveyapp
 
 format: install
 	$(BIN)/ruff format .

@@ -63,7 +63,10 @@ class SlidingCounter:
 
 
 def _counter() -> SlidingCounter:
-    return current_app.extensions.setdefault("surveyapp_burst_counter", SlidingCounter())
+    counter: SlidingCounter = current_app.extensions.setdefault(
+        "surveyapp_burst_counter", SlidingCounter()
+    )
+    return counter
 
 
 def client_key(address: str) -> str:

@@ -39,6 +39,7 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 from sqlalchemy import func, insert, select
@@ -169,6 +170,21 @@ def is_loaded() -> bool:
     return bool(db.session.scalar(select(func.count()).select_from(Unit).where(Unit.code == "75")))
 
 
+class _Drawn(TypedDict):
+    """One simulated response before it is stored, its design fields included."""
+
+    channel: Channel
+    unit: Unit
+    desk: ServicePoint | None
+    district: Unit
+    stratum: str | None
+    psu: str | None
+    ssu: str | None
+    weight: float | None
+    fpc1: float | None
+    fpc2: float | None
+
+
 def load(today: date | None = None) -> DemoSummary:
     """Add the whole demo to the session and flush it; the caller commits."""
     today = today or date.today()
@@ -177,13 +193,13 @@ def load(today: date | None = None) -> DemoSummary:
     db.session.add(province)
     communes_by_district: dict[Unit, list[Unit]] = {}
     households: dict[int, int] = {}
-    for code, name, urban, communes in DISTRICTS:
+    for code, name, urban, commune_names in DISTRICTS:
         district = Unit(
             code=f"75-{code}", name=name, level=UnitLevel.DISTRICT, urban=urban, parent=province
         )
         db.session.add(district)
         communes_by_district[district] = []
-        for k, commune_name in enumerate(communes, start=1):
+        for k, commune_name in enumerate(commune_names, start=1):
             is_urban = commune_name.startswith(("Phường", "Thị trấn"))
             commune = Unit(
                 code=f"75-{code}-{k:02d}",
@@ -325,7 +341,7 @@ def _simulate(
     district_effect = {d.id: rng.normal(0, 0.25) for d in communes_by_district}
     period = campaign.periods[0]
 
-    rows: list[dict[str, object]] = []  # one per response, design fields included
+    rows: list[_Drawn] = []
     for district, communes in communes_by_district.items():
         n_communes = len(communes)
         drawn = rng.choice(n_communes, size=COMMUNES_DRAWN, replace=False)

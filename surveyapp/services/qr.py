@@ -21,6 +21,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from surveyapp.hygiene import clean_text
 from surveyapp.models.units import ServicePoint
 from surveyapp.services import ServiceError, links
 
@@ -58,8 +59,10 @@ def sheet_text(desk: ServicePoint) -> SheetText:
     with force_locale("vi"):
         return SheetText(
             heading=_("Rate our service"),
-            desk=desk.name,
-            unit=desk.unit.name if desk.unit else "",
+            # Names stored before input was filtered (or written by a script) may hold a
+            # control character, which the PNG text layout cannot draw: one clean line each.
+            desk=clean_text(desk.name, multiline=False),
+            unit=clean_text(desk.unit.name, multiline=False) if desk.unit else "",
             instruction=_(
                 "Scan this code with your phone's camera to tell us how satisfied you are "
                 "with the service you received today. It takes about two minutes; no name "

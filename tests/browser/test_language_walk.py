@@ -88,8 +88,12 @@ def _catalogue(lang: str) -> list[tuple[str, str]]:
 
 def english_vocabulary() -> set[str]:
     pairs = _catalogue("vi")
-    ids = set().union(*(_words(re.sub(r"%\(\w+\)\w", " ", i)) for i, _ in pairs))
-    vietnamese = set().union(*(_words(s) for _, s in pairs))
+
+    def plain(text: str) -> set[str]:  # placeholders such as %(campaign)d are not words
+        return _words(re.sub(r"%\(\w+\)\w", " ", text))
+
+    ids = set().union(*(plain(i) for i, _ in pairs))
+    vietnamese = set().union(*(plain(s) for _, s in pairs))
     return {w for w in ids if len(w) >= 3 and w.isascii()} - vietnamese - ALLOWED_ENGLISH
 
 

@@ -132,3 +132,19 @@ def test_qr_download_needs_an_admin(client, login_as, desk) -> None:
     assert client.get(f"/admin/desks/{desk.id}/qr.png").status_code == 302  # to login
     login_as("analyst")
     assert client.get(f"/admin/desks/{desk.id}/qr.png").status_code == 403
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_a_control_character_in_a_stored_name_still_draws(
+    runner, desk, tmp_path: Path, fmt
+) -> None:
+    # Found by the messy-campaign test: a unit name holding CR made the PNG layout fail (500).
+    desk.unit.name = "Xã\rTân\x07 Phú"
+    desk.name = "Một cửa\r\nTân Phú"
+    db.session.commit()
+    out = tmp_path / f"desk.{fmt}"
+    result = runner.invoke(
+        args=["qr", "--desk", str(desk.id), "--format", fmt, "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 0

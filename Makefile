@@ -39,7 +39,7 @@ run: install
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict surveyapp/analysis
+	$(BIN)/mypy --strict surveyapp
 
 format: install-test
 	$(BIN)/ruff format .

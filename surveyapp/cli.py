@@ -260,7 +260,7 @@ def users_token(username: str, name: str) -> None:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         fail(_("No user %(name)s.", name=username))
-    token = users.create_token(user, name)  # type: ignore[arg-type]
+    token = users.create_token(user, name)
     db.session.commit()
     click.echo(token)
 

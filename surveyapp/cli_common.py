@@ -6,7 +6,7 @@ Command modules (surveyapp.cli and each blueprint's cli) import this module, nev
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from flask import current_app
@@ -34,12 +34,12 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """One clear line on stderr and a non-zero exit."""
     raise click.ClickException(message)
 
 
-class CleanText(click.ParamType):
+class CleanText(click.ParamType[str, Any]):
     """A one-line text option, cleaned of control characters like every other text input
     (:mod:`surveyapp.hygiene`): a NUL typed into ``--username`` would fail on PostgreSQL."""
 
@@ -62,7 +62,7 @@ def campaign_or_fail(campaign_id: int) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         fail(_("No campaign with id %(id)d.", id=campaign_id))
-    return campaign  # type: ignore[return-value]
+    return campaign
 
 
 BASE_URL_OPTION = click.option(

@@ -51,7 +51,7 @@ group = FlaskGroup(
 
 @click.command("run", params=flask.cli.run_command.params, help=flask.cli.run_command.help)
 @click.pass_context
-def _run_command(ctx: click.Context, **options: Any) -> None:
+def _run_command(ctx: click.Context, /, **options: Any) -> None:
     """Flask's development server, recording where it serves so the commands run beside it
     (desks list, invitations, QR sheets) print links to this server."""
     from surveyapp.services import links

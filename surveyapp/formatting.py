@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from decimal import Decimal
 
 from babel.dates import format_date as _babel_date
@@ -69,13 +70,20 @@ def share(value: Number | None, digits: int = 2, *, lang: str | None = None) -> 
     return percent(float(value) * 100, digits, lang=lang)
 
 
+def _magnitude(value: Number) -> Number:
+    # abs() of the whole union is typed object; a Decimal is narrowed so it stays exact.
+    if isinstance(value, Decimal):
+        return abs(value)
+    return abs(value)
+
+
 def points(value: Number | None, digits: int = 2, *, lang: str | None = None) -> str:
     """A change in percentage points, always signed: "−0,28 điểm phần trăm"."""
     if _missing(value):
         return DASH
     assert value is not None
     language = _lang(lang)
-    shown = number(abs(value), digits, lang=language)
+    shown = number(_magnitude(value), digits, lang=language)
     # A change that rounds to zero reads as no change, not as "−0,00".
     sign = "±" if shown.strip("0,.") == "" else "+" if value > 0 else MINUS
     unit = "điểm phần trăm" if language == "vi" else "percentage points"
@@ -87,7 +95,7 @@ def signed(value: Number | None, digits: int = 2, *, lang: str | None = None) ->
     if _missing(value):
         return DASH
     assert value is not None
-    shown = number(abs(value), digits, lang=lang)
+    shown = number(_magnitude(value), digits, lang=lang)
     if shown.strip("0,.") == "":
         return "±" + shown
     return ("+" if value > 0 else MINUS) + shown
@@ -118,7 +126,7 @@ def datetime(value: dt.datetime | None, *, lang: str | None = None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for name, function in {
+    filters: dict[str, Callable[..., str]] = {
         "num": number,
         "pct": percent,
         "share": share,
@@ -126,5 +134,6 @@ def init_app(app: Flask) -> None:
         "signed": signed,
         "day": date,
         "moment": datetime,
-    }.items():
+    }
+    for name, function in filters.items():
         app.add_template_filter(function, name)

@@ -23,12 +23,13 @@ LANG_COOKIE = "lang"
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():  # command line: the installation's language
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return default
     choice = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    if choice in languages:
+    if choice is not None and choice in languages:
         return choice
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return default
 
 
 @cache

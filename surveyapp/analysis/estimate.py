@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -760,27 +760,39 @@ def _plan(frame: pd.DataFrame | ColumnTable | None, spec: Spec) -> _Plan:
         moments[kd] = (*BASE_MOMENTS, *extra)
         stats.append(BaseStat("ratio", f"{kn}:wy", f"{kd}:wy", f"{kn}:y", f"{kd}:y", f"{kn}:r"))
         rows.append(("ratio", f"{num}/{den}", None))
-    combos = None
-    if spec.indices:
-        weights = dict(spec.index_weights)
-        vec: dict[str, dict[int, float]] = {}
-        for name, parts in spec.indices:
-            wts = weights.get(name, tuple(1.0 for _ in parts))
-            if len(wts) != len(parts):
-                raise AnalysisError(f"--index {name}: weights do not match the parts")
-            tot = float(sum(wts))
-            v: dict[int, float] = {}
-            for part, wt in zip(parts, wts, strict=True):
-                sub = vec[part] if part in vec else {share(part, tuple(spec.satisfied)): 1.0}
-                for j, c in sub.items():
-                    v[j] = v.get(j, 0.0) + c * wt / tot
-            vec[name] = v
-            rows.append(("index", name, None))
-        combos = np.zeros((len(stats), len(spec.indices)))
-        for i, (name, _) in enumerate(spec.indices):
-            for j, c in vec[name].items():
-                combos[j, i] = c
+    combos = _index_combos(spec, share, rows, stats) if spec.indices else None
     return _Plan(stats, rows, combos, vardata, moments)
+
+
+def _index_combos(
+    spec: Spec,
+    share: Callable[[str, tuple[Any, ...]], int],
+    rows: list[tuple[str, str, tuple[Any, ...] | None]],
+    stats: list[BaseStat],
+) -> np.ndarray:
+    """Each index as a linear combination of the base statistics (one column per index).
+
+    ``share`` adds a satisfied share not yet among ``stats``; ``rows`` gets one row per index.
+    """
+    weights = dict(spec.index_weights)
+    vec: dict[str, dict[int, float]] = {}
+    for name, parts in spec.indices:
+        wts = weights.get(name, tuple(1.0 for _ in parts))
+        if len(wts) != len(parts):
+            raise AnalysisError(f"--index {name}: weights do not match the parts")
+        tot = float(sum(wts))
+        v: dict[int, float] = {}
+        for part, wt in zip(parts, wts, strict=True):
+            sub = vec[part] if part in vec else {share(part, tuple(spec.satisfied)): 1.0}
+            for j, c in sub.items():
+                v[j] = v.get(j, 0.0) + c * wt / tot
+        vec[name] = v
+        rows.append(("index", name, None))
+    combos = np.zeros((len(stats), len(spec.indices)))
+    for i, (name, _) in enumerate(spec.indices):
+        for j, c in vec[name].items():
+            combos[j, i] = c
+    return combos
 
 
 def analyze_cells(

@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import BigInteger, Integer, case, exists, func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement, Insert
 from sqlalchemy.sql.functions import FunctionElement
 
 from surveyapp.data.locks import write_lock
@@ -95,7 +97,7 @@ def _block_expression(layout: Layout, block: int) -> object:
         per_question.setdefault(bit.question_id, []).append((bit, k))
     whens = {}
     for qid, facts in per_question.items():
-        parts = []
+        parts: list[ColumnElement[Any]] = []
         options = {}
         for bit, k in facts:
             power = literal(1 << k, BigInteger)
@@ -193,7 +195,7 @@ def fill(campaign: Campaign, layout: Layout) -> int:
     return len(missing)
 
 
-def _stats(*where: object) -> tuple[int, int, int]:
+def _stats(*where: ColumnElement[bool]) -> tuple[int, int, int]:
     """Count, sum and largest of the ids of the responses ``where`` selects."""
     count, id_sum, max_id = db.session.execute(
         select(func.count(), func.sum(Response.id), func.max(Response.id)).where(*where)
@@ -201,7 +203,7 @@ def _stats(*where: object) -> tuple[int, int, int]:
     return int(count), int(id_sum or 0), int(max_id or 0)
 
 
-def _fill_statement(layout: Layout, where: tuple[object, ...]) -> object:
+def _fill_statement(layout: Layout, where: tuple[ColumnElement[bool], ...]) -> Insert:
     """INSERT the bits of the responses ``where`` selects: one pass over their answers
     (a materialised CTE), one row per block."""
     per_response = (

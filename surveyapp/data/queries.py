@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement
 
 from surveyapp.data import bits
 from surveyapp.extensions import db
@@ -283,7 +284,7 @@ def desks_without_volume(campaign: Campaign, sample: Selection) -> list[str]:
         *final(campaign, sample), Response.service_point_id.is_not(None)
     )
     volumes = desk_volumes(campaign)
-    ids = [d for d in db.session.scalars(rated.distinct()) if d not in volumes]
+    ids = [d for d in db.session.scalars(rated.distinct()) if d is not None and d not in volumes]
     names = labels().desk_names
     return sorted(names.get(d, str(d)) for d in ids)
 
@@ -403,7 +404,7 @@ def domains_nest_in_strata(
     """Whether every stratum lies within one ``by`` level (and wholly inside or outside
     ``filters``): then the domains' estimates are independent under the design."""
     # As text, so a district id, a desk id and a channel name compare alike on both databases.
-    key = func.coalesce(cast(BY_SQL[by], String), "")
+    key: ColumnElement[str] = func.coalesce(cast(BY_SQL[by], String), "")
     if filters is not None and not filters.empty:
         key = case((filters.condition(), key), else_=OUTSIDE)
     per_stratum = (

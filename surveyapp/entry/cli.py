@@ -166,7 +166,7 @@ def import_responses(file: str | None, campaign_id: int, template: str | None) -
     if not file:
         fail("Give the FILE to import, or --template FILE to write the template.")
     try:
-        responses = imports.import_file(campaign, file)  # type: ignore[arg-type]
+        responses = imports.import_file(campaign, file)
     except ServiceError as exc:
         db.session.rollback()
         fail(f"{file}: không nhập dòng nào (nothing imported).\n{exc}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData
+from sqlalchemy import JSON, DateTime, Enum, MetaData, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -31,6 +31,10 @@ class Base(DeclarativeBase):
         list[str]: JSON,
         datetime: DateTime(timezone=True),
     }
+    if TYPE_CHECKING:
+        # Every model here is mapped to one plain Table (no joined or custom selectables), so
+        # Core statements (insert, delete) on Model.__table__ type-check.
+        __table__: ClassVar[Table]
 
 
 def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:

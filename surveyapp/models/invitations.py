@@ -24,7 +24,7 @@ def new_code() -> str:
 def normalise_code(text: str) -> str:
     """Accept what people type: lower case, spaces and dashes, O for 0, I/L for 1."""
     cleaned = text.upper().replace("-", "").replace(" ", "")
-    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return cleaned.translate(str.maketrans("OIL", "011"))
 
 
 def format_code(code: str) -> str:

@@ -46,26 +46,26 @@ def qr_command(
         if all_desks:
             if not output:
                 fail("--all writes one file per desk: give --output DIRECTORY.")
-            directory = Path(output)  # type: ignore[arg-type]
+            directory = Path(output)
             directory.mkdir(parents=True, exist_ok=True)
             desks = db.session.scalars(
                 select(ServicePoint).where(ServicePoint.active.is_(True)).order_by(ServicePoint.id)
             ).all()
-            for desk in desks:
-                (directory / qr.filename(desk, fmt)).write_bytes(qr.render(desk, fmt, paper))
+            for each in desks:
+                (directory / qr.filename(each, fmt)).write_bytes(qr.render(each, fmt, paper))
             click.echo(f"Wrote {len(desks)} {fmt.upper()} sheets to {directory}.", err=True)
             return
         desk = db.session.get(ServicePoint, desk_id)
         if desk is None:
             fail(f"No desk with id {desk_id}.")
-        if not desk.active:  # type: ignore[union-attr]
+        if not desk.active:
             fail(f"Desk {desk_id} is not active: its link no longer works.")
-        data = qr.render(desk, fmt, paper)  # type: ignore[arg-type]
+        data = qr.render(desk, fmt, paper)
     except ServiceError as exc:
         fail(str(exc))
     if output:
         Path(output).write_bytes(data)
-        click.echo(f"Wrote {output} for {qr.survey_url(desk)}", err=True)  # type: ignore[arg-type]
+        click.echo(f"Wrote {output} for {qr.survey_url(desk)}", err=True)
     else:
         click.echo(data, nl=False)
 
@@ -115,9 +115,9 @@ def receipts_create(desk_id: int, count: int, output: str | None) -> None:
     desk = db.session.get(ServicePoint, desk_id)
     if desk is None:
         fail(f"No desk with id {desk_id}.")
-    created = receipts.create(desk, count)  # type: ignore[arg-type]
+    created = receipts.create(desk, count)
     db.session.commit()
-    rows = [[r.code, r.printed, receipts.url_for_code(desk, r)] for r in created]  # type: ignore[arg-type]
+    rows = [[r.code, r.printed, receipts.url_for_code(desk, r)] for r in created]
     _write_csv(["code", "printed", "url"], rows, output)
     if output:
         click.echo(f"Wrote {len(created)} receipt codes to {output}.", err=True)

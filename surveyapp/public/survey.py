@@ -279,10 +279,10 @@ def _desk_or_404(token: str) -> ServicePoint:
     return desk
 
 
-def _lang_args() -> dict[str, str]:
+def _lang_args() -> dict[str, Any]:
     """The kiosk keeps the language in the URL, never in a cookie the next person inherits."""
     lang = request.args.get("lang")
-    return {"lang": lang} if lang in current_app.config["LANGUAGES"] else {}
+    return {"lang": lang} if lang is not None and lang in current_app.config["LANGUAGES"] else {}
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from flask_babel import gettext as _
 from sqlalchemy import Date, DateTime, Numeric, Table, func, insert, select, text
@@ -101,9 +101,9 @@ def write(path: str | Path | None, out: IO[str] | None = None) -> dict[str, int]
     return counts
 
 
-def _open(path: str | Path, mode: str = "r") -> IO[str]:
+def _open(path: str | Path, mode: Literal["r", "w"] = "r") -> IO[str]:
     if str(path).endswith(".gz"):
-        return gzip.open(path, mode + "t", encoding="utf-8")
+        return gzip.open(path, "rt" if mode == "r" else "wt", encoding="utf-8")
     return open(path, mode, encoding="utf-8")
 
 

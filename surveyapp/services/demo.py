@@ -254,7 +254,7 @@ def load(today: date | None = None) -> DemoSummary:
     )
     official.load_demo_history()  # published SIPAS/PAR INDEX/PAPI/PCI the seeds give
     campaign_id, n_desks = campaign.id, len(desks)
-    paper = _fieldwork(rng, model, campaign, keyers, today)  # last: it empties the session
+    paper = _fieldwork(rng, model, campaign, list(keyers), today)  # last: it empties the session
     return DemoSummary(
         campaign_id=campaign_id,
         units=db.session.scalar(select(func.count()).select_from(Unit)) or 0,
@@ -446,7 +446,8 @@ def _values(
     rng: np.random.Generator, model: _Model, forms: list[Form]
 ) -> list[dict[str, int | None]]:
     """What each household wrote on its form, by question code (None = left blank)."""
-    districts = [f.household.village.parent.parent_id for f in forms]  # type: ignore[union-attr]
+    # A drawn form's village always sits in a commune of a district (the demo builds them so).
+    districts: list[int] = [f.household.village.parent.parent_id for f in forms]  # type: ignore[union-attr, misc]
     items = model.answers(rng, districts, [Channel.PAPER] * len(forms))
     out = []
     for form, row in zip(forms, items, strict=True):

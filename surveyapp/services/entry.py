@@ -224,20 +224,23 @@ def keyer_stats() -> list[dict[str, Any]]:
     ).all()
     out = []
     for username, full_name, forms, keystrokes, errors, checked in rows:
-        checked_strokes = db.session.scalar(
-            select(func.coalesce(func.sum(Keying.keystrokes), 0))
-            .join(User, Keying.keyer_id == User.id)
-            .where(User.username == username, Keying.errors.is_not(None))
+        checked_strokes = int(
+            db.session.scalar(
+                select(func.coalesce(func.sum(Keying.keystrokes), 0))
+                .join(User, Keying.keyer_id == User.id)
+                .where(User.username == username, Keying.errors.is_not(None))
+            )
+            or 0
         )
         out.append(
             {
                 "username": username,
                 "full_name": full_name,
                 "forms": forms,
-                "keystrokes": int(keystrokes),
+                "keystrokes": int(keystrokes or 0),
                 "checked": checked,
-                "errors": int(errors),
-                "per_1000": (1000.0 * errors / checked_strokes) if checked_strokes else None,
+                "errors": int(errors or 0),
+                "per_1000": (1000.0 * (errors or 0) / checked_strokes) if checked_strokes else None,
             }
         )
     return out

@@ -249,7 +249,7 @@ def build(campaign: Campaign, *, level: float = 0.95, lang: str = "vi") -> Forec
             pub = by_key.get((registry, y, "published"))
             own_reg = by_key.get((registry, y, "own_survey"))
             own = _percent(row["estimate"]) if row else None
-            if own is not None:
+            if own is not None and row is not None:
                 own_se, low, high, source = (
                     _percent(row["se"]),
                     _percent(row["ci_low"]),

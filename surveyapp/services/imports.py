@@ -54,7 +54,10 @@ def template(campaign: Campaign) -> bytes:
     for index, q in enumerate(questions, start=2):
         letter = get_column_letter(index)
         cell = ws.cell(1, index)
-        options = "; ".join(f"{o.value} = {text_in(o.label, 'vi')}" for o in q.option_set.options)
+        options = "; ".join(
+            f"{o.value} = {text_in(o.label, 'vi')}"
+            for o in (q.option_set.options if q.option_set else [])
+        )
         cell.comment = Comment(f"{text_in(q.text, 'vi')}\n{options}\n0 = để trống", "SIPAS")
         keys = ",".join(str(k) for k in allowed_keys(q))
         rule = DataValidation(type="list", formula1=f'"{keys}"', allow_blank=True)
@@ -74,7 +77,10 @@ def template(campaign: Campaign) -> bytes:
         cell.font = bold
     xlsx.append(guide, ["serial", "Số phiếu in trên phiếu khảo sát", "7 chữ số"])
     for q in questions:
-        options = "; ".join(f"{o.value} = {text_in(o.label, 'vi')}" for o in q.option_set.options)
+        options = "; ".join(
+            f"{o.value} = {text_in(o.label, 'vi')}"
+            for o in (q.option_set.options if q.option_set else [])
+        )
         xlsx.append(
             guide,
             [q.code, text_in(q.text, "vi"), f"{options}; 0 hoặc để trống = không trả lời"],

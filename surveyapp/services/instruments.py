@@ -101,6 +101,14 @@ def _texts(obj: dict[str, Any], key: str, line: int | None, what: str) -> dict[s
 
 
 def _validate(data: dict[str, Any], loc: _Locator) -> None:
+    _validate_head(data, loc)
+    option_sets = _validate_option_sets(data, loc)
+    sections = _validate_sections(data, loc)
+    questions = _validate_questions(data, loc, sections, option_sets)
+    _validate_indices(data, loc, questions)
+
+
+def _validate_head(data: dict[str, Any], loc: _Locator) -> None:
     head = data.get("questionnaire")
     if not isinstance(head, dict):
         raise InstrumentError(
@@ -128,6 +136,9 @@ def _validate(data: dict[str, Any], loc: _Locator) -> None:
             vi="questionnaire.satisfied phải là một danh sách giá trị",
         )
 
+
+def _validate_option_sets(data: dict[str, Any], loc: _Locator) -> dict[str, set[int]]:
+    """Each option set's values, by code."""
     option_sets: dict[str, set[int]] = {}
     for oset in data.get("option_sets", []):
         code = oset.get("code")
@@ -171,8 +182,11 @@ def _validate(data: dict[str, Any], loc: _Locator) -> None:
                 vi=f"bộ phương án {code!r} chưa có phương án nào",
             )
         option_sets[code] = values
+    return option_sets
 
-    sections = set()
+
+def _validate_sections(data: dict[str, Any], loc: _Locator) -> set[str]:
+    sections: set[str] = set()
     for sec in data.get("sections", []):
         code = sec.get("code")
         line = loc.line_of(str(code)) or loc.line_of_table("sections")
@@ -184,7 +198,13 @@ def _validate(data: dict[str, Any], loc: _Locator) -> None:
             )
         _texts(sec, "title", line, f"section {code!r}")
         sections.add(code)
+    return sections
 
+
+def _validate_questions(
+    data: dict[str, Any], loc: _Locator, sections: set[str], option_sets: dict[str, set[int]]
+) -> dict[str, str]:
+    """Each question's type, by code."""
     questions: dict[str, str] = {}
     types = {t.value for t in QuestionType}
     for q in data.get("questions", []):
@@ -222,7 +242,10 @@ def _validate(data: dict[str, Any], loc: _Locator) -> None:
         raise InstrumentError(
             None, "the questionnaire has no questions", vi="bảng hỏi chưa có câu hỏi nào"
         )
+    return questions
 
+
+def _validate_indices(data: dict[str, Any], loc: _Locator, questions: dict[str, str]) -> None:
     nodes: dict[str, list[str]] = {}
     rules = {r.value for r in AggregationRule}
     levels = {lv.value for lv in IndexLevel}

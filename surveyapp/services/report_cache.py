@@ -181,12 +181,13 @@ def cached(
         hit = store.entries.get((key_hash, print_))
         if hit is not None and now - hit[0] <= ttl:
             store.entries.move_to_end((key_hash, print_))
-            return _stamped(copy.deepcopy(hit[2]), hit[1], stamp)
+            kept: T = hit[2]
+            return _stamped(copy.deepcopy(kept), hit[1], stamp)
     snapshot = _snapshot(campaign.id, key_hash) if persist else None
     if snapshot is not None:
         age = (utcnow() - _aware(snapshot.computed_at)).total_seconds()
         same = snapshot.fingerprint == print_
-        stored = _unpickled(snapshot)
+        stored: T | None = _unpickled(snapshot)
         if stored is not None and same and age <= ttl:
             found = Stamp(print_, _aware(snapshot.computed_at))
             _keep(store, key_hash, print_, found, stored)

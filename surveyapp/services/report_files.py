@@ -250,7 +250,7 @@ BY_VI = {"district": "huyện", "desk": "bộ phận", "channel": "kênh"}
 
 def sample_label(report: Report) -> str:
     if report.sample == "probability":
-        weighting = report.design.get("weighting")
+        weighting: str | None = report.design.get("weighting")
         if weighting:  # which adjustments the weights carry, in words
             return _("Probability sample (paper forms)") + " – " + weighting
         return _("Probability sample (paper forms), design-weighted")

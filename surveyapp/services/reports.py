@@ -35,21 +35,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
 from flask_babel import gettext as _
 
-from surveyapp.analysis import Analysis, AnalysisError, Spec, analyze, compare_domains
+from surveyapp.analysis import (
+    Analysis,
+    AnalysisError,
+    DomainComparison,
+    Spec,
+    analyze,
+    compare_domains,
+)
 from surveyapp.analysis.cells_api import analyze_cell_frame
 from surveyapp.analysis.compare import DomainDifferences, domain_differences
-from surveyapp.analysis.targets import (
-    INCONCLUSIVE,
-    MET,
-    NOT_MET,
-)
+from surveyapp.analysis.targets import INCONCLUSIVE as INCONCLUSIVE
+from surveyapp.analysis.targets import MET as MET
 from surveyapp.analysis.targets import N_TO_DECIDE_REASONS as N_TO_DECIDE_REASONS
+from surveyapp.analysis.targets import NOT_MET as NOT_MET
 from surveyapp.analysis.targets import VERDICT_REASONS as VERDICT_REASONS
 from surveyapp.analysis.targets import VERDICTS as VERDICTS
 from surveyapp.analysis.targets import rank_intervals as analysis_rank_intervals
@@ -863,6 +868,7 @@ def _rank_intervals(
     small = campaigns.final_counts_by_channel(campaign, sample) <= EXACT_RANK_ROWS
     calibrated = sample.probability and bool(report.design.get("margins"))
     if (calibrated or not exact) and small:
+        joint: DomainDifferences | DomainComparison
         if sample.probability:
             # Raking on sex × age and area couples the units even when each lies in its own
             # strata: the joint covariance of the calibrated estimates.
@@ -1070,6 +1076,10 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
     return Trend(columns, rows)
 
 
+@overload
+def _fraction(pct: Decimal) -> float: ...
+@overload
+def _fraction(pct: Decimal | None) -> float | None: ...
 def _fraction(pct: Decimal | None) -> float | None:
     """A stored percentage (Decimal 79.21) as the fraction 0.7921, divided in decimal so
     the float is the nearest to 0.7921 and not 79.21 / 100 = 0.7920999999999999."""

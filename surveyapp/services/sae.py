@@ -43,9 +43,9 @@ from sqlalchemy import delete, select
 
 from surveyapp import xlsx
 from surveyapp.analysis import AnalysisError
+from surveyapp.analysis.sae import BENCHMARKS as BENCHMARKS
+from surveyapp.analysis.sae import METHODS as METHODS
 from surveyapp.analysis.sae import (
-    BENCHMARKS,
-    METHODS,
     AreaEstimate,
     SAEResult,
     benchmark,

@@ -225,7 +225,9 @@ class Target:
 
 
 def _target_cache() -> dict[tuple[str, str], tuple[float, Target]]:
-    return current_app.extensions.setdefault("surveyapp_target_cache", {})
+    cache: dict[tuple[str, str], tuple[float, Target]]
+    cache = current_app.extensions.setdefault("surveyapp_target_cache", {})
+    return cache
 
 
 def cached_target(channel: Channel, token: str) -> Target | None:

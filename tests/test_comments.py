@@ -17,18 +17,18 @@ from surveyapp.models import AuditLog
 from surveyapp.services.comments import mask
 
 PERSONAL = [
-    ("Gọi lại cho tôi số 0912 345 678 nhé", "0912 345 678", "[phone number]"),
-    ("SĐT của tôi +84 912345678", "+84 912345678", "[phone number]"),
-    ("liên hệ 091.234.5678 buổi chiều", "091.234.5678", "[phone number]"),
-    ("máy bàn 0251 3822 123 không ai nghe", "0251 3822 123", "[phone number]"),
-    ("zalo 0987654321", "0987654321", "[phone number]"),
-    ("CCCD 075203001234 bị ghi sai ngày sinh", "075203001234", "[ID number]"),
-    ("CMND cũ 271234567 chưa được cập nhật", "271234567", "[ID number]"),
-    ("gửi về nguyen.van.an@gmail.com giúp tôi", "nguyen.van.an@gmail.com", "[e-mail]"),
-    ("xe biển 60A-123.45 đậu chắn lối vào", "60A-123.45", "[plate number]"),
-    ("xe máy 60B1-234.56 bị dắt đi", "60B1-234.56", "[plate number]"),
-    ("xe 51F1-234.56 của tôi", "51F1-234.56", "[plate number]"),
-    ("biển số 29-B1 123.45 bị giữ", "29-B1 123.45", "[plate number]"),
+    ("Gọi lại cho tôi số 0912 345 678 nhé", "0912 345 678", "[số điện thoại]"),
+    ("SĐT của tôi +84 912345678", "+84 912345678", "[số điện thoại]"),
+    ("liên hệ 091.234.5678 buổi chiều", "091.234.5678", "[số điện thoại]"),
+    ("máy bàn 0251 3822 123 không ai nghe", "0251 3822 123", "[số điện thoại]"),
+    ("zalo 0987654321", "0987654321", "[số điện thoại]"),
+    ("CCCD 075203001234 bị ghi sai ngày sinh", "075203001234", "[số giấy tờ]"),
+    ("CMND cũ 271234567 chưa được cập nhật", "271234567", "[số giấy tờ]"),
+    ("gửi về nguyen.van.an@gmail.com giúp tôi", "nguyen.van.an@gmail.com", "[thư điện tử]"),
+    ("xe biển 60A-123.45 đậu chắn lối vào", "60A-123.45", "[biển số xe]"),
+    ("xe máy 60B1-234.56 bị dắt đi", "60B1-234.56", "[biển số xe]"),
+    ("xe 51F1-234.56 của tôi", "51F1-234.56", "[biển số xe]"),
+    ("biển số 29-B1 123.45 bị giữ", "29-B1 123.45", "[biển số xe]"),
 ]
 
 ORDINARY = [
@@ -152,7 +152,7 @@ def test_exports_are_masked_strings(ctx, client):
     data = client.get(base + ".csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(data.lstrip("\ufeff"))))
     assert rows[0][-1] == "comment"
-    assert "an@vnpt.vn" not in data and "[e-mail]" in rows[1][-1]
+    assert "an@vnpt.vn" not in data and "[thư điện tử]" in rows[1][-1]
     book = load_workbook(io.BytesIO(client.get(base + ".xlsx").data))
     cell = book.active.cell(2, 8)
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
@@ -187,7 +187,7 @@ def test_admin_sees_raw_hides_and_shows_audited(ctx, app, client):
     response = client.post(f"{base}/{answer_id}/hide", data=_csrf(client, f"{base}/{answer_id}"))
     assert response.status_code == 302
     html = client.get(base).get_data(as_text=True)
-    assert "Đồ tồi!" not in html.split("Hidden comments")[0].split("Bình luận đã ẩn")[0]
+    assert "Đồ tồi!" not in html.split("Góp ý đã ẩn")[0]
     assert "góp ý bình thường" in html
     assert "Đồ tồi!" not in client.get(base + ".csv").get_data(as_text=True)
     client.post(f"{base}/{answer_id}/show", data=_csrf(client, f"{base}/{answer_id}"))
@@ -198,7 +198,7 @@ def test_admin_sees_raw_hides_and_shows_audited(ctx, app, client):
     ]
     assert actions == [("hide", "comment", str(answer_id)), ("unhide", "comment", str(answer_id))]
     audit = client.get("/admin/audit").get_data(as_text=True)
-    assert f"comment {answer_id}" in audit or f"bình luận {answer_id}" in audit
+    assert f"comment {answer_id}" in audit or f"góp ý {answer_id}" in audit
 
 
 def _csrf(client, url):

@@ -13,15 +13,34 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from comments_support import desk_campaign  # noqa: E402
-from support import make_config  # noqa: E402
+from comments_support import desk_campaign
+from support import make_config
 
-from surveyapp import create_app  # noqa: E402
-from surveyapp.extensions import db  # noqa: E402
-from surveyapp.models import Answer, Base, Response  # noqa: E402
-from surveyapp.services import comments  # noqa: E402
+from surveyapp import create_app
+from surveyapp.extensions import db
+from surveyapp.models import Answer, Base, Response
+from surveyapp.services import comments
 
-WORDS = "chờ lâu quá cán bộ nhiệt tình hồ sơ bổ sung nhiều lần hướng dẫn rõ ràng phí".split()
+WORDS = [
+    "chờ",
+    "lâu",
+    "quá",
+    "cán",
+    "bộ",
+    "nhiệt",
+    "tình",
+    "hồ",
+    "sơ",
+    "bổ",
+    "sung",
+    "nhiều",
+    "lần",
+    "hướng",
+    "dẫn",
+    "rõ",
+    "ràng",
+    "phí",
+]
 
 
 def main(n: int) -> None:

@@ -49,6 +49,8 @@ def _actions() -> dict[str, str]:
         "volume": _("recorded the transaction volume of"),
         "revoke_link": _("replaced the QR link of"),
         "enter": _("entered"),
+        "hide": _("hid"),
+        "unhide": _("showed again"),
     }
 
 
@@ -66,6 +68,7 @@ def _objects() -> dict[str, str]:
         "population_margins": _("the population margins of campaign %(id)s"),
         "official_result": _("published result %(id)s"),
         "area_covariates": _("the administrative covariates of campaign %(id)s"),
+        "comment": _("comment %(id)s"),
     }
 
 
@@ -125,6 +128,7 @@ def _fields() -> dict[str, str]:
         "se": _("Standard error"),
         "batch": _("Batch"),
         "reserve": _("Reserve"),
+        "hidden": _("Hidden"),
     }
 
 

@@ -379,4 +379,4 @@ def release(campaign_id: int, response_id: int) -> Any:
 
 
 # The forecast pages live in their own module; importing it registers them.
-from surveyapp.dashboard import forecast  # noqa: E402, F401
+from surveyapp.dashboard import comments, forecast  # noqa: E402, F401

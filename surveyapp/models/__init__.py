@@ -10,6 +10,7 @@ from surveyapp.models.campaigns import (
     Channel,
     Target,
 )
+from surveyapp.models.comments import CommentState
 from surveyapp.models.entry import Keying
 from surveyapp.models.invitations import Invitation
 from surveyapp.models.margins import MarginVariable, PopulationMargin
@@ -55,6 +56,7 @@ __all__ = [
     "CampaignPeriod",
     "CampaignStatus",
     "Channel",
+    "CommentState",
     "Form",
     "FormFate",
     "Household",

@@ -337,4 +337,6 @@ def responses(campaign_id: int) -> Any:
 
 
 # The forecast pages live in their own module; importing it registers them.
+# Routes kept in their own module register on ``bp`` when imported.
+from surveyapp.dashboard import desks as _desks  # noqa: E402, F401
 from surveyapp.dashboard import forecast  # noqa: E402, F401

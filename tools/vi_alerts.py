@@ -25,3 +25,12 @@ VI = {
     "Desks": "Các bộ phận một cửa",
     "Commune centres": "Các trung tâm hành chính công cấp xã",
 }
+VI.update(
+    {
+        "%(desk)s (%(unit)s): ratings below the 80%% standard (CUSUM %(stat)s ≥ %(h)s).": "%(desk)s (%(unit)s): đánh giá dưới chuẩn 80%% (CUSUM %(stat)s ≥ %(h)s).",
+        "%(desk)s (%(unit)s): no rating on %(day)s, a working day that usually has %(usual)s.": "%(desk)s (%(unit)s): không có đánh giá nào ngày %(day)s, một ngày làm việc thường có %(usual)s lượt.",
+        "Open since %(when)s.": "Mở từ %(when)s.",
+        "Desk alerts (rating below the standard, volume collapse).": "Cảnh báo bộ phận một cửa (đánh giá dưới chuẩn, số lượt đánh giá sụt giảm).",
+        "%(ratings)d new ratings at %(desks)d desks; %(opened)d alerts opened, %(closed)d closed; e-mails: %(sent)d sent, %(held)d held, %(failed)d failed.": "%(ratings)d lượt đánh giá mới tại %(desks)d bộ phận; mở %(opened)d cảnh báo, đóng %(closed)d; thư điện tử: đã gửi %(sent)d, đang giữ %(held)d, lỗi %(failed)d.",
+    }
+)

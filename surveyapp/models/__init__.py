@@ -1,5 +1,13 @@
 """Typed SQLAlchemy 2.0 models, one module per aggregate."""
 
+from surveyapp.models.alerts import (
+    AlertKind,
+    AlertNotification,
+    AlertRecipient,
+    DeskAlert,
+    DeskAlertState,
+    NotificationStatus,
+)
 from surveyapp.models.audit import AuditLog
 from surveyapp.models.base import Base
 from surveyapp.models.campaigns import (
@@ -44,6 +52,9 @@ from surveyapp.models.users import ApiToken, Role, User
 
 __all__ = [
     "AggregationRule",
+    "AlertKind",
+    "AlertNotification",
+    "AlertRecipient",
     "Answer",
     "ApiToken",
     "AreaCovariate",
@@ -55,6 +66,8 @@ __all__ = [
     "CampaignPeriod",
     "CampaignStatus",
     "Channel",
+    "DeskAlert",
+    "DeskAlertState",
     "Form",
     "FormFate",
     "Household",
@@ -64,6 +77,7 @@ __all__ = [
     "Invitation",
     "Keying",
     "MarginVariable",
+    "NotificationStatus",
     "OfficialIndex",
     "OfficialResult",
     "Option",

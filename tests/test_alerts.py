@@ -143,3 +143,58 @@ def test_quiet_hours_hold_the_mail_until_they_end(campaign, smtp) -> None:
     note = db.session.scalar(select(AlertNotification))
     assert note.status == NotificationStatus.SENT and note.sent_at is not None
     assert db.session.scalar(select(func.count(AlertNotification.id))) == 1
+
+
+def test_admin_manages_recipients_and_sees_who_was_told(campaign, smtp, login_as) -> None:
+    unit = commune(campaign)
+    item = desk(unit, "Quầy tiếp nhận")
+    db.session.commit()
+    client = login_as("admin")
+    page = client.get("/admin/alerts")
+    assert page.status_code == 200
+    bad = client.post(
+        "/admin/alerts",
+        data={"name": "Võ Thị Dung", "email": "dung@", "target": f"desk:{item.id}"},
+    )
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "dung@" in html and "Võ Thị Dung" in html  # kept
+    assert alerts.recipients() == []
+    late = client.post(
+        "/admin/alerts",
+        data={
+            "name": "Võ Thị Dung",
+            "email": "dung@dongnai.gov.vn",
+            "target": f"desk:{item.id}",
+            "from": "25:00",
+            "to": "07:00",
+        },
+    )
+    assert late.status_code == 200 and alerts.recipients() == []
+    ok = client.post(
+        "/admin/alerts",
+        data={
+            "name": "Võ Thị Dung",
+            "email": "dung@dongnai.gov.vn",
+            "target": f"desk:{item.id}",
+            "from": "21:00",
+            "to": "07:00",
+        },
+    )
+    assert ok.status_code == 302
+    (person,) = alerts.recipients()
+    assert (person.quiet_start, person.quiet_end) == (21 * 60, 7 * 60)
+
+    noon = _at(date.today() - timedelta(days=1), 12)
+    rate(campaign, item, [1] * 13, [noon - timedelta(minutes=i) for i in range(13, 0, -1)])
+    db.session.commit()
+    alerts.check(now=noon)
+    db.session.commit()
+    assert len(smtp.messages) == 1
+    audit_page = client.get("/admin/alerts").get_data(as_text=True)
+    table = audit_page.split('class="notifications"', 1)[1]
+    assert "dung@dongnai.gov.vn" in table and "Quầy tiếp nhận" in table
+
+    client.post(f"/admin/alerts/{person.id}/delete")
+    assert alerts.recipients() == []
+    # The audit still names who was told.
+    assert "dung@dongnai.gov.vn" in client.get("/admin/alerts").get_data(as_text=True)

@@ -10,6 +10,7 @@ sent by the first check after they end; a refused send is kept as failed and ret
 
 from __future__ import annotations
 
+import re
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from surveyapp.analysis import alerts as rules
@@ -32,9 +34,12 @@ from surveyapp.models.alerts import (
     DeskAlertState,
     NotificationStatus,
 )
-from surveyapp.models.units import ServicePoint
+from surveyapp.models.units import ServicePoint, Unit
+from surveyapp.services import ServiceError, audit
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+# One @, no spaces, a dot in the domain: enough to catch a typo, not a full RFC 5322 parser.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass
@@ -301,4 +306,78 @@ def check(now: datetime | None = None, sender: Sender | None = None) -> CheckRes
 
 def open_alerts() -> list[DeskAlert]:
     stmt = select(DeskAlert).where(DeskAlert.closed_at.is_(None)).order_by(DeskAlert.opened_at)
+    return list(db.session.scalars(stmt))
+
+
+def _minutes(text: str | None) -> int | None:
+    """ "21:00" → 1260; empty → None; anything else is a :class:`ServiceError`."""
+    if not text or not text.strip():
+        return None
+    try:
+        hours, minutes = (int(part) for part in text.strip().split(":"))
+    except ValueError:
+        raise ServiceError(_("Quiet hours: write times as HH:MM, e.g. 21:00.")) from None
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise ServiceError(_("Quiet hours: write times as HH:MM, e.g. 21:00."))
+    return hours * 60 + minutes
+
+
+def _recipient_snapshot(item: AlertRecipient) -> dict[str, object]:
+    return {
+        "name": item.name,
+        "email": item.email,
+        "desk": item.service_point_id,
+        "unit": item.unit_id,
+        "quiet_start": item.quiet_start,
+        "quiet_end": item.quiet_end,
+    }
+
+
+def add_recipient(
+    name: str,
+    email: str,
+    target: str,
+    quiet_start: str | None = None,
+    quiet_end: str | None = None,
+) -> AlertRecipient:
+    """A named person for a desk (``target`` "desk:ID") or a unit ("unit:ID")."""
+    name, email = name.strip(), email.strip()
+    if not name:
+        raise ServiceError(_("A recipient needs a name."))
+    if not EMAIL.fullmatch(email):
+        raise ServiceError(_("This is not an e-mail address: %(value)s", value=email))
+    kind, _sep, raw_id = target.partition(":")
+    desk = unit = None
+    if kind == "desk" and raw_id.isdigit():
+        desk = db.session.get(ServicePoint, int(raw_id))
+    elif kind == "unit" and raw_id.isdigit():
+        unit = db.session.get(Unit, int(raw_id))
+    if desk is None and unit is None:
+        raise ServiceError(_("Choose a desk or a unit."))
+    start, end = _minutes(quiet_start), _minutes(quiet_end)
+    if (start is None) != (end is None):
+        raise ServiceError(_("Quiet hours need both a start and an end."))
+    item = AlertRecipient(
+        name=name, email=email, service_point=desk, unit=unit, quiet_start=start, quiet_end=end
+    )
+    db.session.add(item)
+    db.session.flush()
+    audit.record("create", "alert_recipient", item.id, after=_recipient_snapshot(item))
+    return item
+
+
+def remove_recipient(item: AlertRecipient) -> None:
+    """Remove a recipient; the notifications sent to them stay in the audit, by name."""
+    audit.record("delete", "alert_recipient", item.id, before=_recipient_snapshot(item))
+    db.session.delete(item)
+    db.session.flush()
+
+
+def recipients() -> list[AlertRecipient]:
+    return list(db.session.scalars(select(AlertRecipient).order_by(AlertRecipient.name)))
+
+
+def notifications(limit: int = 200) -> list[AlertNotification]:
+    """The most recent notifications, newest first: who was told what and when."""
+    stmt = select(AlertNotification).order_by(AlertNotification.id.desc()).limit(limit)
     return list(db.session.scalars(stmt))

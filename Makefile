@@ -7,17 +7,24 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install run test test-sqlite test-postgres test-browser lint format bench translations clean
+.PHONY: install install-test run test test-sqlite test-postgres test-browser lint format bench translations clean
 
+# What running needs (puts `surveyapp` in $(BIN)); the test tools come with install-test.
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e .
 	$(BIN)/pybabel -q compile -d surveyapp/translations
 	touch $(STAMP)
+
+install-test: $(TEST_STAMP)
+
+$(TEST_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(TEST_STAMP)
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o surveyapp/translations/messages.pot .
@@ -29,19 +36,19 @@ run: install
 	$(BIN)/surveyapp demo --if-empty
 	$(BIN)/surveyapp run --host $(HOST) --port $(PORT)
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict surveyapp/analysis
 
-format: install
+format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test-sqlite: install
+test-sqlite: install-test
 	$(BIN)/pytest -q
 
-test-postgres: install
+test-postgres: install-test
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m "not browser"
 
 test: lint test-sqlite test-postgres

@@ -49,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     _finish_config(app)
+    _trust_proxies(app)
 
     register_routing(app)
     register_extensions(app)
@@ -84,6 +85,19 @@ def _finish_config(app: Flask) -> None:
     # Empty: links follow the served host and port (services.links).
     app.config["BASE_URL"] = str(app.config.get("BASE_URL") or "").rstrip("/")
     app.config["RATELIMIT_ENABLED"] = bool(app.config["RATELIMIT_ENABLED"])
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address, scheme and host
+    from their X-Forwarded-* headers: rate limits then key on the citizen, not the proxy,
+    ``request.is_secure`` sees HTTPS, and links carry the public host."""
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
+        )
 
 
 def _instance_secret(instance: Path) -> str:

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from surveyapp.extensions import db, limiter, login_manager
+from surveyapp.extensions import client_address, db, limiter, login_manager
 from surveyapp.forms.auth import LoginForm, OwnPasswordForm
 from surveyapp.models.base import utcnow
 from surveyapp.models.users import ApiToken, Role, User, hash_token
@@ -138,7 +138,9 @@ def home_for(user: User) -> str:
 
 
 def _login_key() -> str:
-    return f"{request.remote_addr}|{(request.form.get('username') or '').strip().lower()}"
+    # The client's own address (the proxy's X-Forwarded-For when TRUSTED_PROXIES is set) with
+    # the username: failures lock that pair only, never the user for everyone.
+    return f"{client_address()}|{(request.form.get('username') or '').strip().lower()}"
 
 
 def _failed(response: Any) -> bool:
@@ -150,6 +152,13 @@ def _failed(response: Any) -> bool:
 @limiter.limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT"],
     key_func=_login_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_IP"],
+    key_func=client_address,
+    scope="login-ip",
     methods=["POST"],
     deduct_when=_failed,
 )

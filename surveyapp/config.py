@@ -23,6 +23,13 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ["vi", "en"],
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session: no lost forms
     "SESSION_COOKIE_HTTPONLY": True,
+    # None: Secure exactly when the request came over HTTPS (after ProxyFix); True: always.
+    "SESSION_COOKIE_SECURE": None,
+    # Strict-Transport-Security on HTTPS responses (0: not sent).
+    "HSTS_SECONDS": 365 * 24 * 3600,
+    # How many reverse proxies stand in front of the app and set X-Forwarded-For/-Proto/
+    # -Host/-Port (werkzeug ProxyFix). 0: those headers are ignored, as anyone can forge them.
+    "TRUSTED_PROXIES": 0,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
@@ -31,10 +38,15 @@ DEFAULTS: dict[str, Any] = {
     # before it is parsed (urlencoded forms are otherwise bounded only by the upload limit).
     "CITIZEN_MAX_CONTENT_LENGTH": 64 * 1024,
     "RATELIMIT_ENABLED": True,
+    # memory:// counts per process (each gunicorn worker its own budget); production shares
+    # one store between workers, e.g. redis://127.0.0.1:6379/0.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_STRATEGY": "moving-window",
+    # Failed logins per (username, client address): an attacker locks only themselves out.
     "LOGIN_RATE_LIMIT": "5 per minute",
+    # Failed logins per client address over all usernames: slows down password spraying.
+    "LOGIN_RATE_LIMIT_IP": "30 per 10 minutes",
     "KIOSK_IDLE_SECONDS": 90,
     # Citizen channel. Limits are generous per address because mobile carriers put many
     # phones behind one address (CGNAT); the per-desk limit is what stops a flood.
@@ -74,6 +86,8 @@ _INT = {
     "KIOSK_IDLE_SECONDS",
     "PERMANENT_SESSION_LIFETIME",
     "MAX_CONTENT_LENGTH",
+    "TRUSTED_PROXIES",
+    "HSTS_SECONDS",
     "CITIZEN_MAX_CONTENT_LENGTH",
 }
 # Friendly environment names for keys whose Flask-extension name is long.

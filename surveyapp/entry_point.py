@@ -57,9 +57,12 @@ def _run_command(ctx: click.Context, **options: Any) -> None:
     from surveyapp.services import links
 
     app = ctx.ensure_object(flask.cli.ScriptInfo).load_app()
-    links.record_served_url(
-        Path(app.instance_path), options["host"], options["port"], https=bool(options["cert"])
-    )
+    try:
+        links.record_served_url(
+            Path(app.instance_path), options["host"], options["port"], https=bool(options["cert"])
+        )
+    except OSError as exc:  # a read-only instance folder must not stop the server
+        click.echo(f"Not recording the served address: {exc}", err=True)
     ctx.invoke(flask.cli.run_command, **options)
 
 

@@ -7,7 +7,7 @@ import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.datastructures import ImmutableMultiDict
 
@@ -86,6 +86,14 @@ class CookieSessions(SecureCookieSessionInterface):
             return self.session_class()
         return super().open_session(app, request)
 
+    def get_cookie_secure(self, app: Flask) -> bool:
+        # Unset: Secure whenever the request came over HTTPS, so one configuration serves
+        # both `make run` on http://127.0.0.1 and production behind an HTTPS proxy.
+        configured = app.config.get("SESSION_COOKIE_SECURE")
+        if configured is not None:
+            return bool(configured)
+        return has_request_context() and request.is_secure
+
 
 def init_app(app: Flask) -> None:
     app.request_class = CleanRequest
@@ -97,4 +105,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        hsts = int(app.config.get("HSTS_SECONDS") or 0)
+        if hsts and request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
         return response

@@ -9,8 +9,10 @@ PostgreSQL fails the run instead of skipping it.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -154,13 +156,94 @@ def campaign(app: Flask, sipas):  # type: ignore[no-untyped-def]
     return item
 
 
-@pytest.fixture
-def demo_data(app: Flask):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="session")
+def demo_template(
+    tmp_path_factory: pytest.TempPathFactory, pg_schema: str | None
+) -> Iterator[DemoTemplate]:
+    """The Đồng Nai demo, loaded once per test run: a SQLite file, or a PostgreSQL schema
+    next to the run's own (so concurrent runs never share one). ``demo_data`` copies it."""
     from surveyapp.services import demo
 
-    summary = demo.load()
-    db.session.commit()
-    return summary
+    folder = tmp_path_factory.mktemp("demo-template")
+    schema = f"{pg_schema}_demo" if pg_schema is not None else None
+    if schema is not None:
+        with _pg_connection() as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            for name in list(os.environ):
+                if name.startswith("SURVEYAPP_") or name == "DATABASE_URL":
+                    env.delenv(name)
+            builder = create_app(make_config(folder, schema))
+        with builder.app_context():
+            Base.metadata.create_all(db.engine)
+            summary = demo.load()
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        if schema is None:
+            # One self-contained file (no WAL beside it), so a plain file copy is the database.
+            import sqlite3
+
+            plain = sqlite3.connect(folder / "test.sqlite")
+            plain.execute("PRAGMA journal_mode=DELETE")
+            plain.close()
+        yield DemoTemplate(summary, folder / "test.sqlite", schema)
+    finally:
+        if schema is not None:
+            with _pg_connection() as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    summary: Any  # surveyapp.services.demo.DemoSummary
+    sqlite_file: Path
+    pg_schema: str | None
+
+
+def _pg_connection() -> Any:
+    import psycopg
+
+    from surveyapp.config import normalise_database_url
+
+    plain = normalise_database_url(PG_URL).replace("postgresql+psycopg://", "postgresql://")
+    return psycopg.connect(plain, autocommit=True, connect_timeout=5)
+
+
+@pytest.fixture
+def demo_data(app: Flask, demo_template: DemoTemplate):  # type: ignore[no-untyped-def]
+    """The demo in this test's (empty) database: a copy of the run's template, which is much
+    faster than loading it again (the test owns its copy and may change anything)."""
+    db.session.remove()
+    if demo_template.pg_schema is None:
+        db.engine.dispose()
+        target = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+        for leftover in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.copyfile(demo_template.sqlite_file, target)
+    else:
+        _copy_schema(demo_template.pg_schema)
+    return demo_template.summary
+
+
+def _copy_schema(template: str) -> None:
+    """Fill this run's (truncated) tables from the template schema, parents first, and move
+    every id sequence past the copied ids."""
+    with db.engine.begin() as conn:
+        # The template's rows already satisfy every foreign key: skip the per-row checks.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in Base.metadata.sorted_tables:
+            conn.execute(
+                text(f'INSERT INTO "{table.name}" SELECT * FROM "{template}"."{table.name}"')
+            )
+            if "id" in table.c and table.c.id.autoincrement is not False:
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                        f'COALESCE((SELECT MAX(id) FROM "{table.name}"), 0) + 1, false)'
+                    )
+                )
 
 
 @pytest.fixture

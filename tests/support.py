@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +65,34 @@ def nonce_of(html: str) -> str:
     match = NONCE.search(html)
     assert match, "the form carries no nonce"
     return match.group(1)
+
+
+def shown_lines(output: str) -> list[list[str]]:
+    """The command lines ``surveyapp report --show-analyze-command`` printed, split."""
+    return [shlex.split(line) for line in output.strip().splitlines()]
+
+
+def analyze_args_shown(output: str) -> list[str]:
+    """The arguments after the export file of the first printed ``surveyapp analyze`` line."""
+    line = next(cmd for cmd in shown_lines(output) if cmd[:2] == ["surveyapp", "analyze"])
+    return line[3:]
+
+
+def run_shown(runner: Any, output: str) -> list[dict[str, Any]]:
+    """Run the printed lines in order, in the current directory: ``export-responses`` through
+    the app's command line, ``analyze`` (with ``--format json``); the analyses' JSON."""
+    from click.testing import CliRunner
+
+    from surveyapp.analysis.cli import analyze
+
+    results = []
+    for cmd in shown_lines(output):
+        if cmd[:2] == ["surveyapp", "export-responses"]:
+            done = runner.invoke(args=cmd[1:])
+            assert done.exit_code == 0, done.output
+        else:
+            assert cmd[:2] == ["surveyapp", "analyze"], cmd
+            done = CliRunner().invoke(analyze, [*cmd[2:], "--format", "json"])
+            assert done.exit_code == 0, done.output
+            results.append(json.loads(done.output))
+    return results

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from surveyapp.data import queries
 from surveyapp.data.queries import Filters
 from surveyapp.extensions import db
 from surveyapp.models import Campaign
 from surveyapp.models.campaigns import Channel
+from surveyapp.models.responses import Response
 from surveyapp.models.units import Unit, UnitLevel
 from surveyapp.services import reports
 
@@ -126,7 +127,10 @@ def test_districts_are_ranked_with_rank_intervals(demo_data) -> None:
     report = reports.build(campaign, by="district")
     ranking = reports.rank_intervals(campaign, report)
     ranks = ranking.ranks
-    assert ranking.exact and len(ranks) == 11
+    districts = db.session.scalar(
+        select(func.count()).select_from(Unit).where(Unit.level == UnitLevel.DISTRICT)
+    )
+    assert ranking.exact and len(ranks) == districts
     overall = {d: report.rows(d)[0] for d in report.domains()}
     best = max(
         overall, key=lambda d: next(r for r in report.rows(d) if r["code"] == "overall")["estimate"]
@@ -159,30 +163,46 @@ def test_ranks_across_channels_use_the_domain_covariance(demo_data, monkeypatch)
 
 
 def test_dashboard_shows_ranks_and_response_rates(login_as, demo_data) -> None:
-    from surveyapp.services import batches
+    from surveyapp import formatting
+    from surveyapp.services import batches, entry
 
     client = login_as("analyst")
     campaign = _campaign(demo_data)
     page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
     assert "Xếp hạng (khoảng 95%)" in page and 'class="num rank">1 (' in page
     assert "Tỷ lệ trả lời của mẫu phiếu giấy theo huyện" in page
-    # The demo's 440 simulated paper responses have no drawn form: said, not counted.
-    assert "440 phiếu của mẫu giấy không khớp" in page
     summary = batches.response_rate_summary(campaign)
     total = summary["total"]
-    assert len(summary["rows"]) == 11
+    # Issue 12 defect 15: the demo's paper responses are its forms' final responses, so each
+    # district's rate is theirs (not 0 % beside responses "without a form").
+    assert summary["without_form"] == 0 and "không khớp" not in page
+    paper = db.session.scalar(
+        select(func.count()).select_from(Response).where(Response.channel == Channel.PAPER)
+    )
+    assert total["responded"] == paper
+    for row in summary["rows"]:
+        assert row["rate"] > 0
+        assert formatting.share(row["rate"], lang="vi") in page
+    districts = db.session.scalar(
+        select(func.count()).select_from(Unit).where(Unit.level == UnitLevel.DISTRICT)
+    )
+    assert len(summary["rows"]) == districts
     assert total["selected"] == sum(r["selected"] for r in summary["rows"])
     assert total["responded"] + total["refused"] + total["not_at_home"] <= total["selected"]
     # Fates recorded by the supervisor move the district's numbers and the total rate.
     from surveyapp.models.sampling import Form, FormFate
 
-    forms = db.session.scalars(select(Form).where(Form.reserve.is_(False)).limit(3)).all()
-    batches.set_fate(forms[0], FormFate.RETURNED)
-    batches.set_fate(forms[1], FormFate.REFUSED)
-    batches.set_fate(forms[2], FormFate.NOT_AT_HOME)
+    out = db.session.scalars(
+        select(Form)
+        .where(Form.reserve.is_(False), Form.fate == FormFate.HANDED_OUT)
+        .order_by(Form.serial)
+    ).all()
+    out = [f for f in out if entry.state(f) == entry.EntryState.OPEN][:3]
+    batches.set_fate(out[0], FormFate.RETURNED)
+    batches.set_fate(out[1], FormFate.REFUSED)
+    batches.set_fate(out[2], FormFate.NOT_AT_HOME)
     summary = batches.response_rate_summary(campaign)
     after = summary["total"]
-    assert summary["without_form"] == 440
     assert after["responded"] == total["responded"] + 1
     assert after["refused"] == total["refused"] + 1
     assert after["not_at_home"] == total["not_at_home"] + 1
@@ -228,6 +248,15 @@ def _copy_campaign(campaign: Campaign, name: str, shift_days: int) -> Campaign:
             Response.campaign_id == campaign.id, Response.channel == Channel.PAPER
         )
     ).all()
+    # The copies have no forms (so no non-response factor): they carry the originals'
+    # non-response adjusted weights, so that both campaigns weight the same answers alike.
+    from surveyapp.models.sampling import Form
+
+    factors = queries.nonresponse_factors(campaign)
+    village = {
+        f.serial: f.household.village.code
+        for f in db.session.scalars(select(Form).where(Form.campaign_id == campaign.id))
+    }
     for old in paper:
         new = Response(
             campaign_id=later.id,
@@ -239,7 +268,7 @@ def _copy_campaign(campaign: Campaign, name: str, shift_days: int) -> Campaign:
             stratum=old.stratum,
             psu=old.psu,
             ssu=old.ssu,
-            weight=old.weight,
+            weight=old.weight * factors.get(village.get(old.serial or ""), 1.0),
             fpc1=old.fpc1,
             fpc2=old.fpc2,
         )

@@ -3,11 +3,28 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
+from flask import current_app
 from sqlalchemy import func, select
+from support import make_config
 
+from surveyapp import create_app
+from surveyapp.data import queries
 from surveyapp.extensions import db
-from surveyapp.models import Answer, Channel, Response, ServicePoint, Unit, UnitLevel
-from surveyapp.services import demo
+from surveyapp.models import (
+    Answer,
+    AuditLog,
+    Base,
+    Campaign,
+    Channel,
+    Form,
+    FormFate,
+    Response,
+    ServicePoint,
+    Unit,
+    UnitLevel,
+)
+from surveyapp.services import batches, demo, entry, exports
 
 
 def test_demo_loads_once_and_prints_how_to_log_in(runner) -> None:
@@ -25,23 +42,79 @@ def test_demo_units_desks_and_design(demo_data) -> None:
     districts = db.session.scalars(select(Unit).where(Unit.level == UnitLevel.DISTRICT)).all()
     names = {d.name for d in districts}
     assert {"Thành phố Biên Hòa", "Thành phố Long Khánh", "Huyện Nhơn Trạch"} <= names
-    assert len(districts) == 11
-    assert all(len(d.children) == 4 for d in districts)
+    assert len(districts) == len(demo.DISTRICTS)
+    assert all(len(d.children) == len(demo.DISTRICTS[0][3]) for d in districts)
     paper = db.session.scalars(select(Response).where(Response.channel == Channel.PAPER)).all()
-    assert len(paper) == 11 * demo.COMMUNES_DRAWN * demo.HOUSEHOLDS_DRAWN
-    # Two PSUs per stratum, twenty households per PSU, weights = product of stage fractions.
+    assert paper
+    forms = {f.serial: f for f in db.session.scalars(select(Form))}
+    # Every paper response is a keyed form of the draw, with that form's design and weight.
     strata: dict[str, set[str]] = {}
     for r in paper:
+        form = forms[r.serial]
+        assert r.nonce == entry.nonce_for(form.serial) and form.fate == FormFate.RETURNED
+        assert (r.stratum, r.psu, r.ssu, r.weight) == (
+            form.stratum,
+            form.psu,
+            form.ssu,
+            form.weight,
+        )
+        assert r.weight == pytest.approx(1 / np.prod(form.stage_probs), rel=1e-12)
         strata.setdefault(r.stratum, set()).add(r.psu)
-        assert r.weight == (r.fpc1 / demo.COMMUNES_DRAWN) * (r.fpc2 / demo.HOUSEHOLDS_DRAWN)
-    assert len(strata) == 11 and all(len(p) == 2 for p in strata.values())
-    qr = [
-        r for r in demo_data and db.session.scalars(select(Response)) if r.channel != Channel.PAPER
-    ]
+    communes_drawn = demo.DRAW_PLAN[1].n
+    assert len(strata) == len(districts) and all(len(p) == communes_drawn for p in strata.values())
+    qr = [r for r in db.session.scalars(select(Response)) if r.channel != Channel.PAPER]
     assert qr and all(r.service_point_id is not None and r.weight is None for r in qr)
 
 
-def test_demo_is_deterministic_and_near_the_2023_level(app, demo_data) -> None:
+def test_demo_fieldwork_gives_real_rates_fates_and_nonresponse_factors(demo_data) -> None:
+    """Issue 12 defect 15: the response-rate table, form fates and non-response factors
+    describe the demo's own paper responses."""
+    campaign = db.session.get(Campaign, demo_data.campaign_id)
+    with current_app.test_request_context():
+        summary = batches.response_rate_summary(campaign)
+    paper = db.session.scalar(
+        select(func.count()).select_from(Response).where(Response.channel == Channel.PAPER)
+    )
+    assert summary["without_form"] == 0
+    assert summary["total"]["responded"] == summary["total"]["returned"] == paper
+    districts = db.session.scalar(
+        select(func.count()).select_from(Unit).where(Unit.level == UnitLevel.DISTRICT)
+    )
+    assert len(summary["rows"]) == districts
+    assert all(0 < row["rate"] < 1 for row in summary["rows"])
+    fates = set(db.session.scalars(select(Form.fate).where(Form.reserve.is_(False))))
+    assert {FormFate.RETURNED, FormFate.REFUSED, FormFate.NOT_AT_HOME, FormFate.HANDED_OUT} <= fates
+    # A released reserve replaced a household that was not at home, and answered.
+    released = db.session.scalars(
+        select(Form).where(Form.reserve.is_(False), Form.serial.in_(_reserve_serials()))
+    ).all()
+    assert released and all(f.fate == FormFate.RETURNED for f in released)
+    # Non-response factors: Σ w(selected) / Σ w(responded) per village, above 1 where a
+    # selected household did not answer.
+    factors = queries.nonresponse_factors(campaign)
+    forms = db.session.scalars(select(Form).where(Form.reserve.is_(False))).all()
+    by_village: dict[str, list[Form]] = {}
+    for form in forms:
+        by_village.setdefault(form.household.village.code, []).append(form)
+    assert set(factors) == set(by_village)
+    for code, group in by_village.items():
+        answered = sum(f.weight for f in group if f.fate == FormFate.RETURNED)
+        assert factors[code] == pytest.approx(sum(f.weight for f in group) / answered)
+    assert any(f > 1 for f in factors.values())
+
+
+def _reserve_serials() -> list[str]:
+    """Serials of reserve households the supervisor released into the sample (audited)."""
+    return list(
+        db.session.scalars(
+            select(AuditLog.entity_id).where(
+                AuditLog.action == "release", AuditLog.entity == "form"
+            )
+        )
+    )
+
+
+def test_demo_is_deterministic_and_near_the_2023_level(app, demo_data, tmp_path) -> None:
     values = np.array(
         db.session.scalars(
             select(Answer.value)
@@ -52,8 +125,19 @@ def test_demo_is_deterministic_and_near_the_2023_level(app, demo_data) -> None:
     )
     satisfied = np.mean(values >= 4)
     assert 0.7 < satisfied < 0.9
-    # Same seed, same data: the first answers are fixed by the generating model.
     assert demo_data.responses == db.session.scalar(select(func.count()).select_from(Response))
+    # Same seed, same data: a second load in a fresh database exports the same file.
+    first = exports.rows(db.session.get(Campaign, demo_data.campaign_id))
+    other = create_app(make_config(tmp_path / "again", None))
+    (tmp_path / "again").mkdir()
+    with other.app_context():
+        Base.metadata.create_all(db.engine)
+        summary = demo.load()
+        db.session.commit()
+        again = exports.rows(db.session.get(Campaign, summary.campaign_id))
+        db.session.remove()
+        db.engine.dispose()
+    assert again == first
 
 
 def test_desks_list_json(runner, demo_data) -> None:

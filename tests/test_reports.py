@@ -2,16 +2,17 @@ from __future__ import annotations
 
 import io
 import json
-import shlex
 from pathlib import Path
 
 import numpy as np
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import func, select
+from support import analyze_args_shown, run_shown, shown_lines
 
 from surveyapp.analysis.cli import analyze
 from surveyapp.extensions import db
-from surveyapp.models import Campaign
+from surveyapp.models import Campaign, Channel, Form, Response, Unit, UnitLevel
 from surveyapp.services import reports
 
 CODES = ["1", "1.1", "1.2", "1.3", "1.4", "2", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6"]
@@ -45,7 +46,9 @@ def test_report_json_has_every_node_with_target_and_verdict(runner, demo_data) -
     assert np.isclose(
         rows["overall"]["estimate"], (rows["1"]["estimate"] + rows["2"]["estimate"]) / 2
     )
-    assert payload["design"]["strata"] == 11 and payload["design"]["psu"] == 22
+    forms = db.session.scalars(select(Form).where(Form.campaign_id == demo_data.campaign_id)).all()
+    assert payload["design"]["strata"] == len({f.stratum for f in forms})
+    assert payload["design"]["psu"] == len({f.psu for f in forms})
 
 
 def test_report_equals_analyze_on_the_same_rows(runner, demo_data, tmp_path: Path) -> None:
@@ -55,11 +58,10 @@ def test_report_equals_analyze_on_the_same_rows(runner, demo_data, tmp_path: Pat
     path = tmp_path / "export.csv"
     frame.to_csv(path, index=False)
     shown = runner.invoke(args=["report", "--campaign", str(campaign.id), "--show-analyze-command"])
-    args = shlex.split(shown.output.strip())
-    assert args[:3] == ["surveyapp", "analyze", "EXPORT.csv"]
+    args = analyze_args_shown(shown.output)
     from click.testing import CliRunner
 
-    out = CliRunner().invoke(analyze, [str(path), *args[3:], "--format", "json"])
+    out = CliRunner().invoke(analyze, [str(path), *args, "--format", "json"])
     assert out.exit_code == 0, out.output
     by_cli = {r["variable"]: r for r in json.loads(out.output)["estimates"]}
     report = reports.build(campaign)
@@ -73,7 +75,7 @@ def test_report_equals_analyze_on_the_same_rows(runner, demo_data, tmp_path: Pat
 
 def test_report_by_district_gives_every_district(demo_data) -> None:
     report = reports.build(_campaign(demo_data), by="district")
-    assert len(report.domains()) == 11
+    assert len(report.domains()) == _districts()
     assert "Thành phố Biên Hòa" in report.domains()
     assert len(report.rows("Thành phố Biên Hòa")) == 46
 
@@ -150,7 +152,7 @@ def test_xlsx_follows_the_plans_layout(runner, demo_data, tmp_path: Path) -> Non
     block = cells[1:header_at]
     assert block[1][3:5] == ["Kết quả kỳ trước", "Chỉ tiêu"]
     assert [line[3] for line in block[2:15]][:2] == [0.8023, 0.7921]
-    assert by.max_row == header_at + 1 + 11 * 13
+    assert by.max_row == header_at + 1 + _districts() * 13
 
 
 def test_html_report_is_self_contained(runner, demo_data) -> None:
@@ -199,32 +201,22 @@ def test_sql_cell_sums_give_the_same_estimates_as_rows(demo_data) -> None:
                 assert np.isclose(a.se, b.se, rtol=1e-9, atol=1e-12), (key, by, a.variable)
 
 
-def test_report_equals_export_responses_then_analyze(runner, demo_data, tmp_path: Path) -> None:
-    """DESIGN's consistency rule: `report` == `export-responses` + `analyze`, to 1e-9."""
-    from click.testing import CliRunner
-
+def test_report_equals_export_responses_then_analyze(
+    runner, demo_data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN's consistency rule: `report` == `export-responses` + `analyze`, to 1e-9, with
+    the two lines `report --show-analyze-command` prints, run as printed."""
+    monkeypatch.chdir(tmp_path)
     campaign_id = str(demo_data.campaign_id)
     for sample in ("probability", "convenience"):
-        path = tmp_path / f"{sample}.csv"
-        exported = runner.invoke(
-            args=[
-                "export-responses",
-                "--campaign",
-                campaign_id,
-                "--sample",
-                sample,
-                "--output",
-                str(path),
-            ]
-        )
-        assert exported.exit_code == 0, exported.output
         shown = runner.invoke(
             args=["report", "--campaign", campaign_id, "--sample", sample, "--show-analyze-command"]
         )
-        args = shlex.split(shown.output.strip())[3:]
-        out = CliRunner().invoke(analyze, [str(path), *args, "--format", "json"])
-        assert out.exit_code == 0, out.output
-        by_cli = {r["variable"]: r for r in json.loads(out.output)["estimates"]}
+        assert shown.exit_code == 0, shown.output
+        export_line, analyze_line = shown_lines(shown.output)
+        assert export_line[:2] == ["surveyapp", "export-responses"]
+        assert analyze_line[:2] == ["surveyapp", "analyze"]
+        by_cli = {r["variable"]: r for r in run_shown(runner, shown.output)[0]["estimates"]}
         report = json.loads(
             runner.invoke(args=["report", "--campaign", campaign_id, "--sample", sample]).output
         )
@@ -234,6 +226,13 @@ def test_report_equals_export_responses_then_analyze(runner, demo_data, tmp_path
             for key in ("estimate", "se", "ci_low", "ci_high"):
                 assert np.isclose(row[key], other[key], rtol=1e-9, atol=0), (sample, key)
             assert row["verdict"] == other["verdict"]
+    # Both samples: two lines each, each analysis reading its own export.
+    both = runner.invoke(
+        args=["report", "--campaign", campaign_id, "--format", "xlsx", "--show-analyze-command"]
+    )
+    lines = shown_lines(both.output)
+    assert [line[1] for line in lines] == ["export-responses", "analyze"] * 2
+    assert lines[1][2] == lines[0][-1] and lines[3][2] == lines[2][-1] != lines[0][-1]
 
 
 def test_api_results_and_responses(app, client, demo_data) -> None:
@@ -252,7 +251,10 @@ def test_api_results_and_responses(app, client, demo_data) -> None:
     assert by["by"] == "district" and any(r["domain"] for r in by["estimates"])
     assert client.get(f"{base}/results?by=planet", headers=headers).status_code == 400
     rows = client.get(f"{base}/responses?sample=probability", headers=headers).json
-    assert len(rows) == 440 and {r["channel"] for r in rows} == {"paper"}
+    paper = db.session.scalar(
+        select(func.count()).select_from(Response).where(Response.channel == Channel.PAPER)
+    )
+    assert len(rows) == paper and {r["channel"] for r in rows} == {"paper"}
     csv_text = client.get(f"{base}/responses?format=csv", headers=headers).get_data(as_text=True)
     assert csv_text.splitlines()[0].startswith("response_id,channel")
     assert len(csv_text.splitlines()) == demo_data.responses + 1
@@ -277,21 +279,18 @@ def test_calibrated_report_equals_row_level_analyze_with_the_margins(demo_data) 
 
     campaign = _campaign(demo_data)
     report = reports.build(campaign)
-    assert report.design["adjustments"] == ["design_weight", "raking"]
+    assert report.design["adjustments"] == ["design_weight", "nonresponse", "raking"]
     assert report.design["weighting"] == (
-        "Quyền số thiết kế × hiệu chỉnh lặp (raking) theo biên giới tính × nhóm tuổi, "
-        "thành thị/nông thôn, huyện"
+        "Quyền số thiết kế × điều chỉnh không trả lời (lớp điều chỉnh: thôn, ấp, khu phố) × "
+        "hiệu chỉnh lặp (raking) theo biên giới tính × nhóm tuổi, thành thị/nông thôn, huyện"
     )
     stored = tuple((margins.COLUMNS[v], cats) for v, cats in margins.for_analysis(campaign))
     assert [c for c, _ in stored] == ["cal_sex_age", "cal_area", "cal_district"]
     frame = _export_frame(campaign)
-    design = dict(
-        weight="weight_nr",
-        strata="stratum",
-        cluster=("psu", "ssu"),
-        fpc=("fpc1", "fpc2"),
-        lonely_psu="adjust",
-    )
+    # The demo's draw is PPS: its stages are analysed with replacement, with no fpc.
+    design = dict(weight="weight_nr", strata="stratum", cluster=("psu", "ssu"), lonely_psu="adjust")
+    if frame["fpc1"].notna().all():
+        design["fpc"] = ("fpc1", "fpc2")
     spec = reports._spec(campaign, None, "logit")
     by_rows = analyze(frame, dataclasses.replace(spec, margins=stored), **design).estimates
     plain = analyze(frame, spec, **design).estimates
@@ -342,3 +341,12 @@ def test_a_margin_the_sample_cannot_meet_is_left_out_and_said(runner, demo_data)
     ]
     page = runner.invoke(args=["report", "--campaign", str(campaign.id), "--format", "html"]).output
     assert "Không dùng biên thành thị/nông thôn" in page
+
+
+def _districts() -> int:
+    return int(
+        db.session.scalar(
+            select(func.count()).select_from(Unit).where(Unit.level == UnitLevel.DISTRICT)
+        )
+        or 0
+    )

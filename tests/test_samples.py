@@ -7,12 +7,12 @@ import csv
 import io
 import json
 import re
-import shlex
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
+from support import analyze_args_shown
 
 from surveyapp.extensions import db
 from surveyapp.models import Campaign, Channel, Response
@@ -108,7 +108,7 @@ def test_a_standalone_invitation_is_the_invited_sample_and_breaks_nothing(
     shown = runner.invoke(
         args=["report", "--campaign", str(cid), "--sample", "invited", "--show-analyze-command"]
     )
-    args = shlex.split(shown.output.strip())[3:]
+    args = analyze_args_shown(shown.output)
     assert "--weight" not in args and "--target" not in args
     out = CliRunner().invoke(analyze, [str(path), *args, "--format", "json"])
     assert out.exit_code == 0, out.output

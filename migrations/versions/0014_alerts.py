@@ -1,7 +1,7 @@
 """desk alerts: chart state per desk, alerts, recipients and the notification audit
 
 Revision ID: 0014_alerts
-Revises: 0011_sae
+Revises: 0012_auth_held
 Create Date: 2026-12-03 10:46:58.109747
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0014_alerts"
-down_revision = "0011_sae"
+down_revision = "0012_auth_held"
 branch_labels = None
 depends_on = None
 

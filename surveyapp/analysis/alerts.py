@@ -17,7 +17,7 @@ meets it) with 440 ratings a month (20 per working day), about 1.2 % of desk-mon
 false alert; a desk at 90 % good practically never does, and a desk with fewer ratings less
 often. A fall to 65 % good is detected after a median of 94 ratings (70 % good: 166, and in
 93 % of desk-months). Both are checked
-by simulation (tests/analysis/test_alerts.py, fixed seed; :func:`simulate`).
+by simulation (tests/analysis/test_alert_rules.py, fixed seed; :func:`simulate`).
 
 The volume rule
 ---------------

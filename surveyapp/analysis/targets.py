@@ -31,6 +31,7 @@ N_TO_DECIDE_REASONS = {
     "no_estimate": "there is no estimate",
     "se_zero": "the standard error is zero or undefined",
     "at_target": "the estimate equals the target: no sample size separates them",
+    "no_df": "the design has no degrees of freedom (one responding PSU per stratum)",
 }
 #: Reason code of an estimate that is null because a part of its index has no answers in the
 #: domain; the parts follow the colon (``empty_part:q31,q32``).
@@ -199,6 +200,10 @@ def n_to_decide(
     if diff == 0:
         return None, "at_target"
     q = quantile(level, df) + quantile(2 * power - 1, df)
+    if not math.isfinite(q):
+        # No degrees of freedom (e.g. one responding PSU in every stratum): no sample size
+        # at this design gives an interval, so there is none to report.
+        return None, "no_df"
     return float(math.ceil(n * (q * s_ / diff) ** 2)), None
 
 

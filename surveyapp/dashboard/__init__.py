@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from surveyapp.auth import require_roles
@@ -14,8 +15,17 @@ from surveyapp.dashboard.charts import ci_chart, trend_chart
 from surveyapp.data import queries
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.models.responses import Response as SurveyResponse
 from surveyapp.models.units import Unit
-from surveyapp.services import ServiceError, batches, campaigns, report_files, reports, sae
+from surveyapp.services import (
+    ServiceError,
+    abuse,
+    batches,
+    campaigns,
+    report_files,
+    reports,
+    sae,
+)
 from surveyapp.services.reports import INCONCLUSIVE, MET, NOT_MET
 
 bp = Blueprint("dashboard", __name__)
@@ -146,6 +156,7 @@ def campaign(campaign_id: int) -> Any:
                 "items": [r for r in report.rows() if r["level"] == "item"],
                 "charts": charts,
                 "label": report_files.sample_label(report),
+                "held": report_files.held_label(report),
                 "ranks": ranking.ranks,
                 "ranks_exact": ranking.exact,
                 "differences_url": (
@@ -334,6 +345,34 @@ def responses(campaign_id: int) -> Any:
         by_channel=by_channel,
         targets=campaigns.target_rows(item),
     )
+
+
+FLAG_LABELS = {
+    abuse.FLAG_BURST: _l("Many ratings at this desk within a minute"),
+    abuse.FLAG_BURST_CLIENT: _l("Many ratings from the same device"),
+    abuse.FLAG_STRAIGHT_LINE: _l("The same answer to every question"),
+}
+
+
+@bp.route("/<int:campaign_id>/flagged")
+def flagged(campaign_id: int) -> Any:
+    item = db.get_or_404(Campaign, campaign_id)
+    rows, held = abuse.flagged(item)
+    return render_template(
+        "dashboard/flagged.html", campaign=item, rows=rows, held=held, labels=FLAG_LABELS
+    )
+
+
+@bp.route("/<int:campaign_id>/flagged/<int:response_id>/release", methods=["POST"])
+def release(campaign_id: int, response_id: int) -> Any:
+    item = db.get_or_404(Campaign, campaign_id)
+    response = db.get_or_404(SurveyResponse, response_id)
+    if response.campaign_id != item.id:
+        abort(404)
+    if abuse.release(response):
+        db.session.commit()
+        flash(_("Response %(id)d now counts in the estimates.", id=response.id), "success")
+    return redirect(url_for("dashboard.flagged", campaign_id=item.id), 303)
 
 
 # The forecast pages live in their own module; importing it registers them.

@@ -41,7 +41,7 @@ from surveyapp.services import ServiceError, forecasts, report_files, reports, s
 @click.option(
     "--show-analyze-command",
     is_flag=True,
-    help="Print the surveyapp analyze arguments that reproduce the report.",
+    help="Print the surveyapp export-responses and analyze lines that reproduce the report.",
 )
 @with_appcontext
 def report_command(
@@ -60,9 +60,27 @@ def report_command(
     if sample == "both" and reports.has_answers(campaign, "invited"):
         keys.append("invited")
     if show_analyze_command:
+        # Two lines per sample, run in order: the export the report reads, then the analysis.
         for key in keys:
+            export = f"responses-{campaign.id}-{key}.csv"
+            click.echo(
+                shlex.join(
+                    [
+                        "surveyapp",
+                        "export-responses",
+                        "--campaign",
+                        str(campaign.id),
+                        "--sample",
+                        key,
+                        "--format",
+                        "csv",
+                        "--output",
+                        export,
+                    ]
+                )
+            )
             args = reports.analyze_args(campaign, reports.SAMPLES[key], by, ci)
-            click.echo(shlex.join(["surveyapp", "analyze", "EXPORT.csv", *args]))
+            click.echo(shlex.join(["surveyapp", "analyze", export, *args]))
         return
     try:
         sections = reports.file_sections(

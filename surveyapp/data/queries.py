@@ -8,6 +8,7 @@ one column per question, or folds it into bit masks kept per response, see
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -130,13 +131,19 @@ Selection = Sample | Iterable[Channel]
 
 
 def final(campaign: Campaign, channels: Selection) -> tuple[Any, ...]:
-    """The WHERE conditions of ``campaign``'s final responses in a sample (or on channels)."""
+    """The WHERE conditions of ``campaign``'s final responses in a sample (or on channels),
+    less those held out as bursts until an analyst releases them (services.abuse)."""
     where = (
         channels.condition()
         if isinstance(channels, Sample)
         else Response.channel.in_(list(channels))
     )
-    return (Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL, where)
+    return (
+        Response.campaign_id == campaign.id,
+        Response.status == ResponseStatus.FINAL,
+        where,
+        Response.held.is_(False),
+    )
 
 
 def unit_subtree(unit_id: int) -> tuple[int, ...]:
@@ -166,13 +173,22 @@ class Labels:
 def labels() -> Labels:
     """District name of every unit (units above district level map to themselves)."""
     units = {u.id: u for u in db.session.scalars(select(Unit))}
-    district: dict[int, str] = {}
+    top: dict[int, Unit] = {}
     for unit_id, unit in units.items():
         node: Unit | None = unit
         while node is not None and node.level not in (UnitLevel.DISTRICT, UnitLevel.PROVINCE):
             node = units.get(node.parent_id) if node.parent_id else None
-        district[unit_id] = node.name if node is not None else unit.name
-    desks = {d.id: d.name for d in db.session.scalars(select(ServicePoint))}
+        top[unit_id] = node if node is not None else unit
+    # A label is a breakdown's key: two districts (or desks) that share a name (many communes
+    # are called "Tân Phú") would be pooled into one domain, so a shared name gets its code.
+    shared = Counter(n.name for n in {n.id: n for n in top.values()}.values())
+    district = {
+        unit_id: node.name if shared[node.name] == 1 else f"{node.name} ({node.code})"
+        for unit_id, node in top.items()
+    }
+    points = list(db.session.scalars(select(ServicePoint)))
+    shared_desk = Counter(d.name for d in points)
+    desks = {d.id: d.name if shared_desk[d.name] == 1 else f"{d.name} (#{d.id})" for d in points}
     return Labels(district, desks)
 
 

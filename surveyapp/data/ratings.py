@@ -54,6 +54,8 @@ def rating_frame(
         Response.status == ResponseStatus.FINAL,
         SAMPLES["convenience"].condition(),
         Response.service_point_id.is_not(None),
+        # A burst held out of the estimates (services.abuse) is no rating until released.
+        Response.held.is_(False),
     ]
     if campaign is not None:
         where.append(Response.campaign_id == campaign.id)

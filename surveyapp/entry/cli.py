@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import sys
 from pathlib import Path
 
@@ -116,6 +119,31 @@ def forms_print_command(batch_id: int, output: str | None) -> None:
     assert batch is not None
     html = forms_print.render_forms(list(batch.forms), batch, standalone=True)
     _write(html.encode("utf-8"), output)
+
+
+@forms_cli.command("list")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option("--batch", "batch_id", type=int, default=None, help="Only this batch's forms.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="csv")
+@click.option("--output", default=None, help="File to write (default: stdout).")
+def forms_list_command(
+    campaign_id: int, batch_id: int | None, fmt: str, output: str | None
+) -> None:
+    """List the printed forms: serial, batch, enumerator, fate, keyed or not (supervisors)."""
+    campaign = campaign_or_fail(campaign_id)
+    try:
+        rows = batches.form_rows(campaign, batch_id)
+    except ServiceError as exc:
+        fail(str(exc))
+    if fmt == "json":
+        data = json.dumps(rows, ensure_ascii=False, indent=2).encode("utf-8")
+    else:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, batches.FORM_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        data = out.getvalue().encode("utf-8")
+    _write(data, output)
 
 
 @click.command("import-responses")

@@ -10,7 +10,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from surveyapp.forms.base import Form
 
@@ -50,7 +50,11 @@ class DeskForm(Form):
 class VolumeForm(Form):
     period_start = DateField(_l("From"), validators=[DataRequired()])
     period_end = DateField(_l("To"), validators=[DataRequired()])
-    transactions = IntegerField(_l("Transactions"), validators=[DataRequired(), NumberRange(min=0)])
+    # InputRequired, not DataRequired: 0 is a real volume (a desk closed for the period), and
+    # DataRequired treats it as a missing value.
+    transactions = IntegerField(
+        _l("Transactions"), validators=[InputRequired(), NumberRange(min=0)]
+    )
 
 
 class MarginImportForm(Form):

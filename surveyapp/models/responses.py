@@ -13,6 +13,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -62,6 +63,8 @@ class Response(Base):
     fpc2: Mapped[float | None]
     language: Mapped[str] = mapped_column(String(5), default="vi")
     flags: Mapped[list[str]] = mapped_column(default=list)
+    # Held out of every estimate (a burst, see services.abuse) until an analyst releases it.
+    held: Mapped[bool] = mapped_column(default=False, server_default=false())
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     campaign: Mapped[Campaign] = relationship()

@@ -11,18 +11,33 @@ Flags
 ``burst_client``   the same client sent at least ``BURST_CLIENT_COUNT`` ratings within the
                    window (not used for kiosks, where every rating comes from one tablet)
 ``straight_line``  at least ``STRAIGHT_LINE_MIN`` rating items answered, all with one value
+
+A response with a burst flag is stored *held*: kept, listed for analysts, and left out of
+every estimate until an analyst releases it (:func:`release`, audited). Straight-lining is
+only shown: a citizen may well be satisfied with everything.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from flask import current_app
+from sqlalchemy import Text, cast, func, or_, select
+
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.models.responses import Response, ResponseStatus
+from surveyapp.models.units import ServicePoint
+from surveyapp.services import audit
 
 HONEYPOT_FIELD = "website"
 
@@ -30,6 +45,17 @@ FLAG_BURST = "burst"
 FLAG_BURST_CLIENT = "burst_client"
 FLAG_STRAIGHT_LINE = "straight_line"
 FLAGS = (FLAG_BURST, FLAG_BURST_CLIENT, FLAG_STRAIGHT_LINE)
+HELD_FLAGS = frozenset({FLAG_BURST, FLAG_BURST_CLIENT})
+
+
+# Only desk ratings are held: an invitation answers once by construction, and households
+# answering their codes from one office's network must not drop out of the probability sample.
+HELD_CHANNELS = frozenset({Channel.QR, Channel.KIOSK})
+
+
+def holds(flags: Iterable[str], channel: Channel) -> bool:
+    """Whether a response with ``flags`` on ``channel`` is held out of the estimates."""
+    return channel in HELD_CHANNELS and not HELD_FLAGS.isdisjoint(flags)
 
 
 def honeypot_filled(form: Mapping[str, str]) -> bool:
@@ -62,8 +88,64 @@ class SlidingCounter:
             return len(events)
 
 
-def _counter() -> SlidingCounter:
-    return current_app.extensions.setdefault("surveyapp_burst_counter", SlidingCounter())
+class SharedCounter:
+    """Events per key within a time window in the rate limits' shared storage (Redis), so
+    every gunicorn worker sees the whole burst, not its share of it. Falls back to this
+    process's memory while the storage cannot be reached: a citizen's answer is never
+    refused because the counter is down."""
+
+    def __init__(self, uri: str, prefix: str) -> None:
+        self._prefix = f"{prefix}surveyapp-burst"
+        self._fallback = SlidingCounter()
+        self._redis: Any = None
+        self._strategy: Any = None
+        if uri.startswith(("redis://", "rediss://", "unix://")):
+            import redis
+
+            self._redis = redis.Redis.from_url(uri, socket_timeout=1, socket_connect_timeout=1)
+        else:  # any other storage Flask-Limiter knows (memcached, mongodb, ...)
+            from limits.storage import storage_from_string
+            from limits.strategies import MovingWindowRateLimiter
+
+            self._strategy = MovingWindowRateLimiter(storage_from_string(uri))
+
+    def hit(self, key: str, window: float, now: float | None = None) -> int:
+        try:
+            if self._redis is not None:
+                return self._redis_hit(f"{self._prefix}/{key}", window)
+            from limits import RateLimitItemPerSecond
+
+            item = RateLimitItemPerSecond(1_000_000, max(1, round(window)))
+            self._strategy.hit(item, self._prefix, key)
+            stats = self._strategy.get_window_stats(item, self._prefix, key)
+            return int(item.amount - stats.remaining)
+        except Exception:  # any storage error: count here rather than fail the citizen
+            current_app.logger.warning("burst counter storage unreachable; counting locally")
+            return self._fallback.hit(key, window, now)
+
+    def _redis_hit(self, key: str, window: float) -> int:
+        # One round trip on the submit path: drop events older than the window, add this
+        # one, count, and let an idle key expire.
+        now = time.time()
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.zremrangebyscore(key, 0, now - window)
+        pipe.zadd(key, {f"{now:.6f}:{secrets.token_hex(4)}": now})
+        pipe.zcard(key)
+        pipe.expire(key, int(window) + 1)
+        return int(pipe.execute()[2])
+
+
+def _counter() -> SlidingCounter | SharedCounter:
+    counter = current_app.extensions.get("surveyapp_burst_counter")
+    if counter is None:
+        uri = str(current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+        if uri.startswith("memory"):
+            counter = SlidingCounter()
+        else:
+            prefix = str(current_app.config.get("RATELIMIT_KEY_PREFIX") or "")
+            counter = SharedCounter(uri, prefix)
+        current_app.extensions["surveyapp_burst_counter"] = counter
+    return counter
 
 
 def client_key(address: str) -> str:
@@ -94,3 +176,84 @@ def flags_for(
     if straight_lined(answers, rating_codes):
         flags.append(FLAG_STRAIGHT_LINE)
     return flags
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A flagged response as the analysts' list shows it (no answers, no address)."""
+
+    id: int
+    submitted_at: datetime
+    channel: str
+    desk: str | None
+    flags: list[str]
+    held: bool
+
+
+def flagged(campaign: Campaign, limit: int = 1000) -> tuple[list[Flagged], int]:
+    """The campaign's flagged final responses, newest first (at most ``limit``), and how
+    many of all its final responses are held out."""
+    held_count = int(
+        db.session.scalar(
+            select(func.count()).where(
+                Response.campaign_id == campaign.id,
+                Response.status == ResponseStatus.FINAL,
+                Response.held.is_(True),
+            )
+        )
+        or 0
+    )
+    # Flags are a JSON list, which SQLite and PostgreSQL query differently; as text, a
+    # response without flags is "[]" in both, so the database skips those rows.
+    rows = db.session.execute(
+        select(
+            Response.id,
+            Response.submitted_at,
+            Response.channel,
+            ServicePoint.name,
+            Response.flags,
+            Response.held,
+        )
+        .outerjoin(ServicePoint, ServicePoint.id == Response.service_point_id)
+        .where(
+            Response.campaign_id == campaign.id,
+            Response.status == ResponseStatus.FINAL,
+            or_(Response.held.is_(True), cast(Response.flags, Text) != "[]"),
+        )
+        .order_by(Response.held.desc(), Response.id.desc())
+        .limit(limit)
+    )
+    items: list[Flagged] = []
+    for rid, at, channel, desk, flags, held in rows:
+        if not flags:
+            continue
+        items.append(Flagged(rid, at, str(channel), desk, list(flags), bool(held)))
+        if len(items) >= limit:
+            break
+    return items, held_count
+
+
+def release(response: Response) -> bool:
+    """Count a held response in the estimates from now on (audited); False if it was not
+    held. The caller commits."""
+    if not response.held:
+        return False
+    response.held = False
+    db.session.flush()
+    audit.record("release", "response", response.id, before={"held": True}, after={"held": False})
+    return True
+
+
+def held_out(campaign: Campaign, channels: Iterable[Channel]) -> int:
+    """How many of the campaign's final responses on ``channels`` are held out."""
+    return int(
+        db.session.scalar(
+            select(func.count()).where(
+                Response.campaign_id == campaign.id,
+                Response.status == ResponseStatus.FINAL,
+                Response.channel.in_(list(channels)),
+                Response.held.is_(True),
+            )
+        )
+        or 0
+    )

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from surveyapp.data import queries
 from surveyapp.extensions import db
 from surveyapp.models.base import utcnow
 from surveyapp.models.campaigns import Campaign
+from surveyapp.models.entry import Keying
 from surveyapp.models.responses import Response
 from surveyapp.models.sampling import Batch, Form, FormFate, Household
 from surveyapp.models.users import User
@@ -20,6 +21,9 @@ from surveyapp.services import ServiceError, audit
 from surveyapp.services.entry import nonce_for
 
 RESPONDED = (FormFate.RETURNED, FormFate.ANSWERED_ONLINE)
+
+
+BATCH_NAME_LENGTH: int = cast(String, Batch.__table__.c.name.type).length or 100
 
 
 def make_batches(campaign: Campaign, draw_id: int, per_batch: int = 20) -> list[Batch]:
@@ -39,7 +43,10 @@ def make_batches(campaign: Campaign, draw_id: int, per_batch: int = 20) -> list[
         group = by_village[code]
         village = group[0].household.village
         for start in range(0, len(group), per_batch):
-            batch = Batch(campaign=campaign, name=f"{code} {village.name}")
+            # A village's name may fill its own 200-character column; the batch's label is
+            # shorter, so it is cut to fit (the code at its start keeps it unique).
+            name = f"{code} {village.name}"[:BATCH_NAME_LENGTH]
+            batch = Batch(campaign=campaign, name=name)
             batch.forms = group[start : start + per_batch]
             batches.append(batch)
     db.session.add_all(batches)
@@ -181,7 +188,7 @@ def response_rate_summary(
 
 def _without_form(campaign: Campaign) -> int:
     """Final paper-sample responses that match no form drawn here (keyed from an outside
-    fieldwork, imported, or the demo's simulated ones): they count in the estimates but
+    fieldwork or imported before its draw): they count in the estimates but
     cannot count in a response rate."""
     serials = select(Form.serial).where(Form.campaign_id == campaign.id)
     stmt = select(func.count()).where(
@@ -191,3 +198,83 @@ def _without_form(campaign: Campaign) -> int:
         or_(Response.serial.is_(None), Response.serial.not_in(serials)),
     )
     return int(db.session.scalar(stmt) or 0)
+
+
+FORM_COLUMNS = [
+    "serial",
+    "batch",
+    "batch_name",
+    "enumerator",
+    "village",
+    "household",
+    "reserve",
+    "fate",
+    "keyed",
+    "entry",
+]
+
+
+def form_rows(campaign: Campaign, batch_id: int | None = None) -> list[dict[str, Any]]:
+    """The campaign's printed forms (or one batch's), for a supervisor: serial, batch and its
+    enumerator, the household, the fate, whether it is keyed (has its final response) and
+    its double-entry state (open, once, conflict, final).
+
+    Raises :class:`ServiceError` when ``batch_id`` is not a batch of the campaign.
+    """
+    stmt = (
+        select(Form)
+        .where(Form.campaign_id == campaign.id)
+        .options(
+            selectinload(Form.household).selectinload(Household.village),
+            selectinload(Form.batch).selectinload(Batch.enumerator),
+            selectinload(Form.invitation),
+        )
+        .order_by(Form.serial)
+    )
+    if batch_id is not None:
+        batch = db.session.get(Batch, batch_id)
+        if batch is None or batch.campaign_id != campaign.id:
+            raise ServiceError(
+                _(
+                    "Campaign %(campaign)d has no batch %(batch)d.",
+                    campaign=campaign.id,
+                    batch=batch_id,
+                )
+            )
+        stmt = stmt.where(Form.batch_id == batch_id)
+    forms = db.session.scalars(stmt).all()
+    final = set(
+        db.session.scalars(
+            select(Response.nonce).where(
+                Response.campaign_id == campaign.id, Response.nonce.like("paper-%")
+            )
+        )
+    )
+    entries = dict(
+        db.session.execute(
+            select(Keying.form_id, func.count())
+            .join(Form, Form.id == Keying.form_id)
+            .where(Form.campaign_id == campaign.id)
+            .group_by(Keying.form_id)
+        ).all()
+    )
+    rows = []
+    for form in forms:
+        keyed = nonce_for(form.serial) in final
+        n = entries.get(form.id, 0)
+        enumerator = form.batch.enumerator if form.batch else None
+        rows.append(
+            {
+                "serial": form.serial,
+                "batch": form.batch_id,
+                "batch_name": form.batch.name if form.batch else None,
+                "enumerator": enumerator.username if enumerator else None,
+                "village": form.household.village.code,
+                "household": form.household.code,
+                "reserve": form.reserve,
+                "fate": form.fate_now.value,
+                "keyed": keyed,
+                "entry": "final" if keyed else ("open", "once")[n] if n < 2 else "conflict",
+            }
+        )
+    return rows

@@ -1,5 +1,6 @@
 """The Đồng Nai demo: units, desks, the SIPAS instrument, a campaign with the 2025 targets,
-users, and simulated responses with a known design.
+users, a household frame, a drawn paper sample whose returned forms are keyed through double
+entry, and simulated desk ratings.
 
 Generating model (seeded, so every run of the same code gives the same data)
 ---------------------------------------------------------------------------
@@ -10,32 +11,41 @@ Generating model (seeded, so every run of the same code gives the same data)
   ``N(0, 0.1²)``); the answer is the 1–5 category of ``η_i + c_j + e_ij``, ``e_ij ~ N(0, 1)``,
   cut at −1.6, −0.9, −0.2 and 1.5, which makes about 80% of answers 4 or 5, near the
   province's 2023 results. Each item is left blank with probability 3%.
-* Paper channel (the probability sample): strata are the 11 district-level units; in each,
-  2 of the 4 communes are drawn by simple random sampling, and 20 households by simple random
-  sampling from each drawn commune's household count. The weight is
-  ``(N₁/n₁)·(N₂/n₂)`` and ``fpc1 = N₁``, ``fpc2 = N₂`` are stored with every response, so
-  ``surveyapp analyze --strata stratum --cluster psu,ssu --fpc fpc1,fpc2`` reproduces R's
-  ``svydesign(ids=~psu+ssu, strata=~stratum, fpc=~fpc1+fpc2)``.
+* Paper channel (the probability sample), entered as a real fieldwork is:
+  a household frame lists 60–239 households in every village; :data:`DRAW_PLAN` draws it
+  through :func:`surveyapp.services.sampling.draw` (every district a stratum, two communes
+  and then one village by PPS, ``HOUSEHOLDS_DRAWN`` households by simple random sampling
+  plus reserves), the forms are bundled into one batch per village and handed to the two
+  demo enumerators. Each household then answers with probability ``P_RESPOND`` (lower in
+  towns); one that does not is a refusal (40%) or not at home. In a village with someone
+  not at home the supervisor releases one reserve household, which answers. A returned
+  form is keyed by both enumerators through :func:`surveyapp.services.entry.save_keying`
+  (double entry), which makes its final response. ``IN_FIELD_PER_BATCH`` forms of every
+  batch are still out, so at least 20 printed forms are not keyed (an import can be tried
+  at once); of those, three are keyed once by enumerator1 (enumerator2 can key them again
+  to see double entry finalise them) and one twice with a difference, for the supervisor
+  to reconcile. Response rates, form fates and the non-response factors of the report are
+  therefore the ones this fieldwork gives.
 * QR and kiosk channels (not a probability sample): each desk gets a Poisson(25) number of
   ratings and a transaction volume for the period; analysis weights them to that volume.
 * Population margins, which the report rakes the paper sample to (people aged 18 or more),
-  built from the demo's own population so that they describe the province it simulates:
-  every commune's adults are its households times ``ADULTS_PER_HOUSEHOLD`` = 2.5 (the 2019
-  census counted about 3.5 people per household in Đồng Nai, roughly 70% of them adults),
-  rounded; district totals add up its communes, urban/rural follows the communes' status
-  (phường and thị trấn are urban), and sex × age group spreads the total by
+  built from the demo's own frame so that they describe the province it simulates:
+  every commune's adults are its frame households times ``ADULTS_PER_HOUSEHOLD`` = 2.5 (the
+  2019 census counted about 3.5 people per household in Đồng Nai, roughly 70% of them
+  adults), rounded; district totals add up its communes, urban/rural follows the communes'
+  status (phường and thị trấn are urban), and sex × age group spreads the total by
   ``SEX_AGE_SHARES``, a rounded adult sex-age structure of the 2019 census (men 49.6%;
   18–29 27%, 30–39 23%, 40–49 19%, 50–59 15%, 60+ 16%). They are illustrative, not official
   figures. The simulated respondents' sex and age are drawn from ``DEMOGRAPHIC_PROBS`` (older
   and more female than the margins, as household surveys tend to be) and their area is their
-  commune's, so raking mostly corrects sex and age, as it would on real returns. The demo's
-  paper responses have no paper form, so no non-response factor applies to them (factor 1).
+  commune's, so raking mostly corrects sex and age, as it would on real returns.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -51,13 +61,24 @@ from surveyapp.models.campaigns import (
     CampaignStatus,
     Channel,
 )
-from surveyapp.models.questionnaires import Questionnaire, QuestionType
+from surveyapp.models.questionnaires import Question, Questionnaire, QuestionType
 from surveyapp.models.responses import Answer, Response, ResponseStatus
+from surveyapp.models.sampling import Form, FormFate, Household, SampleDraw
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 from surveyapp.models.users import Role, User
-from surveyapp.services import instruments, margins, official, sampling, targets
+from surveyapp.services import (
+    batches,
+    entry,
+    imports,
+    instruments,
+    margins,
+    official,
+    sampling,
+    targets,
+)
 
 SEED = 2025
+DRAW_SEED = 2026
 DEMO_PASSWORD = "DongNai@2025"
 TARGETS_FILE = Path(__file__).resolve().parent.parent / "instruments" / "dong-nai-targets-2025.csv"
 ADULTS_PER_HOUSEHOLD = 2.5
@@ -142,8 +163,19 @@ DISTRICTS: list[tuple[str, str, bool, list[str]]] = [
     ),
 ]
 VILLAGES_PER_COMMUNE = 3
-COMMUNES_DRAWN = 2
+FRAME_HOUSEHOLDS = (60, 240)  # households per village: at least 60, fewer than 240
 HOUSEHOLDS_DRAWN = 20
+RESERVES_DRAWN = 2
+DRAW_PLAN = [
+    sampling.Stage("district", "all", 0),
+    sampling.Stage("commune", "pps", 2),  # two PSUs per stratum: no lonely PSU in the analysis
+    sampling.Stage("village", "pps", 1),
+    sampling.Stage("household", "srs", HOUSEHOLDS_DRAWN, reserve=RESERVES_DRAWN),
+]
+P_RESPOND = {True: 0.78, False: 0.88}  # by the commune's urban status
+P_REFUSED = 0.4  # of the households that do not answer; the others are not at home
+IN_FIELD_PER_BATCH = 2
+ON_SCREEN_BATCHES = 4  # keyed by double entry; the other batches are imported
 QR_MEAN_PER_DESK = 25
 CUTS = np.array([-1.6, -0.9, -0.2, 1.5])
 CHANNEL_EFFECT = {Channel.PAPER: 0.0, Channel.QR: 0.25, Channel.KIOSK: 0.15}
@@ -173,10 +205,70 @@ def load(today: date | None = None) -> DemoSummary:
     """Add the whole demo to the session and flush it; the caller commits."""
     today = today or date.today()
     rng = np.random.default_rng(SEED)
+    communes_by_district = _units()
+    desks = _desks(communes_by_district)
+    qn = instruments.sipas()
+    starts, ends = today - timedelta(days=60), today + timedelta(days=60)
+    campaign = Campaign(
+        name="Khảo sát SIPAS 2025 tỉnh Đồng Nai (dữ liệu mô phỏng)",
+        questionnaire=qn,
+        status=CampaignStatus.OPEN,
+        starts=starts,
+        ends=ends,
+        units=[next(iter(communes_by_district)).parent],
+        channels=[CampaignChannel(channel=c) for c in Channel],
+        periods=[CampaignPeriod(name="Đợt 1", starts=starts, ends=ends)],
+    )
+    db.session.add(campaign)
+    db.session.flush()
+    for desk in desks:
+        desk.volumes.append(
+            TransactionVolume(
+                period_start=starts, period_end=ends, transactions=int(rng.integers(800, 6000))
+            )
+        )
+    targets.import_targets_file(campaign, TARGETS_FILE)
+
+    users = []
+    for username, role, full_name in [
+        ("admin", Role.ADMIN, "Quản trị hệ thống"),
+        ("analyst", Role.ANALYST, "Chuyên viên Sở Nội vụ"),
+        ("supervisor", Role.SUPERVISOR, "Giám sát viên Bưu điện tỉnh"),
+        ("enumerator1", Role.ENUMERATOR, "Điều tra viên 1"),
+        ("enumerator2", Role.ENUMERATOR, "Điều tra viên 2"),
+    ]:
+        user = User(username=username, role=role, full_name=full_name)
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+        users.append((username, role.value))
+    db.session.flush()
+
+    model = _Model(rng, qn, communes_by_district)
+    households = _frame(rng)
+    keyers = db.session.scalars(
+        select(User).where(User.role == Role.ENUMERATOR).order_by(User.username)
+    ).all()
+    ratings = _desk_ratings(rng, model, campaign, desks, today)
+    margins.import_margins(
+        campaign, _margins_csv(communes_by_district, households), "dong-nai-margins-demo.csv"
+    )
+    official.load_demo_history()  # published SIPAS/PAR INDEX/PAPI/PCI the seeds give
+    campaign_id, n_desks = campaign.id, len(desks)
+    paper = _fieldwork(rng, model, campaign, keyers, today)  # last: it empties the session
+    return DemoSummary(
+        campaign_id=campaign_id,
+        units=db.session.scalar(select(func.count()).select_from(Unit)) or 0,
+        desks=n_desks,
+        responses=paper + ratings,
+        users=users,
+    )
+
+
+def _units() -> dict[Unit, list[Unit]]:
+    """The province, its districts, their communes and villages; communes by district."""
     province = Unit(code="75", name="Tỉnh Đồng Nai", level=UnitLevel.PROVINCE, urban=None)
     db.session.add(province)
     communes_by_district: dict[Unit, list[Unit]] = {}
-    households: dict[int, int] = {}
     for code, name, urban, communes in DISTRICTS:
         district = Unit(
             code=f"75-{code}", name=name, level=UnitLevel.DISTRICT, urban=urban, parent=province
@@ -206,10 +298,11 @@ def load(today: date | None = None) -> DemoSummary:
                 )
             communes_by_district[district].append(commune)
     db.session.flush()
-    for communes in communes_by_district.values():
-        for commune in communes:
-            households[commune.id] = int(rng.integers(1500, 6000))
+    return communes_by_district
 
+
+def _desks(communes_by_district: dict[Unit, list[Unit]]) -> list[ServicePoint]:
+    province = next(iter(communes_by_district)).parent
     desks = [ServicePoint(unit=province, name="Trung tâm Phục vụ hành chính công tỉnh Đồng Nai")]
     for district, communes in communes_by_district.items():
         short = district.name.removeprefix("Thành phố ").removeprefix("Huyện ")
@@ -218,56 +311,265 @@ def load(today: date | None = None) -> DemoSummary:
             ServicePoint(unit=communes[0], name=f"Bộ phận Một cửa UBND {communes[0].name}")
         )
     db.session.add_all(desks)
+    return desks
 
-    qn = instruments.sipas()
-    starts, ends = today - timedelta(days=60), today + timedelta(days=60)
-    campaign = Campaign(
-        name="Khảo sát SIPAS 2025 tỉnh Đồng Nai (dữ liệu mô phỏng)",
-        questionnaire=qn,
-        status=CampaignStatus.OPEN,
-        starts=starts,
-        ends=ends,
-        units=[province],
-        channels=[CampaignChannel(channel=c) for c in Channel],
-        periods=[CampaignPeriod(name="Đợt 1", starts=starts, ends=ends)],
-    )
-    db.session.add(campaign)
-    db.session.flush()
-    for desk in desks:
-        desk.volumes.append(
-            TransactionVolume(
-                period_start=starts, period_end=ends, transactions=int(rng.integers(800, 6000))
-            )
+
+def _frame(rng: np.random.Generator) -> dict[int, int]:
+    """A household list for every village; returns the number of households per commune."""
+    villages = db.session.scalars(
+        select(Unit).where(Unit.level == UnitLevel.VILLAGE).order_by(Unit.code)
+    ).all()
+    rows = []
+    per_commune: dict[int, int] = defaultdict(int)
+    for v in villages:
+        size = int(rng.integers(*FRAME_HOUSEHOLDS))
+        per_commune[v.parent_id or v.id] += size
+        rows += [
+            {
+                "village_id": v.id,
+                "code": f"H{h:04d}",
+                "head_name": f"Hộ {h} {v.name}",
+                "address": f"Số {h}, {v.name}",
+            }
+            for h in range(1, size + 1)
+        ]
+    db.session.execute(insert(Household), rows)
+    return per_commune
+
+
+class _Model:
+    """The generating model's fixed parts (see the module docstring)."""
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        qn: Questionnaire,
+        communes_by_district: dict[Unit, list[Unit]],
+    ) -> None:
+        self.likert = [q for q in qn.questions if q.type == QuestionType.LIKERT5]
+        self.keyed = entry.keyed_questions(qn)
+        criteria = {n.code: n for n in qn.index_nodes if n.level.value == "criterion"}
+        criterion_of = {
+            p.question.code: code
+            for code, n in criteria.items()
+            for p in n.parts
+            if p.question is not None
+        }
+        crit_offset = {code: rng.normal(0, 0.15) for code in sorted(criteria)}
+        self.offsets = np.array(
+            [crit_offset[criterion_of[q.code]] + rng.normal(0, 0.1) for q in self.likert]
         )
-    targets.import_targets_file(campaign, TARGETS_FILE)
+        self.district_effect = {d.id: rng.normal(0, 0.25) for d in communes_by_district}
 
-    users = []
-    for username, role, full_name in [
-        ("admin", Role.ADMIN, "Quản trị hệ thống"),
-        ("analyst", Role.ANALYST, "Chuyên viên Sở Nội vụ"),
-        ("supervisor", Role.SUPERVISOR, "Giám sát viên Bưu điện tỉnh"),
-        ("enumerator1", Role.ENUMERATOR, "Điều tra viên 1"),
-        ("enumerator2", Role.ENUMERATOR, "Điều tra viên 2"),
-    ]:
-        user = User(username=username, role=role, full_name=full_name)
-        user.set_password(DEMO_PASSWORD)
-        db.session.add(user)
-        users.append((username, role.value))
+    def answers(
+        self, rng: np.random.Generator, districts: list[int], channels: list[Channel]
+    ) -> np.ndarray:
+        """Likert answers (respondents × items), 0 where left blank."""
+        eta = np.array(
+            [
+                0.9 + self.district_effect[d] + CHANNEL_EFFECT[c]
+                for d, c in zip(districts, channels, strict=True)
+            ]
+        ) + rng.standard_normal(len(districts))
+        z = (
+            eta[:, None]
+            + self.offsets[None, :]
+            + rng.standard_normal((eta.size, self.offsets.size))
+        )
+        values = 1 + (z[:, :, None] > CUTS[None, None, :]).sum(axis=2)
+        blank = rng.random(values.shape) < 0.03
+        return np.where(blank, 0, values)
 
-    count = _simulate(rng, campaign, qn, communes_by_district, households, desks, today)
-    margins.import_margins(
-        campaign, _margins_csv(communes_by_district, households), "dong-nai-margins-demo.csv"
+    def demographic(self, rng: np.random.Generator, question: Question, urban: bool) -> int:
+        if question.code == "area":
+            return 1 if urban else 2
+        probs = DEMOGRAPHIC_PROBS.get(question.code)
+        if probs is None:
+            return int(rng.choice(question.values))
+        return int(rng.choice(len(probs), p=probs)) + 1
+
+
+def _moment(rng: np.random.Generator, starts: date, today: date) -> datetime:
+    """A working-hours moment between ``starts`` and yesterday."""
+    day = starts + timedelta(days=int(rng.integers(0, max((today - starts).days, 1))))
+    return datetime.combine(day, time(8), tzinfo=UTC) + timedelta(
+        minutes=int(rng.integers(0, 9 * 60))
     )
-    sampling.load_demo(campaign)  # the paper channel's frame, draw, batches and keyings
-    official.load_demo_history()  # published SIPAS/PAR INDEX/PAPI/PCI the seeds give
+
+
+def _fieldwork(
+    rng: np.random.Generator,
+    model: _Model,
+    campaign: Campaign,
+    keyers: list[User],
+    today: date,
+) -> int:
+    """Draw the paper sample, batch and hand it out, record what became of every form and key
+    the returned ones twice; returns the number of final responses made."""
+    sample: SampleDraw = sampling.draw(campaign, DRAW_PLAN, DRAW_SEED)
+    made = batches.make_batches(campaign, sample.id, per_batch=HOUSEHOLDS_DRAWN)
+    for i, batch in enumerate(made):
+        batches.assign(batch, keyers[i % len(keyers)])
+    reserves: dict[int, list[Form]] = defaultdict(list)
+    for form in sampling.forms_of(sample.id):
+        if form.reserve:
+            reserves[form.household.village_id].append(form)
+
+    returned: list[Form] = []
+    in_field: list[Form] = []
+    for batch in made:
+        forms = list(batch.forms)
+        urban = bool(forms[0].household.village.urban)
+        out = set(rng.choice(len(forms), size=IN_FIELD_PER_BATCH, replace=False).tolist())
+        not_at_home = False
+        for k, form in enumerate(forms):
+            if k in out:
+                in_field.append(form)
+            elif rng.random() < P_RESPOND[urban]:
+                returned.append(form)
+            elif rng.random() < P_REFUSED:
+                batches.set_fate(form, FormFate.REFUSED)
+            else:
+                batches.set_fate(form, FormFate.NOT_AT_HOME)
+                not_at_home = True
+        spare = reserves[forms[0].household.village_id]
+        if not_at_home and spare:
+            batches.release_reserve(spare[0], batch)
+            returned.append(spare[0])
+
+    _leave_for_the_keyers(rng, model, in_field[::IN_FIELD_PER_BATCH][:4], keyers)
+    _key(rng, model, campaign, returned, keyers, today)
+    return len(returned)
+
+
+def _values(
+    rng: np.random.Generator, model: _Model, forms: list[Form]
+) -> list[dict[str, int | None]]:
+    """What each household wrote on its form, by question code (None = left blank)."""
+    districts = [f.household.village.parent.parent_id for f in forms]  # type: ignore[union-attr]
+    items = model.answers(rng, districts, [Channel.PAPER] * len(forms))
+    out = []
+    for form, row in zip(forms, items, strict=True):
+        values: dict[str, int | None] = {
+            q.code: (int(v) or None) for q, v in zip(model.likert, row, strict=True)
+        }
+        urban = bool(form.household.village.urban)
+        for q in model.keyed:
+            if q.code not in values:
+                values[q.code] = model.demographic(rng, q, urban)
+        out.append(values)
+    return out
+
+
+def _key(
+    rng: np.random.Generator,
+    model: _Model,
+    campaign: Campaign,
+    forms: list[Form],
+    keyers: list[User],
+    today: date,
+) -> None:
+    """Enter the returned forms as the province would: the first ``ON_SCREEN_BATCHES``
+    batches on screen by double entry (the batch's enumerator, then the other one; equal
+    entries make the final response), the others typed into the Excel template by the post
+    office and imported (single entry, as that path is). Each final response is then dated
+    within the fieldwork."""
+    starts = campaign.periods[0].starts
+    batch_ids = sorted({f.batch_id for f in forms if f.batch_id is not None})
+    keyed_here = set(batch_ids[:ON_SCREEN_BATCHES])
+    on_screen = [f for f in forms if f.batch_id in keyed_here]
+    in_excel = [f for f in forms if f.batch_id not in keyed_here]
+    done: list[tuple[Form, Response]] = []
+    for form, values in zip(on_screen, _values(rng, model, on_screen), strict=True):
+        first = form.batch.enumerator if form.batch and form.batch.enumerator else keyers[0]
+        second = next(k for k in keyers if k.id != first.id)
+        entry.save_keying(form, first, values, len(values) + 1)
+        result = entry.save_keying(form, second, values, len(values) + 1)
+        if result.response is None:  # equal entries always finalise
+            raise RuntimeError(f"form {form.serial} was not finalised")
+        done.append((form, result.response))
+    if in_excel:
+        sheet = io.StringIO()
+        writer = csv.writer(sheet, lineterminator="\n")
+        writer.writerow(imports.columns(campaign))
+        codes = imports.columns(campaign)[1:]
+        for form, values in zip(in_excel, _values(rng, model, in_excel), strict=True):
+            writer.writerow([form.serial, *(values[c] or 0 for c in codes)])
+        made = imports.import_responses(campaign, sheet.getvalue().encode(), "buu-dien.csv")
+        done += list(zip(in_excel, made, strict=True))
+    for form, response in done:
+        moment = _moment(rng, starts, today)
+        response.submitted_at = moment
+        form.fate_at = moment
     db.session.flush()
-    return DemoSummary(
-        campaign_id=campaign.id,
-        units=db.session.scalar(select(func.count()).select_from(Unit)) or 0,
-        desks=len(desks),
-        responses=count,
-        users=users,
-    )
+
+
+def _leave_for_the_keyers(
+    rng: np.random.Generator, model: _Model, forms: list[Form], keyers: list[User]
+) -> None:
+    """Forms back from the field but not finished: keyed once by enumerator1 (enumerator2
+    can finish them), the last also by enumerator2 with a difference in q5 (a conflict)."""
+    for k, (form, values) in enumerate(zip(forms, _values(rng, model, forms), strict=True)):
+        entry.save_keying(form, keyers[0], values, len(values) + 1)
+        if k == len(forms) - 1:
+            second = dict(values, q5=1 if values["q5"] != 1 else 2)
+            entry.save_keying(form, keyers[1], second, len(values) + 1)
+
+
+def _desk_ratings(
+    rng: np.random.Generator,
+    model: _Model,
+    campaign: Campaign,
+    desks: list[ServicePoint],
+    today: date,
+) -> int:
+    """Poisson(25) QR or kiosk ratings per desk, written in two bulk inserts."""
+    qn = campaign.questionnaire
+    period = campaign.periods[0]
+    rows: list[tuple[Channel, ServicePoint]] = []
+    for desk in desks:
+        for _ in range(int(rng.poisson(QR_MEAN_PER_DESK))):
+            rows.append((Channel.KIOSK if rng.random() < 0.3 else Channel.QR, desk))
+    fallback = next(iter(model.district_effect))
+    districts = [
+        (d.id if (d := desk.unit.ancestor(UnitLevel.DISTRICT)) else fallback) for _, desk in rows
+    ]
+    items = model.answers(rng, districts, [c for c, _ in rows])
+    responses = [
+        Response(
+            campaign=campaign,
+            questionnaire=qn,
+            channel=channel,
+            status=ResponseStatus.FINAL,
+            nonce=f"demo-{SEED}-{i:06d}",
+            unit=desk.unit,
+            service_point=desk,
+            period_id=period.id,
+            submitted_at=_moment(rng, period.starts, today),
+            flags=[],
+        )
+        for i, (channel, desk) in enumerate(rows)
+    ]
+    db.session.add_all(responses)
+    db.session.flush()
+    answer_rows: list[dict[str, object]] = []
+    for (_, desk), response, row in zip(rows, responses, items, strict=True):
+        answer_rows += [
+            {"response_id": response.id, "question_id": q.id, "value": int(v)}
+            for q, v in zip(model.likert, row, strict=True)
+            if v
+        ]
+        answer_rows += [
+            {
+                "response_id": response.id,
+                "question_id": q.id,
+                "value": model.demographic(rng, q, bool(desk.unit.urban)),
+            }
+            for q in model.keyed
+            if q.type != QuestionType.LIKERT5
+        ]
+    db.session.execute(insert(Answer), answer_rows)
+    return len(responses)
 
 
 def _margins_csv(communes_by_district: dict[Unit, list[Unit]], households: dict[int, int]) -> bytes:
@@ -292,136 +594,3 @@ def _margins_csv(communes_by_district: dict[Unit, list[Unit]], households: dict[
     writer.writerow(["variable", "category", "population", "source"])
     writer.writerows([(*row, MARGINS_SOURCE) for row in rows])
     return out.getvalue().encode()
-
-
-def _answers_for(rng: np.random.Generator, eta: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Likert answers (n × items), 0 where left blank."""
-    z = eta[:, None] + offsets[None, :] + rng.standard_normal((eta.size, offsets.size))
-    values = 1 + (z[:, :, None] > CUTS[None, None, :]).sum(axis=2)
-    blank = rng.random(values.shape) < 0.03
-    return np.where(blank, 0, values)
-
-
-def _simulate(
-    rng: np.random.Generator,
-    campaign: Campaign,
-    qn: Questionnaire,
-    communes_by_district: dict[Unit, list[Unit]],
-    households: dict[int, int],
-    desks: list[ServicePoint],
-    today: date,
-) -> int:
-    likert = [q for q in qn.questions if q.type == QuestionType.LIKERT5]
-    demographic = {q.code: q for q in qn.questions if q.type == QuestionType.SINGLE}
-    criteria = {n.code: n for n in qn.index_nodes if n.level.value == "criterion"}
-    criterion_of = {
-        p.question.code: code
-        for code, n in criteria.items()
-        for p in n.parts
-        if p.question is not None
-    }
-    crit_offset = {code: rng.normal(0, 0.15) for code in sorted(criteria)}
-    offsets = np.array([crit_offset[criterion_of[q.code]] + rng.normal(0, 0.1) for q in likert])
-    district_effect = {d.id: rng.normal(0, 0.25) for d in communes_by_district}
-    period = campaign.periods[0]
-
-    rows: list[dict[str, object]] = []  # one per response, design fields included
-    for district, communes in communes_by_district.items():
-        n_communes = len(communes)
-        drawn = rng.choice(n_communes, size=COMMUNES_DRAWN, replace=False)
-        for index in sorted(drawn):
-            commune = communes[index]
-            n_households = households[commune.id]
-            chosen = rng.choice(n_households, size=HOUSEHOLDS_DRAWN, replace=False)
-            for h in sorted(chosen):
-                rows.append(
-                    {
-                        "channel": Channel.PAPER,
-                        "unit": commune,
-                        "desk": None,
-                        "district": district,
-                        "stratum": district.code,
-                        "psu": commune.code,
-                        "ssu": f"{commune.code}-H{h + 1:05d}",
-                        "weight": (n_communes / COMMUNES_DRAWN) * (n_households / HOUSEHOLDS_DRAWN),
-                        "fpc1": float(n_communes),
-                        "fpc2": float(n_households),
-                    }
-                )
-    for desk in desks:
-        district = desk.unit.ancestor(UnitLevel.DISTRICT) or next(iter(communes_by_district))
-        for _ in range(int(rng.poisson(QR_MEAN_PER_DESK))):
-            channel = Channel.KIOSK if rng.random() < 0.3 else Channel.QR
-            rows.append(
-                {
-                    "channel": channel,
-                    "unit": desk.unit,
-                    "desk": desk,
-                    "district": district,
-                    "stratum": None,
-                    "psu": None,
-                    "ssu": None,
-                    "weight": None,
-                    "fpc1": None,
-                    "fpc2": None,
-                }
-            )
-
-    eta = np.array(
-        [0.9 + district_effect[r["district"].id] + CHANNEL_EFFECT[r["channel"]] for r in rows]
-    ) + rng.standard_normal(len(rows))
-    items = _answers_for(rng, eta, offsets)
-    span = max((today - period.starts).days, 1)
-    responses = []
-    for i, row in enumerate(rows):
-        day = period.starts + timedelta(days=int(rng.integers(0, span)))
-        moment = datetime.combine(day, time(8), tzinfo=UTC) + timedelta(
-            minutes=int(rng.integers(0, 9 * 60))
-        )
-        serial = f"{i + 1:06d}" if row["channel"] == Channel.PAPER else None
-        responses.append(
-            Response(
-                campaign=campaign,
-                questionnaire=qn,
-                channel=row["channel"],
-                status=ResponseStatus.FINAL,
-                nonce=f"demo-{SEED}-{i:06d}",
-                unit=row["unit"],
-                service_point=row["desk"],
-                period_id=period.id,
-                serial=serial,
-                stratum=row["stratum"],
-                psu=row["psu"],
-                ssu=row["ssu"],
-                weight=row["weight"],
-                fpc1=row["fpc1"],
-                fpc2=row["fpc2"],
-                submitted_at=moment,
-                flags=[],
-            )
-        )
-    db.session.add_all(responses)
-    db.session.flush()
-
-    answer_rows: list[dict[str, object]] = []
-    for i, (row, response) in enumerate(zip(rows, responses, strict=True)):
-        for j, question in enumerate(likert):
-            if items[i, j]:
-                answer_rows.append(
-                    {
-                        "response_id": response.id,
-                        "question_id": question.id,
-                        "value": int(items[i, j]),
-                    }
-                )
-        for code, question in demographic.items():
-            if code == "area":
-                value = 1 if row["unit"].urban else 2
-            else:
-                probs = DEMOGRAPHIC_PROBS[code]
-                value = int(rng.choice(len(probs), p=probs)) + 1
-            answer_rows.append(
-                {"response_id": response.id, "question_id": question.id, "value": value}
-            )
-    db.session.execute(insert(Answer), answer_rows)
-    return len(responses)

@@ -136,7 +136,11 @@ def _all_rows(campaign: Campaign, all_selected: bool) -> list[dict[str, Any]]:
         for f in forms
         if f.invitation is not None and f.invitation.response_id is not None
     }
-    final = (Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL)
+    final = (
+        Response.campaign_id == campaign.id,
+        Response.status == ResponseStatus.FINAL,
+        Response.held.is_(False),  # as the report: bursts held out until released
+    )
     responses = db.session.execute(
         select(
             Response.id,

@@ -90,8 +90,21 @@ def fingerprint(campaign: Campaign) -> tuple[Any, ...]:
             func.max(Response.id),
             func.sum(Response.id),
             func.sum(func.coalesce(Response.weight, 0.0)),
-        ).where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL)
+        ).where(
+            Response.campaign_id == campaign.id,
+            Response.status == ResponseStatus.FINAL,
+            # A released burst changes what the report counts.
+            Response.held.is_(False),
+        )
     ).one()
+    # A report states how many bursts it held out.
+    held = db.session.scalar(
+        select(func.count()).where(
+            Response.campaign_id == campaign.id,
+            Response.status == ResponseStatus.FINAL,
+            Response.held.is_(True),
+        )
+    )
     from surveyapp.models.margins import PopulationMargin
     from surveyapp.models.sampling import Form
 
@@ -120,6 +133,7 @@ def fingerprint(campaign: Campaign) -> tuple[Any, ...]:
         low,
         high,
         ids,
+        held,
         # A float sum's last bits depend on the order the database adds in (parallel workers):
         # nine significant digits still see any real re-weighting.
         None if weights is None else f"{float(weights):.9e}",

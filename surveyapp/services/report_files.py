@@ -222,6 +222,8 @@ def to_xlsx(sections: Sequence[tuple[str, Report]], small_area: Any = None) -> b
     for title, report in sections:
         label = sample_label(report)
         caption = f"{report.campaign['name']} – {label} – {computed_label(report)}"
+        if held_label(report):
+            caption += f" – {held_label(report)}"
         headers, rows = table(report, items=True)
         _write_sheet(wb, title, caption, headers, rows)
         if report.by:
@@ -265,6 +267,17 @@ def sample_label(report: Report) -> str:
     return label
 
 
+def held_label(report: Report) -> str:
+    """The burst-flagged responses the estimates leave out, or "" when there are none."""
+    held = int(report.campaign.get("held_out") or 0)
+    if not held:
+        return ""
+    return _(
+        "%(n)d burst-flagged responses held out of the estimates (an analyst can release them).",
+        n=held,
+    )
+
+
 def computed_label(report: Report) -> str:
     """When the figures were computed and from how many responses: a file taken while
     fieldwork goes on is a snapshot, and says which."""
@@ -291,6 +304,7 @@ def to_html(sections: Sequence[tuple[str, Report]], small_area: Any = None) -> s
         sample_label=sample_label,
         percent_headers=PERCENT_COLUMNS,
         computed_label=computed_label,
+        held_label=held_label,
         small_area=small_area,
         small_area_headers=sae.REPORT_HEADERS,
         small_area_rows=sae.report_rows,

@@ -58,7 +58,7 @@ from surveyapp.data.queries import Filters
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.margins import MarginVariable
 from surveyapp.models.questionnaires import AggregationRule, IndexLevel, Question, QuestionType
-from surveyapp.services import ServiceError, campaigns, margins, report_cache
+from surveyapp.services import ServiceError, abuse, campaigns, margins, report_cache
 from surveyapp.services.campaigns import code_key
 from surveyapp.services.instruments import analysis_spec
 
@@ -662,6 +662,8 @@ def _build(
         "questionnaire": campaign.questionnaire.label,
         "starts": campaign.starts.isoformat(),
         "ends": campaign.ends.isoformat(),
+        # Burst-flagged responses left out of these estimates until an analyst releases them.
+        "held_out": abuse.held_out(campaign, chosen.channels),
     }
     if not campaigns.final_counts_by_channel(campaign, chosen):
         return Report(
@@ -1080,6 +1082,10 @@ def _direction(ci_low: float, ci_high: float) -> str:
 
 
 def _finite(*points: dict[str, Any]) -> bool:
+    """Points a change can be computed from: a design without degrees of freedom (one
+    responding PSU per stratum) has an estimate but no interval, and gives no change."""
     return all(
-        p[k] is not None and math.isfinite(p[k]) for p in points for k in ("estimate", "se", "df")
-    )
+        p[k] is not None and math.isfinite(p[k])
+        for p in points
+        for k in ("estimate", "se", "df", "ci_low", "ci_high")
+    ) and all(p["df"] > 0 for p in points)

@@ -51,7 +51,7 @@ from surveyapp.models.questionnaires import Questionnaire, QuestionType
 from surveyapp.models.receipts import ReceiptCode
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.units import ServicePoint, Unit
-from surveyapp.services import ServiceError
+from surveyapp.services import ServiceError, abuse
 
 # ---------------------------------------------------------------------------------------------
 # The questionnaire as an immutable spec (questionnaires are immutable once answered).
@@ -323,6 +323,7 @@ _RESPONSE_FIELDS = (
     "service_point_id",
     "language",
     "flags",
+    "held",
     "submitted_at",
     *_DESIGN_KEYS,
 )
@@ -457,6 +458,8 @@ def store(sub: Submission) -> Stored:
         "service_point_id": sub.service_point_id,
         "language": sub.language,
         "flags": list(sub.flags),
+        # A burst is kept but left out of the estimates until an analyst releases it.
+        "held": abuse.holds(sub.flags, sub.channel),
         "submitted_at": now,
     }
     engine = db.engine

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 from collections import defaultdict
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pandas as pd
 import pytest
 from paper_support import answers
 from sqlalchemy import func, select
+from support import analyze_args_shown
 
 from surveyapp.extensions import db
 from surveyapp.models import Household
@@ -144,7 +144,7 @@ def test_raked_report_equals_export_then_analyze(srs_paper, runner, tmp_path: Pa
     )
     assert out.exit_code == 0, out.output
     shown = runner.invoke(args=["report", "--campaign", campaign_id, "--show-analyze-command"])
-    args = shlex.split(shown.output.strip())[3:]
+    args = analyze_args_shown(shown.output)
     assert "--margin" in args and args[args.index("--weight") + 1] == "weight_nr"
     result = CliRunner().invoke(analyze_cli, [str(export), *args, "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -202,11 +202,11 @@ def test_a_pps_draw_is_reported_with_replacement_at_its_pps_stage(paper, runner,
     from surveyapp.analysis.cli import analyze
 
     shown = runner.invoke(args=["report", "--campaign", str(campaign.id), "--show-analyze-command"])
-    args = shlex.split(shown.output.strip())
+    args = analyze_args_shown(shown.output)
     assert "--fpc" not in args
     path = tmp_path / "export.csv"
     frame.to_csv(path, index=False)
-    out = CliRunner().invoke(analyze, [str(path), *args[3:], "--format", "json"])
+    out = CliRunner().invoke(analyze, [str(path), *args, "--format", "json"])
     assert out.exit_code == 0, out.output
     by_cli = {r["variable"]: r for r in json.loads(out.output)["estimates"]}
     for row in report.estimates:

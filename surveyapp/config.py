@@ -70,6 +70,14 @@ DEFAULTS: dict[str, Any] = {
     # at once (saying when it was computed) if it is at most this old, and compute the fresh
     # one in the background; an older one is recomputed before the page answers.
     "REPORT_STALE_SECONDS": 24 * 3600,
+    # Desk alert e-mail (SURVEYAPP_SMTP_*): no host, no mail (alerts still show on the dashboard).
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_FROM": "surveyapp@localhost",
+    "SMTP_STARTTLS": False,
+    "SMTP_TIMEOUT": 10,
 }
 
 # Environment keys whose values are not plain strings.

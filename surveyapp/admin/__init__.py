@@ -164,4 +164,11 @@ def audit_log() -> Any:
 
 # Views that change users and desks, and a campaign's population margins, live in their own
 # modules; importing them registers them.
-from surveyapp.admin import audit_text, manage, margins, official, sae  # noqa: E402, F401
+from surveyapp.admin import (  # noqa: E402, F401
+    alert_recipients,
+    audit_text,
+    manage,
+    margins,
+    official,
+    sae,
+)

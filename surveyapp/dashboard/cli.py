@@ -144,4 +144,6 @@ def forecast_command(
         sys.stdout.buffer.write(data)
 
 
-COMMANDS = (report_command, forecast_command)
+from surveyapp.dashboard.alerts_cli import alerts_cli  # noqa: E402
+
+COMMANDS = (report_command, forecast_command, alerts_cli)

@@ -1,5 +1,13 @@
 """Typed SQLAlchemy 2.0 models, one module per aggregate."""
 
+from surveyapp.models.alerts import (
+    AlertKind,
+    AlertNotification,
+    AlertRecipient,
+    DeskAlert,
+    DeskAlertState,
+    NotificationStatus,
+)
 from surveyapp.models.audit import AuditLog
 from surveyapp.models.base import Base
 from surveyapp.models.campaigns import (
@@ -45,6 +53,9 @@ from surveyapp.models.users import ApiToken, Role, User
 
 __all__ = [
     "AggregationRule",
+    "AlertKind",
+    "AlertNotification",
+    "AlertRecipient",
     "Answer",
     "ApiToken",
     "AreaCovariate",
@@ -57,6 +68,8 @@ __all__ = [
     "CampaignStatus",
     "Channel",
     "CommentState",
+    "DeskAlert",
+    "DeskAlertState",
     "Form",
     "FormFate",
     "Household",
@@ -66,6 +79,7 @@ __all__ = [
     "Invitation",
     "Keying",
     "MarginVariable",
+    "NotificationStatus",
     "OfficialIndex",
     "OfficialResult",
     "Option",

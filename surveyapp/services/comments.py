@@ -159,7 +159,9 @@ def layout(campaign: Campaign) -> Layout:
     questions = db.session.scalars(
         select(Question).where(Question.questionnaire_id.in_(qn_ids)).order_by(Question.id)
     ).all()
-    comments, reasons, ratings = [], [], set()
+    comments: list[Any] = []
+    reasons: list[Any] = []
+    ratings: set[int] = set()
     labels: dict[int, dict[str, str]] = {}
     by_qn: dict[int, list[Question]] = defaultdict(list)
     for q in questions:
@@ -205,7 +207,7 @@ def index_comments(campaign: Campaign, lay: Layout) -> int:
         db.session.execute(
             CommentState.__table__.insert(),
             [
-                {"answer_id": a, "response_id": r, "folded": fold(t)[:2000], "hidden": False}
+                {"answer_id": a, "response_id": r, "folded": fold(t or "")[:2000], "hidden": False}
                 for a, r, t in rows
             ],
         )
@@ -331,8 +333,8 @@ def _rows(campaign: Campaign, lay: Layout, ids: list[int], lang: str) -> list[Ro
         .outerjoin(ServicePoint, ServicePoint.id == Response.service_point_id)
         .where(Response.id.in_(ids))
     ).all()
-    comments: dict[int, tuple[int, str]] = {}
-    for answer_id, response_id, text in db.session.execute(
+    comments: dict[int, tuple[int | None, str]] = {}
+    for first_id, response_id, text in db.session.execute(
         select(Answer.id, Answer.response_id, Answer.text)
         .join(CommentState, CommentState.answer_id == Answer.id)
         .where(
@@ -344,7 +346,7 @@ def _rows(campaign: Campaign, lay: Layout, ids: list[int], lang: str) -> list[Ro
     ):
         previous = comments.get(response_id)
         joined = f"{previous[1]}\n{text}" if previous else (text or "")
-        comments[response_id] = (previous[0] if previous else answer_id, joined)
+        comments[response_id] = (previous[0] if previous else first_id, joined)
     reasons: dict[int, list[str]] = defaultdict(list)
     if lay.reason_ids:
         for response_id, text in db.session.execute(

@@ -1,0 +1,37 @@
+"""``surveyapp alerts check``: run the desk alert rules on what is new and send what is due."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+
+from surveyapp.extensions import db
+from surveyapp.services import alerts
+
+alerts_cli = AppGroup("alerts", help="Desk alerts (rating below the standard, volume collapse).")
+
+
+@alerts_cli.command("check")
+def check_command() -> None:
+    """Read the ratings since the last check, open or close alerts, e-mail recipients."""
+    result = alerts.check()
+    db.session.commit()
+    click.echo(
+        _(
+            "%(ratings)d new ratings at %(desks)d desks; %(opened)d alerts opened, "
+            "%(closed)d closed; e-mails: %(sent)d sent, %(held)d held, %(failed)d failed.",
+            ratings=result.ratings_read,
+            desks=result.desks_updated,
+            opened=len(result.opened),
+            closed=len(result.closed),
+            sent=result.sent,
+            held=result.held,
+            failed=result.failed,
+        )
+    )
+    if result.failed:
+        raise SystemExit(1)
+
+
+COMMANDS = (alerts_cli,)

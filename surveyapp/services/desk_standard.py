@@ -1,0 +1,141 @@
+"""The desk standard: each desk's and commune centre's share of "good or very good" ratings
+over a rolling window, beside the Đồng Nai plan's 80 % standard.
+
+Kế hoạch of Đồng Nai (shared/seeds/001): "Trên 80% chất lượng giải quyết TTHC của tỉnh được
+đánh giá đạt mức tốt trở lên". Desk ratings are a convenience sample (DESIGN §4): the page
+describes them, with the number of ratings and how many visitors were asked (ratings per 100
+transactions), and draws no conclusion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from surveyapp.data import ratings
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.units import ServicePoint
+from surveyapp.services import ServiceError
+
+STANDARD = 0.80
+DEFAULT_DAYS = 30
+WINDOW_DAYS = (7, 30, 90, 365)
+
+
+@dataclass(frozen=True)
+class StandardRow:
+    name: str
+    unit: str
+    ratings: int
+    good: int
+    transactions: float | None
+
+    @property
+    def share(self) -> float | None:
+        return self.good / self.ratings if self.ratings else None
+
+    @property
+    def gap(self) -> float | None:
+        """Share minus the standard, in percentage points."""
+        return None if self.share is None else (self.share - STANDARD) * 100
+
+    @property
+    def per_100(self) -> float | None:
+        """Ratings per 100 transactions: how often the QR sheet is offered."""
+        if not self.transactions:
+            return None
+        return 100 * self.ratings / self.transactions
+
+
+@dataclass(frozen=True)
+class StandardTable:
+    start: date
+    end: date
+    days: int
+    desks: list[StandardRow]
+    units: list[StandardRow]
+
+
+def window(days: int | str | None, end: date | str | None, campaign: Campaign) -> tuple[int, date]:
+    """Parse the window's length and last day; bad input is a :class:`ServiceError`."""
+    if days in (None, ""):
+        length = DEFAULT_DAYS
+    else:
+        try:
+            length = int(days)
+        except ValueError:
+            raise ServiceError(_("Window: choose 7, 30, 90 or 365 days.")) from None
+        if length not in WINDOW_DAYS:
+            raise ServiceError(_("Window: choose 7, 30, 90 or 365 days."))
+    if end in (None, ""):
+        # A closed campaign's window ends at its last rating, so its page is never empty.
+        last = ratings.last_rating_day(campaign)
+        last_day = min(last or date.today(), date.today())
+    elif isinstance(end, date):
+        last_day = end
+    else:
+        try:
+            last_day = date.fromisoformat(end)
+        except ValueError:
+            raise ServiceError(_("Window: the last day must be a date (YYYY-MM-DD).")) from None
+    return length, last_day
+
+
+def desk_standard(
+    campaign: Campaign, days: int = DEFAULT_DAYS, end: date | None = None
+) -> StandardTable:
+    """Every desk of the campaign's units, and every unit holding a desk, over ``days`` days
+    ending with ``end`` (inclusive; days in UTC, as ratings are stored)."""
+    last = end or date.today()
+    start = last - timedelta(days=days - 1)
+    frame = ratings.rating_frame(
+        campaign,
+        since=datetime.combine(start, time.min),
+        until=datetime.combine(last + timedelta(days=1), time.min),
+    )
+    volumes = ratings.transactions_between(start, last)
+    counted = frame.groupby("service_point_id")["good"].agg(["size", "sum"])
+    per_desk = {int(str(k)): (int(r["size"]), int(r["sum"])) for k, r in counted.iterrows()}
+    campaign_units = {u.id for u in campaign.units}
+    subtree: set[int] = set()
+    for unit in campaign.units:
+        todo = [unit]
+        while todo:
+            node = todo.pop()
+            subtree.add(node.id)
+            todo.extend(node.children)
+    desks = [
+        d
+        for d in db.session.scalars(select(ServicePoint))
+        if d.id in per_desk or (d.active and (d.unit_id in subtree or not campaign_units))
+    ]
+    desks.sort(key=lambda d: (d.unit.name, d.name, d.id))
+    desk_rows = []
+    unit_totals: dict[int, list[float]] = {}
+    unit_names: dict[int, str] = {}
+    for desk in desks:
+        n, good = per_desk.get(desk.id, (0, 0))
+        transactions = volumes.get(desk.id)
+        desk_rows.append(StandardRow(desk.name, desk.unit.name, n, good, transactions))
+        total = unit_totals.setdefault(desk.unit_id, [0, 0, 0.0, 0])
+        total[0] += n
+        total[1] += good
+        if transactions is not None:
+            total[2] += transactions
+            total[3] += 1
+        unit_names[desk.unit_id] = desk.unit.name
+    unit_rows = [
+        StandardRow(
+            unit_names[uid],
+            unit_names[uid],
+            int(t[0]),
+            int(t[1]),
+            t[2] if t[3] else None,
+        )
+        for uid, t in sorted(unit_totals.items(), key=lambda kv: unit_names[kv[0]])
+    ]
+    return StandardTable(start, last, days, desk_rows, unit_rows)

@@ -879,7 +879,7 @@ def _rank_intervals(
                 )
             except ServiceError:
                 # The report itself stands; its ranking then says it is approximate.
-                return _ranking(labels, estimates, cov, level, exact=False)
+                return _ranking(labels, estimates, cov, level, exact=False, df=_design_df(report))
             where = [joint.labels.index(label) for label in labels]
         else:
             frame = frame_for(campaign, sample, filters)
@@ -890,13 +890,26 @@ def _rank_intervals(
         exact = True
     elif calibrated:
         exact = False
-    return _ranking(labels, estimates, cov, level, exact=exact)
+    return _ranking(labels, estimates, cov, level, exact=exact, df=_design_df(report))
+
+
+def _design_df(report: Report) -> float:
+    """The report's design degrees of freedom (infinite when it has none to give)."""
+    df = report.design.get("df")
+    return float(df) if isinstance(df, int | float) and df > 0 else math.inf
 
 
 def _ranking(
-    labels: list[Any], estimates: np.ndarray, cov: np.ndarray, level: float, *, exact: bool
+    labels: list[Any],
+    estimates: np.ndarray,
+    cov: np.ndarray,
+    level: float,
+    *,
+    exact: bool,
+    df: float = math.inf,
 ) -> Ranking:
-    intervals = analysis_rank_intervals(list(estimates), cov, level, descending=True)
+    # Draws from a multivariate t on the design df, as the intervals beside them use.
+    intervals = analysis_rank_intervals(list(estimates), cov, level, descending=True, df=df)
     order = (-estimates).argsort(kind="stable")
     point = np.empty(len(labels), dtype=int)
     point[order] = np.arange(1, len(labels) + 1)

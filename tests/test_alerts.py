@@ -85,7 +85,7 @@ def test_a_drift_below_target_sends_exactly_one_mail_and_a_stable_desk_none(
         alerts.check(now=_at(day, 17))  # the evening check
         db.session.commit()
 
-    assert len(smtp.messages) == 1
+    assert len(smtp.messages) == 1, [(m["To"], m["Subject"]) for m in smtp.messages]
     mail = smtp.messages[0]
     assert mail["To"] == "Lê Thị Bình <binh@dongnai.gov.vn>"
     assert "Quầy giảm sút" in mail["Subject"] and "dưới chuẩn 80%" in mail["Subject"]
@@ -97,7 +97,7 @@ def test_a_drift_below_target_sends_exactly_one_mail_and_a_stable_desk_none(
     # The command runs the same check; nothing new, nothing sent.
     result = runner.invoke(args=["alerts", "check"])
     assert result.exit_code == 0, result.output
-    assert len(smtp.messages) == 1
+    assert len(smtp.messages) == 1, [(m["To"], m["Subject"]) for m in smtp.messages]
 
     # The dashboard shows the open alert; admins see who was told.
     client = login_as("analyst")
@@ -189,7 +189,7 @@ def test_admin_manages_recipients_and_sees_who_was_told(campaign, smtp, login_as
     db.session.commit()
     alerts.check(now=noon)
     db.session.commit()
-    assert len(smtp.messages) == 1
+    assert len(smtp.messages) == 1, [(m["To"], m["Subject"]) for m in smtp.messages]
     audit_page = client.get("/admin/alerts").get_data(as_text=True)
     table = audit_page.split('class="notifications"', 1)[1]
     assert "dung@dongnai.gov.vn" in table and "Quầy tiếp nhận" in table

@@ -83,7 +83,8 @@ def _check_ratings(
     watermark = int(frame["response_id"].max()) if len(frame) else since_id
     opened: list[DeskAlert] = []
     for key, part in frame.groupby("service_point_id"):
-        state = _state(int(str(key)), states)
+        desk_id = int(str(key))
+        state = _state(desk_id, states)
         new = part[part["response_id"] > state.last_response_id]
         if new.empty:
             continue

@@ -26,7 +26,9 @@ def _protected(app: Flask) -> list[tuple[str, str, str]]:
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith(PUBLIC_PREFIXES) or rule.endpoint in PUBLIC_ENDPOINTS:
             continue
-        url = re.sub(r"<(?:int:)?[^>]+>", "1", rule.rule)
+        # An any(a, b) part takes its first choice; every other part the value 1.
+        url = re.sub(r"<any\(\s*([^,)\s]+)[^>]*>", r"\1", rule.rule)
+        url = re.sub(r"<(?:int:)?[^>]+>", "1", url)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             out.append((rule.endpoint, method, url))
     return out

@@ -178,16 +178,8 @@ def _percent(value: Any) -> float | None:
 def _own_by_year(campaign: Campaign, lang: str) -> dict[int, dict[str, dict[str, Any]]]:
     """Whole-sample estimates (in %) of every campaign with this questionnaire up to this one,
     by year (the latest campaign of a year stands for it)."""
-    peers = db.session.scalars(
-        select(Campaign)
-        .where(
-            Campaign.questionnaire_id == campaign.questionnaire_id,
-            Campaign.starts <= campaign.starts,
-        )
-        .order_by(Campaign.starts, Campaign.id)
-    ).all()
     out: dict[int, dict[str, dict[str, Any]]] = {}
-    for peer in peers:
+    for peer in reports.earlier_campaigns(campaign):
         report = reports.build(peer, sample="probability", lang=lang)
         out[peer.starts.year] = {row["code"]: row for row in report.rows() if row.get("code")}
     return out

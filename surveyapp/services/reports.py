@@ -1007,6 +1007,25 @@ class Trend:
         return {"campaigns": self.campaigns, "rows": self.rows}
 
 
+def earlier_campaigns(campaign: Campaign) -> list[Campaign]:
+    """Every campaign run with ``campaign``'s questionnaire that started no later than it,
+    oldest first (``campaign`` included): what a trend or a forecast compares."""
+    from sqlalchemy import select
+
+    from surveyapp.extensions import db
+
+    return list(
+        db.session.scalars(
+            select(Campaign)
+            .where(
+                Campaign.questionnaire_id == campaign.questionnaire_id,
+                Campaign.starts <= campaign.starts,
+            )
+            .order_by(Campaign.starts, Campaign.id)
+        )
+    )
+
+
 def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend:
     """Every index node's whole-sample estimate (probability sample) in each campaign with
     ``campaign``'s questionnaire that started no later than it, oldest first.
@@ -1016,19 +1035,10 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
     ``previous`` is the published result the plan lists for the year before, a fixed number;
     ``versus_previous`` is the last campaign's estimate and CI minus it.
     """
-    from sqlalchemy import select
 
     from surveyapp.analysis.targets import difference
-    from surveyapp.extensions import db
 
-    peers = db.session.scalars(
-        select(Campaign)
-        .where(
-            Campaign.questionnaire_id == campaign.questionnaire_id,
-            Campaign.starts <= campaign.starts,
-        )
-        .order_by(Campaign.starts, Campaign.id)
-    ).all()
+    peers = earlier_campaigns(campaign)
     built = [build(c, sample="probability", lang=lang) for c in peers]
     columns = [
         {"id": c.id, "name": c.name, "starts": c.starts.isoformat(), "n": r.design["n"]}

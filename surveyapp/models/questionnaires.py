@@ -7,6 +7,7 @@ language with Vietnamese as the fallback.
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,6 +27,11 @@ class QuestionType(enum.StrEnum):
     MULTI = "multi"
     YES_NO = "yes_no"
     TEXT = "text"
+
+
+class FormStyle(enum.StrEnum):
+    FULL = "full"
+    DESK = "desk"
 
 
 class IndexLevel(enum.StrEnum):
@@ -52,6 +58,11 @@ class Questionnaire(Base, TimestampMixin):
     version: Mapped[int]
     title: Mapped[dict[str, str]]
     satisfied_values: Mapped[list[str]]  # e.g. ["4", "5"]: top-2-box
+    # "full": every question on one page (SIPAS); "desk": a short rating form whose
+    # conditional "why?" follows the ratings, with a kiosk of five faces (see FormStyle).
+    style: Mapped[str] = mapped_column(String(20), default="full", server_default="full")
+    # The one rating a kiosk of the desk style asks (a question code), None for the full style.
+    headline: Mapped[str | None] = mapped_column(String(20))
 
     sections: Mapped[list[Section]] = relationship(
         back_populates="questionnaire", order_by="Section.position", cascade="all, delete-orphan"
@@ -138,6 +149,9 @@ class Question(Base):
     text: Mapped[dict[str, str]]
     position: Mapped[int]
     required: Mapped[bool] = mapped_column(default=False)
+    # Shown (and stored) only when earlier answers meet this condition, e.g.
+    # {"question": "d_overall", "in": [1, 2, 3]} or {"any": [condition, ...]}; None: always.
+    show_if: Mapped[dict[str, Any] | None]
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="questions")
     section: Mapped[Section] = relationship(back_populates="questions")

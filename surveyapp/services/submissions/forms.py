@@ -3,13 +3,15 @@ once answered)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from flask import current_app
 
 from surveyapp.extensions import db
-from surveyapp.models.questionnaires import Questionnaire, QuestionType
+from surveyapp.models.questionnaires import FormStyle, Questionnaire, QuestionType
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class QuestionSpec:
     section: str
     required: bool
     options: tuple[OptionSpec, ...] = ()
+    # A show_if condition (see services.instruments), None when always shown.
+    show_if: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
 
     @cached_property
     def values(self) -> frozenset[int]:
@@ -39,6 +43,18 @@ class QuestionSpec:
     @cached_property
     def is_rating(self) -> bool:
         return self.type == QuestionType.LIKERT5
+
+    @cached_property
+    def is_multi(self) -> bool:
+        return self.type == QuestionType.MULTI
+
+    @property
+    def conditional(self) -> bool:
+        return self.show_if is not None
+
+    def shown_given(self, answers: Mapping[str, int | str]) -> bool:
+        """Whether this question is shown once ``answers`` are given."""
+        return self.show_if is None or condition_met(self.show_if, answers)
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,8 @@ class FormSpec:
     title: dict[str, str]
     sections: tuple[SectionSpec, ...]
     by_code: dict[str, QuestionSpec] = field(hash=False)
+    style: FormStyle = FormStyle.FULL
+    headline: str | None = None
 
     @cached_property
     def questions(self) -> list[QuestionSpec]:
@@ -62,6 +80,41 @@ class FormSpec:
     @cached_property
     def rating_codes(self) -> list[str]:
         return [q.code for q in self.questions if q.is_rating]
+
+    @cached_property
+    def conditional_codes(self) -> list[str]:
+        return [q.code for q in self.questions if q.conditional]
+
+    @property
+    def is_desk(self) -> bool:
+        return self.style == FormStyle.DESK
+
+    def visible(self, answers: Mapping[str, int | str]) -> list[str]:
+        """The conditional questions ``answers`` make visible, in order."""
+        kept = self.without_hidden(answers)
+        return [c for c in self.conditional_codes if self.by_code[c].shown_given(kept)]
+
+    def without_hidden(self, answers: Mapping[str, int | str]) -> dict[str, int | str]:
+        """``answers`` less those to questions their conditions keep hidden (judged in
+        question order, on the answers kept so far): a hidden question is never stored,
+        whatever was sent."""
+        if not self.conditional_codes:
+            return dict(answers)
+        kept: dict[str, int | str] = {}
+        for q in self.questions:
+            if q.code in answers and q.shown_given(kept):
+                kept[q.code] = answers[q.code]
+        return kept
+
+
+def condition_met(cond: Mapping[str, Any], answers: Mapping[str, int | str]) -> bool:
+    """Evaluate a validated ``show_if`` condition on the answers given so far."""
+    if "any" in cond:
+        return any(condition_met(part, answers) for part in cond["any"])
+    if "all" in cond:
+        return all(condition_met(part, answers) for part in cond["all"])
+    value = answers.get(str(cond.get("question")))
+    return isinstance(value, int) and value in cond.get("in", ())
 
 
 CHOICE_TYPES = frozenset({QuestionType.LIKERT5, QuestionType.SINGLE, QuestionType.YES_NO})
@@ -98,8 +151,16 @@ def _build_spec(qn: Questionnaire) -> FormSpec:
                 section=section.code,
                 required=q.required,
                 options=options,
+                show_if=q.show_if,
             )
             questions.append(spec)
             by_code[q.code] = spec
         sections.append(SectionSpec(section.code, dict(section.title), tuple(questions)))
-    return FormSpec(qn.id, dict(qn.title), tuple(sections), by_code)
+    return FormSpec(
+        qn.id,
+        dict(qn.title),
+        tuple(sections),
+        by_code,
+        style=FormStyle(qn.style or FormStyle.FULL),
+        headline=qn.headline,
+    )

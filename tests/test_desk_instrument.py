@@ -247,3 +247,46 @@ def test_admin_chooses_a_questionnaire_per_channel(campaign, login_as) -> None:
     assert "cùng một mẫu" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert campaign.questionnaire_on(Channel.KIOSK).id == qn.id
+
+
+def test_demo_asks_the_desk_questionnaire_on_qr_and_kiosk(demo_data) -> None:
+    from sqlalchemy import func, select
+
+    from surveyapp.models import Answer, Campaign, Question, Response
+
+    campaign = db.session.get(Campaign, demo_data.campaign_id)
+    desk_qn = campaign.questionnaire_on(Channel.QR)
+    assert desk_qn.code == "desk-2026"
+    assert campaign.questionnaire_on(Channel.KIOSK).id == desk_qn.id
+    assert campaign.questionnaire_on(Channel.PAPER).code == "sipas-2022"
+    assert campaign.questionnaire_on(Channel.WEB_INVITE).code == "sipas-2022"
+    by_qn = dict(
+        db.session.execute(
+            select(Response.questionnaire_id, func.count())
+            .where(Response.channel.in_([Channel.QR, Channel.KIOSK]))
+            .group_by(Response.questionnaire_id)
+        ).all()
+    )
+    assert set(by_qn) == {desk_qn.id}
+    # Every desk rating answers desk questions only; low ones give reasons among the choices.
+    codes = set(
+        db.session.scalars(
+            select(Question.code)
+            .join(Answer, Answer.question_id == Question.id)
+            .join(Response, Response.id == Answer.response_id)
+            .where(Response.channel == Channel.QR)
+            .distinct()
+        )
+    )
+    assert set(RATINGS) <= codes <= {*RATINGS, "d_reasons", "d_why"}
+    assert "d_reasons" in codes
+    report = reports.build(campaign, sample="convenience")
+    assert report.campaign["questionnaire"] == "desk-2026 v1"
+    assert {r["code"] for r in report.rows() if r["level"] != "item"} == {
+        "2.1",
+        "2.2",
+        "2.3",
+        "2.4",
+        "2.5",
+        "overall",
+    }

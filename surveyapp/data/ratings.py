@@ -4,8 +4,8 @@ A rating is one final response of the convenience sample (QR code, kiosk) at a d
 score is the answer to the questionnaire's headline rating (the desk instrument's
 ``d_overall``), else to its ``overall`` question when it has one; a SIPAS form, which has
 none, scores the respondent's mean over its 1–5 rating items, rounded half up. The rating
-is "good or very good" when that score is one of the questionnaire's ``satisfied_values`` (top-2-box, 4 or 5 for both
-instruments): the codes are the instrument's data, never written here.
+is "good or very good" when that score is one of the questionnaire's ``satisfied_values``
+(top-2-box, 4 or 5 for both instruments): the codes are the instrument's data, never written here.
 """
 
 from __future__ import annotations

@@ -632,9 +632,9 @@ def _desk_questionnaire_on_desks(campaign: Campaign) -> None:
     from sqlalchemy import delete, update
 
     qn = instruments.desk()
-    for item in campaign.channels:
-        if item.channel in (Channel.QR, Channel.KIOSK):
-            item.questionnaire_id = qn.id
+    for channel_item in campaign.channels:
+        if channel_item.channel in (Channel.QR, Channel.KIOSK):
+            channel_item.questionnaire_id = qn.id
     rng = np.random.default_rng(SEED + 14)
     by_code = {q.code: q.id for q in campaign.questionnaire.questions}
     code_of = {v: k for k, v in by_code.items()}

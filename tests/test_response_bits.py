@@ -141,7 +141,8 @@ def test_a_new_response_is_folded_and_counted_by_the_next_report(demo_data) -> N
     )
     clone.answers = [
         Answer(question_id=q.id, value=1)
-        for q in campaign.questionnaire.questions
+        # The questionnaire the QR channel asks (the demo's desk questionnaire).
+        for q in source.questionnaire.questions
         if q.type == QuestionType.LIKERT5
     ]
     db.session.add(clone)
@@ -154,7 +155,7 @@ def test_a_new_response_is_folded_and_counted_by_the_next_report(demo_data) -> N
             .select_from(ResponseBits)
             .where(ResponseBits.response_id == clone.id)
         )
-        == bits.layout_for(campaign.questionnaire).blocks
+        == bits.layout_for(source.questionnaire).blocks
     )
     old = {r["code"]: r["estimate"] for r in before.rows() if r["level"] == "item"}
     new = {r["code"]: r["estimate"] for r in after.rows() if r["level"] == "item"}

@@ -219,7 +219,7 @@ def test_desk_page_shows_the_desk_indices(desk_campaign, two_desks, login_as) ->
     client = login_as("analyst")
     html = client.get(f"/dashboard/{desk_campaign.id}/desks").get_data(as_text=True)
     section = html.split('class="desk-indices"', 1)[1]
-    assert "desk-2026 v1" in section and "2.5" in section
+    assert "Phiếu đánh giá nhanh sự phục vụ" in section and "2.5" in section
     assert "100,00" in section and "0,00" in section
     # The convenience report of the campaign page uses the desk questionnaire too.
     page = client.get(f"/dashboard/{desk_campaign.id}").get_data(as_text=True)
@@ -231,7 +231,7 @@ def test_admin_chooses_a_questionnaire_per_channel(campaign, login_as) -> None:
     db.session.commit()
     client = login_as("admin")
     page = client.get(f"/admin/campaigns/{campaign.id}").get_data(as_text=True)
-    assert 'name="qn_qr"' in page and "desk-2026 v1" in page
+    assert 'name="qn_qr"' in page and "Phiếu đánh giá nhanh sự phục vụ" in page
     sent = client.post(
         f"/admin/campaigns/{campaign.id}/channels",
         data={"qn_qr": str(qn.id), "qn_kiosk": str(qn.id), "qn_paper": "", "qn_web_invite": ""},

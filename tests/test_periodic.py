@@ -23,7 +23,7 @@ from surveyapp.analysis.targets import pairwise_differences
 from surveyapp.data.queries import Filters
 from surveyapp.extensions import db
 from surveyapp.models import Campaign, CampaignChannel
-from surveyapp.models.campaigns import Channel, CampaignStatus
+from surveyapp.models.campaigns import CampaignStatus, Channel
 from surveyapp.models.official import OfficialIndex, OfficialResult, ResultKind
 from surveyapp.models.questionnaires import QuestionType
 from surveyapp.models.responses import Answer, Response, ResponseStatus
@@ -250,6 +250,7 @@ def test_quarters_cut_from_one_campaign_are_domains_of_its_design(two_campaigns)
         assert row.estimate == a["estimate"] and row.verdict == a["verdict"]
         d, se, low, high = _independent(a, b)
         assert row.change.estimate == pytest.approx(d, abs=1e-12)
+        assert row.change.se == pytest.approx(se, rel=1e-12)
         assert row.change.ci_low == pytest.approx(low, rel=1e-9)
         assert row.change.ci_high == pytest.approx(high, rel=1e-9)
 
@@ -311,7 +312,14 @@ def test_xlsx_holds_the_same_numbers_and_the_registry(two_campaigns) -> None:
     table = [[c.value for c in row] for row in estimates.iter_rows()]
     start = next(i for i, r in enumerate(table) if r[: len(headers)] == headers)
     body = table[start + 1 :]
-    assert len(body) == len(report.rows)
+    assert len(body) == len(report.rows) == len(rows)
+    for written, built in zip(body, rows, strict=True):
+        # What the sheet holds is what estimate_sheet built ("" is an empty cell).
+        for cell, value in zip(written, built, strict=False):
+            if isinstance(value, float):
+                assert cell == pytest.approx(value, rel=1e-12)
+            else:
+                assert cell == (None if value == "" else value)
     judged = [(x, r) for x, r in zip(report.rows, body, strict=True) if x.target is not None]
     assert judged
     for x, r in judged:

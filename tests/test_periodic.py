@@ -155,6 +155,9 @@ def test_periods_parse_and_chain(app) -> None:
         "2025",
     )
     assert periodic.Period.parse("2024-Q1").ends == date(2024, 3, 31)
+    assert periodic.Period.containing(date(2026, 8, 31), "quarter").code == "2026-Q3"
+    assert periodic.Period.containing(date(2026, 6, 30), "half").code == "2026-H1"
+    assert periodic.Period.containing(date(2026, 7, 1), "half").code == "2026-H2"
     start, before = q1.bounds()
     # Days are read in Vietnam time (UTC+7).
     assert start == datetime(2025, 12, 31, 17, 0, tzinfo=UTC)
@@ -341,6 +344,10 @@ def test_dashboard_page_downloads_and_errors(two_campaigns, login_as, client) ->
     assert f"/dashboard/{later.id}/periodic" in campaign_page
     form = analyst.get(f"/dashboard/{later.id}/periodic?kind=half").get_data(as_text=True)
     assert 'value="2026-H2"' in form and "6 tháng cuối năm 2026" in form
+    # Changing the kind in the form keeps the time: the third quarter's half is the second.
+    switched = analyst.get(f"/dashboard/{later.id}/periodic?kind=half&period=2026-Q3")
+    assert switched.status_code == 200
+    assert '<option value="2026-H2" selected>' in switched.get_data(as_text=True)
     page = analyst.get(f"/dashboard/{later.id}/periodic?period=2026-H2")
     assert page.status_code == 200
     text = page.get_data(as_text=True)

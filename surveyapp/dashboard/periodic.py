@@ -41,14 +41,13 @@ def periodic_report(campaign_id: int) -> Any:
             error = str(exc)
         else:
             if kind and chosen.kind != kind:
-                # The kind was changed in the form: show that kind's list, nothing built yet.
-                text = ""
-            else:
-                kind = chosen.kind
-                try:
-                    report = periodic.build(item, chosen, lang=current_language())
-                except ServiceError as exc:
-                    error = str(exc)
+                # The kind was changed in the form: that kind's period holding the one shown.
+                chosen = periodic.Period.containing(chosen.starts, kind)
+            kind, text = chosen.kind, chosen.code
+            try:
+                report = periodic.build(item, chosen, lang=current_language())
+            except ServiceError as exc:
+                error = str(exc)
     kind = kind or "quarter"
     # The report's own template renders it (the same one as the printable file).
     body = Markup(periodic.to_html(report, standalone=False)) if report is not None else None

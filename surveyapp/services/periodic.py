@@ -118,6 +118,14 @@ class Period:
         following = date(self.year + 1, 1, 1) if last > 12 else date(self.year, last, 1)
         return date.fromordinal(following.toordinal() - 1)
 
+    @classmethod
+    def containing(cls, day: date, kind: str) -> Period:
+        """The period of ``kind`` that ``day`` falls in."""
+        if kind == "year":
+            return cls(day.year, "year")
+        months = 3 if kind == "quarter" else 6
+        return cls(day.year, kind, (day.month - 1) // months + 1)
+
     def previous(self) -> Period:
         """The period of the same kind just before: Q1 → Q4 of the year before."""
         if self.kind == "year" or self.number == 1:

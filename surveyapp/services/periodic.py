@@ -627,7 +627,9 @@ def to_xlsx(report: PeriodicReport) -> bytes:
             elif isinstance(cell.value, float):
                 cell.number_format = "0.00"
     second = book.create_sheet(_("Published results")[:31])
-    xlsx.append(second, [_("Published results of %(province)s", province=report.province or "")])
+    xlsx.append(
+        second, [_("Published results of %(province)s", province=report.province_in_sentence)]
+    )
     headers, rows = official_sheet(report)
     xlsx.append(second, headers)
     for cell in second[second.max_row]:

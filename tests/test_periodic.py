@@ -397,6 +397,25 @@ def test_cli_writes_the_report_and_refuses_a_bad_period(two_campaigns, runner, t
         ]
     )
     assert result.exit_code == 0 and load_workbook(book).worksheets[0].max_row > 5
+    english = tmp_path / "en.html"
+    result = runner.invoke(
+        args=[
+            "periodic-report",
+            "--campaign",
+            str(later.id),
+            "--period",
+            "2026-H2",
+            "--lang",
+            "en",
+            "--output",
+            str(english),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    text = english.read_text()
+    # Words, numbers and dates all in English (79.21%, Jul 1, 2026), not Vietnamese ones.
+    assert "the last six months of 2026" in text and "CHANGE FROM THE PREVIOUS PERIOD" in text
+    assert "Jul 1, 2026" in text and "\u00a0%" not in text and "%</td>" in text
     bad = runner.invoke(
         args=["periodic-report", "--campaign", str(later.id), "--period", "2026-Q0"]
     )

@@ -44,6 +44,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -64,6 +65,12 @@ _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 OFFICIAL_YEARS = 2
 #: Only the probability sample is judged against the targets (DESIGN §4).
 PROBABILITY = queries.SAMPLES["probability"]
+
+
+def language() -> str:
+    """The language being rendered (the request's, or the one a command forces): numbers and
+    dates follow it, not only the words."""
+    return str(get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE") or "vi")
 
 
 def local_zone() -> ZoneInfo:
@@ -191,14 +198,14 @@ class Source:
             return _(
                 "campaign %(name)s (%(start)s – %(end)s), all its responses",
                 name=name,
-                start=formatting.date(self.campaign.starts),
-                end=formatting.date(self.campaign.ends),
+                start=formatting.date(self.campaign.starts, lang=language()),
+                end=formatting.date(self.campaign.ends, lang=language()),
             )
         return _(
             "campaign %(name)s, responses submitted from %(start)s to %(end)s",
             name=name,
-            start=formatting.date(max(self.period.starts, self.campaign.starts)),
-            end=formatting.date(min(self.period.ends, self.campaign.ends)),
+            start=formatting.date(max(self.period.starts, self.campaign.starts), lang=language()),
+            end=formatting.date(min(self.period.ends, self.campaign.ends), lang=language()),
         )
 
 
@@ -373,8 +380,8 @@ def build(
                 "Campaign %(name)s runs from %(start)s to %(end)s: it has no part in "
                 "%(period)s. Choose a period within the campaign.",
                 name=campaign.name,
-                start=formatting.date(campaign.starts),
-                end=formatting.date(campaign.ends),
+                start=formatting.date(campaign.starts, lang=language()),
+                end=formatting.date(campaign.ends, lang=language()),
                 period=period.title(),
             )
         )
@@ -676,6 +683,7 @@ def to_html(report: PeriodicReport, *, standalone: bool = True) -> str:
         "reports/periodic.html" if standalone else "reports/_periodic.html",
         stylesheet=stylesheet,
         report=report,
+        lang=language(),
         title=title(report),
         empty_text=empty_text(report),
         no_previous=no_previous_text(),

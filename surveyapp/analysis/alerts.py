@@ -37,7 +37,10 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-P0 = 0.20  # bad-rating rate at the 80 % standard
+# The Đồng Nai plan's desk standard: more than 80 % of ratings "good or very good". The desk
+# standard page, the bulletin and both alert levels (desk, commune) read it from here.
+STANDARD = 0.80
+P0 = round(1 - STANDARD, 10)  # bad-rating rate at the 80 % standard
 P1 = 0.35  # bad-rating rate the chart is tuned to detect (65 % good)
 THRESHOLD = 7.0
 VOLUME_HISTORY = 20  # working days

@@ -40,4 +40,17 @@ VI = {
     "One A4 page per commune centre, to print and post at the desk.": "Mỗi trung tâm hành chính công cấp xã một trang A4, để in và niêm yết tại bộ phận một cửa.",
     "Show bulletin": "Xem bản tin",
     "Bulletin: choose a commune centre (unknown unit %(value)s).": "Bản tin: hãy chọn một trung tâm hành chính công cấp xã (không có đơn vị %(value)s).",
+    # Commune-level alerts.
+    "%(desk)s (%(unit)s)": "%(desk)s (%(unit)s)",
+    "%(unit)s, all desks pooled": "%(unit)s, tính chung mọi bộ phận một cửa",
+    "%(where)s: ratings below the 80%% standard (CUSUM %(stat)s ≥ %(h)s).": "%(where)s: đánh giá dưới chuẩn 80%% (CUSUM %(stat)s ≥ %(h)s).",
+    "%(where)s: no rating on %(day)s, a working day that usually has %(usual)s.": "%(where)s: không có đánh giá nào ngày %(day)s, một ngày làm việc thường có %(usual)s lượt.",
+    "Choose what the recipient is told of.": "Hãy chọn loại cảnh báo người nhận được thông báo.",
+    "Each desk's alerts and the commune centre's pooled alerts": "Cảnh báo của từng bộ phận một cửa và cảnh báo chung của trung tâm cấp xã",
+    "Only each desk's own alerts": "Chỉ cảnh báo riêng của từng bộ phận một cửa",
+    "Only the commune centre's pooled alerts": "Chỉ cảnh báo chung của trung tâm cấp xã",
+    "A commune centre with two or more desks also has its own alerts, on all its desks' ratings pooled; a person named for a unit chooses whether to be told of them.": "Trung tâm hành chính công cấp xã có từ hai bộ phận một cửa trở lên còn có cảnh báo riêng, tính trên đánh giá chung của mọi bộ phận một cửa; người nhận theo đơn vị chọn có nhận các cảnh báo này hay không.",
+    "Told of": "Nhận cảnh báo",
+    "This desk's alerts": "Cảnh báo của bộ phận một cửa này",
+    "Told of (for a unit)": "Nhận cảnh báo (với người nhận theo đơn vị)",
 }

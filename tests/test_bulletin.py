@@ -108,16 +108,19 @@ def test_command_writes_the_html_bulletin_with_counts_reasons_masked_comments_an
 def test_pdf_is_one_a4_page_even_with_long_names_and_comments(ctx, runner, tmp_path) -> None:
     desk_a, _desk_b = ctx["desks"]
     unit = desk_a.unit
-    unit.name = "Trung tâm Phục vụ hành chính công " + "Phường Trấn Biên mở rộng " * 8
+    # The longest names the database holds (200 characters).
+    unit.name = ("Trung tâm Phục vụ hành chính công " + "Phường Trấn Biên mở rộng " * 8)[:200]
     for i in range(11):
-        db.session.add(ServicePoint(unit=unit, name=f"Quầy số {i} " + "tiếp nhận hồ sơ " * 12))
+        name = (f"Quầy số {i} " + "tiếp nhận và trả kết quả hồ sơ " * 8)[:200]
+        db.session.add(ServicePoint(unit=unit, name=name))
     db.session.commit()
     long_text = (
         "Tôi phải chờ rất lâu, cán bộ hướng dẫn chưa rõ ràng, hồ sơ phải bổ sung "
         "nhiều lần, đề nghị cải thiện. "
     ) * 25
     for _ in range(4):
-        rate(ctx, desk_a, 2, 1, "1,2,3", long_text + " 0987654321")
+        # The longest comment the form keeps (2,000 characters), ending with a phone number.
+        rate(ctx, desk_a, 2, 1, "1,2,3", long_text[:1989] + " 0987654321")
     out = tmp_path / "ban-tin.pdf"
     result = runner.invoke(
         args=["bulletin", "--unit", "26041", "--month", _this_month(), "--output", str(out)]

@@ -19,6 +19,11 @@ often. A fall to 65 % good is detected after a median of 94 ratings (70 % good: 
 93 % of desk-months). Both are checked
 by simulation (tests/analysis/test_alert_rules.py, fixed seed; :func:`simulate`).
 
+The same chart runs on a commune centre's desks pooled (services.alerts): with more ratings a
+month the false-alarm rate per month grows — 1,320 ratings (three desks at 20 a working day)
+exactly at the standard alarm in about 4.5 % of commune-months, at 90 % good never; the
+detection delay in ratings is the desk's (tests/test_commune_alerts.py).
+
 The volume rule
 ---------------
 A working day (Monday to Friday) with no rating at a desk whose median over its previous

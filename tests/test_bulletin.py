@@ -166,6 +166,7 @@ def test_a_month_without_ratings_is_a_bulletin_that_says_so(rated, runner, tmp_p
         (["--unit", "75", "--month", "2026-11"], "không có bộ phận một cửa nào"),
         (["--unit", "26041", "--month", "2026-13"], "YYYY-MM"),
         (["--unit", "26041", "--month", "tháng 11"], "YYYY-MM"),
+        (["--unit", "26041", "--month", "9999-12"], "YYYY-MM"),
     ],
 )
 def test_bad_input_is_one_clear_vietnamese_line(ctx, runner, tmp_path, args, message) -> None:
@@ -235,6 +236,7 @@ def test_dashboard_links_the_bulletin_from_the_desk_standard_page(rated, login_a
         ({"unit": "999999", "month": "2026-11"}, "unknown unit"),
         ({"month": "2026-11"}, "unknown unit"),
         ({"unit": "UNIT", "month": "11-2026"}, "YYYY-MM"),
+        ({"unit": "UNIT", "month": "9999-12"}, "YYYY-MM"),
         ({"unit": "PROVINCE", "month": "2026-11"}, "has no desk"),
     ],
 )

@@ -91,9 +91,7 @@ class Scope:
 
     def subjects(self, frame: pd.DataFrame) -> pd.Series:
         """Each rating's subject id (missing for a desk that counts for none)."""
-        return frame["service_point_id"].map(
-            lambda d: self.desk_to_subject.get(int(d)) if pd.notna(d) else None
-        )
+        return frame["service_point_id"].map(self.desk_to_subject)
 
     def open_alert(self, subject: int, kind: AlertKind) -> DeskAlert | None:
         column = DeskAlert.service_point_id if self.level == "desk" else DeskAlert.unit_id

@@ -116,7 +116,11 @@ def _months_back(first: date, count: int) -> date:
 def parse_month(text: str | None) -> date:
     """``"2026-11"`` → 1 November 2026; anything else is a clear :class:`ServiceError`."""
     match = _MONTH.fullmatch((text or "").strip())
-    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+    if (
+        match is None
+        or not 1 <= int(match.group(2)) <= 12
+        or not 2000 <= int(match.group(1)) <= 2100
+    ):
         raise ServiceError(
             _("Month: write the month as YYYY-MM, e.g. 2026-11 (got %(value)s).", value=text or "")
         )

@@ -134,7 +134,7 @@ def _desks(pdf: FPDF, item: Bulletin) -> None:
             formatting.share(row.share, 1, lang=item.lang),
         ]
         for (_label, width, align), value in zip(columns, values, strict=True):
-            pdf.cell(width, 4.8, _fit(pdf, value, width - 1, 9, 6.5), align=align)
+            pdf.cell(width, 4.8, _fit(pdf, value, width - 1, 9, 8), align=align)
         pdf.ln(4.8)
     if item.other_desks:
         _line(

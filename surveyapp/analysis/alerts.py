@@ -21,8 +21,8 @@ by simulation (tests/analysis/test_alert_rules.py, fixed seed; :func:`simulate`)
 
 The same chart runs on a commune centre's desks pooled (services.alerts): with more ratings a
 month the false-alarm rate per month grows — 1,320 ratings (three desks at 20 a working day)
-exactly at the standard alarm in about 5 % of commune-months (two desks: about 3 %), at 90 % good never; the
-detection delay in ratings is the desk's (tests/test_commune_alerts.py).
+exactly at the standard alarm in about 5 % of commune-months (two desks: about 3 %), at 90 %
+good never; the detection delay in ratings is the desk's (tests/test_commune_alerts.py).
 
 The volume rule
 ---------------

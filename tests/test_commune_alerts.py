@@ -132,6 +132,7 @@ def test_a_commune_whose_desks_slip_together_alerts_once_though_no_desk_alone_do
     # Not repeated while open: the command checks again and nothing is sent.
     result = runner.invoke(args=["alerts", "check"])
     assert result.exit_code == 0, result.output
+    assert "(0 trung tâm cấp xã); mở 0 cảnh báo" in result.output
     assert len(smtp.messages) == 1
 
     # Shown on the desk standard page, as the commune's.

@@ -53,4 +53,5 @@ VI = {
     "Told of": "Nhận cảnh báo",
     "This desk's alerts": "Cảnh báo của bộ phận một cửa này",
     "Told of (for a unit)": "Nhận cảnh báo (với người nhận theo đơn vị)",
+    "%(ratings)d new ratings at %(desks)d desks (%(communes)d commune centres); %(opened)d alerts opened, %(closed)d closed; e-mails: %(sent)d sent, %(held)d held, %(failed)d failed.": "%(ratings)d lượt đánh giá mới tại %(desks)d bộ phận một cửa (%(communes)d trung tâm cấp xã); mở %(opened)d cảnh báo, đóng %(closed)d; thư điện tử: đã gửi %(sent)d, đang giữ %(held)d, lỗi %(failed)d.",
 }

@@ -261,7 +261,8 @@ def build(unit: Unit, month: date, campaign: Campaign | None = None, lang: str =
 
 
 def filename(item: Bulletin, fmt: str) -> str:
-    return f"ban-tin-{item.unit_code}-{item.month:%Y-%m}.{fmt}"
+    code = re.sub(r"[^0-9A-Za-z._-]", "_", item.unit_code)  # a safe header value
+    return f"ban-tin-{code}-{item.month:%Y-%m}.{fmt}"
 
 
 def month_label(month: date) -> str:

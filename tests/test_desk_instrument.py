@@ -154,6 +154,10 @@ def test_channel_questionnaires_are_checked_and_audited(campaign, sipas) -> None
         campaigns.set_channel_questionnaires(campaign, {Channel.QR: qn.id})
     with pytest.raises(ServiceError, match="Không có bảng hỏi"):
         campaigns.set_channel_questionnaires(campaign, {Channel.QR: 10_000})
+    with pytest.raises(ServiceError, match="Phiếu giấy luôn dùng bảng hỏi chung"):
+        campaigns.set_channel_questionnaires(
+            campaign, {Channel.PAPER: qn.id, Channel.WEB_INVITE: qn.id}
+        )
     db.session.rollback()
     campaigns.set_channel_questionnaires(campaign, {Channel.QR: qn.id, Channel.KIOSK: qn.id})
     db.session.commit()

@@ -24,4 +24,5 @@ VI = {
     "Why?": "Vì sao?",
     "Would you answer the full survey?": "Ông/Bà có muốn trả lời phiếu khảo sát đầy đủ không?",
     "Your ratings": "Các mức Ông/Bà đã chọn",
+    "paper forms always use the campaign's questionnaire": "phiếu giấy luôn dùng bảng hỏi chung của đợt khảo sát",
 }

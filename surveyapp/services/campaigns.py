@@ -122,7 +122,8 @@ def set_channel_questionnaires(
 ) -> list[str]:
     """Choose the questionnaire each channel asks (None: the campaign's own); audited.
 
-    Refused, with nothing changed: an unknown questionnaire or channel, two channels of one
+    Refused, with nothing changed: an unknown questionnaire or channel, another questionnaire
+    on paper (the campaign's own is the paper questionnaire), two channels of one
     sample asking different questionnaires (a sample is analysed with one questionnaire),
     and a change on a channel that already has answers to another questionnaire. Returns
     the channels changed.
@@ -140,6 +141,13 @@ def set_channel_questionnaires(
         if qn_id is not None and db.session.get(Questionnaire, qn_id) is None:
             raise ServiceError(f"Không có bảng hỏi số {qn_id} / no questionnaire with id {qn_id}")
         resolved[channel] = qn_id if qn_id is not None else campaign.questionnaire_id
+        if channel == Channel.PAPER and resolved[channel] != campaign.questionnaire_id:
+            # Printing, keying, importing and reconciling paper forms use the campaign's
+            # questionnaire: it is the paper questionnaire.
+            raise ServiceError(
+                "Phiếu giấy luôn dùng bảng hỏi chung của đợt khảo sát / paper forms always "
+                "use the campaign's questionnaire"
+            )
     for name, channels in SAMPLE_CHANNELS.items():
         asked = {resolved[c] for c in channels if c in resolved}
         if len(asked) > 1:

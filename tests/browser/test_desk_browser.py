@@ -175,3 +175,25 @@ def test_kiosk_low_rating_one_reason_thanks_and_back_within_five_seconds(
         assert _answers() == [{"d_overall": 2, "d_reasons": "1"}]
     finally:
         context.close()
+
+
+def test_desk_indices_and_channel_questionnaires_pass_axe(
+    live_server: str, page: Any, demo_data: Any, artifacts: Path
+) -> None:
+    from support import PASSWORD, make_user
+
+    make_user("lan-admin", "admin")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Tên đăng nhập").fill("lan-admin")
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/admin/**")
+    page.goto(f"{live_server}/dashboard/{demo_data.campaign_id}/desks")
+    table = page.locator("table.desk-index-table")
+    assert table.locator("thead th").count() == 7  # desk, 2.1–2.5, overall
+    page.screenshot(path=str(artifacts / "desk-indices-1280.png"), full_page=True)
+    _axe(page, artifacts, "desk-indices")
+    page.goto(f"{live_server}/admin/campaigns/{demo_data.campaign_id}")
+    assert page.locator("#qn_qr").count() == 1
+    _axe(page, artifacts, "admin-channels")

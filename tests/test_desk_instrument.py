@@ -294,3 +294,19 @@ def test_demo_asks_the_desk_questionnaire_on_qr_and_kiosk(demo_data) -> None:
         "2.5",
         "overall",
     }
+
+
+def test_desk_standard_scores_the_overall_rating_and_counts_a_visit_once(
+    desk_campaign, two_desks, sipas
+) -> None:
+    from surveyapp.data import ratings
+
+    a, _b = two_desks
+    _rate(desk_campaign, a, {"d_access": 1, "d_overall": 5}, link="K" * 22)
+    # The full survey the same visitor answered afterwards (same link): not a second rating.
+    _rate(desk_campaign, a, {"q1": 1, "q23": 1}, link="K" * 22, qn=sipas)
+    _rate(desk_campaign, a, {"d_overall": 2})
+    db.session.commit()
+    frame = ratings.rating_frame(desk_campaign)
+    assert list(frame["score"]) == [5.0, 2.0]  # the headline rating, not the mean
+    assert list(frame["good"]) == [True, False]

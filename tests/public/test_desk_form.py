@@ -156,6 +156,14 @@ def test_kiosk_faces_then_one_reason_then_thanks(client, desk, desk_qn, response
     nonce = nonce_of(client.get(f"/k/{desk.token}").get_data(as_text=True))
     high = client.post(f"/k/{desk.token}", data={"nonce": nonce, "d_overall": "5"})
     assert high.status_code == 303 and len(responses()) == 2
+    # A low rating whose reason screen is skipped: the rating alone is stored.
+    nonce = nonce_of(client.get(f"/k/{desk.token}").get_data(as_text=True))
+    assert (
+        client.post(f"/k/{desk.token}", data={"nonce": nonce, "d_overall": "1"}).status_code == 200
+    )
+    skipped = client.post(f"/k/{desk.token}", data={"nonce": nonce, "step": "2", "d_overall": "1"})
+    assert skipped.status_code == 303
+    assert _answers(responses()[-1]) == {"d_overall": "1"}
 
 
 def test_full_survey_after_the_rating_is_linked_and_answered_once(

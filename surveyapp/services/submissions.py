@@ -83,7 +83,11 @@ class QuestionSpec:
 
     @cached_property
     def is_rating(self) -> bool:
-        return self.type == QuestionType.LIKERT5
+        return self.type in RATING_TYPES
+
+    @cached_property
+    def is_scale10(self) -> bool:
+        return self.type == QuestionType.SCALE10
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,10 @@ class FormSpec:
     title: dict[str, str]
     sections: tuple[SectionSpec, ...]
     by_code: dict[str, QuestionSpec] = field(hash=False)
+    # Who answers (the instrument's respondent types) and, with several, which question says.
+    respondent_types: tuple[str, ...] = ("citizen",)
+    respondent_question: str | None = None
+    respondent_values: tuple[tuple[int, str], ...] = ()
 
     @cached_property
     def questions(self) -> list[QuestionSpec]:
@@ -108,8 +116,27 @@ class FormSpec:
     def rating_codes(self) -> list[str]:
         return [q.code for q in self.questions if q.is_rating]
 
+    @cached_property
+    def scale_types(self) -> frozenset[QuestionType]:
+        """The rating scales the form uses (each gets its one-line hint)."""
+        return frozenset(q.type for q in self.questions if q.is_rating)
 
-CHOICE_TYPES = frozenset({QuestionType.LIKERT5, QuestionType.SINGLE, QuestionType.YES_NO})
+    def respondent_type(self, answers: Mapping[str, int | str]) -> str | None:
+        """Who answered: the one declared type, or the one the respondent question names."""
+        if self.respondent_question is None:
+            return self.respondent_types[0] if len(self.respondent_types) == 1 else None
+        return dict(self.respondent_values).get(answers.get(self.respondent_question))  # type: ignore[arg-type]
+
+
+CHOICE_TYPES = frozenset(
+    {QuestionType.LIKERT5, QuestionType.SINGLE, QuestionType.YES_NO, QuestionType.SCALE10}
+)
+RATING_TYPES = frozenset({QuestionType.LIKERT5, QuestionType.SCALE10})
+#: A 0–10 question's answers, labelled at both ends as PAPI's and PAR INDEX's forms do.
+SCALE10_LABELS = {
+    0: {"vi": "0 – Rất kém", "en": "0 – Very poor"},
+    10: {"vi": "10 – Rất tốt", "en": "10 – Very good"},
+}
 COMMENT_MAX = 1000
 
 
@@ -131,10 +158,16 @@ def _build_spec(qn: Questionnaire) -> FormSpec:
     for section in qn.sections:
         questions = []
         for q in section.questions:
-            options = tuple(
-                OptionSpec(o.value, dict(o.label))
-                for o in (q.option_set.options if q.option_set else [])
-            )
+            if q.type == QuestionType.SCALE10:
+                options = tuple(
+                    OptionSpec(v, SCALE10_LABELS.get(v, {"vi": str(v), "en": str(v)}))
+                    for v in range(11)
+                )
+            else:
+                options = tuple(
+                    OptionSpec(o.value, dict(o.label))
+                    for o in (q.option_set.options if q.option_set else [])
+                )
             spec = QuestionSpec(
                 id=q.id,
                 code=q.code,
@@ -147,7 +180,16 @@ def _build_spec(qn: Questionnaire) -> FormSpec:
             questions.append(spec)
             by_code[q.code] = spec
         sections.append(SectionSpec(section.code, dict(section.title), tuple(questions)))
-    return FormSpec(qn.id, dict(qn.title), tuple(sections), by_code)
+    who = qn.respondent or {}
+    return FormSpec(
+        qn.id,
+        dict(qn.title),
+        tuple(sections),
+        by_code,
+        respondent_types=tuple(who.get("types") or ("citizen",)),
+        respondent_question=who.get("question"),
+        respondent_values=tuple((int(k), v) for k, v in (who.get("values") or {}).items()),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,6 +366,7 @@ _RESPONSE_FIELDS = (
     "unit_id",
     "service_point_id",
     "language",
+    "respondent_type",
     "flags",
     "held",
     "submitted_at",
@@ -459,6 +502,7 @@ def store(sub: Submission) -> Stored:
         "unit_id": sub.unit_id,
         "service_point_id": sub.service_point_id,
         "language": sub.language,
+        "respondent_type": spec.respondent_type(sub.answers),
         "flags": list(sub.flags),
         # A burst is kept but left out of the estimates until an analyst releases it.
         "held": abuse.holds(sub.flags, sub.channel),

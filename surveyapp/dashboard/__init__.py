@@ -382,3 +382,4 @@ def release(campaign_id: int, response_id: int) -> Any:
 # Routes kept in their own modules register on ``bp`` when imported.
 from surveyapp.dashboard import comments, forecast  # noqa: E402, F401
 from surveyapp.dashboard import desks as _desks  # noqa: E402, F401
+from surveyapp.dashboard import officials as _officials  # noqa: E402, F401

@@ -145,5 +145,6 @@ def forecast_command(
 
 
 from surveyapp.dashboard.alerts_cli import alerts_cli  # noqa: E402
+from surveyapp.dashboard.officials_cli import officials_cli  # noqa: E402
 
-COMMANDS = (report_command, forecast_command, alerts_cli)
+COMMANDS = (report_command, forecast_command, alerts_cli, officials_cli)

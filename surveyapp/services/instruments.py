@@ -32,6 +32,7 @@ from surveyapp.services import ServiceError
 
 INSTRUMENTS_DIR = Path(__file__).resolve().parent.parent / "instruments"
 SIPAS_2022 = INSTRUMENTS_DIR / "sipas-2022.toml"
+PAR_OFFICIALS = INSTRUMENTS_DIR / "par-officials-2024.toml"
 LANGUAGES = ("vi", "en")
 CODE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,20}$")
 
@@ -623,6 +624,16 @@ def sipas() -> Questionnaire:
         .order_by(Questionnaire.version.desc())
     )
     return existing if existing is not None else load_file(SIPAS_2022)
+
+
+def par_officials() -> Questionnaire:
+    """The PAR INDEX officials' survey instrument, loaded on first use."""
+    existing = db.session.scalar(
+        select(Questionnaire)
+        .where(Questionnaire.code == "par-officials-2024")
+        .order_by(Questionnaire.version.desc())
+    )
+    return existing if existing is not None else load_file(PAR_OFFICIALS)
 
 
 def item_parts(node: IndexNode) -> list[str]:

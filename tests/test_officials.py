@@ -196,7 +196,7 @@ def test_frame_import_audits_and_updates(survey) -> None:
 
 
 def test_frame_needs_an_officials_questionnaire(campaign) -> None:
-    with pytest.raises(officials.ServiceError, match="officials"):
+    with pytest.raises(officials.ServiceError, match="cán bộ, công chức"):
         officials.import_frame(campaign, FRAME.encode(), "frame.csv")
 
 

@@ -114,8 +114,9 @@ def test_bad_scales_are_refused_in_vietnamese_then_english_with_the_line(
     assert problem in info.value.problem and vi in info.value.problem_vi
     assert message.index(vi) < message.index(" / line") < message.rindex(problem)
     assert info.value.line is not None and message.startswith(f"dòng {info.value.line}: ")
-    assert new.split(" = ")[0].strip() in text.splitlines()[info.value.line - 1] or "code" in (
-        text.splitlines()[info.value.line - 1]
+    assert (
+        new.split(" = ")[0].strip() in text.splitlines()[info.value.line - 1]
+        or "code" in (text.splitlines()[info.value.line - 1])
     )
 
 
@@ -155,7 +156,9 @@ def test_share_rule_on_ten_point_scale_is_accepted(app) -> None:
 
 
 def test_frame_import_is_all_or_nothing_and_names_each_bad_cell(survey) -> None:
-    bad = FRAME + "STP,Sở Tư pháp,,Ai đó,,,\nSXD,Sở Xây dựng,CB01,Ngô Văn Giang,,,không-phải-email\n"
+    bad = (
+        FRAME + "STP,Sở Tư pháp,,Ai đó,,,\nSXD,Sở Xây dựng,CB01,Ngô Văn Giang,,,không-phải-email\n"
+    )
     bad += "STP,Sở Tư pháp,CB01,Trùng Mã,,,\nSTP,Sở Tư Pháp khác,CB09,Tên,,,\n"
     with pytest.raises(officials.FrameImportError) as info:
         officials.import_frame(survey, bad.encode(), "frame.csv")
@@ -173,10 +176,9 @@ def test_frame_import_is_all_or_nothing_and_names_each_bad_cell(survey) -> None:
 def test_frame_import_errors_are_in_vietnamese(survey, client) -> None:
     from flask_babel import force_locale
 
-    with force_locale("vi"):
-        with pytest.raises(officials.FrameImportError) as info:
-            officials.import_frame(survey, b"agency_code,agency_name,staff_code,full_name\n"
-                                   b"SNV,,CB1,A\n", "f.csv")  # fmt: skip
+    with force_locale("vi"), pytest.raises(officials.FrameImportError) as info:
+        officials.import_frame(survey, b"agency_code,agency_name,staff_code,full_name\n"
+                               b"SNV,,CB1,A\n", "f.csv")  # fmt: skip
     assert info.value.problems == ["Dòng 2, cột agency_name: cần có giá trị."]
 
 
@@ -315,9 +317,7 @@ def test_cli_import_codes_completion_remind_results(survey, runner, tmp_path: Pa
     )
     assert result.exit_code == 0, result.output
     assert pdf.read_bytes().startswith(b"%PDF")
-    result = runner.invoke(
-        args=["officials", "completion", "--campaign", cid, "--format", "json"]
-    )
+    result = runner.invoke(args=["officials", "completion", "--campaign", cid, "--format", "json"])
     assert result.exit_code == 0 and '"invited": 5' in result.output
     result = runner.invoke(args=["officials", "remind", "--campaign", cid, "--below", "50"])
     assert result.exit_code == 0, result.output
@@ -352,7 +352,10 @@ def test_pages_for_analysts_and_the_import_for_admins(survey, client, login_as, 
     assert client.get(f"/dashboard/{survey.id}/officials?below=abc").status_code == 400
     # the frame import is an admin's
     upload = {"file": (tmp_path.joinpath("x").open("wb+"), "frame.csv")}
-    assert client.post(f"/admin/campaigns/{survey.id}/officials/import", data=upload).status_code == 403
+    assert (
+        client.post(f"/admin/campaigns/{survey.id}/officials/import", data=upload).status_code
+        == 403
+    )
 
 
 def test_admin_imports_the_frame_from_the_page(survey, client, login_as) -> None:

@@ -53,9 +53,7 @@ def codes_command(campaign_id: int, agency_code: str | None, fmt: str, output: P
         issued = officials.issue_codes(campaign)
         db.session.commit()
         rows = officials.code_list(campaign, agency_code)
-        data = (
-            officials.codes_csv(rows) if fmt == "csv" else officials.codes_pdf(campaign, rows)
-        )
+        data = officials.codes_csv(rows) if fmt == "csv" else officials.codes_pdf(campaign, rows)
     except ServiceError as exc:
         db.session.rollback()
         fail(str(exc))

@@ -115,7 +115,9 @@ def _parse_row(number: int, values: dict[str, str], problems: list[str]) -> Fram
             _bad(problems, number, column, _("at most %(n)d characters.", n=limit))
     email = text["contact_email"]
     if email and not EMAIL_RE.match(email):
-        _bad(problems, number, "contact_email", _("%(value)r is not an e-mail address.", value=email))
+        _bad(
+            problems, number, "contact_email", _("%(value)r is not an e-mail address.", value=email)
+        )
     if len(problems) > before:
         return None
     return FrameRow(**text)
@@ -395,7 +397,9 @@ def codes_pdf(campaign: Campaign, rows: list[CodeRow]) -> bytes:
             current = r.agency_code
             pdf.ln(3)
             pdf.set_font("DejaVu", "B", 11)
-            pdf.multi_cell(0, 6, f"{r.agency_name} ({r.agency_code})", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                0, 6, f"{r.agency_name} ({r.agency_code})", new_x="LMARGIN", new_y="NEXT"
+            )
             pdf.set_font("DejaVu", "B", 9)
             for width, head in zip(
                 widths, (_("Staff code"), _("Full name"), _("Position"), _("Code")), strict=True

@@ -99,13 +99,11 @@ def scored(qn: Questionnaire, frame: pd.DataFrame, **spec_args: Any) -> Scored:
         indices.append((ITEM_PREFIX + q.code, tuple(parts)))
     points = node_points(qn)
     for node in qn.index_nodes:
-        parts, wts = _node_parts(node, points)
-        indices.append((node.code, parts))
+        names, wts = _node_parts(node, points)
+        indices.append((node.code, names))
         if wts is not None:
             weights.append((node.code, wts))
-    spec = Spec(
-        indices=tuple(indices), index_weights=tuple(weights), satisfied=(1.0,), **spec_args
-    )
+    spec = Spec(indices=tuple(indices), index_weights=tuple(weights), satisfied=(1.0,), **spec_args)
     return Scored(columns, spec, points)
 
 

@@ -9,18 +9,10 @@ answered as the first one was. There is no check-then-insert anywhere on this pa
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import cached_property
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import (
     Integer,
     String,
@@ -40,18 +32,14 @@ from surveyapp.data.locks import write_lock
 from surveyapp.extensions import db
 from surveyapp.models.base import utcnow
 from surveyapp.models.campaigns import (
-    Campaign,
-    CampaignChannel,
-    CampaignStatus,
     Channel,
 )
-from surveyapp.models.campaigns import campaign_units as campaign_units_table
 from surveyapp.models.invitations import Invitation
-from surveyapp.models.questionnaires import Questionnaire, QuestionType
 from surveyapp.models.receipts import ReceiptCode
 from surveyapp.models.responses import Answer, Response, ResponseStatus
-from surveyapp.models.units import ServicePoint, Unit
+from surveyapp.models.units import Unit
 from surveyapp.services import ServiceError, abuse
+<<<<<<< HEAD:surveyapp/services/submissions.py
 
 # ---------------------------------------------------------------------------------------------
 # The questionnaire as an immutable spec (questionnaires are immutable once answered).
@@ -318,6 +306,9 @@ def nonce_is_valid(nonce: str | None, scope: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # Storing a submission.
+=======
+from surveyapp.services.submissions.forms import FormSpec, form_spec
+>>>>>>> main:surveyapp/services/submissions/store.py
 
 
 @dataclass

@@ -375,3 +375,45 @@ def test_a_sipas_campaign_has_no_officials_page(campaign, client, login_as) -> N
     login_as("analyst")
     assert client.get(f"/dashboard/{campaign.id}/officials").status_code == 404
     assert "officials" not in client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
+
+
+def test_cli_opens_a_campaign_and_loads_the_demo(app, runner) -> None:
+    result = runner.invoke(
+        args=["officials", "campaign", "--name", "Điều tra cán bộ 2026", "--starts",
+              "2026-09-01", "--ends", "2026-08-01"]
+    )  # fmt: skip
+    assert result.exit_code != 0  # ends before it starts: one clear line
+    result = runner.invoke(
+        args=["officials", "campaign", "--name", "Điều tra cán bộ 2026", "--starts",
+              "2026-08-01", "--ends", "2026-09-01"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    item = db.session.scalar(db.select(Campaign).where(Campaign.name == "Điều tra cán bộ 2026"))
+    assert officials.is_officials_survey(item.questionnaire)
+    assert [c.channel for c in item.channels] == [Channel.WEB_INVITE]
+    assert db.session.query(AuditLog).filter_by(entity="campaign", action="create").count() == 1
+
+    result = runner.invoke(args=["officials", "demo"])
+    assert result.exit_code == 0, result.output
+    demo = db.session.scalar(db.select(Campaign).where(Campaign.name.like("%mô phỏng%")))
+    rows = officials.completion(demo)
+    assert len(rows) == 8 and all(r.invited == r.listed > 0 for r in rows)
+    total = officials.totals(rows)
+    assert 0 < total.answered < total.invited
+    res = officials.results(demo)
+    assert res.message is None and res.rows[0].code == ""
+    for row in res.rows:
+        for node in row.nodes:
+            assert node.share is not None and 0 <= node.share <= 1
+            assert node.points is not None and node.points <= node.max_points + 1e-9
+    # a second run finds the demo instead of adding another
+    assert runner.invoke(args=["officials", "demo"]).exit_code == 0
+    assert db.session.query(Campaign).filter(Campaign.name.like("%mô phỏng%")).count() == 1
+
+
+def test_results_name_the_agencies_without_answers(survey, client) -> None:
+    rows = {(r.agency_code, r.staff_code): r.code for r in _setup(survey)}
+    _answer(client, rows[("SNV", "CB01")], {"f1a": "9"})
+    res = officials.results(db.session.get(Campaign, survey.id))
+    assert res.unanswered == ("Sở Tư pháp",)
+    assert [r.code for r in res.rows] == ["", "SNV"]

@@ -61,4 +61,8 @@ VI = {
     "Respondent": "Người trả lời",
     "Please give your assessment. Every question is optional: answer those you can, then press Send at the end.": "Xin ông/bà cho ý kiến đánh giá. Mọi câu hỏi đều không bắt buộc: trả lời những câu có thể, rồi bấm Gửi ở cuối phiếu.",
     "0 = very poor, 10 = very good.": "0 = rất kém, 10 = rất tốt.",
+    "Campaign %(id)d: %(name)s.": "Đợt khảo sát %(id)d: %(name)s.",
+    "A campaign needs a name of at most 200 characters.": "Đợt khảo sát cần có tên, tối đa 200 ký tự.",
+    "The campaign cannot end before it starts.": "Ngày kết thúc đợt khảo sát không được trước ngày bắt đầu.",
+    "No answer yet from %(agencies)s: these agencies are outside every estimate, the whole list's included, which stands for the agencies that answered.": "Chưa có phiếu trả lời của %(agencies)s: các cơ quan, đơn vị này nằm ngoài mọi ước lượng, kể cả ước lượng chung của toàn danh sách (ước lượng chung chỉ đại diện cho các cơ quan, đơn vị đã có phiếu trả lời).",
 }

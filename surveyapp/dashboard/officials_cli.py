@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from surveyapp.cli_common import FORMAT, campaign_or_fail, emit, fail
+from surveyapp.cli_common import FORMAT, TEXT, campaign_or_fail, emit, fail
 from surveyapp.extensions import db
 from surveyapp.services import ServiceError, officials
 
@@ -17,6 +18,36 @@ officials_cli = AppGroup(
     help="The officials' survey (PAR INDEX): frame by agency, codes, completion, reminders.",
 )
 CAMPAIGN = click.option("--campaign", "campaign_id", type=int, required=True)
+
+
+@officials_cli.command("campaign")
+@click.option("--name", type=TEXT, required=True)
+@click.option("--starts", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--ends", type=click.DateTime(["%Y-%m-%d"]), required=True)
+def campaign_command(name: str, starts: datetime, ends: datetime) -> None:
+    """Open an officials' survey campaign on the PAR INDEX officials' instrument."""
+    try:
+        item = officials.create_campaign(name, starts.date(), ends.date())
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    db.session.commit()
+    click.echo(_("Campaign %(id)d: %(name)s.", id=item.id, name=item.name))
+
+
+@officials_cli.command("demo")
+def demo_command() -> None:
+    """The officials' survey demo: a campaign, a frame of 8 agencies, codes and answers
+    (fictitious people, seeded)."""
+    from surveyapp.services import officials_demo
+
+    try:
+        item = officials_demo.load()
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    db.session.commit()
+    click.echo(_("Campaign %(id)d: %(name)s.", id=item.id, name=item.name))
 
 
 @officials_cli.command("import")

@@ -361,6 +361,13 @@ def _validate_scoring(data: dict[str, Any], loc: _Locator) -> None:
                 )
         elif name == "share":
             values = rule.get("values")
+            satisfied = data["questionnaire"].get("satisfied", [4, 5])
+            if kind == "likert5" and isinstance(values, list) and values != satisfied:
+                raise InstrumentError(
+                    where,
+                    "scoring.likert5.values must equal questionnaire.satisfied",
+                    vi="scoring.likert5.values phải trùng với questionnaire.satisfied",
+                )
             top = 5 if kind == "likert5" else 2
             if (
                 not isinstance(values, list)

@@ -18,6 +18,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from email.message import EmailMessage
 from typing import Any
 
@@ -30,10 +31,11 @@ from sqlalchemy import select
 from surveyapp.analysis import AnalysisError, analyze
 from surveyapp.data import queries
 from surveyapp.extensions import db
-from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.models.campaigns import Campaign, CampaignChannel, CampaignStatus, Channel
 from surveyapp.models.officials import OfficialAgency, OfficialInvitee
 from surveyapp.models.questionnaires import Questionnaire, RespondentType
-from surveyapp.services import ServiceError, audit, invitations, links, scoring
+from surveyapp.models.units import Unit, UnitLevel
+from surveyapp.services import ServiceError, audit, instruments, invitations, links, scoring
 from surveyapp.services.tables import read_table
 
 COLUMNS = (
@@ -81,6 +83,37 @@ def _require_officials(campaign: Campaign) -> None:
                 name=campaign.name,
             )
         )
+
+
+def create_campaign(name: str, starts: date, ends: date) -> Campaign:
+    """An open officials' survey campaign on the PAR INDEX instrument (loaded on first use),
+    answered by invitation code, covering the province; audited."""
+    if not name.strip() or len(name) > 200:
+        raise ServiceError(_("A campaign needs a name of at most 200 characters."))
+    if ends < starts:
+        raise ServiceError(_("The campaign cannot end before it starts."))
+    provinces = list(
+        db.session.scalars(select(Unit).where(Unit.level == UnitLevel.PROVINCE).order_by(Unit.id))
+    )
+    campaign = Campaign(
+        name=name.strip(),
+        questionnaire=instruments.par_officials(),
+        status=CampaignStatus.OPEN,
+        starts=starts,
+        ends=ends,
+        units=provinces[:1],
+        channels=[CampaignChannel(channel=Channel.WEB_INVITE)],
+    )
+    db.session.add(campaign)
+    db.session.flush()
+    audit.record(
+        "create",
+        "campaign",
+        campaign.id,
+        after={"name": campaign.name, "questionnaire": campaign.questionnaire.label,
+               "starts": starts.isoformat(), "ends": ends.isoformat()},
+    )  # fmt: skip
+    return campaign
 
 
 # ---------------------------------------------------------------------------------------------
@@ -596,6 +629,9 @@ class Results:
     rows: list[AgencyResult]
     rules: dict[str, str]
     message: str | None = None
+    # Agencies with codes but no answer yet: outside every estimate, the province's included
+    # (it then stands for the agencies that answered, each weighted by its list).
+    unanswered: tuple[str, ...] = ()
 
 
 def results(campaign: Campaign, level: float = 0.95) -> Results:
@@ -633,6 +669,9 @@ def results(campaign: Campaign, level: float = 0.95) -> Results:
         )
     except AnalysisError as exc:
         return Results(campaign, [], rule_text, str(exc))
+    silent = tuple(
+        names[code] for code, n in sorted(listed.items()) if n and code not in answered.index
+    )
     rows = [
         AgencyResult(
             "",
@@ -650,7 +689,7 @@ def results(campaign: Campaign, level: float = 0.95) -> Results:
                 scoring.node_scores(qn, result, spec_scored.max_points, code),
             )
         )
-    return Results(campaign, rows, rule_text)
+    return Results(campaign, rows, rule_text, unanswered=silent)
 
 
 def results_table(res: Results) -> list[dict[str, Any]]:

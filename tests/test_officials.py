@@ -417,3 +417,43 @@ def test_results_name_the_agencies_without_answers(survey, client) -> None:
     res = officials.results(db.session.get(Campaign, survey.id))
     assert res.unanswered == ("Sở Tư pháp",)
     assert [r.code for r in res.rows] == ["", "SNV"]
+
+
+OTHER_PAGES = [
+    "/dashboard/{id}",
+    "/dashboard/{id}/differences",
+    "/dashboard/{id}/trend",
+    "/dashboard/{id}/sae",
+    "/dashboard/{id}/report.xlsx",
+    "/dashboard/{id}/report.html",
+    "/dashboard/{id}/report.json",
+    "/dashboard/{id}/responses",
+    "/dashboard/{id}/flagged",
+    "/dashboard/{id}/comments",
+    "/dashboard/{id}/desks",
+    "/dashboard/{id}/forecast",
+    "/dashboard/{id}/forecast.xlsx",
+    "/dashboard/{id}/officials",
+    "/dashboard/{id}/officials/codes.html",
+    "/api/campaigns/{id}",
+    "/api/campaigns/{id}/targets",
+    "/api/campaigns/{id}/results",
+    "/api/campaigns/{id}/differences",
+    "/api/campaigns/{id}/trend",
+    "/api/campaigns/{id}/sae",
+    "/api/campaigns/{id}/responses",
+]
+
+
+def test_every_campaign_page_answers_for_an_answered_officials_survey(
+    app, client, login_as
+) -> None:
+    from surveyapp.services import officials_demo
+
+    item = officials_demo.load()
+    db.session.commit()
+    login_as("admin")
+    for url in OTHER_PAGES:
+        response = client.get(url.format(id=item.id))
+        assert response.status_code < 500, (url, response.get_data(as_text=True)[:300])
+    assert client.get(f"/dashboard/{item.id}/officials").status_code == 200

@@ -22,7 +22,7 @@ VI = {
     "%(value)r is not an e-mail address.": "%(value)r không phải địa chỉ thư điện tử.",
     "Row %(row)d, column staff_code: official %(code)s of agency %(agency)s is already on row %(first)d.": "Dòng %(row)d, cột staff_code: cán bộ %(code)s của cơ quan %(agency)s đã có ở dòng %(first)d.",
     "agency %(code)s is called %(name)r on row %(first)d.": "cơ quan %(code)s có tên %(name)r ở dòng %(first)d.",
-    "Each official answers once with their own code at %(url)s.": "Mỗi cán bộ, công chức trả lời một lần bằng mã của mình tại %(url)s.",
+    "Each official opens %(url)s and types their own code; a code answers once.": "Mỗi cán bộ, công chức mở %(url)s và nhập mã của mình; mỗi mã chỉ trả lời được một lần.",
     "Staff code": "Mã cán bộ",
     "Position": "Chức vụ",
     "All agencies": "Tất cả cơ quan, đơn vị",

@@ -417,8 +417,8 @@ def codes_pdf(campaign: Campaign, rows: list[CodeRow]) -> bytes:
         0,
         5,
         _(
-            "Each official answers once with their own code at %(url)s.",
-            url=links.invitation_url("").rstrip("/"),
+            "Each official opens %(url)s and types their own code; a code answers once.",
+            url=f"{links.base_url()}/i",
         ),
         new_x="LMARGIN",
         new_y="NEXT",

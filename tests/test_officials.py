@@ -457,3 +457,44 @@ def test_every_campaign_page_answers_for_an_answered_officials_survey(
         response = client.get(url.format(id=item.id))
         assert response.status_code < 500, (url, response.get_data(as_text=True)[:300])
     assert client.get(f"/dashboard/{item.id}/officials").status_code == 200
+
+
+def test_the_response_keeps_the_respondent_type_the_form_was_answered_as(app, campaign) -> None:
+    import secrets
+
+    from surveyapp.services import submissions
+
+    text = _par_mutate(
+        'respondents = ["official"]',
+        'respondents = ["citizen", "organisation"]\nrespondent_question = "post"\n'
+        'respondent_values = { "1" = "citizen", "2" = "organisation", "3" = "citizen", '
+        '"4" = "organisation" }',
+    ).replace('code = "par-officials-2024"', 'code = "mixed"')
+    qn = instruments.load(text)
+    db.session.commit()
+
+    def stored_type(questionnaire_id: int, answers: dict[str, int | str]) -> str | None:
+        sub = submissions.Submission(
+            campaign_id=campaign.id,
+            questionnaire_id=questionnaire_id,
+            channel=Channel.WEB_INVITE,
+            nonce=secrets.token_hex(8),
+            answers=answers,
+        )
+        rid = submissions.store(sub).response_id
+        return db.session.get(Response, rid).respondent_type
+
+    assert stored_type(qn.id, {"post": 2, "f1a": 7}) == "organisation"
+    assert stored_type(qn.id, {"post": 3, "f1a": 7}) == "citizen"
+    assert stored_type(qn.id, {"f1a": 7}) is None  # not said
+    assert stored_type(campaign.questionnaire_id, {"q1": 5}) == "citizen"  # SIPAS
+
+
+def test_the_sipas_form_is_unchanged_for_citizens(campaign, client) -> None:
+    from surveyapp.services import invitations
+
+    code = invitations.create(campaign, 1)[0].code
+    db.session.commit()
+    html = client.get(f"/i/{code}").get_data(as_text=True)
+    assert "1 = rất không hài lòng" in html.lower() or "1 = very dissatisfied" in html.lower()
+    assert "Người trả lời:" not in html and "0 = rất kém" not in html

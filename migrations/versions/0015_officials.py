@@ -2,7 +2,7 @@
 by agency
 
 Revision ID: 0015_officials
-Revises: 0014_alerts
+Revises: 0015_bulletin
 Create Date: 2026-12-03 13:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_officials"
-down_revision = "0014_alerts"
+down_revision = "0015_bulletin"
 branch_labels = None
 depends_on = None
 

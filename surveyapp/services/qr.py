@@ -91,10 +91,7 @@ def render(desk: ServicePoint, fmt: str, paper: str | None = None) -> bytes:
 
 
 def font_path(bold: bool) -> Path:
-<<<<<<< HEAD
-=======
     """The TrueType font with Vietnamese letters for PNG and PDF (QR sheets, bulletins)."""
->>>>>>> main
     configured = current_app.config.get("QR_FONT_BOLD" if bold else "QR_FONT")
     candidates = [Path(configured)] if configured else []
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"

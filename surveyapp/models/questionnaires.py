@@ -27,6 +27,7 @@ class QuestionType(enum.StrEnum):
     MULTI = "multi"
     YES_NO = "yes_no"
     TEXT = "text"
+    SCALE10 = "scale10"  # 0–10, answered online (11 values do not fit one keyed digit)
 
 
 class FormStyle(enum.StrEnum):
@@ -44,6 +45,15 @@ class AggregationRule(enum.StrEnum):
     MEAN = "mean"  # unweighted mean of the parts' values
     ITEM_WEIGHTED = "item_weighted"  # mean over all items beneath, each item once
     DESIGNATED = "designated"  # the value of one designated part
+    POINTS = "points"  # points earned out of a maximum: parts weighted by their max points
+
+
+class RespondentType(enum.StrEnum):
+    """Who answers an instrument (declared in its TOML, kept with each response)."""
+
+    CITIZEN = "citizen"  # người dân
+    ORGANISATION = "organisation"  # doanh nghiệp, tổ chức
+    OFFICIAL = "official"  # cán bộ, công chức
 
 
 class Questionnaire(Base, TimestampMixin):
@@ -63,6 +73,12 @@ class Questionnaire(Base, TimestampMixin):
     style: Mapped[str] = mapped_column(String(20), default="full", server_default="full")
     # The one rating a kiosk of the desk style asks (a question code), None for the full style.
     headline: Mapped[str | None] = mapped_column(String(20))
+    # {"types": ["citizen", ...], "question": code or None, "values": {"1": "citizen", ...}}:
+    # who answers; with several types, which single-choice question says which one.
+    respondent: Mapped[dict[str, Any] | None]
+    # How each rated item type scores (services.instruments.SCORING_DEFAULTS), e.g.
+    # {"likert5": {"rule": "share", "values": [4, 5]}, "scale10": {"rule": "mean"}}.
+    scoring: Mapped[dict[str, Any] | None]
 
     sections: Mapped[list[Section]] = relationship(
         back_populates="questionnaire", order_by="Section.position", cascade="all, delete-orphan"
@@ -152,6 +168,8 @@ class Question(Base):
     # Shown (and stored) only when earlier answers meet this condition, e.g.
     # {"question": "d_overall", "in": [1, 2, 3]} or {"any": [condition, ...]}; None: always.
     show_if: Mapped[dict[str, Any] | None]
+    # Points of a rated item that is a part of a ``points`` node; None otherwise.
+    max_points: Mapped[float | None]
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="questions")
     section: Mapped[Section] = relationship(back_populates="questions")
@@ -175,6 +193,8 @@ class IndexNode(Base):
     rule: Mapped[AggregationRule] = mapped_column(str_enum(AggregationRule, "aggregation_rule"))
     name: Mapped[dict[str, str]]
     position: Mapped[int]
+    # Points the node is scored out of (PAR INDEX / PAPI style); None for a share-only node.
+    max_points: Mapped[float | None]
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="index_nodes")
     parts: Mapped[list[IndexPart]] = relationship(

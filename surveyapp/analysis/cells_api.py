@@ -38,7 +38,9 @@ from .calibration_frame import margin_codes
 from .cells import CellTable, domain_codes
 from .design import DesignStructure, _codes, _popsize, is_blank
 from .errors import AnalysisError
-from .estimate import Analysis, Spec, _plan, analyze_cells
+from .estimate import analyze_cells
+from .plan import make_plan
+from .results import Analysis, Spec
 
 
 def analyze_cell_frame(
@@ -124,7 +126,7 @@ def analyze_cell_frame(
     dom_labels: list[Any] = [None]
     if spec.by:
         dom, dom_labels = domain_codes(cells[spec.by].to_numpy())
-    plan = _plan(None, spec)
+    plan = make_plan(None, spec)
     mom: dict[str, np.ndarray] = {}
     for key, wanted in plan.moments.items():
         prefix = key.split("|", 1)[0]

@@ -30,7 +30,7 @@ from scipy import stats as sps
 from .cells_api import analyze_cell_frame
 from .design import FloatArray
 from .errors import AnalysisError
-from .estimate import Spec
+from .results import Spec
 
 
 @dataclass(frozen=True)

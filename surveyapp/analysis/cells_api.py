@@ -29,6 +29,7 @@ from the rows). Population sizes for the fpc come as mappings.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ from .cells import CellTable, domain_codes
 from .design import DesignStructure, _codes, _popsize, is_blank
 from .errors import AnalysisError
 from .estimate import analyze_cells
-from .plan import make_plan
+from .plan import Plan, make_plan
 from .results import Analysis, Spec
 
 
@@ -75,6 +76,60 @@ def analyze_cell_frame(
             raise AnalysisError(f"cell table: unknown column {c!r}")
     for c in [x for x in (strata, psu, ssu, "n", "sw") if x and x in cells.columns]:
         _refuse_missing(cells[c], c)
+    nrow = len(cells)
+    keys = _design_keys(cells, strata, psu, ssu, stratum_popsize, psu_popsize, lonely_psu)
+    targets: list[Any] = []
+    labels: list[list[Any]] = []
+    cal = np.zeros(nrow, dtype=np.int64)
+    cal_m = np.zeros((1, 0), dtype=np.int64)
+    if spec.margins:
+        cal, cal_m, targets, labels = margin_codes(cells, spec.margins)
+    dom = np.zeros(nrow, dtype=np.int64)
+    dom_labels: list[Any] = [None]
+    if spec.by:
+        dom, dom_labels = domain_codes(cells[spec.by].to_numpy())
+    plan = make_plan(None, spec)
+    mom = _moments(cells, plan)
+    for name in ("n", "sw"):
+        if name not in cells.columns:
+            raise AnalysisError(f"cell table: missing column {name!r}")
+    ct = CellTable(
+        unit=np.asarray(keys.unit, dtype=np.int64),
+        psu=keys.psu,
+        stratum=keys.stratum,
+        cal=cal,
+        dom=dom,
+        n=cells["n"].to_numpy(dtype=np.float64),
+        sw=cells["sw"].to_numpy(dtype=np.float64),
+        mom=mom,
+        structure=keys.structure,
+        n_units=keys.n_units,
+        cal_margins=cal_m,
+        dom_labels=dom_labels,
+    )
+    return analyze_cells(ct, spec, plan, [m[0] for m in spec.margins], targets, labels)
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """The cells' stratum, PSU and variance-unit codes and the design structure they form."""
+
+    stratum: np.ndarray
+    psu: np.ndarray
+    unit: np.ndarray
+    n_units: int
+    structure: DesignStructure
+
+
+def _design_keys(
+    cells: pd.DataFrame,
+    strata: str | None,
+    psu: str,
+    ssu: str | None,
+    stratum_popsize: Mapping[Any, float] | None,
+    psu_popsize: Mapping[tuple[Any, Any], float] | None,
+    lonely_psu: str,
+) -> _Keys:
     nrow = len(cells)
     s_lab = cells[strata].to_numpy() if strata else np.zeros(nrow)
     s_codes, nh_count = _codes(s_lab)
@@ -116,17 +171,11 @@ def analyze_cell_frame(
         lonely_psu=lonely_psu,
         **extra,
     )
-    targets: list[Any] = []
-    labels: list[list[Any]] = []
-    cal = np.zeros(nrow, dtype=np.int64)
-    cal_m = np.zeros((1, 0), dtype=np.int64)
-    if spec.margins:
-        cal, cal_m, targets, labels = margin_codes(cells, spec.margins)
-    dom = np.zeros(nrow, dtype=np.int64)
-    dom_labels: list[Any] = [None]
-    if spec.by:
-        dom, dom_labels = domain_codes(cells[spec.by].to_numpy())
-    plan = make_plan(None, spec)
+    return _Keys(s_codes, psu_codes, np.asarray(unit), n_units, structure)
+
+
+def _moments(cells: pd.DataFrame, plan: Plan) -> dict[str, np.ndarray]:
+    """The cell sums each statistic of the plan reads, by ``key:moment``."""
     mom: dict[str, np.ndarray] = {}
     for key, wanted in plan.moments.items():
         prefix = key.split("|", 1)[0]
@@ -140,24 +189,7 @@ def analyze_cell_frame(
     for k in [k for k in plan.moments]:
         if f"{k}:wyy" not in mom and f"{k}:wy" in mom:
             mom[f"{k}:wyy"] = mom[f"{k}:wy"]
-    for name in ("n", "sw"):
-        if name not in cells.columns:
-            raise AnalysisError(f"cell table: missing column {name!r}")
-    ct = CellTable(
-        unit=np.asarray(unit, dtype=np.int64),
-        psu=psu_codes,
-        stratum=s_codes,
-        cal=cal,
-        dom=dom,
-        n=cells["n"].to_numpy(dtype=np.float64),
-        sw=cells["sw"].to_numpy(dtype=np.float64),
-        mom=mom,
-        structure=structure,
-        n_units=n_units,
-        cal_margins=cal_m,
-        dom_labels=dom_labels,
-    )
-    return analyze_cells(ct, spec, plan, [m[0] for m in spec.margins], targets, labels)
+    return mom
 
 
 def _refuse_missing(column: pd.Series, name: str) -> None:

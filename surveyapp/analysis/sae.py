@@ -128,13 +128,6 @@ class AreaEstimate:
         z = float(stats.norm.ppf(0.5 + level / 2))
         return self.eblup - z * self.rmse, self.eblup + z * self.rmse
 
-    def direct_interval(self, level: float = 0.95) -> tuple[float, float] | None:
-        """Normal interval ``direct ± z·se`` for the direct estimate (None out of sample)."""
-        if self.direct is None or self.direct_se is None:
-            return None
-        z = float(stats.norm.ppf(0.5 + level / 2))
-        return self.direct - z * self.direct_se, self.direct + z * self.direct_se
-
 
 @dataclass(frozen=True)
 class Model:

@@ -27,7 +27,6 @@ from surveyapp.models.responses import Answer, Response, ResponseBits, ResponseS
 from surveyapp.models.sampling import Form, Household
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 
-DESIGN_COLUMNS = ["stratum", "psu", "ssu", "weight", "fpc1", "fpc2"]
 # Domain label of the responses a dashboard filter leaves out. They stay in the design (a
 # domain is estimated on the full sample, never by dropping rows); only their rows of
 # estimates are not shown.

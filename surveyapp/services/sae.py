@@ -31,7 +31,6 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -246,15 +245,6 @@ def import_covariates(campaign: Campaign, data: bytes, filename: str) -> list[Ar
         after={"file": filename, **_snapshot(added)},
     )
     return added
-
-
-def import_covariates_file(campaign: Campaign, path: str | Path) -> list[AreaCovariate]:
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ServiceError(_("File %(name)s not found.", name=str(path))) from exc
-    return import_covariates(campaign, data, path.name)
 
 
 def clear_covariates(campaign: Campaign) -> int:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .design import Design, DesignStructure, FloatArray, IntArray, _codes, _factorize
+from .design import Design, DesignStructure, FloatArray, IntArray, factorize
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -293,7 +293,7 @@ def cells_to_frame(ct: CellTable) -> pd.DataFrame:
 def codes_for(values: Any) -> tuple[IntArray, list[Any]]:
     """Codes (missing values -> -1) and sorted labels of a by-variable (as
     ``pandas.factorize(values, sort=True)``)."""
-    codes, uniq = _factorize(values)
+    codes, uniq = factorize(values)
     try:
         order = sorted(range(len(uniq)), key=uniq.__getitem__)
     except TypeError:  # labels that do not compare (mixed types): pandas' own rules
@@ -331,4 +331,3 @@ __all__ = [
     "codes_for",
     "domain_codes",
 ]
-_ = _codes

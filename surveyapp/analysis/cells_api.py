@@ -37,7 +37,7 @@ import pandas as pd
 
 from .calibration_frame import margin_codes
 from .cells import CellTable, domain_codes
-from .design import DesignStructure, _codes, _popsize, is_blank
+from .design import DesignStructure, combination_codes, is_blank, population_sizes
 from .errors import AnalysisError
 from .estimate import analyze_cells
 from .plan import Plan, make_plan
@@ -132,8 +132,8 @@ def _design_keys(
 ) -> _Keys:
     nrow = len(cells)
     s_lab = cells[strata].to_numpy() if strata else np.zeros(nrow)
-    s_codes, nh_count = _codes(s_lab)
-    psu_codes, n_psu = _codes(s_codes, cells[psu].to_numpy())
+    s_codes, nh_count = combination_codes(s_lab)
+    psu_codes, n_psu = combination_codes(s_codes, cells[psu].to_numpy())
     stratum_of_psu = np.zeros(n_psu, dtype=np.int64)
     stratum_of_psu[psu_codes] = s_codes
     n_h = np.bincount(stratum_of_psu, minlength=nh_count).astype(np.int64)
@@ -142,13 +142,13 @@ def _design_keys(
         raw = pd.Series(s_lab).map(stratum_popsize)
         if raw.isna().any():
             raise AnalysisError("stratum_popsize: a stratum has no population size")
-        popsize1 = _popsize(np.asarray(raw, dtype=np.float64), s_codes, n_h, "stratum")
+        popsize1 = population_sizes(np.asarray(raw, dtype=np.float64), s_codes, n_h, "stratum")
     two_stage = ssu is not None and psu_popsize is not None
     unit = psu_codes
     n_units = n_psu
     extra: dict[str, Any] = {}
     if ssu is not None and two_stage:
-        ssu_codes, n_ssu = _codes(psu_codes, cells[ssu].to_numpy())
+        ssu_codes, n_ssu = combination_codes(psu_codes, cells[ssu].to_numpy())
         psu_of_ssu = np.zeros(n_ssu, dtype=np.int64)
         psu_of_ssu[ssu_codes] = psu_codes
         m_p = np.bincount(psu_of_ssu, minlength=n_psu).astype(np.int64)
@@ -159,7 +159,7 @@ def _design_keys(
             raise AnalysisError("psu_popsize: a PSU has no population size")
         extra = dict(
             n_ssu_in_psu=m_p,
-            popsize2=_popsize(np.asarray(raw2, dtype=np.float64), psu_codes, m_p, "PSU"),
+            popsize2=population_sizes(np.asarray(raw2, dtype=np.float64), psu_codes, m_p, "PSU"),
             psu_of_ssu=psu_of_ssu,
         )
         unit, n_units = ssu_codes, n_ssu

@@ -47,81 +47,94 @@ class Plan:
 
 def make_plan(frame: pd.DataFrame | ColumnTable | None, spec: Spec) -> Plan:
     """Map the spec to base statistics, index combinations and the cell moments needed."""
-    raking = len(spec.margins) > 1
-    extra = ("y",) if raking else ()
-    lik: tuple[str, ...] = ()
-    stats: list[BaseStat] = []
-    rows: list[tuple[str, str, tuple[Any, ...] | None]] = []
-    vardata: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    moments: dict[str, tuple[str, ...]] = {}
-    pos: dict[str, int] = {}
-    cols = set(frame.columns) if frame is not None else None
-
-    def need(c: str) -> None:
-        if cols is not None and c not in cols:
-            raise AnalysisError(f"unknown column {c!r}")
-
-    def share(col: str, values: tuple[Any, ...]) -> int:
-        key = prop_key(col, values)
-        if key in pos:
-            return pos[key]
-        need(col)
-        if frame is not None:
-            vardata[key] = match_values(frame, col, values)
-        moments[key] = (*BASE_MOMENTS, *extra, *lik)
-        stats.append(
-            BaseStat(
-                "mean", f"{key}:wy", f"{key}:wr", f"{key}:y", f"{key}:r", f"{key}:r", f"{key}:wy"
-            )
-        )
-        pos[key] = len(stats) - 1
-        return pos[key]
-
-    def numeric_var(col: str, what: str) -> None:
-        if col in vardata or (frame is None and col in moments):
-            return
-        need(col)
-        if frame is not None:
-            x = numeric_column(frame, col, what)
-            r = ~np.isnan(x)
-            vardata[col] = (np.where(r, x, 0.0), r)
-        moments[col] = (*BASE_MOMENTS, "wyy", *extra)
-
+    b = _Builder(frame, ("y",) if len(spec.margins) > 1 else ())  # raking needs sum(y)
     for col, values in spec.props:
-        share(col, tuple(values))
-        rows.append(("prop", col, tuple(values)))
+        b.share(col, tuple(values))
+        b.rows.append(("prop", col, tuple(values)))
     for col in spec.means:
-        numeric_var(col, "--mean")
-        stats.append(
+        b.numeric_var(col, "--mean")
+        b.stats.append(
             BaseStat(
                 "mean", f"{col}:wy", f"{col}:wr", f"{col}:y", f"{col}:r", f"{col}:r", f"{col}:wyy"
             )
         )
-        rows.append(("mean", col, None))
+        b.rows.append(("mean", col, None))
     for col in spec.totals:
-        numeric_var(col, "--total")
-        stats.append(
+        b.numeric_var(col, "--total")
+        b.stats.append(
             BaseStat(
                 "total", f"{col}:wy", None, f"{col}:y", None, f"{col}:r", f"{col}:wyy", f"{col}:wr"
             )
         )
-        rows.append(("total", col, None))
+        b.rows.append(("total", col, None))
     for num, den in spec.ratios:
+        b.ratio(num, den)
+    combos = _index_combos(spec, b.share, b.rows, b.stats) if spec.indices else None
+    return Plan(b.stats, b.rows, combos, b.vardata, b.moments)
+
+
+class _Builder:
+    """The plan's lists as :func:`make_plan` fills them; with a frame, each variable's
+    unit-level arrays are read once (without one, only the moments are listed)."""
+
+    def __init__(self, frame: pd.DataFrame | ColumnTable | None, extra: tuple[str, ...]) -> None:
+        self.frame = frame
+        self.extra = extra
+        self.cols = set(frame.columns) if frame is not None else None
+        self.stats: list[BaseStat] = []
+        self.rows: list[tuple[str, str, tuple[Any, ...] | None]] = []
+        self.vardata: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.moments: dict[str, tuple[str, ...]] = {}
+        self.pos: dict[str, int] = {}
+
+    def need(self, c: str) -> None:
+        if self.cols is not None and c not in self.cols:
+            raise AnalysisError(f"unknown column {c!r}")
+
+    def share(self, col: str, values: tuple[Any, ...]) -> int:
+        """The position of the satisfied-share statistic of ``col`` in ``values`` (added
+        when new)."""
+        key = prop_key(col, values)
+        if key in self.pos:
+            return self.pos[key]
+        self.need(col)
+        if self.frame is not None:
+            self.vardata[key] = match_values(self.frame, col, values)
+        self.moments[key] = (*BASE_MOMENTS, *self.extra)
+        self.stats.append(
+            BaseStat(
+                "mean", f"{key}:wy", f"{key}:wr", f"{key}:y", f"{key}:r", f"{key}:r", f"{key}:wy"
+            )
+        )
+        self.pos[key] = len(self.stats) - 1
+        return self.pos[key]
+
+    def numeric_var(self, col: str, what: str) -> None:
+        if col in self.vardata or (self.frame is None and col in self.moments):
+            return
+        self.need(col)
+        if self.frame is not None:
+            x = numeric_column(self.frame, col, what)
+            r = ~np.isnan(x)
+            self.vardata[col] = (np.where(r, x, 0.0), r)
+        self.moments[col] = (*BASE_MOMENTS, "wyy", *self.extra)
+
+    def ratio(self, num: str, den: str) -> None:
         kn, kd = f"{num}/{den}#n", f"{num}/{den}#d"
-        need(num)
-        need(den)
-        if frame is not None:
-            xn = numeric_column(frame, num, "--ratio")
-            xd = numeric_column(frame, den, "--ratio")
+        self.need(num)
+        self.need(den)
+        if self.frame is not None:
+            xn = numeric_column(self.frame, num, "--ratio")
+            xd = numeric_column(self.frame, den, "--ratio")
             r = ~np.isnan(xn) & ~np.isnan(xd)
-            vardata[kn] = (np.where(r, xn, 0.0), r)
-            vardata[kd] = (np.where(r, xd, 0.0), r)
-        moments[kn] = (*BASE_MOMENTS, *extra)
-        moments[kd] = (*BASE_MOMENTS, *extra)
-        stats.append(BaseStat("ratio", f"{kn}:wy", f"{kd}:wy", f"{kn}:y", f"{kd}:y", f"{kn}:r"))
-        rows.append(("ratio", f"{num}/{den}", None))
-    combos = _index_combos(spec, share, rows, stats) if spec.indices else None
-    return Plan(stats, rows, combos, vardata, moments)
+            self.vardata[kn] = (np.where(r, xn, 0.0), r)
+            self.vardata[kd] = (np.where(r, xd, 0.0), r)
+        self.moments[kn] = (*BASE_MOMENTS, *self.extra)
+        self.moments[kd] = (*BASE_MOMENTS, *self.extra)
+        self.stats.append(
+            BaseStat("ratio", f"{kn}:wy", f"{kd}:wy", f"{kn}:y", f"{kd}:y", f"{kn}:r")
+        )
+        self.rows.append(("ratio", f"{num}/{den}", None))
 
 
 def _index_combos(

@@ -79,10 +79,8 @@ def district_codes() -> dict[int, str | None]:
     return _unit_codes()[1]
 
 
-SAMPLE_CHANNELS = {
-    "probability": {Channel.PAPER.value, Channel.WEB_INVITE.value},
-    "convenience": {Channel.QR.value, Channel.KIOSK.value},
-}
+# The probability sample's channels, as the report defines the samples.
+PROBABILITY_CHANNELS = frozenset(c.value for c in queries.SAMPLES["probability"].channels)
 
 
 def rows(
@@ -179,7 +177,7 @@ def _all_rows(campaign: Campaign, all_selected: bool) -> list[dict[str, Any]]:
             row["nr_factor"] = factors.get(village_code)
         else:
             row["fate"] = row["nr_class"] = row["nr_factor"] = None
-        probability = channel in SAMPLE_CHANNELS["probability"]
+        probability = channel in PROBABILITY_CHANNELS
         factor = row["nr_factor"] if row["nr_factor"] is not None else 1.0
         weight = row["weight"]
         row["weight_nr"] = weight * factor if probability and weight is not None else None

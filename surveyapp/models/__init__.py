@@ -7,6 +7,8 @@ from surveyapp.models.alerts import (
     DeskAlert,
     DeskAlertState,
     NotificationStatus,
+    RecipientScope,
+    UnitAlertState,
 )
 from surveyapp.models.audit import AuditLog
 from surveyapp.models.base import Base
@@ -89,6 +91,7 @@ __all__ = [
     "QuestionType",
     "Questionnaire",
     "ReceiptCode",
+    "RecipientScope",
     "ReportSnapshot",
     "Response",
     "ResponseBits",
@@ -102,6 +105,7 @@ __all__ = [
     "Target",
     "TransactionVolume",
     "Unit",
+    "UnitAlertState",
     "UnitLevel",
     "User",
     "text_in",

@@ -1,7 +1,7 @@
 """officials' survey: scales (0–10, points, yes/no), respondent types, the frame of officials
 by agency
 
-Revision ID: 0015_officials
+Revision ID: 0016_officials
 Revises: 0015_bulletin
 Create Date: 2026-12-03 13:00:00
 
@@ -10,7 +10,7 @@ Create Date: 2026-12-03 13:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_officials"
+revision = "0016_officials"
 down_revision = "0015_bulletin"
 branch_labels = None
 depends_on = None

@@ -345,7 +345,7 @@ def responses(campaign_id: int) -> Any:
         "dashboard/responses.html",
         campaign=item,
         by_channel=by_channel,
-        targets=campaigns.target_rows(item),
+        targets=campaigns.target_rows(item, lang=current_language()),
     )
 
 

@@ -231,22 +231,7 @@ def _handle(ctx: Context, target: submissions.Target | Any) -> Any:
     ctx.receipt = receipt
 
     if request.method == "GET":
-        if ctx.kiosk and spec.is_desk and spec.headline:
-            return _page(
-                ctx,
-                "public/kiosk_faces.html",
-                spec=spec,
-                question=spec.by_code[spec.headline],
-                nonce=submissions.issue_nonce(ctx.scope),
-            )
-        return _form_page(
-            ctx,
-            form=respondent.empty_form(spec),
-            spec=spec,
-            nonce=submissions.issue_nonce(ctx.scope),
-            summary=[],
-            answered=0,
-        )
+        return _empty_form_page(ctx, spec)
 
     if not _same_origin():
         abort(400)
@@ -276,12 +261,45 @@ def _handle(ctx: Context, target: submissions.Target | Any) -> Any:
         # The answers make a conditional question visible that this form did not show
         # (no JavaScript, or a kiosk): ask it on a second page; nothing is stored yet.
         return _second_step(ctx, spec, nonce, parsed.answers)
+    return _store(ctx, target, spec, nonce, parsed.answers)
+
+
+def _empty_form_page(ctx: Context, spec: submissions.FormSpec) -> Any:
+    """A fresh form with a new nonce: the kiosk's five faces for a desk questionnaire."""
+    if ctx.kiosk and spec.is_desk and spec.headline:
+        return _page(
+            ctx,
+            "public/kiosk_faces.html",
+            spec=spec,
+            question=spec.by_code[spec.headline],
+            nonce=submissions.issue_nonce(ctx.scope),
+        )
+    return _form_page(
+        ctx,
+        form=respondent.empty_form(spec),
+        spec=spec,
+        nonce=submissions.issue_nonce(ctx.scope),
+        summary=[],
+        answered=0,
+    )
+
+
+def _store(
+    ctx: Context,
+    target: submissions.Target,
+    spec: submissions.FormSpec,
+    nonce: str,
+    answers: dict[str, int | str],
+) -> Any:
+    """Store the answers once and send the thank-you page (offering the full survey after a
+    QR desk rating, through the link id derived from its nonce)."""
+    receipt = ctx.receipt
     link_id = ctx.link
     if link_id is None and ctx.channel == Channel.QR and target.full_questionnaire_id:
         link_id = submissions.link_for(nonce)
         ctx.offers_full = True
     flags = abuse.flags_for(
-        parsed.answers,
+        answers,
         spec.rating_codes,
         target.desk_id,
         None if ctx.kiosk else client_address(),
@@ -293,7 +311,7 @@ def _handle(ctx: Context, target: submissions.Target | Any) -> Any:
                 questionnaire_id=target.questionnaire_id,
                 channel=ctx.channel,
                 nonce=nonce,
-                answers=parsed.answers,
+                answers=answers,
                 unit_id=target.unit_id,
                 service_point_id=target.desk_id,
                 language=current_language(),

@@ -122,8 +122,9 @@ def questionnaire_for(campaign: Campaign, sample: Sample) -> Questionnaire:
     if len(asked) > 1:
         labels = ", ".join(sorted(qn.label for qn in asked.values()))
         channels = ", ".join(c.value for c in sample.channels)
+        title = vietnamese(SAMPLE_TITLES)[sample.key]
         raise ServiceError(
-            f"Các kênh {channels} của mẫu {FILE_TITLES[sample.key]} dùng các bảng hỏi khác "
+            f"Các kênh {channels} của mẫu {title} dùng các bảng hỏi khác "
             f"nhau ({labels}); hãy chọn cùng một bảng hỏi cho các kênh này / the channels "
             f"{channels} of the {sample.key} sample use different questionnaires ({labels})"
         )

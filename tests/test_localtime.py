@@ -127,3 +127,47 @@ def test_comment_export_writes_the_local_clock(edges, client) -> None:
     rows = {r[-1]: r[1] for r in csv.reader(io.StringIO(data.lstrip("\ufeff")))}
     assert rows["Chờ lâu quá"] == "2026-12-01 06:30"
     assert rows["Năm mới vẫn chờ"] == "2027-01-01 00:00"
+
+
+def _token() -> dict[str, str]:
+    from surveyapp.services import users
+
+    token = users.create_token(make_user("etl", "analyst"), "bulletin")
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_bulletin_api_gives_the_local_month_s_numbers(edges, client) -> None:
+    desk_a, _desk_b = edges["desks"]
+    _at(rate(edges, desk_a, 1, 1, "3", "gọi 0912345678"), DEC_1 + timedelta(hours=2), held=True)
+    headers = _token()
+    base = f"/api/v1/campaigns/{edges['campaign'].id}/bulletin"
+    body = client.get(f"{base}?unit=26041&month=2026-12", headers=headers).json
+    assert body["month"] == "2026-12" and body["time_zone"] == "Asia/Ho_Chi_Minh"
+    assert body["from"] == "2026-11-30T17:00:00+00:00"
+    assert (body["total"]["ratings"], body["total"]["good"], body["low"]) == (3, 2, 1)
+    assert body["total"]["share"] == pytest.approx(2 / 3) and body["above_standard"] is False
+    assert body["reasons"] == [{"label": "Chờ lâu", "count": 1, "share": 1.0}]
+    assert [(c["submitted_at"], c["text"]) for c in body["comments"]] == [
+        ("2026-12-01T06:30:00+07:00", "Chờ lâu quá")
+    ]
+    trend = {p["month"]: p["ratings"] for p in body["trend"]}
+    assert (len(trend), trend["2026-11"], trend["2026-12"]) == (12, 1, 3)
+    for query in ("unit=99999&month=2026-12", "unit=26041&month=2026-13", "unit=26041&month="):
+        bad = client.get(f"{base}?{query}", headers=headers)
+        assert bad.status_code == 400 and bad.json["message"], query
+    assert client.get(f"{base}?unit=26041&month=2026-12").status_code == 401
+
+
+def test_periodic_api_gives_the_report_s_numbers(campaign, client) -> None:
+    from surveyapp.services import periodic
+
+    headers = _token()
+    base = f"/api/v1/campaigns/{campaign.id}/periodic"
+    quarter = periodic.Period.containing(campaign.starts, "quarter")
+    body = client.get(f"{base}?period={quarter.code}", headers=headers).json
+    assert body["period"] == quarter.code and body["n"] == 0
+    assert body["previous_period"] == quarter.previous().code
+    assert body["rows"] == [] and body["source"]  # no response yet: an empty report
+    assert client.get(f"{base}?period=2026-Q5", headers=headers).status_code == 400
+    assert client.get(f"{base}?period=1999", headers=headers).status_code == 400

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from flask import render_template
@@ -104,6 +105,61 @@ class Bulletin:
         """ "Trên 80%": strictly above the standard; None without ratings."""
         share = self.total.share
         return None if share is None else share > self.standard
+
+    def to_dict(self) -> dict[str, Any]:
+        """The page's numbers for machines (``/api/v1/.../bulletin``): shares as fractions,
+        the month as local calendar month ``YYYY-MM`` with its UTC bounds, comments masked
+        and their moments in the installation's time zone."""
+        start, until = localtime.month(self.month)
+        zone = localtime.zone()
+        return {
+            "unit_code": self.unit_code,
+            "unit_name": self.unit_name,
+            "month": f"{self.month:%Y-%m}",
+            "time_zone": str(zone.key),
+            "from": start.isoformat(),
+            "until": until.isoformat(),
+            "campaign": self.campaign,
+            "standard": self.standard,
+            "above_standard": self.above_standard,
+            "total": _row_dict(self.total),
+            "desks": [_row_dict(r) for r in self.desks],
+            "other_desks": self.other_desks,
+            "low": self.low,
+            "reasons": [
+                {"label": r.label, "count": r.count, "share": r.share} for r in self.reasons
+            ],
+            "comments": [
+                {
+                    "submitted_at": localtime.as_utc(c.submitted_at).astimezone(zone).isoformat(),
+                    "desk": c.desk,
+                    "rating": c.rating,
+                    "text": c.text,
+                }
+                for c in self.comments
+            ],
+            "trend": [
+                {
+                    "month": f"{p.month:%Y-%m}",
+                    "ratings": p.ratings,
+                    "good": p.good,
+                    "share": p.share,
+                }
+                for p in self.trend
+            ],
+            "made": self.made.isoformat(),
+        }
+
+
+def _row_dict(row: StandardRow) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "ratings": row.ratings,
+        "good": row.good,
+        "share": row.share,
+        "transactions": row.transactions,
+        "per_100": row.per_100,
+    }
 
 
 def _next_month(first: date) -> date:

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from scipy import stats
 from sqlalchemy import insert, select
 
-from surveyapp.analysis.compare import PairDifference, independent_difference
+from surveyapp.analysis.differences import PairDifference, independent_difference
 from surveyapp.analysis.targets import pairwise_differences
 from surveyapp.data.queries import Filters
 from surveyapp.extensions import db

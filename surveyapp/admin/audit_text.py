@@ -51,6 +51,8 @@ def _actions() -> dict[str, str]:
         "enter": _("entered"),
         "hide": _("hid"),
         "unhide": _("showed again"),
+        "issue_codes": _("issued officials' codes for"),
+        "remind": _("sent a completion reminder to"),
     }
 
 
@@ -69,6 +71,9 @@ def _objects() -> dict[str, str]:
         "official_result": _("published result %(id)s"),
         "area_covariates": _("the administrative covariates of campaign %(id)s"),
         "comment": _("comment %(id)s"),
+        "official_agency": _("agency %(id)s of an officials' survey"),
+        "official_invitee": _("listed official %(id)s"),
+        "campaign": _("campaign %(id)s"),
     }
 
 

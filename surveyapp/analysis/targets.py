@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .ci import quantile
-from .compare import PairDifference
+from .differences import PairDifference
 from .dist import norm_cdf, t_cdf
 
 MET = "met"

@@ -383,3 +383,4 @@ def release(campaign_id: int, response_id: int) -> Any:
 from surveyapp.dashboard import bulletin as _bulletin  # noqa: E402, F401
 from surveyapp.dashboard import comments, forecast, periodic  # noqa: E402, F401
 from surveyapp.dashboard import desks as _desks  # noqa: E402, F401
+from surveyapp.dashboard import officials as _officials  # noqa: E402, F401

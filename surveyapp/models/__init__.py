@@ -25,6 +25,7 @@ from surveyapp.models.entry import Keying
 from surveyapp.models.invitations import Invitation
 from surveyapp.models.margins import MarginVariable, PopulationMargin
 from surveyapp.models.official import OfficialIndex, OfficialResult, ResultKind
+from surveyapp.models.officials import OfficialAgency, OfficialInvitee
 from surveyapp.models.questionnaires import (
     AggregationRule,
     IndexLevel,
@@ -35,6 +36,7 @@ from surveyapp.models.questionnaires import (
     Question,
     Questionnaire,
     QuestionType,
+    RespondentType,
     Section,
     text_in,
 )
@@ -82,7 +84,9 @@ __all__ = [
     "Keying",
     "MarginVariable",
     "NotificationStatus",
+    "OfficialAgency",
     "OfficialIndex",
+    "OfficialInvitee",
     "OfficialResult",
     "Option",
     "OptionSet",
@@ -93,6 +97,7 @@ __all__ = [
     "ReceiptCode",
     "RecipientScope",
     "ReportSnapshot",
+    "RespondentType",
     "Response",
     "ResponseBits",
     "ResponseStatus",

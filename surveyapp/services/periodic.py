@@ -49,7 +49,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from surveyapp import formatting, localtime
-from surveyapp.analysis.compare import PairDifference, independent_difference
+from surveyapp.analysis.differences import PairDifference, independent_difference
 from surveyapp.data import queries
 from surveyapp.data.queries import Filters
 from surveyapp.extensions import db

@@ -68,6 +68,25 @@ def month(first: date) -> tuple[datetime, datetime]:
     return day_start(start), day_start(next_month(start))
 
 
+def holidays() -> frozenset[date]:
+    """The installation's non-working weekdays (``HOLIDAYS``: ISO dates, a list or a
+    comma-separated text). A value that is not a date is a :class:`ValueError` naming it."""
+    raw = current_app.config.get("HOLIDAYS") if has_app_context() else None
+    items = raw.split(",") if isinstance(raw, str) else list(raw or [])
+    out = set()
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            out.add(date.fromisoformat(text))
+        except ValueError:
+            raise ValueError(
+                f"HOLIDAYS: {text!r} is not a date; write YYYY-MM-DD, e.g. 2027-02-05"
+            ) from None
+    return frozenset(out)
+
+
 def local_moments(stamps: pd.Series) -> pd.Series:
     """A column of stored moments (aware, or naive UTC from SQLite) as local timestamps:
     ``.dt.date``, ``.dt.month`` … then read local days and months."""
@@ -79,6 +98,7 @@ __all__ = [
     "as_utc",
     "day_start",
     "days",
+    "holidays",
     "local_date",
     "local_moments",
     "month",

@@ -35,7 +35,7 @@ rating.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -142,9 +142,10 @@ def volume_collapsed(
     return float(np.median(np.asarray(history, dtype=np.float64))) >= min_usual
 
 
-def is_working_day(day: date) -> bool:
-    """Monday to Friday (public holidays are not known to the application)."""
-    return day.weekday() < 5
+def is_working_day(day: date, holidays: Collection[date] = frozenset()) -> bool:
+    """Monday to Friday, except the given public holidays (the installation lists them:
+    Vietnam's days off move every year)."""
+    return day.weekday() < 5 and day not in holidays
 
 
 @dataclass(frozen=True)

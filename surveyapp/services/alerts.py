@@ -175,19 +175,34 @@ def _check_ratings(
 
 
 def _history(
-    counts: dict[tuple[int, date], int], subject: int, day: date, earliest: date
+    counts: dict[tuple[int, date], int],
+    subject: int,
+    day: date,
+    earliest: date,
+    off: frozenset[date],
 ) -> list[int]:
     history: list[int] = []
     back = day - timedelta(days=1)
     while len(history) < rules.VOLUME_HISTORY and back >= earliest:
-        if rules.is_working_day(back):
+        if rules.is_working_day(back, off):
             history.append(int(counts.get((subject, back), 0)))
         back -= timedelta(days=1)
     return history
 
 
+def holidays() -> frozenset[date]:
+    """The public holidays the installation lists (config ``HOLIDAYS``); a bad entry is a
+    :class:`ServiceError` that names it."""
+    try:
+        return localtime.holidays()
+    except ValueError as exc:
+        raise ServiceError(str(exc)) from None
+
+
 def _check_volume(scope: Scope, now: datetime, result: CheckResult) -> list[DeskAlert]:
-    # Working days are local ones (Mon–Fri in the installation's time zone, surveyapp.localtime).
+    # Working days are local ones: Monday to Friday in the installation's time zone
+    # (surveyapp.localtime), less the public holidays it lists (config HOLIDAYS).
+    off = holidays()
     yesterday = localtime.local_date(now) - timedelta(days=1)
     firsts = {d: (s.volume_day or yesterday - timedelta(days=1)) for d, s in scope.states.items()}
     if not firsts:
@@ -204,8 +219,8 @@ def _check_volume(scope: Scope, now: datetime, result: CheckResult) -> list[Desk
     for subject, state in scope.states.items():
         day = firsts[subject] + timedelta(days=1)
         while day <= yesterday:
-            if rules.is_working_day(day):
-                history = _history(counts, subject, day, earliest)
+            if rules.is_working_day(day, off):
+                history = _history(counts, subject, day, earliest, off)
                 count = int(counts.get((subject, day), 0))
                 current = scope.open_alert(subject, AlertKind.VOLUME)
                 if current is not None and count > 0:

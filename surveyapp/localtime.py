@@ -68,9 +68,17 @@ def month(first: date) -> tuple[datetime, datetime]:
     return day_start(start), day_start(next_month(start))
 
 
+class BadHoliday(ValueError):
+    """An entry of ``HOLIDAYS`` that is not a YYYY-MM-DD date (``value``)."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(f"HOLIDAYS: {value!r} is not a date (YYYY-MM-DD)")
+        self.value = value
+
+
 def holidays() -> frozenset[date]:
     """The installation's non-working weekdays (``HOLIDAYS``: ISO dates, a list or a
-    comma-separated text). A value that is not a date is a :class:`ValueError` naming it."""
+    comma-separated text). A value that is not a date is a :class:`BadHoliday`."""
     raw = current_app.config.get("HOLIDAYS") if has_app_context() else None
     items = raw.split(",") if isinstance(raw, str) else list(raw or [])
     out = set()
@@ -81,9 +89,7 @@ def holidays() -> frozenset[date]:
         try:
             out.add(date.fromisoformat(text))
         except ValueError:
-            raise ValueError(
-                f"HOLIDAYS: {text!r} is not a date; write YYYY-MM-DD, e.g. 2027-02-05"
-            ) from None
+            raise BadHoliday(text) from None
     return frozenset(out)
 
 
@@ -95,6 +101,7 @@ def local_moments(stamps: pd.Series) -> pd.Series:
 
 __all__ = [
     "DEFAULT_ZONE",
+    "BadHoliday",
     "as_utc",
     "day_start",
     "days",

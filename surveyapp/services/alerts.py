@@ -195,8 +195,14 @@ def holidays() -> frozenset[date]:
     :class:`ServiceError` that names it."""
     try:
         return localtime.holidays()
-    except ValueError as exc:
-        raise ServiceError(str(exc)) from None
+    except localtime.BadHoliday as exc:
+        raise ServiceError(
+            _(
+                "Public holidays (setting HOLIDAYS): %(value)s is not a date; write "
+                "YYYY-MM-DD, e.g. 2027-02-05.",
+                value=exc.value,
+            )
+        ) from None
 
 
 def _check_volume(scope: Scope, now: datetime, result: CheckResult) -> list[DeskAlert]:

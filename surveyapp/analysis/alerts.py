@@ -27,9 +27,9 @@ good never; the detection delay in ratings is the desk's (tests/test_commune_ale
 The volume rule
 ---------------
 A working day (Monday to Friday, less the public holidays the installation lists) with no
-rating at a desk whose median over its previous :data:`VOLUME_HISTORY` working days is at least :data:`VOLUME_MIN_USUAL` ratings: the QR
-sheet or kiosk has likely stopped working. The alert closes on the next working day with a
-rating.
+rating at a desk whose median over its previous :data:`VOLUME_HISTORY` working days is at
+least :data:`VOLUME_MIN_USUAL` ratings: the QR sheet or kiosk has likely stopped working. The
+alert closes on the next working day with a rating.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from surveyapp import formatting, localtime
 from surveyapp.data import ratings
 from surveyapp.extensions import db
 from surveyapp.models import Response
-from surveyapp.services import bulletin, desk_standard
+from surveyapp.services import bulletin, comments, desk_standard
 
 # Local midnight starting 1 December 2026 in Asia/Ho_Chi_Minh (UTC+7) is 17:00 UTC on 30 Nov.
 DEC_1 = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
@@ -100,6 +100,11 @@ def test_bulletin_leaves_held_ratings_out_of_every_number(edges) -> None:
     assert (december.total.ratings, december.low) == (3, 1)
     assert [(r.label, r.count) for r in december.reasons] == [("Chờ lâu", 1)]
     assert all("hàng loạt" not in c.text for c in december.comments)
+    # The comments page's reason counts leave them out too; its list still shows them.
+    page_counts = comments.reason_counts(edges["campaign"], comments.CommentFilters(), "vi")
+    assert page_counts is not None and page_counts.total.low == 2  # 1 Dec and 1 Jan
+    listed = comments.page(edges["campaign"], comments.CommentFilters(), 1, "vi")
+    assert sum("hàng loạt" in r.comment for r in listed.rows) == 3
     # Released, they count everywhere.
     db.session.execute(db.update(Response).where(Response.held.is_(True)).values(held=False))
     db.session.commit()

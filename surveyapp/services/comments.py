@@ -476,7 +476,8 @@ def reason_counts(campaign: Campaign, f: CommentFilters, lang: str) -> ReasonCou
 
     The base is every final response in the filters whose lowest linked rating is 3 or lower
     (the responses asked "why?"); a response that ticked no reason counts in the base only.
-    The search, rating and reason filters of the page do not narrow the counts.
+    The search, rating and reason filters of the page do not narrow the counts. Ratings held
+    back by abuse detection are not counted until released (the page still lists them).
     """
     lay = layout(campaign)
     if not lay.reason_ids or not lay.rating_ids:
@@ -486,7 +487,11 @@ def reason_counts(campaign: Campaign, f: CommentFilters, lang: str) -> ReasonCou
         select(Response.id, Unit.name, ServicePoint.name, lowest)
         .outerjoin(Unit, Unit.id == Response.unit_id)
         .outerjoin(ServicePoint, ServicePoint.id == Response.service_point_id)
-        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL)
+        .where(
+            Response.campaign_id == campaign.id,
+            Response.status == ResponseStatus.FINAL,
+            Response.held.is_(False),
+        )
     )
     stmt = _narrow(stmt, f)
     low = select(stmt.subquery()).subquery()

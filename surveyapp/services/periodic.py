@@ -483,11 +483,8 @@ def published(year: int, province_code: str | None) -> list[OfficialResult]:
 
 
 def verdict_text(verdict: str | None) -> str:
-    return {
-        reports.MET: _("Met"),
-        reports.NOT_MET: _("Not met"),
-        reports.INCONCLUSIVE: _("Not yet decidable"),
-    }.get(verdict or "", "")
+    label = reports.VERDICT_LABELS.get(verdict or "")
+    return "" if label is None else str(label)
 
 
 def reason_text(reason: str | None) -> str:

@@ -167,6 +167,7 @@ def audit_log() -> Any:
 from surveyapp.admin import (  # noqa: E402, F401
     alert_recipients,
     audit_text,
+    crosswalk,
     manage,
     margins,
     official,

@@ -69,6 +69,7 @@ def _objects() -> dict[str, str]:
         "official_result": _("published result %(id)s"),
         "area_covariates": _("the administrative covariates of campaign %(id)s"),
         "comment": _("comment %(id)s"),
+        "unit_crosswalk": _("the crosswalk of old unit %(id)s"),
     }
 
 

@@ -122,3 +122,10 @@ class CovariateImportForm(Form):
         _l("Covariates file (CSV or XLSX)"),
         validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
     )
+
+
+class CrosswalkImportForm(Form):
+    file = FileField(
+        _l("Crosswalk file (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
+    )

@@ -48,7 +48,13 @@ from surveyapp.models.sampling import (
     SampledUnit,
 )
 from surveyapp.models.snapshots import ReportSnapshot
-from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
+from surveyapp.models.units import (
+    ServicePoint,
+    TransactionVolume,
+    Unit,
+    UnitCrosswalk,
+    UnitLevel,
+)
 from surveyapp.models.users import ApiToken, Role, User
 
 __all__ = [
@@ -102,6 +108,7 @@ __all__ = [
     "Target",
     "TransactionVolume",
     "Unit",
+    "UnitCrosswalk",
     "UnitLevel",
     "User",
     "text_in",

@@ -30,16 +30,24 @@ def structures(app):  # type: ignore[no-untyped-def]
     )  # fmt: skip
     old = [
         Unit(
-            code=f"99-1-{k}", name=f"Xã Cũ {k}", level=UnitLevel.COMMUNE, kind="xã",
-            parent=district, valid_to=END,
-        )  # fmt: skip
+            code=f"99-1-{k}",
+            name=f"Xã Cũ {k}",
+            level=UnitLevel.COMMUNE,
+            kind="xã",
+            parent=district,
+            valid_to=END,
+        )
         for k in (1, 2, 3)
     ]
     new = [
         Unit(
-            code=code, name=name, level=UnitLevel.COMMUNE, kind=kind,
-            parent=province, valid_from=REFORM_DATE,
-        )  # fmt: skip
+            code=code,
+            name=name,
+            level=UnitLevel.COMMUNE,
+            kind=kind,
+            parent=province,
+            valid_from=REFORM_DATE,
+        )
         for code, name, kind in (("99001", "Phường Mới", "phường"), ("99002", "Xã Mới", "xã"))
     ]
     db.session.add_all([province, district, *old, *new])
@@ -50,7 +58,7 @@ def structures(app):  # type: ignore[no-untyped-def]
 GOOD = (
     "old_code,old_name,new_code,new_name,share,population,source\n"
     "99-1-1,Xã Cũ 1,99001,Phường Mới,1,12000,NQ thử\n"
-    "99-1-2,Xã Cũ 2,99001,Phường Mới,\"0,6\",6000,NQ thử\n"
+    '99-1-2,Xã Cũ 2,99001,Phường Mới,"0,6",6000,NQ thử\n'
     "99-1-2,Xã Cũ 2,99002,Xã Mới,40%,4000,NQ thử\n"
     "99-1-3,Xã Cũ 3,99002,Xã Mới,1,,\n"
 )
@@ -74,9 +82,13 @@ def test_the_default_tree_is_province_commune_village_and_districts_stay_possibl
     assert today.valid_on(date(2026, 1, 1)) and not today.valid_on(date(2024, 10, 1))
     db.session.add(
         Unit(
-            code="99-bad", name="Sai", level=UnitLevel.COMMUNE, parent=structures,
-            valid_from=date(2025, 7, 1), valid_to=date(2025, 1, 1),
-        )  # fmt: skip
+            code="99-bad",
+            name="Sai",
+            level=UnitLevel.COMMUNE,
+            parent=structures,
+            valid_from=date(2025, 7, 1),
+            valid_to=date(2025, 1, 1),
+        )
     )
     with pytest.raises(IntegrityError):
         db.session.flush()

@@ -13,19 +13,21 @@ from sqlalchemy import select
 from surveyapp.extensions import db
 from surveyapp.models import Campaign, Response, ResponseStatus
 from surveyapp.services import report_cache, reports
+from surveyapp.services.reports import building as build_module
+from surveyapp.services.reports import ranking as ranking_module
 
 
 @pytest.fixture
 def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The samples actually computed (cache misses), in order."""
     calls: list[str] = []
-    real = reports._build
+    real = build_module._build
 
     def counting(campaign: Campaign, **kw: Any) -> reports.Report:
         calls.append(kw["sample"])
         return real(campaign, **kw)
 
-    monkeypatch.setattr(reports, "_build", counting)
+    monkeypatch.setattr(build_module, "_build", counting)
     return calls
 
 
@@ -278,13 +280,13 @@ def test_a_ranking_follows_its_report_not_the_latest_responses(
     """The page ranks the report it shows: a stale report keeps its ranking while new
     responses arrive, and a fresh report gets its own."""
     calls: list[str] = []
-    real = reports._rank_intervals
+    real = ranking_module._rank_intervals
 
     def counting(campaign: Campaign, report: reports.Report, *args: Any) -> Any:
         calls.append(report.inputs)
         return real(campaign, report, *args)
 
-    monkeypatch.setattr(reports, "_rank_intervals", counting)
+    monkeypatch.setattr(ranking_module, "_rank_intervals", counting)
     campaign = db.session.get(Campaign, demo_data.campaign_id)
     report = reports.build(campaign, by="district")
     first = reports.rank_intervals(campaign, report)

@@ -14,6 +14,7 @@ from surveyapp.analysis.cli import analyze
 from surveyapp.extensions import db
 from surveyapp.models import Campaign, Channel, Form, Response, Unit, UnitLevel
 from surveyapp.services import campaigns, reports
+from surveyapp.services.reports.common import spec_for
 
 CODES = ["1", "1.1", "1.2", "1.3", "1.4", "2", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6"]
 
@@ -294,7 +295,7 @@ def test_calibrated_report_equals_row_level_analyze_with_the_margins(demo_data) 
     design = dict(weight="weight_nr", strata="stratum", cluster=("psu", "ssu"), lonely_psu="adjust")
     if frame["fpc1"].notna().all():
         design["fpc"] = ("fpc1", "fpc2")
-    spec = reports._spec(campaign, None, "logit")
+    spec = spec_for(campaign, None, "logit")
     by_rows = analyze(frame, dataclasses.replace(spec, margins=stored), **design).estimates
     plain = analyze(frame, spec, **design).estimates
     assert len(by_rows) == len(report.estimates) == 46

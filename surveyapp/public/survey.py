@@ -16,7 +16,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from surveyapp import formatting
@@ -150,7 +149,7 @@ def _not_open(ctx: Context, explain: Campaign | None) -> Any:
         status,
         campaign=explain,
         dates=_dates(explain) if explain else None,
-        today=format_date(None, "dd/MM/yyyy"),
+        today=formatting.date(submissions.today()),
     )
 
 

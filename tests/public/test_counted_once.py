@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from surveyapp.extensions import db
 from surveyapp.models import Response
+from surveyapp.models.campaigns import Channel
 from surveyapp.services import submissions
 
 USING_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgresql", "postgres"))
@@ -102,7 +103,7 @@ def test_store_reports_a_duplicate_without_raising(app, desk, campaign) -> None:
         sub = submissions.Submission(
             campaign_id=campaign.id,
             questionnaire_id=campaign.questionnaire_id,
-            channel=submissions.Channel.QR,
+            channel=Channel.QR,
             nonce=submissions.issue_nonce("qr:x"),
             answers={"q1": 4},
             unit_id=desk.unit_id,

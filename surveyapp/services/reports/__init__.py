@@ -1,0 +1,91 @@
+"""Campaign reports: SIPAS estimates per item and index node against the targets.
+
+One module per concern, each importing only the ones above it in this list:
+
+- :mod:`.common` — the samples, the ``by`` levels, :class:`Report`, what a report estimates;
+- :mod:`.weighting` — how the probability sample is weighted (design weight, non-response,
+  calibration with ``unknown`` categories);
+- :mod:`.cells` — the cell table (or rows) and design a report is computed from, and the
+  ``surveyapp analyze`` arguments that reproduce it;
+- :mod:`.building` — the report and the sections of a report file;
+- :mod:`.ranking` — rank intervals and pairwise differences of the ``by`` levels;
+- :mod:`.trends` — the campaigns of one questionnaire side by side.
+
+Callers use the names re-exported here (``reports.build``, ``reports.trend`` …).
+"""
+
+from __future__ import annotations
+
+from surveyapp.services.reports.building import build, file_sections, has_answers
+from surveyapp.services.reports.cells import (
+    analyze_args,
+    frame_for,
+    run,
+    run_cells,
+    weighting_for,
+)
+from surveyapp.services.reports.common import (
+    BY_COLUMNS,
+    CONVENIENCE,
+    FILE_TITLES,
+    INCONCLUSIVE,
+    INVITED,
+    MET,
+    N_TO_DECIDE_REASONS,
+    NOT_MET,
+    PROBABILITY,
+    SAMPLES,
+    VERDICT_REASON_VI,
+    VERDICT_REASONS,
+    VERDICT_VI,
+    VERDICTS,
+    Report,
+    Sample,
+    percent,
+)
+from surveyapp.services.reports.ranking import (
+    EXACT_RANK_ROWS,
+    Ranking,
+    differences,
+    index_choices,
+    rank_intervals,
+)
+from surveyapp.services.reports.trends import Trend, earlier_campaigns, trend
+from surveyapp.services.reports.weighting import Weighting
+
+__all__ = [
+    "BY_COLUMNS",
+    "CONVENIENCE",
+    "EXACT_RANK_ROWS",
+    "FILE_TITLES",
+    "INCONCLUSIVE",
+    "INVITED",
+    "MET",
+    "NOT_MET",
+    "N_TO_DECIDE_REASONS",
+    "PROBABILITY",
+    "SAMPLES",
+    "VERDICTS",
+    "VERDICT_REASONS",
+    "VERDICT_REASON_VI",
+    "VERDICT_VI",
+    "Ranking",
+    "Report",
+    "Sample",
+    "Trend",
+    "Weighting",
+    "analyze_args",
+    "build",
+    "differences",
+    "earlier_campaigns",
+    "file_sections",
+    "frame_for",
+    "has_answers",
+    "index_choices",
+    "percent",
+    "rank_intervals",
+    "run",
+    "run_cells",
+    "trend",
+    "weighting_for",
+]

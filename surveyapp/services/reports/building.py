@@ -1,0 +1,228 @@
+"""Build a campaign report (and the sections of a report file) from its cell table."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surveyapp.analysis import (
+    AnalysisError,
+)
+from surveyapp.analysis.cells_api import analyze_cell_frame
+from surveyapp.data import queries
+from surveyapp.data.queries import Filters
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.questionnaires import AggregationRule
+from surveyapp.services import ServiceError, abuse, campaigns, report_cache
+from surveyapp.services.reports.cells import analyze_args, cell_table, fpc_columns
+from surveyapp.services.reports.common import (
+    BY_COLUMNS,
+    FILE_TITLES,
+    SAMPLES,
+    Report,
+    domain_sort,
+    domain_value,
+    fraction,
+    is_filtered,
+    percent,
+    row_order,
+    spec_for,
+)
+from surveyapp.services.reports.weighting import Weighting, weighting_dict
+
+
+def build(
+    campaign: Campaign,
+    *,
+    sample: str = "probability",
+    by: str | None = None,
+    ci: str = "logit",
+    lang: str = "vi",
+    filters: Filters | None = None,
+    stale_ok: bool = False,
+) -> Report:
+    """Estimate every item and index node of ``campaign`` (and per ``by`` level).
+
+    With ``filters`` the whole-sample rows are those of the filter's domain and the ``by``
+    levels are crossed with it; the design (and its calibration) stays the full sample's.
+
+    Kept until the campaign's responses, targets, margins, form fates or desk volumes change
+    (:mod:`surveyapp.services.report_cache`): the dashboard, its downloads and the API ask for
+    the same reports again and again. With ``stale_ok`` the latest report may come at once,
+    marked ``stale``, while the fresh one is computed in the background.
+    """
+    if by is not None and by not in BY_COLUMNS:
+        raise ServiceError(f"--by: use one of {', '.join(BY_COLUMNS)}")
+    if filters is not None and filters.empty:
+        filters = None  # the same report as without: one cache entry (page and downloads)
+    return report_cache.cached(
+        campaign,
+        ("report", sample, by, ci, lang, filters),
+        lambda c: _build(c, sample=sample, by=by, ci=ci, lang=lang, filters=filters),
+        stamp=_stamp,
+        stale_ok=stale_ok,
+    )
+
+
+def has_answers(campaign: Campaign, sample: str) -> bool:
+    return campaigns.final_counts_by_channel(campaign, SAMPLES[sample]) > 0
+
+
+def file_sections(
+    campaign: Campaign,
+    *,
+    keys: Sequence[str] = ("probability", "convenience"),
+    by: dict[str, str | None] | None = None,
+    ci: str = "logit",
+    stale_ok: bool = False,
+    with_invited: bool = True,
+) -> list[tuple[str, Report]]:
+    """The (title, report) sections of a report file, one per sample, never pooled.
+
+    The invited sample (standalone invitation codes) joins the file whenever the campaign
+    has such answers, without a breakdown: its answers have no district or desk.
+    """
+    by = by or {}
+    wanted = list(keys)
+    if with_invited and "invited" not in wanted and has_answers(campaign, "invited"):
+        wanted.append("invited")
+    return [
+        (
+            FILE_TITLES[key],
+            build(
+                campaign,
+                sample=key,
+                by=by.get(key) if key != "invited" else None,
+                ci=ci,
+                stale_ok=stale_ok,
+            ),
+        )
+        for key in wanted
+    ]
+
+
+def _stamp(report: Report, made: report_cache.Stamp) -> Report:
+    return dataclasses.replace(
+        report, computed_at=made.computed_at, inputs=made.fingerprint, stale=made.stale
+    )
+
+
+def _build(
+    campaign: Campaign,
+    *,
+    sample: str,
+    by: str | None,
+    ci: str,
+    lang: str,
+    filters: Filters | None,
+) -> Report:
+    chosen = SAMPLES[sample]
+    summary = {
+        "id": campaign.id,
+        "name": campaign.name,
+        "questionnaire": campaign.questionnaire.label,
+        "starts": campaign.starts.isoformat(),
+        "ends": campaign.ends.isoformat(),
+        # Burst-flagged responses left out of these estimates until an analyst releases them.
+        "held_out": abuse.held_out(campaign, chosen.channels),
+    }
+    if not campaigns.final_counts_by_channel(campaign, chosen):
+        return Report(
+            summary,
+            sample,
+            {"n": 0, "strata": 0, "psu": 0, "df": 0, **weighting_dict(chosen, Weighting())},
+            [],
+            by,
+            analyze_args(campaign, chosen, by, ci, Weighting()),
+        )
+    try:
+        cells, weighting, cell_design = cell_table(campaign, chosen, by, filters)
+        if is_filtered(filters):
+            # One cell table serves both: the filter's whole domain, then its ``by`` levels.
+            specs = [spec_for(campaign, None, ci, filters, chosen)]
+            if by:
+                outside = cells[BY_COLUMNS[by]].to_numpy() == queries.OUTSIDE
+                subset = np.where(outside, queries.OUTSIDE, "in")
+                # One concat: an insert into the wide cell table would fragment it.
+                cells = pd.concat(
+                    [cells, pd.DataFrame({queries.SUBSET: subset}, index=cells.index)], axis=1
+                )
+                specs.append(spec_for(campaign, by, ci, filters, chosen))
+        else:
+            specs = [spec_for(campaign, by, ci, sample=chosen)]
+        results = [
+            analyze_cell_frame(
+                cells, dataclasses.replace(spec, margins=weighting.margins), **cell_design
+            )
+            for spec in specs
+        ]
+        result = results[0]
+    except AnalysisError as exc:
+        raise ServiceError(str(exc)) from exc
+    nodes = {n.code: n for n in campaign.questionnaire.index_nodes}
+    questions = {q.code: q for q in campaign.questionnaire.questions}
+    targets = {t.index_node.code: t for t in campaign.targets}
+    rows = []
+    for est in (e for r in results for e in r.estimates):
+        row = est.to_dict(extended=True)
+        if domain_value(row) == queries.OUTSIDE:
+            continue
+        if row["domain"] is not None and queries.SUBSET in row["domain"]:
+            row["domain"] = None
+        code = est.variable.split("=", 1)[0] if est.statistic == "prop" else est.variable
+        node = nodes.get(code)
+        target = targets.get(code)
+        if node is not None:
+            row.update(
+                code=code, level=node.level.value, name=node.name.get(lang) or node.name["vi"]
+            )
+        else:
+            question = questions[code]
+            row.update(code=code, level="item", name=question.text.get(lang) or question.text["vi"])
+        row["previous"] = fraction(target.previous_pct if target else None)
+        row["target_rank"] = target.target_rank if target else None
+        if node is not None and node.rule == AggregationRule.DESIGNATED:
+            row.update(_same_estimate(node.part_codes[0], row["target"], targets, lang))
+        rows.append(row)
+    rows.sort(key=lambda r: (domain_sort(r), row_order(r, nodes)))
+    design = {**result.design.to_dict(), **weighting_dict(chosen, weighting)}
+    if chosen.key == "convenience":
+        design["desks_without_volume"] = queries.desks_without_volume(campaign, chosen)
+    if is_filtered(filters):
+        assert filters is not None
+        design["filters"] = filters.to_dict()
+    # The population sizes the design used say which fpc columns the export's command needs.
+    fpc = fpc_columns(cell_design.get("stratum_popsize"), cell_design.get("psu_popsize"))
+    return Report(
+        summary, sample, design, rows, by, analyze_args(campaign, chosen, by, ci, weighting, fpc)
+    )
+
+
+def _same_estimate(
+    part: str, own_target: float | None, targets: dict[str, Any], lang: str
+) -> dict[str, Any]:
+    """A designated node (field 2 = criterion 2.6) shows its part's estimate; when the two
+    carry different targets the same number is judged twice, so the row says so."""
+    other = targets.get(part)
+    part_target = float(other.target_pct) / 100 if other is not None else None
+    out: dict[str, Any] = {"same_estimate_as": part, "note": None}
+    if own_target is None or part_target is None or own_target == part_target:
+        return out
+    if lang == "en":
+        own, theirs = f"{100 * own_target:.2f}%", f"{100 * part_target:.2f}%"
+        note = (
+            f"Same estimate as {part} (target {theirs}); judged here against this row's own "
+            f"target, {own}."
+        )
+    else:
+        own, theirs = percent(own_target), percent(part_target)
+        note = (
+            f"Cùng ước lượng với {part} (chỉ tiêu {theirs}); ở đây so với chỉ tiêu riêng "
+            f"của dòng này, {own}."
+        )
+    out["note"] = note
+    return out

@@ -1,0 +1,173 @@
+"""What every report module shares: the samples, the ``by`` levels, the report type, the
+spec of what a report estimates and the orders rows are shown in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, overload
+
+from surveyapp.analysis import (
+    Spec,
+)
+from surveyapp.analysis.targets import INCONCLUSIVE as INCONCLUSIVE
+from surveyapp.analysis.targets import MET as MET
+from surveyapp.analysis.targets import N_TO_DECIDE_REASONS as N_TO_DECIDE_REASONS
+from surveyapp.analysis.targets import NOT_MET as NOT_MET
+from surveyapp.analysis.targets import VERDICT_REASONS as VERDICT_REASONS
+from surveyapp.analysis.targets import VERDICTS as VERDICTS
+from surveyapp.data import queries
+from surveyapp.data.queries import Filters
+from surveyapp.formatting import share as shown
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.questionnaires import IndexLevel, QuestionType
+from surveyapp.services.campaigns import code_key
+from surveyapp.services.instruments import analysis_spec
+
+BY_COLUMNS = {"district": "district", "desk": "desk", "channel": "channel"}
+# Keyed by the analysis package's labels, the only place verdict labels are defined
+# (re-exported here for the views and the API schema).
+VERDICT_VI = {MET: "Đạt", NOT_MET: "Không đạt", INCONCLUSIVE: "Chưa đủ căn cứ"}
+# Why a verdict is inconclusive (analysis.targets.VERDICT_REASONS codes), for the report files.
+VERDICT_REASON_VI = {
+    "se_zero": "sai số chuẩn bằng 0",
+    "small_sample": "mẫu nhỏ (dưới 30 phiếu hoặc CV trên 20%)",
+    "ci_contains_target": "khoảng tin cậy chứa chỉ tiêu",
+    "no_estimate": "không có ước lượng",
+}
+
+
+Sample = queries.Sample
+SAMPLES = queries.SAMPLES
+# The samples as the data adapter's queries take them (channels and whether a design is needed).
+PROBABILITY = SAMPLES["probability"]
+CONVENIENCE = SAMPLES["convenience"]
+INVITED = SAMPLES["invited"]
+
+
+@dataclass(frozen=True)
+class Report:
+    campaign: dict[str, Any]
+    sample: str
+    design: dict[str, Any]
+    estimates: list[dict[str, Any]]
+    by: str | None = None
+    analyze_args: list[str] = field(default_factory=list)
+    # When it was computed, from which inputs, and whether newer responses exist (a stale
+    # snapshot the dashboard shows while the fresh report is computed).
+    computed_at: datetime | None = None
+    inputs: str = ""
+    stale: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "campaign": self.campaign,
+            "sample": self.sample,
+            # Convenience and invited samples carry no design: no verdicts, and their
+            # intervals hold only if the respondents were a random sample.
+            "descriptive": self.descriptive,
+            "by": self.by,
+            "design": self.design,
+            "estimates": self.estimates,
+            "computed_at": self.computed_at.isoformat() if self.computed_at else None,
+            "stale": self.stale,
+        }
+
+    @property
+    def descriptive(self) -> bool:
+        return self.sample != "probability"
+
+    def rows(self, domain: Any = None) -> list[dict[str, Any]]:
+        """Estimates of one domain (``None``: the whole sample), in the plans' order."""
+        return [r for r in self.estimates if domain_value(r) == domain]
+
+    def domains(self) -> list[Any]:
+        seen: list[Any] = []
+        for row in self.estimates:
+            value = domain_value(row)
+            if value is not None and value not in seen:
+                seen.append(value)
+        return seen
+
+
+def domain_value(row: dict[str, Any]) -> Any:
+    return None if row["domain"] is None else next(iter(row["domain"].values()))
+
+
+def spec_for(
+    campaign: Campaign,
+    by: str | None,
+    ci: str,
+    filters: Filters | None = None,
+    sample: Sample = SAMPLES["probability"],
+) -> Spec:
+    """What a report estimates. Only the probability sample is judged against the targets:
+    the others carry no design, so a verdict about the province would claim what they
+    cannot know (DESIGN §4)."""
+    qn = campaign.questionnaire
+    satisfied = tuple(int(v) for v in qn.satisfied_values)
+    items = [q.code for q in qn.questions if q.type == QuestionType.LIKERT5]
+    indices = analysis_spec(qn)
+    targets = (
+        tuple((t.index_node.code, fraction(t.target_pct)) for t in campaign.targets)
+        if sample.probability
+        else ()
+    )
+    spec = Spec(
+        props=tuple((code, satisfied) for code in items),
+        indices=tuple((name, tuple(parts)) for name, parts in indices),
+        satisfied=satisfied,
+        by=_by_column(by, filters),
+        # A filtered report shows the filter's domain, never the whole sample's rows.
+        national=bool(by) and not is_filtered(filters),
+        ci=ci,
+        targets=targets,
+    )
+    return spec
+
+
+def is_filtered(filters: Filters | None) -> bool:
+    return filters is not None and not filters.empty
+
+
+def _by_column(by: str | None, filters: Filters | None) -> str | None:
+    if by:
+        return BY_COLUMNS[by]
+    return queries.SUBSET if is_filtered(filters) else None
+
+
+FILE_TITLES = {
+    "probability": "Mẫu xác suất",
+    "convenience": "QR – phi xác suất",
+    "invited": "Mẫu mời (mã độc lập)",
+}
+
+
+def domain_sort(row: dict[str, Any]) -> tuple[int, str]:
+    value = domain_value(row)
+    return (0, "") if value is None else (1, str(value))
+
+
+def row_order(row: dict[str, Any], nodes: dict[str, Any]) -> tuple[int, list[int], int]:
+    """Index nodes first in the plans' order (1, 1.1 … 2.6, overall), then the items."""
+    if row["level"] == "item":
+        return (1, [], int(row["code"].lstrip("q") or 0) if row["code"][1:].isdigit() else 0)
+    if nodes[row["code"]].level == IndexLevel.OVERALL:
+        return (0, [10**6], 0)
+    return (0, code_key(row["code"]), 0)
+
+
+def percent(value: float | None) -> str:
+    """A share as people read it, in the current language (surveyapp.formatting)."""
+    return shown(value)
+
+
+@overload
+def fraction(pct: Decimal) -> float: ...
+@overload
+def fraction(pct: Decimal | None) -> float | None: ...
+def fraction(pct: Decimal | None) -> float | None:
+    """A stored percentage (Decimal 79.21) as the fraction 0.7921, divided in decimal so
+    the float is the nearest to 0.7921 and not 79.21 / 100 = 0.7920999999999999."""
+    return None if pct is None else float(pct / 100)

@@ -61,6 +61,7 @@ ALLOWED_CODES = {"sex_age", "age_group"}
 ALLOWED_ON_PAGE = {
     "/admin/campaigns/N/margins": {"district", "area"},
     "/admin/campaigns/N/covariates": {"on_time_rate", "online_share", "urban_share"},
+    "/admin/units/crosswalk": {"old_code", "new_code", "old_name", "new_name"},
     "/admin/official": {
         "max_score", "node_name", "own_survey", "province_code", "province_name", "rank_of",
     },

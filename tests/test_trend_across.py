@@ -12,8 +12,8 @@ from sqlalchemy import select
 from surveyapp.data import queries
 from surveyapp.data.queries import Filters
 from surveyapp.extensions import db
-from surveyapp.models import Campaign, Unit
-from surveyapp.services import crosswalk, reports
+from surveyapp.models import Campaign, MarginVariable, Unit
+from surveyapp.services import campaigns, crosswalk, margins, reports
 from surveyapp.services.reports import across
 
 
@@ -146,3 +146,13 @@ def test_trend_page_and_api_say_which_comparisons_are_approximate(login_as, demo
     )
     old_page = client.get(f"/dashboard/{demo_data.campaign_id}/trend").get_data(as_text=True)
     assert "Địa giới hành chính đã thay đổi" not in old_page
+
+
+def test_a_campaign_after_the_change_offers_no_old_district(demo_data) -> None:
+    older, newer = _campaigns(demo_data)
+    old_districts = {u.code for u in margins.districts(older)}
+    assert old_districts and all(code.startswith("75-") for code in old_districts)
+    assert margins.districts(newer) == []
+    assert margins.categories(newer)[MarginVariable.DISTRICT] == {}
+    assert {u.code for u in campaigns.filter_units(newer)} == {"75"}
+    assert {u.code for u in campaigns.filter_units(older)} == {"75"} | old_districts

@@ -698,6 +698,8 @@ def _key(
     for form, response in done:
         moment = _moment(rng, starts, today)
         response.submitted_at = moment
+        # Keyed "now", a response would fall outside a past campaign's period.
+        response.period_id = campaign.periods[0].id
         form.fate_at = moment
     db.session.flush()
 

@@ -53,4 +53,5 @@ VI = {
     "approximate": "gần đúng",
     "an old unit was split": "có đơn vị cũ bị chia tách",
     "%(share)s of the old population had respondents": "%(share)s dân số cũ có người trả lời",
+    "(since 1 July 2025 there are no districts: a plan on today's units starts at commune)": "(từ ngày 01/7/2025 không còn cấp huyện: phương án theo đơn vị hành chính hiện nay bắt đầu từ cấp xã)",
 }

@@ -256,3 +256,94 @@ def test_analysts_cannot_change_the_crosswalk(login_as, structures) -> None:
     client = login_as("analyst")
     assert client.get("/admin/units/crosswalk").status_code == 403
     assert client.post("/admin/units/crosswalk/remove").status_code == 403
+
+
+UNITS = (
+    "code,name,level,kind,parent_code,valid_from,valid_to,urban\n"
+    "98,Tỉnh Mẫu,province,tỉnh,,,,\n"
+    "98001,Phường Một,commune,phường,98,01/07/2025,,1\n"
+    "98001-1,Khu phố 1,village,khu phố,98001,2025-07-01,,1\n"
+    "98-1,Huyện Cũ,district,huyện,98,,30/06/2025,0\n"
+    "98-1-1,Xã Cũ,commune,xã,98-1,,30/06/2025,0\n"
+)
+
+
+def test_units_import_builds_todays_tree_and_the_historical_one(app) -> None:
+    from surveyapp.services import unit_tree
+
+    changed = unit_tree.import_units(UNITS.encode(), "units.csv")
+    db.session.commit()
+    assert len(changed) == 5
+    ward = db.session.scalar(select(Unit).where(Unit.code == "98001"))
+    old = db.session.scalar(select(Unit).where(Unit.code == "98-1-1"))
+    assert ward is not None and old is not None
+    assert ward.parent is not None and ward.parent.code == "98" and ward.kind == "phường"
+    assert ward.valid_from == REFORM_DATE and ward.urban is True
+    assert old.ancestor(UnitLevel.DISTRICT) is not None and old.valid_to == END
+    audits = db.session.scalars(select(AuditLog).where(AuditLog.entity == "unit")).all()
+    assert len(audits) == 5
+    # A stored code is updated (audited with its state before).
+    renamed = "code,name,level,kind,parent_code\n98001,Phường Mới Một,commune,phường,98\n"
+    unit_tree.import_units(renamed.encode(), "u.csv")
+    db.session.commit()
+    assert ward.name == "Phường Mới Một"
+    last = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
+    assert last is not None and last.before is not None and last.before["name"] == "Phường Một"
+
+
+def test_units_import_names_each_bad_cell_and_keeps_the_hierarchy(app) -> None:
+    from surveyapp.services import unit_tree
+
+    bad = (
+        "code,name,level,kind,parent_code,valid_from,valid_to\n"
+        "97,Tỉnh Lỗi,province,tỉnh,,,\n"
+        "97-v,Ấp lạc,village,ấp,97,,\n"  # a village directly under a province
+        "97001,Xã A,commune,phường xã,97,,\n"  # not a kind of commune
+        "97002,Xã B,commune,xã,96,,\n"  # unknown parent
+        "97003,Xã C,county,xã,97,,\n"  # not a level
+        "97004,Xã D,commune,xã,97,01/07/2025,30/06/2025\n"  # ends before it begins
+        "97005,Xã E,commune,xã,97,31/02/2025,\n"  # not a date
+        "97,Tỉnh Lỗi lần hai,province,tỉnh,,,\n"  # the same code again
+    )
+    with pytest.raises(unit_tree.UnitImportError) as caught:
+        unit_tree.import_units(bad.encode(), "bad.csv")
+    db.session.rollback()
+    text = str(caught.value)
+    assert (
+        "Dòng 3, cột parent_code (E): thôn, ấp, khu phố không thể trực thuộc đơn vị cấp tỉnh "
+        "(đơn vị cấp trên phải là: đơn vị cấp xã)." in text
+    )
+    assert "Dòng 4, cột kind (D): đơn vị cấp xã phải là một trong các loại:" in text
+    assert "Dòng 5, cột parent_code (E): không có đơn vị nào mang mã 96" in text
+    assert "Dòng 6, cột level (C): dùng province (tỉnh)" in text
+    assert "Dòng 7, cột valid_to (G): đơn vị không thể kết thúc trước khi bắt đầu." in text
+    assert "Dòng 8, cột valid_from (F): '31/02/2025' không phải là ngày (dd/mm/yyyy)." in text
+    assert "Dòng 9, cột code (A): trùng mã với dòng 2." in text
+    assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
+
+
+def test_units_import_by_cli_and_admin_page(runner, login_as, tmp_path: Path) -> None:
+    path = tmp_path / "units.csv"
+    path.write_text(UNITS, encoding="utf-8")
+    done = runner.invoke(args=["units", "import", str(path)])
+    assert done.exit_code == 0, done.output
+    assert "Đã nhập 5 đơn vị hành chính." in done.output
+    client = login_as("admin")
+    extra = "code,name,level,kind,parent_code\n98002,Xã Hai,commune,xã,98\n"
+    page = client.post(
+        "/admin/units/import",
+        data={"file": (io.BytesIO(extra.encode()), "u.csv")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Đã nhập 1 đơn vị hành chính." in page and "Xã Hai" in page
+    assert "đơn vị cũ, tồn tại đến 30/06/2025" in page
+    refused = client.post(
+        "/admin/units/import",
+        data={"file": (io.BytesIO(b"code,name,level\n98003,Xa,commune\n"), "u.csv")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Dòng 2, cột parent_code: cần có giá trị." in refused
+    client.post("/logout")
+    assert login_as("analyst").post("/admin/units/import").status_code == 403

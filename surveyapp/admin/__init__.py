@@ -39,8 +39,10 @@ def index() -> Any:
 
 @bp.route("/units")
 def units() -> Any:
+    from surveyapp.forms.admin import UnitImportForm
+
     roots = db.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.code))
-    return render_template("admin/units.html", roots=roots.all())
+    return render_template("admin/units.html", roots=roots.all(), form=UnitImportForm())
 
 
 @bp.route("/desks")

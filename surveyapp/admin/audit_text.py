@@ -70,6 +70,7 @@ def _objects() -> dict[str, str]:
         "area_covariates": _("the administrative covariates of campaign %(id)s"),
         "comment": _("comment %(id)s"),
         "unit_crosswalk": _("the crosswalk of old unit %(id)s"),
+        "unit": _("administrative unit %(id)s"),
     }
 
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from surveyapp.cli_common import emit, fail
 from surveyapp.extensions import db
 from surveyapp.models.official import OfficialIndex
-from surveyapp.services import ServiceError, crosswalk, official
+from surveyapp.services import ServiceError, crosswalk, official, unit_tree
 
 official_cli = AppGroup("official", help="Published index results and own-survey history.")
 
@@ -71,6 +71,23 @@ def official_template(output: str | None) -> None:
 units_cli = AppGroup("units", help="Administrative units and the 2025 reorganisation.")
 crosswalk_cli = AppGroup("crosswalk", help="Old units → new units, with population shares.")
 units_cli.add_command(crosswalk_cli)
+
+
+@units_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+def units_import(file: str) -> None:
+    """Import units from CSV/XLSX (code, name, level, kind, parent_code, valid_from,
+    valid_to, urban): every row, or none. A stored code is updated."""
+    try:
+        data = Path(file).read_bytes()
+        changed = unit_tree.import_units(data, Path(file).name)
+    except OSError as exc:
+        fail(str(exc))
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(_("Nothing was imported.") + "\n" + str(exc))
+    db.session.commit()
+    click.echo(_("%(n)d units imported.", n=len(changed)))
 
 
 @crosswalk_cli.command("import")

@@ -1,4 +1,5 @@
-"""Admin pages for the crosswalk of old units to new ones (the 2025 reorganisation)."""
+"""Admin pages for importing units and the crosswalk of old units to new ones (the 2025
+reorganisation)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from flask_babel import gettext as _
 
 from surveyapp.admin import bp, import_file
 from surveyapp.extensions import db
-from surveyapp.forms.admin import CrosswalkImportForm
-from surveyapp.services import crosswalk
+from surveyapp.forms.admin import CrosswalkImportForm, UnitImportForm
+from surveyapp.services import crosswalk, unit_tree
 
 
 @bp.route("/units/crosswalk")
@@ -63,3 +64,19 @@ def crosswalk_template(fmt: str) -> Any:
         mimetype=mime,
         headers={"Content-Disposition": f'attachment; filename="unit-crosswalk.{fmt}"'},
     )
+
+
+@bp.route("/units/import", methods=["POST"])
+def units_import() -> Any:
+    form = UnitImportForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for("admin.units"))
+    upload = form.file.data
+    import_file(
+        lambda: unit_tree.import_units(upload.read(), upload.filename or "upload.csv"),
+        lambda n: _("Imported %(n)d units.", n=n),
+    )
+    return redirect(url_for("admin.units"))

@@ -129,3 +129,10 @@ class CrosswalkImportForm(Form):
         _l("Crosswalk file (CSV or XLSX)"),
         validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
     )
+
+
+class UnitImportForm(Form):
+    file = FileField(
+        _l("Units file (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
+    )

@@ -62,6 +62,9 @@ ALLOWED_ON_PAGE = {
     "/admin/campaigns/N/margins": {"district", "area"},
     "/admin/campaigns/N/covariates": {"on_time_rate", "online_share", "urban_share"},
     "/admin/units/crosswalk": {"old_code", "new_code", "old_name", "new_name"},
+    "/admin/units": {
+        "province", "district", "commune", "village", "parent_code", "valid_from", "valid_to",
+    },
     "/admin/official": {
         "max_score", "node_name", "own_survey", "province_code", "province_name", "rank_of",
     },

@@ -173,5 +173,6 @@ from surveyapp.admin import (  # noqa: E402, F401
     manage,
     margins,
     official,
+    officials,
     sae,
 )

@@ -51,6 +51,8 @@ def _actions() -> dict[str, str]:
         "enter": _("entered"),
         "hide": _("hid"),
         "unhide": _("showed again"),
+        "issue_codes": _("issued officials' codes for"),
+        "remind": _("sent a completion reminder to"),
     }
 
 
@@ -71,6 +73,9 @@ def _objects() -> dict[str, str]:
         "comment": _("comment %(id)s"),
         "unit_crosswalk": _("the crosswalk of old unit %(id)s"),
         "unit": _("administrative unit %(id)s"),
+        "official_agency": _("agency %(id)s of an officials' survey"),
+        "official_invitee": _("listed official %(id)s"),
+        "campaign": _("campaign %(id)s"),
     }
 
 

@@ -27,14 +27,13 @@ from surveyapp.services import (
     reports,
     sae,
 )
-from surveyapp.services.reports import INCONCLUSIVE, MET, NOT_MET
 
 bp = Blueprint("dashboard", __name__)
 require_roles(bp, "dashboard")
 
 
 def _verdict_text() -> dict[str, str]:
-    return {MET: _("Met"), NOT_MET: _("Not met"), INCONCLUSIVE: _("Not yet decidable")}
+    return {code: str(label) for code, label in reports.VERDICT_LABELS.items()}
 
 
 def _verdict_reason_text() -> dict[str, str]:
@@ -380,5 +379,7 @@ def release(campaign_id: int, response_id: int) -> Any:
 
 # The forecast pages live in their own module; importing it registers them.
 # Routes kept in their own modules register on ``bp`` when imported.
-from surveyapp.dashboard import comments, forecast  # noqa: E402, F401
+from surveyapp.dashboard import bulletin as _bulletin  # noqa: E402, F401
+from surveyapp.dashboard import comments, forecast, periodic  # noqa: E402, F401
 from surveyapp.dashboard import desks as _desks  # noqa: E402, F401
+from surveyapp.dashboard import officials as _officials  # noqa: E402, F401

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
-from surveyapp.data import bits
+from surveyapp.data import bits, respondents
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import Question
@@ -27,7 +28,6 @@ from surveyapp.models.responses import Answer, Response, ResponseBits, ResponseS
 from surveyapp.models.sampling import Form, Household
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 
-DESIGN_COLUMNS = ["stratum", "psu", "ssu", "weight", "fpc1", "fpc2"]
 # Domain label of the responses a dashboard filter leaves out. They stay in the design (a
 # domain is estimated on the full sample, never by dropping rows); only their rows of
 # estimates are not shown.
@@ -38,22 +38,36 @@ SUBSET = "_subset"
 
 @dataclass(frozen=True)
 class Filters:
-    """What an analyst narrowed the dashboard to: a channel, a period, a unit's subtree."""
+    """What an analyst narrowed the dashboard to: a channel, a period, a unit's subtree; and
+    a reporting period's submission dates (``submitted_from`` ≤ submitted_at <
+    ``submitted_before``, timezone-aware moments, see services.periodic)."""
 
     channel: Channel | None = None
     period_id: int | None = None
     unit_ids: tuple[int, ...] | None = None
+    submitted_from: datetime | None = None
+    submitted_before: datetime | None = None
 
     @property
     def empty(self) -> bool:
-        return self.channel is None and self.period_id is None and self.unit_ids is None
+        return (
+            self.channel is None
+            and self.period_id is None
+            and self.unit_ids is None
+            and self.submitted_from is None
+            and self.submitted_before is None
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "channel": self.channel.value if self.channel else None,
             "period_id": self.period_id,
             "unit_ids": list(self.unit_ids) if self.unit_ids is not None else None,
         }
+        if self.submitted_from is not None or self.submitted_before is not None:
+            out["submitted_from"] = _iso(self.submitted_from)
+            out["submitted_before"] = _iso(self.submitted_before)
+        return out
 
     def condition(self) -> Any:
         """The SQL condition a response meets to be inside the filter."""
@@ -64,6 +78,10 @@ class Filters:
             parts.append(Response.period_id == self.period_id)
         if self.unit_ids is not None:
             parts.append(Response.unit_id.in_(list(self.unit_ids)))
+        if self.submitted_from is not None:
+            parts.append(Response.submitted_at >= self.submitted_from)
+        if self.submitted_before is not None:
+            parts.append(Response.submitted_at < self.submitted_before)
         return and_(*parts)
 
     def mask(self, frame: pd.DataFrame) -> np.ndarray:
@@ -75,7 +93,20 @@ class Filters:
             keep &= (frame["period_id"] == self.period_id).to_numpy()
         if self.unit_ids is not None:
             keep &= frame["unit_id"].isin(list(self.unit_ids)).to_numpy()
+        if self.submitted_from is not None or self.submitted_before is not None:
+            # Stored in UTC; SQLite hands the moments back naive.
+            moments = pd.to_datetime(frame["submitted_at"], utc=True)
+            if self.submitted_from is not None:
+                keep &= (moments >= pd.Timestamp(self.submitted_from)).to_numpy()
+            if self.submitted_before is not None:
+                keep &= (moments < pd.Timestamp(self.submitted_before)).to_numpy()
         return keep
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 @dataclass(frozen=True)
@@ -199,7 +230,8 @@ def response_frame(
     """One row per final response of ``campaign`` on ``channels``.
 
     Columns: ``response_id``, ``channel``, the design columns, ``unit_id``,
-    ``service_point_id``, ``period_id``, ``district``, ``desk`` and one column per question
+    ``service_point_id``, ``period_id``, ``submitted_at``, ``district``, ``desk`` and one
+    column per question
     code holding the answer value (missing when not answered).
     """
     pivots = [
@@ -217,6 +249,7 @@ def response_frame(
         Response.unit_id,
         Response.service_point_id,
         Response.period_id,
+        Response.submitted_at,
     ]
     stmt = (
         select(*keys, *pivots)
@@ -530,19 +563,13 @@ def has_forms(campaign: Campaign) -> bool:
 
 def nonresponse_factors(campaign: Campaign) -> dict[str, float]:
     """Per village (the weighting class): Σ weight of the selected (non-reserve) paper forms
-    over Σ weight of those with a final response (on paper or online), as the export's
-    ``nr_factor``. Villages without a respondent are left out."""
-    answered = select(Response.serial).where(
-        Response.campaign_id == campaign.id,
-        Response.status == ResponseStatus.FINAL,
-        Response.serial.is_not(None),
-    )
-    responded = Form.serial.in_(answered)
+    over Σ weight of those that responded (:mod:`surveyapp.data.respondents`), as the
+    export's ``nr_factor``. Villages without a respondent are left out."""
     stmt = (
         select(
             Unit.code,
             func.sum(Form.weight),
-            func.sum(case((responded, Form.weight), else_=0.0)),
+            func.sum(case((respondents.responded(campaign.id), Form.weight), else_=0.0)),
         )
         .join(Household, Household.id == Form.household_id)
         .join(Unit, Unit.id == Household.village_id)

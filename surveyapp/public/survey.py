@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from surveyapp import formatting
 from surveyapp.extensions import client_address, csrf, limiter
@@ -125,8 +126,18 @@ def _see_other(url: str) -> Any:
     return current_app.response_class(status=303, headers={"Location": url})
 
 
+#: Who answers, as the form names the instrument's respondent types.
+RESPONDENT_LABELS = {
+    "citizen": _l("Citizen"),
+    "organisation": _l("Enterprise or organisation"),
+    "official": _l("Leading or managing official"),
+}
+
+
 def _page(ctx: Context, template: str, status: int = 200, **values: Any) -> Any:
-    response = make_response(render_template(template, ctx=ctx, **values), status)
+    response = make_response(
+        render_template(template, ctx=ctx, respondent_labels=RESPONDENT_LABELS, **values), status
+    )
     if ctx.kiosk:
         _no_store(response)
     return response

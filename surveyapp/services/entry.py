@@ -187,9 +187,7 @@ def finalise(form: Form, values: Mapping[str, int | None]) -> Response:
         (p.id for p in form.campaign.periods if p.starts <= now.date() <= p.ends), None
     )
     db.session.add(response)
-    if form.fate != FormFate.RETURNED:
-        form.fate = FormFate.RETURNED
-        form.fate_at = now
+    form.set_fate(FormFate.RETURNED, now)
     db.session.flush()
     # One multi-row INSERT: ORM answer objects are written one statement each (SQLite cannot
     # return a batch's ids in order), which made keying or importing a form ~40 round trips.

@@ -21,7 +21,7 @@ from surveyapp.services import ServiceError, abuse, campaigns, report_cache
 from surveyapp.services.reports.cells import analyze_args, cell_table, fpc_columns
 from surveyapp.services.reports.common import (
     BY_COLUMNS,
-    FILE_TITLES,
+    SAMPLE_TITLES,
     SAMPLES,
     Report,
     domain_sort,
@@ -31,6 +31,7 @@ from surveyapp.services.reports.common import (
     percent,
     row_order,
     spec_for,
+    vietnamese,
 )
 from surveyapp.services.reports.weighting import Weighting, weighting_dict
 
@@ -90,9 +91,10 @@ def file_sections(
     wanted = list(keys)
     if with_invited and "invited" not in wanted and has_answers(campaign, "invited"):
         wanted.append("invited")
+    titles = vietnamese(SAMPLE_TITLES)  # sheet and section titles, as the file's headers
     return [
         (
-            FILE_TITLES[key],
+            titles[key],
             build(
                 campaign,
                 sample=key,

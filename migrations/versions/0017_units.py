@@ -5,15 +5,15 @@ phường, đặc khu) → village. Districts stay as historical units. Each uni
 the dates it was valid; ``unit_crosswalk`` maps an old unit to the new ones with the share
 of its population each received.
 
-Revision ID: 0015_units
-Revises: 0014_alerts
+Revision ID: 0017_units
+Revises: 0016_officials
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_units"
-down_revision = "0014_alerts"
+revision = "0017_units"
+down_revision = "0016_officials"
 branch_labels = None
 depends_on = None
 

@@ -37,8 +37,7 @@ def test_a_channel_filter_gives_that_channels_domain_on_the_full_design(demo_dat
     filtered = reports.build(campaign, sample="convenience", filters=Filters(channel=Channel.KIOSK))
     assert filtered.design["filters"]["channel"] == "kiosk"
     domain = {r["variable"]: r for r in by_channel.rows("kiosk")}
-    # The convenience sample reads the desk questionnaire: 6 items and 6 index nodes.
-    assert len(filtered.rows()) == len(domain) == 12
+    assert len(filtered.rows()) == len(domain) == 46
     for row in filtered.rows():
         other = domain[row["variable"]]
         for key in ("estimate", "se", "ci_low", "ci_high"):
@@ -181,7 +180,9 @@ def test_dashboard_shows_ranks_and_response_rates(login_as, demo_data) -> None:
     # district's rate is theirs (not 0 % beside responses "without a form").
     assert summary["without_form"] == 0 and "không khớp" not in page
     paper = db.session.scalar(
-        select(func.count()).select_from(Response).where(Response.channel == Channel.PAPER)
+        select(func.count())
+        .select_from(Response)
+        .where(Response.channel == Channel.PAPER, Response.campaign_id == campaign.id)
     )
     assert total["responded"] == paper
     for row in summary["rows"]:
@@ -193,12 +194,19 @@ def test_dashboard_shows_ranks_and_response_rates(login_as, demo_data) -> None:
     assert len(summary["rows"]) == districts
     assert total["selected"] == sum(r["selected"] for r in summary["rows"])
     assert total["responded"] + total["refused"] + total["not_at_home"] <= total["selected"]
-    # Fates recorded by the supervisor move the district's numbers and the total rate.
+    # Fates recorded by the supervisor move the numbers and the total rate (forms are still
+    # out in this year's campaign, whose fieldwork is under way).
     from surveyapp.models.sampling import Form, FormFate
 
+    campaign = db.session.get_one(Campaign, demo_data.current_campaign_id)
+    total = batches.response_rate_summary(campaign)["total"]
     out = db.session.scalars(
         select(Form)
-        .where(Form.reserve.is_(False), Form.fate == FormFate.HANDED_OUT)
+        .where(
+            Form.reserve.is_(False),
+            Form.fate == FormFate.HANDED_OUT,
+            Form.campaign_id == campaign.id,
+        )
         .order_by(Form.serial)
     ).all()
     out = [f for f in out if entry.state(f) == entry.EntryState.OPEN][:3]

@@ -258,7 +258,10 @@ def test_demo_asks_the_desk_questionnaire_on_qr_and_kiosk(demo_data) -> None:
 
     from surveyapp.models import Answer, Campaign, Question, Response
 
-    campaign = db.session.get(Campaign, demo_data.campaign_id)
+    # The 2024 campaign ran SIPAS on every channel; this year's asks the desk form at desks.
+    old = db.session.get(Campaign, demo_data.campaign_id)
+    assert old.questionnaire_on(Channel.QR).code == "sipas-2022"
+    campaign = db.session.get(Campaign, demo_data.current_campaign_id)
     desk_qn = campaign.questionnaire_on(Channel.QR)
     assert desk_qn.code == "desk-2026"
     assert campaign.questionnaire_on(Channel.KIOSK).id == desk_qn.id
@@ -267,7 +270,10 @@ def test_demo_asks_the_desk_questionnaire_on_qr_and_kiosk(demo_data) -> None:
     by_qn = dict(
         db.session.execute(
             select(Response.questionnaire_id, func.count())
-            .where(Response.channel.in_([Channel.QR, Channel.KIOSK]))
+            .where(
+                Response.campaign_id == campaign.id,
+                Response.channel.in_([Channel.QR, Channel.KIOSK]),
+            )
             .group_by(Response.questionnaire_id)
         ).all()
     )
@@ -278,7 +284,7 @@ def test_demo_asks_the_desk_questionnaire_on_qr_and_kiosk(demo_data) -> None:
             select(Question.code)
             .join(Answer, Answer.question_id == Question.id)
             .join(Response, Response.id == Answer.response_id)
-            .where(Response.channel == Channel.QR)
+            .where(Response.channel == Channel.QR, Response.campaign_id == campaign.id)
             .distinct()
         )
     )

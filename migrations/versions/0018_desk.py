@@ -1,8 +1,8 @@
 """desk questionnaire: conditional questions, form style, a questionnaire per channel, and the
 link between a desk rating and the full survey answered after it
 
-Revision ID: 0017_desk
-Revises: 0016_officials
+Revision ID: 0018_desk
+Revises: 0017_units
 Create Date: 2026-12-03 12:45:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0017_desk"
-down_revision = "0016_officials"
+revision = "0018_desk"
+down_revision = "0017_units"
 branch_labels = None
 depends_on = None
 

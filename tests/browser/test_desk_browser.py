@@ -189,11 +189,11 @@ def test_desk_indices_and_channel_questionnaires_pass_axe(
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/admin/**")
-    page.goto(f"{live_server}/dashboard/{demo_data.campaign_id}/desks")
+    page.goto(f"{live_server}/dashboard/{demo_data.current_campaign_id}/desks")
     table = page.locator("table.desk-index-table")
     assert table.locator("thead th").count() == 7  # desk, 2.1–2.5, overall
     page.screenshot(path=str(artifacts / "desk-indices-1280.png"), full_page=True)
     _axe(page, artifacts, "desk-indices")
-    page.goto(f"{live_server}/admin/campaigns/{demo_data.campaign_id}")
+    page.goto(f"{live_server}/admin/campaigns/{demo_data.current_campaign_id}")
     assert page.locator("#qn_qr").count() == 1
     _axe(page, artifacts, "admin-channels")

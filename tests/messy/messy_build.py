@@ -42,6 +42,7 @@ from flask import Flask, g, got_request_exception, request_started
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
+from paper_support import plan_toml
 from sqlalchemy import select
 from support import PG_URL, USING_POSTGRES, login, make_config, make_user
 
@@ -325,25 +326,6 @@ class Built:
 
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 
-PLAN_TOML = """seed = {seed}
-[[stages]]
-level = "district"
-method = "all"
-[[stages]]
-level = "commune"
-method = "pps"
-n = 2
-[[stages]]
-level = "village"
-method = "pps"
-n = 1
-[[stages]]
-level = "household"
-method = "srs"
-n = 2
-reserve = 1
-"""
-
 
 def server_error(response: Any, what: str) -> str | None:
     if response.status_code >= 500:
@@ -507,7 +489,7 @@ def build(app: Flask, plan: Plan) -> Built:
         result = cli(app, ["frame", "import", str(write_frame(["Chủ hộ"]))])
         assert result.exit_code == 0, result.output
     plan_path = tmp / "plan.toml"
-    plan_path.write_text(PLAN_TOML.format(seed=plan.seed), encoding="utf-8")
+    plan_path.write_text(plan_toml(seed=plan.seed, households=2), encoding="utf-8")
     result = cli(app, ["sample", "draw", "--campaign", str(campaign.id), "--plan", str(plan_path)])
     assert result.exit_code == 0, result.output
 

@@ -33,7 +33,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from paper_support import plan_toml
 from sqlalchemy import select
-from support import PG_URL, USING_POSTGRES, login, make_config, make_user
+from support import PG_URL, USING_POSTGRES, login, make_config, make_user, open_campaign
 
 from surveyapp import create_app
 from surveyapp.extensions import db
@@ -410,10 +409,6 @@ def _post_form(client: FlaskClient, page: str, values: dict[str, Any], problems:
 
 def build(app: Flask, plan: Plan) -> Built:
     from surveyapp.models import (
-        Campaign,
-        CampaignChannel,
-        CampaignStatus,
-        Channel,
         Form,
         ServicePoint,
         Unit,
@@ -450,16 +445,7 @@ def build(app: Flask, plan: Plan) -> Built:
                         parent=commune,
                     )
                 )
-    today = date.today()
-    campaign = Campaign(
-        name=fit(plan.campaign, 200, "Đợt"),
-        questionnaire=qn,
-        status=CampaignStatus.OPEN,
-        starts=today - timedelta(days=10),
-        ends=today + timedelta(days=10),
-        units=[province],
-        channels=[CampaignChannel(channel=c) for c in Channel],
-    )
+    campaign = open_campaign(fit(plan.campaign, 200, "Đợt"), qn, province)
     db.session.add_all([province, campaign, *villages])
     db.session.flush()
     targets.import_targets_file(campaign, demo.TARGETS_FILE)
@@ -541,8 +527,9 @@ def build(app: Flask, plan: Plan) -> Built:
             sent = client.post(
                 f"/admin/desks/{desk_id}",
                 data={
-                    "period_start": (today - timedelta(days=10)).isoformat(),
-                    "period_end": (today + timedelta(days=10)).isoformat(),
+                    # the campaign's period
+                    "period_start": campaign.starts.isoformat(),
+                    "period_end": campaign.ends.isoformat(),
                     "transactions": str(desk_plan.volume),
                 },
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from support import USING_POSTGRES, login, make_user
+from support import PASSWORD, USING_POSTGRES, login, make_user
 
 from surveyapp.extensions import db
 
@@ -17,6 +17,7 @@ __all__ = [
     "build_units",
     "frame_csv",
     "login",
+    "login_to_entry",
     "make_user",
     "one_village_draw",
     "plan_toml",
@@ -117,3 +118,13 @@ def one_village_draw(campaign: Any, plan: str, households: int) -> int:
     draw = sampling.draw(campaign, stages, seed)
     batches.make_batches(campaign, draw.id)
     return draw.id
+
+
+def login_to_entry(page: Any, live_server: str, username: str) -> None:
+    """Log ``username`` in through the browser's login form, keyboard only, and wait for the
+    paper-entry page the login lands a keyer or a verifier on."""
+    page.goto(live_server + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/entry/**")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from paper_support import one_village_draw, plan_toml
+from paper_support import login_to_entry, one_village_draw, plan_toml
 from sqlalchemy import select
+from support import PASSWORD
 
 from surveyapp.extensions import db
 from surveyapp.models import Keying, Role
@@ -17,17 +18,13 @@ PLAN = plan_toml(seed=5, communes=("srs", 1), villages=("srs", 1), households=3,
 
 def _setup(campaign) -> list[str]:  # type: ignore[no-untyped-def]
     draw_id = one_village_draw(campaign, PLAN, households=10)
-    users.create_user("keyer", Role.ENUMERATOR, "correct-horse-42")
+    users.create_user("keyer", Role.ENUMERATOR, PASSWORD)
     db.session.commit()
     return [f.serial for f in sampling.forms_of(draw_id)]
 
 
 def _login_and_open(page, live_server: str, serial: str, js: bool = True) -> None:  # type: ignore[no-untyped-def]
-    page.goto(live_server + "/login")
-    page.fill("#username", "keyer")
-    page.fill("#password", "correct-horse-42")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/entry/**")
+    login_to_entry(page, live_server, "keyer")
     page.goto(live_server + "/entry/key")
     page.wait_for_selector("#serial:focus")  # autofocus: no mouse needed
     page.keyboard.type(serial)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from paper_support import one_village_draw, plan_toml
+from paper_support import login_to_entry, one_village_draw, plan_toml
 from sqlalchemy import select
+from support import PASSWORD
 
 from surveyapp.extensions import db
 from surveyapp.models import Role
@@ -14,7 +15,6 @@ from surveyapp.models.sampling import Form
 from surveyapp.services import entry, sampling, users
 
 PLAN = plan_toml(seed=7, communes=("srs", 1), villages=("srs", 1), households=2, reserve=None)
-PASSWORD = "correct-horse-42"
 
 
 def _two_conflicts(campaign) -> list[str]:  # type: ignore[no-untyped-def]
@@ -40,11 +40,7 @@ def _two_conflicts(campaign) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def _open(page, live_server: str, serial: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(live_server + "/login")
-    page.fill("#username", "verifier")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/entry/**")
+    login_to_entry(page, live_server, "verifier")
     page.goto(f"{live_server}/entry/reconcile/{serial}")
 
 

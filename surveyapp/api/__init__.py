@@ -177,11 +177,10 @@ def get_bulletin(campaign_id: int) -> Any:
     month = request.args.get("month", f"{localtime.today():%Y-%m}")
     if not MONTH.fullmatch(month):
         abort(400, "month: write YYYY-MM, e.g. 2026-11")
-    try:
-        unit = bulletin.unit_by_code(code)
-        built = bulletin.build(unit, bulletin.parse_month(month), campaign, current_language())
-    except ServiceError as exc:
-        abort(400, str(exc))
+    unit = _or_400(lambda: bulletin.unit_by_code(code))
+    built = _or_400(
+        lambda: bulletin.build(unit, bulletin.parse_month(month), campaign, current_language())
+    )
     return jsonify(built.to_dict())
 
 
@@ -193,8 +192,5 @@ def get_periodic(campaign_id: int) -> Any:
     text = request.args.get("period", "")
     if not PERIOD.fullmatch(text):
         abort(400, "period: write 2026-Q1 to 2026-Q4, 2026-H1, 2026-H2 or 2026")
-    try:
-        report = periodic.build(campaign, text, lang=current_language())
-    except ServiceError as exc:
-        abort(400, str(exc))
+    report = _or_400(lambda: periodic.build(campaign, text, lang=current_language()))
     return jsonify(report.to_dict())

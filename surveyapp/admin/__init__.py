@@ -76,7 +76,34 @@ def campaign(campaign_id: int) -> Any:
         targets=campaigns.target_rows(item, lang=current_language()),
         import_form=TargetImportForm(),
         counts=campaigns.final_counts(),
+        questionnaires=campaigns.questionnaires(),
     )
+
+
+@bp.route("/campaigns/<int:campaign_id>/channels", methods=["POST"])
+def channel_questionnaires(campaign_id: int) -> Any:
+    """Choose the questionnaire each channel asks (e.g. the desk form on QR and kiosk)."""
+    from surveyapp.models.campaigns import Channel
+
+    item = db.get_or_404(Campaign, campaign_id)
+    chosen: dict[Channel, int | None] = {}
+    for channel_item in item.channels:
+        raw = request.form.get(f"qn_{channel_item.channel.value}", "")
+        if raw == "":
+            chosen[channel_item.channel] = None
+        elif raw.isdigit():
+            chosen[channel_item.channel] = int(raw)
+        else:
+            abort(400)
+    try:
+        changed = campaigns.set_channel_questionnaires(item, chosen)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Questionnaires per channel saved (%(n)d changed).", n=len(changed)), "success")
+    return redirect(url_for("admin.campaign", campaign_id=item.id))
 
 
 @bp.route("/campaigns/<int:campaign_id>/targets/<int:target_id>", methods=["GET", "POST"])

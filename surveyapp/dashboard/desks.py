@@ -12,6 +12,7 @@ from surveyapp.dashboard import bp
 from surveyapp.extensions import db
 from surveyapp.formatting import date as format_day
 from surveyapp.formatting import number as format_number
+from surveyapp.i18n import current_language
 from surveyapp.models.alerts import AlertKind
 from surveyapp.models.campaigns import Campaign
 from surveyapp.services import ServiceError, alerts, desk_standard
@@ -25,6 +26,11 @@ def desks(campaign_id: int) -> Any:
     except ServiceError as exc:
         abort(400, str(exc))
     table = desk_standard.desk_standard(item, days, end)
+    indices, indices_error = None, None
+    try:
+        indices = desk_standard.desk_indices(item, current_language())
+    except ServiceError as exc:
+        indices_error = str(exc)
     return render_template(
         "dashboard/desks.html",
         campaign=item,
@@ -32,6 +38,8 @@ def desks(campaign_id: int) -> Any:
         standard=desk_standard.STANDARD,
         windows=desk_standard.WINDOW_DAYS,
         alerts=_open_alerts(),
+        indices=indices,
+        indices_error=indices_error,
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.sql import ColumnElement
 from surveyapp.data import bits, respondents
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
-from surveyapp.models.questionnaires import Question
+from surveyapp.models.questionnaires import Question, Questionnaire
 from surveyapp.models.responses import Answer, Response, ResponseBits, ResponseStatus
 from surveyapp.models.sampling import Form, Household
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
@@ -178,6 +178,15 @@ def final(campaign: Campaign, channels: Selection) -> tuple[Any, ...]:
     )
 
 
+def answered_with(questionnaire: Questionnaire | None) -> tuple[Any, ...]:
+    """The condition that a response answered ``questionnaire`` (none when not given): a
+    sample is read with the questionnaire its channels ask, so a linked full survey answered
+    on the same channel (another questionnaire) is not read as a desk rating."""
+    if questionnaire is None:
+        return ()
+    return (Response.questionnaire_id == questionnaire.id,)
+
+
 def unit_subtree(unit_id: int) -> tuple[int, ...]:
     """``unit_id`` and every unit below it."""
     children: dict[int | None, list[int]] = {}
@@ -225,7 +234,10 @@ def labels() -> Labels:
 
 
 def response_frame(
-    campaign: Campaign, channels: Selection, questions: list[Question]
+    campaign: Campaign,
+    channels: Selection,
+    questions: list[Question],
+    questionnaire: Questionnaire | None = None,
 ) -> pd.DataFrame:
     """One row per final response of ``campaign`` on ``channels``.
 
@@ -254,7 +266,7 @@ def response_frame(
     stmt = (
         select(*keys, *pivots)
         .outerjoin(Answer, Answer.response_id == Response.id)
-        .where(*final(campaign, channels))
+        .where(*final(campaign, channels), *answered_with(questionnaire))
         .group_by(*keys)
         .order_by(Response.id)
     )
@@ -340,6 +352,7 @@ def cell_frame(
     joins: Sequence[tuple[Any, Any]] = (),
     values: Sequence[str] = (),
     unweighted: bool = False,
+    questionnaire: Questionnaire | None = None,
 ) -> pd.DataFrame:
     """Sufficient statistics of the analysis package, summed per cell.
 
@@ -358,9 +371,10 @@ def cell_frame(
     name their columns (e.g. :func:`calibration_keys`); ``values`` are single-choice
     questions whose answer becomes a key column of that name (e.g. sex and age group for
     calibration); ``unweighted`` adds ``q__y`` (count of satisfied answers), which raking
-    needs.
+    needs. ``questionnaire``: the one the sample's channels ask (default: the campaign's);
+    only the responses to it are read.
     """
-    layout = bits.layout_for(campaign.questionnaire)
+    layout = bits.layout_for(questionnaire or campaign.questionnaire)
     bits.fill(campaign, layout)
     key_cols = [expr.label(name) for name, expr in keys.items()]
     if by is not None:
@@ -381,7 +395,9 @@ def cell_frame(
             block,
             and_(block.response_id == Response.id, block.layout == layout.id, block.block == j),
         ).add_columns(block.bits.label(f"m{j}"))
-    names, columns = _fetch_columns(stmt.where(*final(campaign, channels)))
+    names, columns = _fetch_columns(
+        stmt.where(*final(campaign, channels), *answered_with(questionnaire))
+    )
     per_response = dict(zip(names, columns, strict=True))
     on = [c.name for c in key_cols]
     masks = [np.asarray(per_response.pop(f"m{j}"), dtype=np.int64) for j in range(layout.blocks)]

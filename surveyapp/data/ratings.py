@@ -1,11 +1,11 @@
 """Desk ratings as arrays: one row per rating, for the desk standard, alerts and bulletins.
 
 A rating is one final response of the convenience sample (QR code, kiosk) at a desk. Its
-score is the answer to the questionnaire's ``overall`` question when the questionnaire has
-one (the desk instrument does); a SIPAS form, which has none, scores the respondent's mean
-over its 1–5 rating items, rounded half up. The rating is "good or very good" when that
-score is one of the questionnaire's ``satisfied_values`` (top-2-box, 4 or 5 for both
-instruments): the codes are the instrument's data, never written here.
+score is the answer to the questionnaire's headline rating (the desk instrument's
+``d_overall``), else to its ``overall`` question when it has one; a SIPAS form, which has
+none, scores the respondent's mean over its 1–5 rating items, rounded half up. The rating
+is "good or very good" when that score is one of the questionnaire's ``satisfied_values``
+(top-2-box, 4 or 5 for both instruments): the codes are the instrument's data, never written here.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from surveyapp import localtime
 from surveyapp.data.queries import SAMPLES
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
-from surveyapp.models.questionnaires import Questionnaire, QuestionType
+from surveyapp.models.questionnaires import FormStyle, Questionnaire, QuestionType
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.units import TransactionVolume
 
@@ -31,7 +31,8 @@ COLUMNS = ["response_id", "service_point_id", "unit_id", "submitted_at", "score"
 
 
 def _scored_questions(qn: Questionnaire) -> list[int]:
-    overall = qn.question(OVERALL_CODE)
+    # The desk instrument names its overall rating as its headline (``d_overall``).
+    overall = qn.question(qn.headline or OVERALL_CODE)
     if overall is not None:
         return [overall.id]
     return [q.id for q in qn.questions if q.type == QuestionType.LIKERT5]
@@ -74,6 +75,9 @@ def rating_frame(
         qn = db.session.get(Questionnaire, qn_id)
         assert qn is not None
         scored = _scored_questions(qn)
+        # A full survey a visitor chose to answer after rating the desk (same link id) is
+        # the same visit: its rating is already counted.
+        linked = [Response.link_id.is_(None)] if qn.style != FormStyle.DESK else []
         keys = [
             Response.id.label("response_id"),
             Response.service_point_id,
@@ -86,6 +90,7 @@ def rating_frame(
             .join(Answer, Answer.response_id == Response.id)
             .where(
                 *where,
+                *linked,
                 Response.questionnaire_id == qn_id,
                 Answer.question_id.in_(scored),
                 Answer.value.between(1, 5),

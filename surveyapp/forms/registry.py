@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, RadioField, TextAreaField
+from wtforms import Field, RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from surveyapp.models.questionnaires import QuestionType
 from surveyapp.services.submissions import COMMENT_MAX, QuestionSpec
@@ -51,6 +52,24 @@ def choice_field(question: QuestionSpec) -> Field:
     # The allowed values are checked before WTForms sees the data (an out-of-range value is
     # refused outright, not re-shown), so the field does not check choices itself.
     return RadioField(
+        question.code,
+        choices=[_choice(o.value) for o in question.options],
+        coerce=int,
+        validate_choice=False,
+        validators=_presence(question),
+    )
+
+
+class CheckboxesField(SelectMultipleField):  # type: ignore[misc]
+    """A multiple-choice question as checkboxes (values were checked before WTForms)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+@register(QuestionType.MULTI)
+def multi_field(question: QuestionSpec) -> Field:
+    return CheckboxesField(
         question.code,
         choices=[_choice(o.value) for o in question.options],
         coerce=int,

@@ -29,7 +29,11 @@ from surveyapp.services.submissions import COMMENT_MAX, FormSpec, QuestionSpec
 
 NONCE_FIELD = "nonce"
 RECEIPT_FIELD = "receipt"
-PLUMBING = frozenset({NONCE_FIELD, HONEYPOT_FIELD, RECEIPT_FIELD})  # fields that are not answers
+# "2" when the form showed its conditional questions (in place with JavaScript, or the
+# server's second page): the answers are then final and stored.
+STEP_FIELD = "step"
+PLUMBING = frozenset({NONCE_FIELD, HONEYPOT_FIELD, RECEIPT_FIELD, STEP_FIELD})
+MULTI_SEPARATOR = ","  # a multiple-choice answer is stored as its values, e.g. "1,3"
 
 
 class Refused(ValueError):
@@ -82,11 +86,15 @@ def check_shape(spec: FormSpec, formdata: MultiDict[str, str]) -> MultiDict[str,
     allowed = allowed_fields(spec)
     by_code = spec.by_code
     kept: dict[str, str] = {}
+    several: list[tuple[str, str]] = []
     # One pass over (name, values): this runs on every submission.
     for name, values in formdata.lists():
         if name not in allowed:
             unknown = sorted(set(formdata.keys()) - allowed)
             raise Refused(f"unknown fields: {', '.join(unknown[:5])}")
+        if name not in PLUMBING and by_code[name].is_multi:
+            several += _multi_values(by_code[name], values)
+            continue
         if len(values) > 1:
             raise Refused(f"field {name} sent {len(values)} times")
         value = values[0]
@@ -107,7 +115,31 @@ def check_shape(spec: FormSpec, formdata: MultiDict[str, str]) -> MultiDict[str,
             if value.strip() == "":
                 continue
         kept[name] = value
+    if several:
+        return MultiDict([*kept.items(), *several])
     return MultiDict(kept)
+
+
+def _multi_values(question: QuestionSpec, values: list[str]) -> list[tuple[str, str]]:
+    """A multiple-choice question's ticked values, each once, all among its choices."""
+    seen: list[tuple[str, str]] = []
+    if len(values) > len(question.values):
+        raise Refused(f"field {question.code} sent {len(values)} times")
+    for raw in values:
+        value = raw.strip()
+        if value == "":
+            continue
+        if not value.isdigit() or int(value) not in question.values:
+            raise Refused(f"value out of range for {question.code}")
+        if (question.code, value) in seen:
+            raise Refused(f"field {question.code} repeats {value}")
+        seen.append((question.code, value))
+    return seen
+
+
+def multi_answer(values: list[int]) -> str:
+    """How a multiple-choice answer is stored: its values in order, e.g. ``"1,3"``."""
+    return MULTI_SEPARATOR.join(str(v) for v in sorted(set(values)))
 
 
 def _quick_answers(spec: FormSpec, cleaned: MultiDict[str, str]) -> dict[str, int | str] | None:
@@ -120,9 +152,16 @@ def _quick_answers(spec: FormSpec, cleaned: MultiDict[str, str]) -> dict[str, in
     answers: dict[str, int | str] = {}
     rated = False
     for q in shown_questions(spec):
+        if q.is_multi:
+            ticked = cleaned.getlist(q.code)
+            if ticked:
+                answers[q.code] = multi_answer([int(v) for v in ticked])
+            elif q.required and not q.conditional:
+                return None
+            continue
         raw = cleaned.get(q.code)
         if raw is None:
-            if q.required:
+            if q.required and not q.conditional:
                 return None
             continue
         if q.is_choice:
@@ -135,7 +174,7 @@ def _quick_answers(spec: FormSpec, cleaned: MultiDict[str, str]) -> dict[str, in
             answers[q.code] = text
     if spec.rating_codes and not rated:
         return None
-    return answers
+    return spec.without_hidden(answers)
 
 
 @dataclass
@@ -159,8 +198,11 @@ def parse(spec: FormSpec, formdata: MultiDict[str, str]) -> Parsed:
         data = form[q.code].data
         if q.is_choice and isinstance(data, int):
             answers[q.code] = data
+        elif q.is_multi and isinstance(data, list) and data:
+            answers[q.code] = multi_answer([int(v) for v in data])
         elif not q.is_choice and isinstance(data, str) and data.strip():
             answers[q.code] = data.strip()
+    answers = spec.without_hidden(answers)
     ratings = [c for c in spec.rating_codes if supported(spec.by_code[c])]
     if ratings and not any(c in answers for c in ratings):
         valid = False

@@ -72,6 +72,14 @@ class Campaign(Base, TimestampMixin):
     def channel_set(self) -> set[Channel]:
         return {c.channel for c in self.channels}
 
+    def questionnaire_on(self, channel: Channel) -> Questionnaire:
+        """The questionnaire asked on ``channel`` (the campaign's own unless the channel
+        names another)."""
+        for item in self.channels:
+            if item.channel == channel and item.questionnaire is not None:
+                return item.questionnaire
+        return self.questionnaire
+
     def is_open_on(self, day: date) -> bool:
         return self.status == CampaignStatus.OPEN and self.starts <= day <= self.ends
 
@@ -81,8 +89,17 @@ class CampaignChannel(Base):
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"), primary_key=True)
+    # The questionnaire this channel asks; None: the campaign's own (e.g. the desk
+    # questionnaire on QR and kiosk, SIPAS on paper and invitations).
+    questionnaire_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaires.id"))
 
     campaign: Mapped[Campaign] = relationship(back_populates="channels")
+    questionnaire: Mapped[Questionnaire | None] = relationship()
+
+    @property
+    def asks(self) -> Questionnaire:
+        """The questionnaire answered on this channel."""
+        return self.questionnaire or self.campaign.questionnaire
 
 
 class CampaignPeriod(Base):

@@ -30,6 +30,11 @@ class QuestionType(enum.StrEnum):
     SCALE10 = "scale10"  # 0–10, answered online (11 values do not fit one keyed digit)
 
 
+class FormStyle(enum.StrEnum):
+    FULL = "full"
+    DESK = "desk"
+
+
 class IndexLevel(enum.StrEnum):
     CRITERION = "criterion"
     FIELD = "field"
@@ -63,6 +68,11 @@ class Questionnaire(Base, TimestampMixin):
     version: Mapped[int]
     title: Mapped[dict[str, str]]
     satisfied_values: Mapped[list[str]]  # e.g. ["4", "5"]: top-2-box
+    # "full": every question on one page (SIPAS); "desk": a short rating form whose
+    # conditional "why?" follows the ratings, with a kiosk of five faces (see FormStyle).
+    style: Mapped[str] = mapped_column(String(20), default="full", server_default="full")
+    # The one rating a kiosk of the desk style asks (a question code), None for the full style.
+    headline: Mapped[str | None] = mapped_column(String(20))
     # {"types": ["citizen", ...], "question": code or None, "values": {"1": "citizen", ...}}:
     # who answers; with several types, which single-choice question says which one.
     respondent: Mapped[dict[str, Any] | None]
@@ -155,6 +165,9 @@ class Question(Base):
     text: Mapped[dict[str, str]]
     position: Mapped[int]
     required: Mapped[bool] = mapped_column(default=False)
+    # Shown (and stored) only when earlier answers meet this condition, e.g.
+    # {"question": "d_overall", "in": [1, 2, 3]} or {"any": [condition, ...]}; None: always.
+    show_if: Mapped[dict[str, Any] | None]
     # Points of a rated item that is a part of a ``points`` node; None otherwise.
     max_points: Mapped[float | None]
 

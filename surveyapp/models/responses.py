@@ -37,6 +37,9 @@ class Response(Base):
         CheckConstraint("weight IS NULL OR weight > 0", name="weight_positive"),
         # A dashboard query reads one campaign's final responses of one sample (0006).
         Index("ix_responses_campaign_status_channel", "campaign_id", "status", "channel"),
+        # A desk rating and the full survey the same visitor chose to answer after it share a
+        # random link id (derived from the rating's nonce): one answer per questionnaire.
+        UniqueConstraint("link_id", "questionnaire_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +71,8 @@ class Response(Base):
     # Held out of every estimate (a burst, see services.abuse) until an analyst releases it.
     held: Mapped[bool] = mapped_column(default=False, server_default=false())
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Links a desk rating and the optional full survey answered after it (no personal data).
+    link_id: Mapped[str | None] = mapped_column(String(32))
 
     campaign: Mapped[Campaign] = relationship()
     questionnaire: Mapped[Questionnaire] = relationship()

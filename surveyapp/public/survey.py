@@ -81,6 +81,8 @@ class Context:
     invitation: Invitation | None = None
     _desk: ServicePoint | None = field(default=None, repr=False)
     receipt: ReceiptCode | None = None
+    link: str | None = None  # the desk rating this full survey follows (see full_survey)
+    offers_full: bool = False  # the thank-you page offers the full survey
 
     @property
     def kiosk(self) -> bool:
@@ -177,7 +179,16 @@ def _desk_target(ctx: Context) -> submissions.Target | Any:
     campaign, explain = submissions.active_campaign(desk.unit, ctx.channel)
     if campaign is None:
         return _not_open(ctx, explain)
-    target = submissions.Target(campaign.id, campaign.questionnaire_id, desk.unit_id, desk.id)
+    asked = campaign.questionnaire_on(ctx.channel).id
+    target = submissions.Target(
+        campaign.id,
+        asked,
+        desk.unit_id,
+        desk.id,
+        full_questionnaire_id=campaign.questionnaire_id
+        if campaign.questionnaire_id != asked
+        else None,
+    )
     if request.method == "POST":
         submissions.remember_target(ctx.channel, ctx.token, target)
     return target
@@ -188,7 +199,7 @@ def _invitation_target(ctx: Context) -> submissions.Target | Any:
     campaign = ctx.invitation.campaign
     if not campaign.is_open_on(submissions.today()) or ctx.channel not in campaign.channel_set:
         return _not_open(ctx, campaign)
-    return submissions.Target(campaign.id, campaign.questionnaire_id, None, None)
+    return submissions.Target(campaign.id, campaign.questionnaire_on(ctx.channel).id, None, None)
 
 
 def _receipt(ctx: Context, target: submissions.Target) -> ReceiptCode | Any | None:
@@ -220,14 +231,7 @@ def _handle(ctx: Context, target: submissions.Target | Any) -> Any:
     ctx.receipt = receipt
 
     if request.method == "GET":
-        return _form_page(
-            ctx,
-            form=respondent.empty_form(spec),
-            spec=spec,
-            nonce=submissions.issue_nonce(ctx.scope),
-            summary=[],
-            answered=0,
-        )
+        return _empty_form_page(ctx, spec)
 
     if not _same_origin():
         abort(400)
@@ -253,8 +257,49 @@ def _handle(ctx: Context, target: submissions.Target | Any) -> Any:
             answered=sum(1 for c in parsed.answers if spec.by_code[c].is_choice),
         )
 
+    if request.form.get(respondent.STEP_FIELD) != "2" and spec.visible(parsed.answers):
+        # The answers make a conditional question visible that this form did not show
+        # (no JavaScript, or a kiosk): ask it on a second page; nothing is stored yet.
+        return _second_step(ctx, spec, nonce, parsed.answers)
+    return _store(ctx, target, spec, nonce, parsed.answers)
+
+
+def _empty_form_page(ctx: Context, spec: submissions.FormSpec) -> Any:
+    """A fresh form with a new nonce: the kiosk's five faces for a desk questionnaire."""
+    if ctx.kiosk and spec.is_desk and spec.headline:
+        return _page(
+            ctx,
+            "public/kiosk_faces.html",
+            spec=spec,
+            question=spec.by_code[spec.headline],
+            nonce=submissions.issue_nonce(ctx.scope),
+        )
+    return _form_page(
+        ctx,
+        form=respondent.empty_form(spec),
+        spec=spec,
+        nonce=submissions.issue_nonce(ctx.scope),
+        summary=[],
+        answered=0,
+    )
+
+
+def _store(
+    ctx: Context,
+    target: submissions.Target,
+    spec: submissions.FormSpec,
+    nonce: str,
+    answers: dict[str, int | str],
+) -> Any:
+    """Store the answers once and send the thank-you page (offering the full survey after a
+    QR desk rating, through the link id derived from its nonce)."""
+    receipt = ctx.receipt
+    link_id = ctx.link
+    if link_id is None and ctx.channel == Channel.QR and target.full_questionnaire_id:
+        link_id = submissions.link_for(nonce)
+        ctx.offers_full = True
     flags = abuse.flags_for(
-        parsed.answers,
+        answers,
         spec.rating_codes,
         target.desk_id,
         None if ctx.kiosk else client_address(),
@@ -266,20 +311,50 @@ def _handle(ctx: Context, target: submissions.Target | Any) -> Any:
                 questionnaire_id=target.questionnaire_id,
                 channel=ctx.channel,
                 nonce=nonce,
-                answers=parsed.answers,
+                answers=answers,
                 unit_id=target.unit_id,
                 service_point_id=target.desk_id,
                 language=current_language(),
                 flags=flags,
                 invitation_id=ctx.invitation.id if ctx.invitation else None,
                 receipt_id=receipt.id if receipt else None,
+                link_id=link_id,
             )
         )
     except submissions.InvitationUsed:
         return _page(ctx, "public/invitation_used.html", 410)
     except submissions.ReceiptUsed:
         return _page(ctx, "public/receipt_used.html", 410)
+    if link_id and ctx.offers_full:
+        return _see_other(f"{ctx.thanks}?{FULL_PARAM}={link_id}")
     return _see_other(ctx.thanks)
+
+
+def _second_step(
+    ctx: Context, spec: submissions.FormSpec, nonce: str, answers: dict[str, int | str]
+) -> Any:
+    """The conditional questions the ratings made visible, on their own page, carrying the
+    answers given so far and the same nonce (nothing is stored until this page is sent)."""
+    shown = spec.visible(answers)
+    carried = [
+        (code, part)
+        for code, value in answers.items()
+        for part in (
+            str(value).split(respondent.MULTI_SEPARATOR)
+            if spec.by_code[code].is_multi
+            else [str(value)]
+        )
+    ]
+    template = "public/kiosk_reason.html" if ctx.kiosk and spec.is_desk else "public/why.html"
+    return _page(
+        ctx,
+        template,
+        spec=spec,
+        nonce=nonce,
+        carried=carried,
+        questions=[spec.by_code[c] for c in shown],
+        ratings=[(spec.by_code[c], v) for c, v in answers.items() if spec.by_code[c].is_rating],
+    )
 
 
 def _desk_or_404(token: str) -> ServicePoint:
@@ -316,11 +391,52 @@ def survey(token: str) -> Any:
 bp.add_url_rule("/s/<token>/send", "survey_send", survey, methods=["POST"])
 
 
+FULL_PARAM = "full"
+
+
 @bp.route("/s/<token>/thanks")
 def thanks(token: str) -> Any:
     desk = _desk_or_404(token)
     ctx = Context(Channel.QR, "", "", "", token=token, _desk=desk)
-    return _page(ctx, "public/thanks.html")
+    link = request.args.get(FULL_PARAM)
+    full_url = None
+    if submissions.link_is_wellformed(link):
+        full_url = url_for("public.full_survey", token=token, link=link)
+    return _page(ctx, "public/thanks.html", full_url=full_url)
+
+
+@bp.route("/s/<token>/full/<link>", methods=["GET", "POST"])
+@csrf.exempt
+@submit_per_ip
+@submit_per_desk
+@pages_per_ip
+def full_survey(token: str, link: str) -> Any:
+    """The full questionnaire a citizen chose to answer after the desk rating: part of the
+    convenience sample, linked to the rating by the link id derived from its nonce."""
+    if not submissions.link_is_wellformed(link):
+        abort(404)
+    ctx = Context(
+        Channel.QR,
+        scope=f"qr-full:{token}:{link}",
+        action=url_for("public.full_survey", token=token, link=link),
+        thanks=url_for("public.thanks", token=token),
+        token=token,
+        link=link,
+    )
+    target = _desk_target(ctx)
+    if not isinstance(target, submissions.Target):
+        return target
+    if target.full_questionnaire_id is None or target.desk_id is None:
+        abort(404)
+    rated, answered = submissions.linked_rating(target.campaign_id, target.desk_id, link)
+    if not rated:
+        abort(404)
+    if answered:
+        return _see_other(ctx.thanks)
+    full = submissions.Target(
+        target.campaign_id, target.full_questionnaire_id, target.unit_id, target.desk_id
+    )
+    return _handle(ctx, full)
 
 
 @bp.route("/k/<token>", methods=["GET", "POST"])
@@ -343,7 +459,11 @@ def kiosk(token: str) -> Any:
 def kiosk_thanks(token: str) -> Any:
     desk = _desk_or_404(token)
     ctx = Context(Channel.KIOSK, "", url_for("public.kiosk", token=token), "", token, _desk=desk)
-    return _page(ctx, "public/thanks.html")
+    seconds = int(current_app.config["KIOSK_THANKS_SECONDS"])
+    campaign, _explain = submissions.active_campaign(desk.unit, Channel.KIOSK)
+    if campaign is not None and campaign.questionnaire_on(Channel.KIOSK).style == "desk":
+        seconds = min(seconds, int(current_app.config["KIOSK_DESK_THANKS_SECONDS"]))
+    return _page(ctx, "public/thanks.html", reset_seconds=seconds)
 
 
 def _invitation_or_404(code: str) -> Invitation:

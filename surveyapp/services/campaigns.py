@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.models.questionnaires import Questionnaire
 from surveyapp.models.responses import Response, ResponseStatus
 from surveyapp.models.units import Unit, UnitLevel
 
@@ -96,3 +97,95 @@ def filter_units(campaign: Campaign) -> list[Unit]:
         if unit.level == UnitLevel.PROVINCE:
             todo.extend(unit.children)
     return out
+
+
+# The channels whose answers form one sample (DESIGN §4): they must ask one questionnaire.
+SAMPLE_CHANNELS = {
+    "paper and invitations": (Channel.PAPER, Channel.WEB_INVITE),
+    "QR and kiosk": (Channel.QR, Channel.KIOSK),
+}
+SAMPLE_CHANNELS_VI = {
+    "paper and invitations": "phiếu giấy và thư mời",
+    "QR and kiosk": "mã QR và máy tại quầy",
+}
+
+
+def questionnaires() -> list[Questionnaire]:
+    return list(
+        db.session.scalars(
+            select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version)
+        )
+    )
+
+
+def set_channel_questionnaires(
+    campaign: Campaign, chosen: dict[Channel, int | None], user: int | None = None
+) -> list[str]:
+    """Choose the questionnaire each channel asks (None: the campaign's own); audited.
+
+    Refused, with nothing changed: an unknown questionnaire or channel, another questionnaire
+    on paper (the campaign's own is the paper questionnaire), two channels of one
+    sample asking different questionnaires (a sample is analysed with one questionnaire),
+    and a change on a channel that already has answers to another questionnaire. Returns
+    the channels changed.
+    """
+    from surveyapp.services import ServiceError, audit
+
+    by_channel = {c.channel: c for c in campaign.channels}
+    resolved: dict[Channel, int] = {c: item.asks.id for c, item in by_channel.items()}
+    for channel, qn_id in chosen.items():
+        if channel not in by_channel:
+            raise ServiceError(
+                f"Kênh {channel.value} không thuộc đợt khảo sát này / "
+                f"channel {channel.value} is not one of this campaign's"
+            )
+        if qn_id is not None and db.session.get(Questionnaire, qn_id) is None:
+            raise ServiceError(f"Không có bảng hỏi số {qn_id} / no questionnaire with id {qn_id}")
+        resolved[channel] = qn_id if qn_id is not None else campaign.questionnaire_id
+        if channel == Channel.PAPER and resolved[channel] != campaign.questionnaire_id:
+            # Printing, keying, importing and reconciling paper forms use the campaign's
+            # questionnaire: it is the paper questionnaire.
+            raise ServiceError(
+                "Phiếu giấy luôn dùng bảng hỏi chung của đợt khảo sát / paper forms always "
+                "use the campaign's questionnaire"
+            )
+    for name, channels in SAMPLE_CHANNELS.items():
+        asked = {resolved[c] for c in channels if c in resolved}
+        if len(asked) > 1:
+            raise ServiceError(
+                f"Các kênh {SAMPLE_CHANNELS_VI[name]} thuộc cùng một mẫu nên phải dùng "
+                f"cùng một bảng hỏi / the {name} channels form one sample and must use "
+                "one questionnaire"
+            )
+    changed: list[str] = []
+    for channel, qn_id in chosen.items():
+        item = by_channel[channel]
+        if resolved[channel] == item.asks.id:
+            continue
+        answered = db.session.scalar(
+            select(func.count()).where(
+                Response.campaign_id == campaign.id,
+                Response.channel == channel,
+                Response.questionnaire_id != resolved[channel],
+            )
+        )
+        if answered:
+            raise ServiceError(
+                f"Kênh {channel.value} đã có {answered} phiếu trả lời theo bảng hỏi khác, "
+                f"không đổi bảng hỏi được / channel {channel.value} already has {answered} "
+                "answers to another questionnaire"
+            )
+        before = item.asks.label
+        item.questionnaire_id = qn_id if qn_id != campaign.questionnaire_id else None
+        db.session.flush()
+        db.session.expire(item, ["questionnaire"])
+        audit.record(
+            "channel_questionnaire",
+            "campaign",
+            campaign.id,
+            before={"channel": channel.value, "questionnaire": before},
+            after={"channel": channel.value, "questionnaire": item.asks.label},
+            user_id=user,
+        )
+        changed.append(channel.value)
+    return changed

@@ -309,6 +309,7 @@ def load(today: date | None = None) -> DemoSummary:
     )
     ratings = _desk_ratings(rng, model, old_campaign, old_desks, OLD_CAMPAIGN[1], QR_MEAN_PER_DESK)
     ratings += _desk_ratings(rng, model, campaign, new_desks, today, QR_MEAN_PER_DESK_2026)
+    _desk_questionnaire_on_desks(campaign)
     margins.import_margins(
         old_campaign,
         _margins_csv(communes_by_district, households),
@@ -792,6 +793,110 @@ def _margins_csv(communes_by_district: dict[Unit, list[Unit]], households: dict[
     writer.writerow(["variable", "category", "population", "source"])
     writer.writerows([(*row, MARGINS_SOURCE) for row in rows])
     return out.getvalue().encode()
+
+
+# The desk questionnaire's item for each SIPAS service-delivery criterion, and the reasons a
+# visitor who rates that criterion 3 or lower most often gives (desk-2026.toml's values).
+DESK_ITEMS = {
+    "d_access": ("q15", "q16", "q17", "q18"),
+    "d_procedures": ("q19", "q20", "q21", "q22"),
+    "d_staff": ("q23", "q24", "q25", "q26", "q27"),
+    "d_results": ("q28", "q29", "q30"),
+    "d_complaints": ("q31", "q32", "q33"),
+}
+DESK_REASONS = {
+    "d_access": (1, 7),
+    "d_procedures": (5, 4, 8),
+    "d_staff": (3, 7),
+    "d_results": (6, 2),
+    "d_complaints": (2, 9),
+}
+DESK_COMMENTS = (
+    "Chờ gần hai tiếng mới đến lượt.",
+    "Hướng dẫn lần đầu chưa rõ nên tôi phải quay lại bổ sung giấy tờ.",
+    "Hẹn trả kết quả thứ Sáu nhưng thứ Ba tuần sau mới có.",
+    "Nên có thêm ghế ngồi chờ và quạt.",
+)
+
+
+def _desk_questionnaire_on_desks(campaign: Campaign) -> None:
+    """The demo's QR and kiosk channels ask the desk questionnaire (SIPAS stays on paper and
+    invitations): each simulated desk rating becomes a desk form answered from the same
+    visitor's simulated SIPAS answers. Each criterion is the rounded mean of its SIPAS items,
+    the overall rating the rounded mean of the five; a visitor with a rating of 3 or lower
+    gives one or two reasons that go with the criteria rated low (and now and then a
+    comment). Its own random stream, so the rest of the demo draws the same numbers."""
+    from sqlalchemy import delete, update
+
+    qn = instruments.desk()
+    for channel_item in campaign.channels:
+        if channel_item.channel in (Channel.QR, Channel.KIOSK):
+            channel_item.questionnaire_id = qn.id
+    rng = np.random.default_rng(SEED + 14)
+    by_code = {q.code: q.id for q in campaign.questionnaire.questions}
+    code_of = {v: k for k, v in by_code.items()}
+    desk_ids = {q.code: q.id for q in qn.questions}
+    ids = list(
+        db.session.scalars(
+            select(Response.id)
+            .where(
+                Response.campaign_id == campaign.id,
+                Response.channel.in_([Channel.QR, Channel.KIOSK]),
+            )
+            .order_by(Response.id)
+        )
+    )
+    given: dict[int, dict[str, int]] = defaultdict(dict)
+    for rid, qid, value in db.session.execute(
+        select(Answer.response_id, Answer.question_id, Answer.value).where(
+            Answer.response_id.in_(ids)
+        )
+    ):
+        if value:
+            given[rid][code_of[qid]] = value
+    rows: list[dict[str, object]] = []
+    for rid in ids:
+        answers = given.get(rid, {})
+        desk: dict[str, int] = {}
+        for item, parts in DESK_ITEMS.items():
+            values = [answers[p] for p in parts if p in answers]
+            if values:
+                desk[item] = int(np.floor(np.mean(values) + 0.5))
+        if not desk:
+            continue
+        desk["d_overall"] = int(np.floor(np.mean(list(desk.values())) + 0.5))
+        for item, value in desk.items():
+            rows.append(
+                {"response_id": rid, "question_id": desk_ids[item], "value": value, "text": None}
+            )
+        low = [item for item, value in desk.items() if value <= 3 and item in DESK_REASONS]
+        if low or desk["d_overall"] <= 3:
+            pool = sorted({r for item in (low or list(DESK_REASONS)) for r in DESK_REASONS[item]})
+            picked = rng.choice(pool, size=min(len(pool), int(rng.integers(1, 3))), replace=False)
+            reasons = ",".join(str(v) for v in sorted(int(p) for p in picked))
+            rows.append(
+                {
+                    "response_id": rid,
+                    "question_id": desk_ids["d_reasons"],
+                    "value": None,
+                    "text": reasons,
+                }
+            )
+            if rng.random() < 0.2:
+                comment = DESK_COMMENTS[int(rng.integers(len(DESK_COMMENTS)))]
+                rows.append(
+                    {
+                        "response_id": rid,
+                        "question_id": desk_ids["d_why"],
+                        "value": None,
+                        "text": comment,
+                    }
+                )
+    db.session.execute(delete(Answer).where(Answer.response_id.in_(ids)))
+    db.session.execute(update(Response).where(Response.id.in_(ids)).values(questionnaire_id=qn.id))
+    if rows:
+        db.session.execute(insert(Answer), rows)
+    db.session.flush()
 
 
 def _margins_csv_2026(new_communes: list[Unit], households: dict[int, int]) -> bytes:

@@ -23,7 +23,7 @@ from surveyapp.data import ratings
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.units import ServicePoint
-from surveyapp.services import ServiceError
+from surveyapp.services import ServiceError, reports
 
 STANDARD = rules.STANDARD
 DEFAULT_DAYS = 30
@@ -167,3 +167,68 @@ def desk_standard(
         for uid, t in sorted(unit_totals.items(), key=lambda kv: unit_names[kv[0]])
     ]
     return StandardTable(start, last, days, desk_rows, unit_rows)
+
+
+@dataclass(frozen=True)
+class IndexCell:
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+
+
+@dataclass(frozen=True)
+class IndexTable:
+    """The desk questionnaire's indices (criteria 2.1–2.5 and overall, computed like the
+    SIPAS ones) per desk and for all desks: descriptive only (DESIGN §4)."""
+
+    questionnaire: str  # its title, in the page's language
+    columns: list[tuple[str, str]]  # (index code, name)
+    total: list[IndexCell]
+    desks: list[tuple[str, list[IndexCell]]]
+
+
+def _cells(rows: list[dict[str, object]], codes: list[str]) -> list[IndexCell]:
+    by_code = {str(r["code"]): r for r in rows}
+    out = []
+    for code in codes:
+        row = by_code.get(code)
+        if row is None:
+            out.append(IndexCell(None, None, None, 0))
+            continue
+
+        def num(key: str, row: dict[str, object] = row) -> float | None:
+            value = row.get(key)
+            return float(value) if isinstance(value, int | float) else None
+
+        n = row.get("n")
+        out.append(
+            IndexCell(
+                num("estimate"),
+                num("ci_low"),
+                num("ci_high"),
+                int(n) if isinstance(n, int | float) else 0,
+            )
+        )
+    return out
+
+
+def desk_indices(campaign: Campaign, lang: str = "vi") -> IndexTable | None:
+    """The convenience sample's index estimates by desk (the report machinery's, cached);
+    None when the campaign has no desk rating yet. A campaign whose QR and kiosk channels
+    ask different questionnaires raises :class:`ServiceError`."""
+    if not reports.has_answers(campaign, "convenience"):
+        return None
+    report = reports.build(campaign, sample="convenience", by="desk", lang=lang)
+    index_rows = [r for r in report.rows() if r["level"] != "item"]
+    columns = [(str(r["code"]), str(r["name"])) for r in index_rows]
+    codes = [c for c, _n in columns]
+    desks = [
+        (str(domain), _cells(report.rows(domain), codes))
+        for domain in sorted(report.domains(), key=str)
+    ]
+    from surveyapp.models.questionnaires import text_in
+    from surveyapp.services.reports.common import questionnaire_for
+
+    title = text_in(questionnaire_for(campaign, reports.CONVENIENCE).title, lang)
+    return IndexTable(title, columns, _cells(index_rows, codes), desks)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 from surveyapp.data import queries, respondents
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
+from surveyapp.models.questionnaires import Question
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.sampling import Form, FormFate, Household
 from surveyapp.models.units import Unit, UnitLevel
@@ -39,8 +40,28 @@ DESIGN = ["stratum", "psu", "ssu", "weight", "fpc1", "fpc2"]
 TAIL = ["fate", "nr_class", "nr_factor", "weight_nr", *margins.COLUMNS.values()]
 
 
+def exported_questions(campaign: Campaign) -> list[Question]:
+    """The keyed questions of every questionnaire the campaign's channels ask: the campaign's
+    own first (SIPAS), then e.g. the desk questionnaire of QR and kiosk; one column per code."""
+    asked = [campaign.questionnaire] + [c.asks for c in campaign.channels]
+    seen: dict[str, Question] = {}
+    for qn in dict.fromkeys(asked):
+        for q in keyed_questions(qn):
+            seen.setdefault(q.code, q)
+    return list(seen.values())
+
+
+def _question_codes(campaign: Campaign) -> dict[int, str]:
+    """Question id -> export column, over every questionnaire the channels ask."""
+    codes = {q.code for q in exported_questions(campaign)}
+    asked = [campaign.questionnaire] + [c.asks for c in campaign.channels]
+    return {
+        q.id: q.code for qn in dict.fromkeys(asked) for q in keyed_questions(qn) if q.code in codes
+    }
+
+
 def header(campaign: Campaign) -> list[str]:
-    codes = [q.code for q in keyed_questions(campaign.questionnaire)]
+    codes = [q.code for q in exported_questions(campaign)]
     return ["response_id", "channel", "serial", "district", "unit", "desk", *codes, *DESIGN, *TAIL]
 
 
@@ -97,7 +118,23 @@ def rows(
     out = _all_rows(campaign, all_selected)
     if sample is None:
         return out
-    out = [r for r in out if queries.in_sample(sample, r["channel"], r["weight"])]
+    from surveyapp.services.reports.common import questionnaire_for
+
+    # A sample is read with the questionnaire its channels ask, as the report reads it (a
+    # full survey answered after a desk rating is not a desk rating).
+    asked = questionnaire_for(campaign, queries.SAMPLES[sample])
+    ids = set(
+        db.session.scalars(
+            select(Response.id).where(
+                Response.campaign_id == campaign.id, Response.questionnaire_id == asked.id
+            )
+        )
+    )
+    out = [
+        r
+        for r in out
+        if r["response_id"] in ids and queries.in_sample(sample, r["channel"], r["weight"])
+    ]
     if sample == "convenience" and out:
         import pandas as pd
 
@@ -109,9 +146,8 @@ def rows(
 
 
 def _all_rows(campaign: Campaign, all_selected: bool) -> list[dict[str, Any]]:
-    questions = keyed_questions(campaign.questionnaire)
-    codes = [q.code for q in questions]
-    question_code = {q.id: q.code for q in questions}
+    question_code = _question_codes(campaign)
+    codes = [q.code for q in exported_questions(campaign)]
     forms = _forms(campaign)
     by_id = {f.id: f for f in forms}
     final = (
@@ -254,7 +290,7 @@ def to_parquet(campaign: Campaign, all_selected: bool = False, sample: str | Non
 
     columns = header(campaign)
     frame = pd.DataFrame(rows(campaign, all_selected, sample), columns=columns)
-    codes = [q.code for q in keyed_questions(campaign.questionnaire)]
+    codes = [q.code for q in exported_questions(campaign)]
     for code in [*codes, "desk"]:
         frame[code] = frame[code].astype("Int64")
     for name in ("weight", "fpc1", "fpc2", "nr_factor", "weight_nr"):

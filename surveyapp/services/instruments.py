@@ -17,6 +17,7 @@ from sqlalchemy import select
 from surveyapp.extensions import db
 from surveyapp.models.questionnaires import (
     AggregationRule,
+    FormStyle,
     IndexLevel,
     IndexNode,
     IndexPart,
@@ -32,6 +33,7 @@ from surveyapp.services import ServiceError
 
 INSTRUMENTS_DIR = Path(__file__).resolve().parent.parent / "instruments"
 SIPAS_2022 = INSTRUMENTS_DIR / "sipas-2022.toml"
+DESK_2026 = INSTRUMENTS_DIR / "desk-2026.toml"
 PAR_OFFICIALS = INSTRUMENTS_DIR / "par-officials-2024.toml"
 LANGUAGES = ("vi", "en")
 CODE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,20}$")
@@ -125,9 +127,34 @@ def _validate(data: dict[str, Any], loc: _Locator) -> None:
     option_sets = _validate_option_sets(data, loc)
     sections = _validate_sections(data, loc)
     questions = _validate_questions(data, loc, sections, option_sets)
+    _validate_style(data, loc, questions)
     _validate_respondent_question(data, loc, questions, option_sets)
     _validate_scoring(data, loc)
     _validate_indices(data, loc, questions, _question_points(data, loc))
+
+
+def _validate_style(data: dict[str, Any], loc: _Locator, questions: dict[str, str]) -> None:
+    """``style`` and, for the desk style, the ``headline`` rating the kiosk asks."""
+    head = data["questionnaire"]
+    line = loc.line_of_table("questionnaire")
+    style = head.get("style", FormStyle.FULL.value)
+    if style not in {s.value for s in FormStyle}:
+        raise InstrumentError(
+            line,
+            'questionnaire.style must be "full" or "desk"',
+            vi='questionnaire.style phải là "full" (đầy đủ) hoặc "desk" (đánh giá nhanh tại quầy)',
+        )
+    headline = head.get("headline")
+    if headline is None:
+        return
+    conditional = {q["code"] for q in data.get("questions", []) if "show_if" in q}
+    if questions.get(headline) != QuestionType.LIKERT5.value or headline in conditional:
+        raise InstrumentError(
+            line,
+            f"questionnaire.headline {headline!r} must be a rating question shown always",
+            vi=f"questionnaire.headline {headline!r} phải là một câu hỏi đánh giá "
+            "luôn được hiển thị",
+        )
 
 
 def _validate_head(data: dict[str, Any], loc: _Locator) -> None:
@@ -242,6 +269,7 @@ def _validate_questions(
 ) -> dict[str, str]:
     """Each question's type, by code."""
     questions: dict[str, str] = {}
+    choices: dict[str, set[int]] = {}  # a choice question's allowed values
     types = {t.value for t in QuestionType}
     for q in data.get("questions", []):
         code = q.get("code")
@@ -273,12 +301,81 @@ def _validate_questions(
                 vi=f"câu hỏi {code!r}: không có bộ phương án {q.get('options')!r}",
             )
         _texts(q, "text", line, f"question {code!r}")
+        if "show_if" in q:
+            _validate_condition(q["show_if"], code, line, questions, choices)
         questions[code] = q["type"]
+        if q.get("options") in option_sets:
+            choices[code] = option_sets[q["options"]]
     if not questions:
         raise InstrumentError(
             None, "the questionnaire has no questions", vi="bảng hỏi chưa có câu hỏi nào"
         )
     return questions
+
+
+def _validate_condition(
+    cond: Any, code: str, line: int | None, earlier: dict[str, str], choices: dict[str, set[int]]
+) -> None:
+    """A ``show_if`` condition: ``{question = "x", in = [values]}``, or ``{any = [...]}`` /
+    ``{all = [...]}`` of such conditions. The question named must come earlier and be a
+    choice question, and every value must be one of its choices."""
+    what = f"question {code!r}: show_if"
+    if not isinstance(cond, dict):
+        raise InstrumentError(
+            line,
+            f'{what} must be a table like {{question = "q1", in = [1, 2, 3]}}',
+            vi=f'câu hỏi {code!r}: show_if phải có dạng {{question = "q1", in = [1, 2, 3]}}',
+        )
+    group = [k for k in ("any", "all") if k in cond]
+    if group:
+        parts = cond[group[0]]
+        if len(cond) != 1 or not isinstance(parts, list) or not parts:
+            raise InstrumentError(
+                line,
+                f"{what}.{group[0]} must be the only key and a non-empty list of conditions",
+                vi=f"câu hỏi {code!r}: show_if.{group[0]} phải là khoá duy nhất và là "
+                "danh sách điều kiện không rỗng",
+            )
+        for part in parts:
+            _validate_condition(part, code, line, earlier, choices)
+        return
+    ref, values = cond.get("question"), cond.get("in")
+    if set(cond) != {"question", "in"} or not isinstance(ref, str):
+        raise InstrumentError(
+            line,
+            f"{what} needs exactly the keys question and in",
+            vi=f"câu hỏi {code!r}: show_if cần đúng hai khoá question và in",
+        )
+    if ref not in earlier:
+        raise InstrumentError(
+            line,
+            f"{what} names {ref!r}, which is not a question declared before it",
+            vi=f"câu hỏi {code!r}: show_if nhắc đến {ref!r}, không phải câu hỏi "
+            "được khai báo trước nó",
+        )
+    if ref not in choices or earlier[ref] == QuestionType.MULTI.value:
+        raise InstrumentError(
+            line,
+            f"{what}: {ref!r} is not a single-answer choice question",
+            vi=f"câu hỏi {code!r}: show_if: {ref!r} không phải câu hỏi chọn một phương án",
+        )
+    if (
+        not isinstance(values, list)
+        or not values
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    ):
+        raise InstrumentError(
+            line,
+            f"{what}: in must be a non-empty list of values",
+            vi=f"câu hỏi {code!r}: show_if: in phải là danh sách giá trị không rỗng",
+        )
+    wrong = sorted(set(values) - choices[ref])
+    if wrong:
+        raise InstrumentError(
+            line,
+            f"{what}: {wrong} are not choices of {ref!r}",
+            vi=f"câu hỏi {code!r}: show_if: {wrong} không phải phương án của câu {ref!r}",
+        )
 
 
 def _validate_respondent_question(
@@ -556,6 +653,8 @@ def load(text: str) -> Questionnaire:
         version=head["version"],
         title=_texts(head, "title", None, "questionnaire"),
         satisfied_values=[str(v) for v in head.get("satisfied", [4, 5])],
+        style=head.get("style", FormStyle.FULL.value),
+        headline=head.get("headline"),
         respondent=respondent_of(head),
         scoring=scoring_of(data),
     )
@@ -585,6 +684,7 @@ def load(text: str) -> Questionnaire:
             required=bool(q.get("required", False)),
             section=sections[q["section"]],
             option_set=sets.get(q.get("options", "")),
+            show_if=q.get("show_if"),
             max_points=float(q["max_points"]) if "max_points" in q else None,
         )
         questions[q["code"]] = question
@@ -630,6 +730,16 @@ def sipas() -> Questionnaire:
         .order_by(Questionnaire.version.desc())
     )
     return existing if existing is not None else load_file(SIPAS_2022)
+
+
+def desk() -> Questionnaire:
+    """The desk questionnaire (desk-2026), loaded on first use."""
+    existing = db.session.scalar(
+        select(Questionnaire)
+        .where(Questionnaire.code == "desk-2026")
+        .order_by(Questionnaire.version.desc())
+    )
+    return existing if existing is not None else load_file(DESK_2026)
 
 
 def par_officials() -> Questionnaire:

@@ -142,6 +142,8 @@ def fingerprint(campaign: Campaign) -> tuple[Any, ...]:
         tuple(fates),
         margin_state,
         campaign.questionnaire_id,
+        # The questionnaire each channel asks: a sample is read with its channels' one.
+        tuple(sorted((c.channel.value, c.questionnaire_id or 0) for c in campaign.channels)),
         campaign.starts,
         campaign.ends,
     )

@@ -29,7 +29,9 @@ from surveyapp.services.reports.common import (
     fraction,
     is_filtered,
     percent,
+    questionnaire_for,
     row_order,
+    sample_targets,
     spec_for,
     vietnamese,
 )
@@ -123,10 +125,11 @@ def _build(
     filters: Filters | None,
 ) -> Report:
     chosen = SAMPLES[sample]
+    qn = questionnaire_for(campaign, chosen)
     summary = {
         "id": campaign.id,
         "name": campaign.name,
-        "questionnaire": campaign.questionnaire.label,
+        "questionnaire": qn.label,
         "starts": campaign.starts.isoformat(),
         "ends": campaign.ends.isoformat(),
         # Burst-flagged responses left out of these estimates until an analyst releases them.
@@ -165,9 +168,9 @@ def _build(
         result = results[0]
     except AnalysisError as exc:
         raise ServiceError(str(exc)) from exc
-    nodes = {n.code: n for n in campaign.questionnaire.index_nodes}
-    questions = {q.code: q for q in campaign.questionnaire.questions}
-    targets = {t.index_node.code: t for t in campaign.targets}
+    nodes = {n.code: n for n in qn.index_nodes}
+    questions = {q.code: q for q in qn.questions}
+    targets = {t.index_node.code: t for t in sample_targets(campaign, qn)}
     rows = []
     for est in (e for r in results for e in r.estimates):
         row = est.to_dict(extended=True)

@@ -25,6 +25,7 @@ from surveyapp.services.reports.common import (
     BY_COLUMNS,
     Sample,
     is_filtered,
+    questionnaire_for,
     spec_for,
 )
 from surveyapp.services.reports.weighting import (
@@ -93,9 +94,9 @@ def frame_for(campaign: Campaign, sample: Sample, filters: Filters | None = None
 
 
 def _frame(campaign: Campaign, sample: Sample) -> pd.DataFrame:
-    qn = campaign.questionnaire
+    qn = questionnaire_for(campaign, sample)
     questions = [q for q in qn.questions if q.type in (QuestionType.LIKERT5, QuestionType.SINGLE)]
-    frame = queries.response_frame(campaign, sample, questions)
+    frame = queries.response_frame(campaign, sample, questions, qn)
     if sample.key == "invited":
         frame["weight"] = 1.0
         return frame
@@ -126,7 +127,15 @@ def _probability_cells(
     stored = margins.for_analysis(campaign)
     with_forms = queries.has_forms(campaign)
     if not stored and not with_forms:
-        cells = queries.cell_frame(campaign, sample, questions, by=by, keys=keys, filters=filters)
+        cells = queries.cell_frame(
+            campaign,
+            sample,
+            questions,
+            by=by,
+            keys=keys,
+            filters=filters,
+            questionnaire=questionnaire_for(campaign, sample),
+        )
         return cells, Weighting()
     extra, joins = queries.calibration_keys(campaign)
     cells = queries.cell_frame(
@@ -139,6 +148,7 @@ def _probability_cells(
         joins=joins,
         values=[q.code for q in margin_questions(campaign, stored)],
         unweighted=len(stored) > 1,
+        questionnaire=questionnaire_for(campaign, sample),
     )
     factors = queries.nonresponse_factors(campaign) if with_forms else {}
     factor = cells["nr_class"].map(factors)
@@ -185,7 +195,7 @@ def cell_table(
 ) -> tuple[pd.DataFrame, Weighting, dict[str, Any]]:
     """The sample's cell table (one SQL pass), its weighting and the design arguments of
     :func:`analyze_cell_frame` that go with it."""
-    qn = campaign.questionnaire
+    qn = questionnaire_for(campaign, sample)
     likert = [q for q in qn.questions if q.type == QuestionType.LIKERT5]
     if sample.probability:
         cells, weighting = _probability_cells(
@@ -210,7 +220,13 @@ def cell_table(
         return cells, weighting, design
     if sample.key == "invited":
         cells = queries.cell_frame(
-            campaign, sample, likert, by=by, keys={"psu": Response.id}, filters=filters
+            campaign,
+            sample,
+            likert,
+            by=by,
+            keys={"psu": Response.id},
+            filters=filters,
+            questionnaire=qn,
         )
         _require_domains(cells, by)
         return cells, Weighting(), {"strata": None, "psu": "psu", "lonely_psu": "adjust"}
@@ -221,6 +237,7 @@ def cell_table(
         by=by,
         keys={"desk_id": Response.service_point_id, "psu": Response.id},
         filters=filters,
+        questionnaire=qn,
     )
     _require_domains(cells, by)
     # Every rating of a desk has the same weight, so the database sums unweighted counts and

@@ -24,7 +24,8 @@ from surveyapp.data import queries
 from surveyapp.data.queries import Filters
 from surveyapp.formatting import share as shown
 from surveyapp.models.campaigns import Campaign
-from surveyapp.models.questionnaires import IndexLevel, QuestionType
+from surveyapp.models.questionnaires import IndexLevel, Questionnaire, QuestionType
+from surveyapp.services import ServiceError
 from surveyapp.services.campaigns import code_key
 from surveyapp.services.instruments import analysis_spec
 
@@ -113,6 +114,29 @@ def domain_value(row: dict[str, Any]) -> Any:
     return None if row["domain"] is None else next(iter(row["domain"].values()))
 
 
+def questionnaire_for(campaign: Campaign, sample: Sample) -> Questionnaire:
+    """The questionnaire a sample is analysed with: the one its channels ask (the paper and
+    invitation questionnaire for the probability and invited samples, the QR and kiosk one
+    for the convenience sample). Channels of one sample asking different questionnaires
+    cannot be pooled: refused."""
+    asked = {c.asks.id: c.asks for c in campaign.channels if c.channel in sample.channels}
+    if len(asked) > 1:
+        labels = ", ".join(sorted(qn.label for qn in asked.values()))
+        channels = ", ".join(c.value for c in sample.channels)
+        title = vietnamese(SAMPLE_TITLES)[sample.key]
+        raise ServiceError(
+            f"Các kênh {channels} của mẫu {title} dùng các bảng hỏi khác "
+            f"nhau ({labels}); hãy chọn cùng một bảng hỏi cho các kênh này / the channels "
+            f"{channels} of the {sample.key} sample use different questionnaires ({labels})"
+        )
+    return next(iter(asked.values())) if asked else campaign.questionnaire
+
+
+def sample_targets(campaign: Campaign, qn: Questionnaire) -> list[Any]:
+    """The campaign's targets on ``qn``'s index nodes (a desk questionnaire has none)."""
+    return [t for t in campaign.targets if t.index_node.questionnaire_id == qn.id]
+
+
 def spec_for(
     campaign: Campaign,
     by: str | None,
@@ -123,12 +147,12 @@ def spec_for(
     """What a report estimates. Only the probability sample is judged against the targets:
     the others carry no design, so a verdict about the province would claim what they
     cannot know (DESIGN §4)."""
-    qn = campaign.questionnaire
+    qn = questionnaire_for(campaign, sample)
     satisfied = tuple(int(v) for v in qn.satisfied_values)
     items = [q.code for q in qn.questions if q.type == QuestionType.LIKERT5]
     indices = analysis_spec(qn)
     targets = (
-        tuple((t.index_node.code, fraction(t.target_pct)) for t in campaign.targets)
+        tuple((t.index_node.code, fraction(t.target_pct)) for t in sample_targets(campaign, qn))
         if sample.probability
         else ()
     )

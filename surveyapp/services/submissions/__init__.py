@@ -27,12 +27,18 @@ from surveyapp.services.submissions.forms import (
     SectionSpec,
     form_spec,
 )
-from surveyapp.services.submissions.nonces import issue_nonce, nonce_is_valid
+from surveyapp.services.submissions.nonces import (
+    issue_nonce,
+    link_for,
+    link_is_wellformed,
+    nonce_is_valid,
+)
 from surveyapp.services.submissions.store import (
     InvitationUsed,
     ReceiptUsed,
     Stored,
     Submission,
+    linked_rating,
     store,
 )
 
@@ -54,6 +60,9 @@ __all__ = [
     "desk_by_token",
     "form_spec",
     "issue_nonce",
+    "link_for",
+    "link_is_wellformed",
+    "linked_rating",
     "nonce_is_valid",
     "remember_target",
     "store",

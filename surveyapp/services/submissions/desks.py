@@ -91,6 +91,9 @@ class Target:
     questionnaire_id: int
     unit_id: int | None
     desk_id: int | None
+    # The campaign's full questionnaire when this channel asks another (the desk form): a
+    # citizen may choose to answer it after rating.
+    full_questionnaire_id: int | None = None
 
 
 def _target_cache() -> dict[tuple[str, str], tuple[float, Target]]:

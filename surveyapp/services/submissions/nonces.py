@@ -27,3 +27,19 @@ def nonce_is_valid(nonce: str | None, scope: str) -> bool:
         return False
     raw, mac = nonce.split(".")
     return hmac.compare_digest(mac, _mac(current_app.config["SECRET_KEY"], scope, raw))
+
+
+def link_for(nonce: str) -> str:
+    """The random link id shared by a desk rating and the full survey answered after it:
+    derived from the rating's nonce (so it is as random as the nonce, and carries no personal
+    data), keyed so the nonce cannot be recovered from it."""
+    digest = hmac.new(
+        current_app.config["SECRET_KEY"].encode(), f"link|{nonce}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def link_is_wellformed(link: str | None) -> bool:
+    return (
+        bool(link) and len(link or "") == 22 and all(c.isalnum() or c in "-_" for c in link or "")
+    )

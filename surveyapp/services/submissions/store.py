@@ -55,6 +55,7 @@ class Submission:
     flags: list[str] = field(default_factory=list)
     invitation_id: int | None = None
     receipt_id: int | None = None
+    link_id: str | None = None  # shared by a desk rating and the full survey after it
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ _RESPONSE_FIELDS = (
     "flags",
     "held",
     "submitted_at",
+    "link_id",
     *_DESIGN_KEYS,
 )
 
@@ -229,6 +231,7 @@ def store(sub: Submission) -> Stored:
         # A burst is kept but left out of the estimates until an analyst releases it.
         "held": abuse.holds(sub.flags, sub.channel),
         "submitted_at": now,
+        "link_id": sub.link_id,
     }
     engine = db.engine
     try:
@@ -284,7 +287,23 @@ def store(sub: Submission) -> Stored:
     except IntegrityError:
         with engine.connect() as conn:
             existing = conn.scalar(select(Response.id).where(Response.nonce == sub.nonce))
+        if existing is None and sub.link_id is not None:
+            # The full survey of this desk rating was already answered (another form):
+            # one answer per link and questionnaire, nothing more is stored.
+            return Stored(None, created=False)
         if existing is None:
             raise
         return Stored(existing, created=False)
     return Stored(response_id, created=True)
+
+
+def linked_rating(campaign_id: int, desk_id: int, link_id: str) -> tuple[bool, bool]:
+    """``(a desk rating with this link exists, its full survey was already answered)``."""
+    rows = db.session.execute(
+        select(Response.questionnaire_id).where(
+            Response.link_id == link_id,
+            Response.campaign_id == campaign_id,
+            Response.service_point_id == desk_id,
+        )
+    ).all()
+    return bool(rows), len(rows) > 1

@@ -1,7 +1,10 @@
 /* Progressive enhancement for the citizen form: the form works without this file.
    - the progress indicator counts answered questions as they are answered;
    - a re-shown form moves focus to its error summary;
-   - on a kiosk, idle for data-idle-seconds clears the answers and starts afresh. */
+   - on a kiosk, idle for data-idle-seconds clears the answers and starts afresh;
+   - conditional questions (data-show-if) appear in place once the answers meet their
+     condition, and the form says so (step=2), so the server stores it at once instead of
+     asking them on a second page. A hidden question's answers are never stored anyway. */
 (function () {
   "use strict";
   var form = document.getElementById("survey-form");
@@ -22,6 +25,30 @@
   }
   form.addEventListener("change", update);
   update();
+
+  function valueOf(name) {
+    var checked = form.querySelector("input[type=radio][name='" + name + "']:checked");
+    return checked ? parseInt(checked.value, 10) : null;
+  }
+  function met(cond) {
+    if (cond.any) { return cond.any.some(met); }
+    if (cond.all) { return cond.all.every(met); }
+    var value = valueOf(cond.question);
+    return value !== null && cond["in"].indexOf(value) >= 0;
+  }
+  var conditional = form.querySelectorAll("[data-show-if]");
+  function reveal() {
+    for (var i = 0; i < conditional.length; i++) {
+      var cond = JSON.parse(conditional[i].getAttribute("data-show-if"));
+      conditional[i].hidden = !met(cond);
+    }
+  }
+  var step = document.getElementById("step");
+  if (conditional.length && step) {
+    step.value = "2";
+    form.addEventListener("change", reveal);
+    reveal();
+  }
 
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }

@@ -9,15 +9,19 @@ copies of those responses, a third of them made fully satisfied, all submitted i
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from datetime import UTC, date, datetime
 
+import numpy as np
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from scipy import stats
 from sqlalchemy import insert, select
 
+from surveyapp.analysis import compare_domains
 from surveyapp.analysis.differences import PairDifference, independent_difference
 from surveyapp.analysis.targets import pairwise_differences
 from surveyapp.data.queries import Filters
@@ -27,7 +31,9 @@ from surveyapp.models.campaigns import CampaignStatus, Channel
 from surveyapp.models.official import OfficialIndex, OfficialResult, ResultKind
 from surveyapp.models.questionnaires import QuestionType
 from surveyapp.models.responses import Answer, Response, ResponseStatus
-from surveyapp.services import ServiceError, demo, periodic, reports, targets
+from surveyapp.services import ServiceError, demo, margins, periodic, reports, targets
+from surveyapp.services.reports.cells import row_design
+from surveyapp.services.reports.common import spec_for
 
 FEBRUARY = datetime(2026, 2, 10, 3, 0, tzinfo=UTC)
 MAY = datetime(2026, 5, 12, 3, 0, tzinfo=UTC)
@@ -234,28 +240,86 @@ def test_half_year_reports_compare_two_campaigns_as_independent_samples(two_camp
     assert overall.change.estimate > 0 and overall.direction == "up" and changed >= 1
 
 
+def _quarter_rows(first: Campaign) -> dict[str, dict[str, dict]]:
+    """Each quarter's rows as the campaign report computes them (the filter is a domain)."""
+    bounds = {p: periodic.Period.parse(p).bounds() for p in ("2026-Q1", "2026-Q2")}
+    return {
+        p: _index_rows(reports.build(first, filters=Filters(submitted_from=s, submitted_before=b)))
+        for p, (s, b) in bounds.items()
+    }
+
+
 def test_quarters_cut_from_one_campaign_are_domains_of_its_design(two_campaigns) -> None:
     first, _later, n_paper, q2 = two_campaigns
+    assert margins.for_analysis(first)  # the demo's calibration
     report = periodic.build(first, "2026-Q2")
     # The response keyed at 01:30 on 1 April (Vietnam time) belongs to the second quarter.
     assert report.n == len(q2)
     assert report.compared and report.previous_n == n_paper - len(q2)
     assert "01/04/2026" in report.source and "30/06/2026" in report.source
-    # The same campaign on both sides: said to be approximate.
-    assert any("xấp xỉ" in note for note in report.notes)
-    bounds = {p: periodic.Period.parse(p).bounds() for p in ("2026-Q1", "2026-Q2")}
-    rows = {
-        p: _index_rows(reports.build(first, filters=Filters(submitted_from=s, submitted_before=b)))
-        for p, (s, b) in bounds.items()
-    }
+    # The same campaign on both sides: the covariance is in, and the report says so.
+    assert any("hiệp phương sai" in note for note in report.notes)
+    assert not any("xấp xỉ" in note for note in report.notes)
+    rows = _quarter_rows(first)
+    joint = periodic.period_differences(
+        first, periodic.Period.parse("2026-Q2"), periodic.Period.parse("2026-Q1")
+    )
+    differs = 0
     for row in report.rows:
         a, b = rows["2026-Q2"][row.code], rows["2026-Q1"][row.code]
         assert row.estimate == a["estimate"] and row.verdict == a["verdict"]
-        d, se, low, high = _independent(a, b)
-        assert row.change.estimate == pytest.approx(d, abs=1e-12)
-        assert row.change.se == pytest.approx(se, rel=1e-12)
-        assert row.change.ci_low == pytest.approx(low, rel=1e-9)
-        assert row.change.ci_high == pytest.approx(high, rel=1e-9)
+        # The two periods as domains of the one calibrated design: each side's SE is the
+        # filtered report's own, and the change is the difference of the two estimates.
+        assert joint[row.code].se_a == pytest.approx(a["se"], rel=1e-9)
+        assert joint[row.code].se_b == pytest.approx(b["se"], rel=1e-9)
+        assert row.change.estimate == pytest.approx(a["estimate"] - b["estimate"], abs=1e-9)
+        assert row.change.se == pytest.approx(joint[row.code].pair.se, rel=1e-12)
+        _d, se, _low, _high = _independent(a, b)
+        differs += abs(row.change.se - se) > 0.01 * se
+    # The covariance matters on this design: the exact intervals are not the independent ones.
+    assert differs >= len(report.rows) // 2
+
+
+def test_exact_period_change_equals_the_row_level_domain_covariance(two_campaigns) -> None:
+    """Without calibration and with PSUs drawn with replacement, :func:`compare_domains` on the
+    response rows gives the exact covariance of two domains (the stage-one formula): the
+    period change must match it to 1e-9."""
+    first, _later, _n, _q2 = two_campaigns
+    for margin in margins.stored(first):
+        db.session.delete(margin)
+    for response in _probability(first):
+        response.fpc1 = response.fpc2 = None
+    db.session.commit()
+    report = periodic.build(first, "2026-Q2")
+    sample = reports.SAMPLES["probability"]
+    frame = reports.frame_for(first, sample)
+    q1_start, q1_end = periodic.Period.parse("2026-Q1").bounds()
+    q2_start, q2_end = periodic.Period.parse("2026-Q2").bounds()
+    moments = pd.to_datetime(frame["submitted_at"], utc=True)
+    frame["period"] = np.where(
+        (moments >= pd.Timestamp(q2_start)) & (moments < pd.Timestamp(q2_end)),
+        "Q2",
+        np.where((moments >= pd.Timestamp(q1_start)) & (moments < pd.Timestamp(q1_end)), "Q1", "-"),
+    )
+    spec = dataclasses.replace(spec_for(first, None, "logit", None, sample), by="period")
+    rows = _quarter_rows(first)
+    differs = 0
+    for row in report.rows:
+        rows_level = compare_domains(frame, spec, row.code, **row_design(frame, sample))
+        i, j = rows_level.labels.index("Q2"), rows_level.labels.index("Q1")
+        d = rows_level.estimates[i] - rows_level.estimates[j]
+        var = rows_level.cov[i, i] + rows_level.cov[j, j] - 2 * rows_level.cov[i, j]
+        q = stats.t.ppf(0.975, rows_level.df)
+        se = math.sqrt(var)
+        assert row.change.estimate == pytest.approx(d, abs=1e-9)
+        assert row.change.se == pytest.approx(se, abs=1e-9)
+        assert row.change.ci_low == pytest.approx(d - q * se, abs=1e-9)
+        assert row.change.ci_high == pytest.approx(d + q * se, abs=1e-9)
+        _d, se_independent, _low, _high = _independent(
+            rows["2026-Q2"][row.code], rows["2026-Q1"][row.code]
+        )
+        differs += abs(se - se_independent) > 0.01 * se_independent
+    assert differs >= 1
 
 
 def test_no_previous_period_and_empty_period_are_said_not_failed(two_campaigns, runner) -> None:

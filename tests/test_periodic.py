@@ -22,6 +22,7 @@ from scipy import stats
 from sqlalchemy import insert, select
 
 from surveyapp.analysis import compare_domains
+from surveyapp.analysis import targets as targets_analysis
 from surveyapp.analysis.differences import PairDifference, independent_difference
 from surveyapp.analysis.targets import pairwise_differences
 from surveyapp.data.queries import Filters
@@ -320,6 +321,48 @@ def test_exact_period_change_equals_the_row_level_domain_covariance(two_campaign
         )
         differs += abs(se - se_independent) > 0.01 * se_independent
     assert differs >= 1
+
+
+def test_annual_report_combines_the_two_half_year_campaigns_by_their_days(two_campaigns) -> None:
+    first, later, n_paper, _q2 = two_campaigns
+    from_first = periodic.build(first, "2026")
+    from_later = periodic.build(later, "2026")
+    assert from_first.n == from_later.n == 2 * n_paper
+    # Both campaigns named on the report with their weights, and the rule stated.
+    for report in (from_first, from_later):
+        assert first.name in report.source and later.name in report.source
+        assert "trọng số" in report.source and report.combined_note
+        html = periodic.to_html(report)
+        assert report.combined_note in html
+    days_first, days_later = 181, 184  # 01/01–30/06 and 01/07–31/12/2026
+    a = days_first / (days_first + days_later)
+    one, two = _index_rows(reports.build(first)), _index_rows(reports.build(later))
+    for row, same in zip(from_first.rows, from_later.rows, strict=True):
+        x, y = one[row.code], two[row.code]
+        estimate = a * x["estimate"] + (1 - a) * y["estimate"]
+        se = math.sqrt(a**2 * x["se"] ** 2 + (1 - a) ** 2 * y["se"] ** 2)
+        q = stats.t.ppf(0.975, min(x["df"], y["df"]))
+        assert row.estimate == pytest.approx(estimate, abs=1e-12)
+        assert row.se == pytest.approx(se, rel=1e-12)
+        assert (row.ci_low, row.ci_high) == (
+            pytest.approx(estimate - q * se, rel=1e-9),
+            pytest.approx(estimate + q * se, rel=1e-9),
+        )
+        assert row.n == x["n"] + y["n"]
+        # Whichever campaign asks, the year is the same.
+        assert (same.estimate, same.se) == (pytest.approx(row.estimate), pytest.approx(row.se))
+        if row.target is not None:
+            assert (row.verdict, row.verdict_reason) == targets_analysis.verdict(
+                row.ci_low, row.ci_high, row.target, row.se, row.n, row.estimate
+            )
+        # Not an inverse-variance mean: the halves count by their share of the year.
+        inverse = (x["estimate"] / x["se"] ** 2 + y["estimate"] / y["se"] ** 2) / (
+            1 / x["se"] ** 2 + 1 / y["se"] ** 2
+        )
+        if abs(x["se"] - y["se"]) > 0.05 * x["se"]:
+            assert abs(inverse - row.estimate) > 1e-9
+    # A half-year report still reads its one campaign.
+    assert periodic.build(first, "2026-H1").combined_note is None
 
 
 def test_no_previous_period_and_empty_period_are_said_not_failed(two_campaigns, runner) -> None:

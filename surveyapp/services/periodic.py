@@ -307,6 +307,10 @@ class PeriodicReport:
     previous_source: str | None = None
     previous_n: int = 0
     notes: list[str] = field(default_factory=list)
+    #: How the period's estimate combines several campaigns (section I), None for one.
+    combined_note: str | None = None
+    #: The change carries the covariance of a campaign read in both periods.
+    shared: bool = False
     official: list[OfficialResult] = field(default_factory=list)
     province: str | None = None
     made: date = field(default_factory=lambda: datetime.now(local_zone()).date())
@@ -366,6 +370,8 @@ class PeriodicReport:
             "level": self.level,
             "rows": [r.to_dict() for r in self.rows],
             "notes": self.notes,
+            "combined_note": self.combined_note,
+            "exact_change": self.shared,
         }
 
 
@@ -642,35 +648,39 @@ def build(
         previous=before,
         previous_source=None if found is None else found.describe(),
         previous_n=0 if found is None else found.n,
-        notes=_notes(current, found, shared),
+        notes=_notes(shared),
+        combined_note=_combined_note(current, found),
+        shared=bool(shared),
         official=published(period.year, home[0] if home else None),
         province=home[1] if home else None,
     )
 
 
-def _notes(current: Reading | None, previous: Reading | None, shared: dict[int, Any]) -> list[str]:
-    """What the reader needs to know about how the estimates and the change were made."""
-    notes = []
-    if any(r is not None and r.combined for r in (current, previous)):
-        notes.append(
-            _(
-                "A period in which several campaigns with the same questionnaire collected "
-                "responses is estimated from all of them: they are independent samples of the "
-                "same population, so the period's estimate is their weighted mean, each "
-                "campaign weighted by the share of the period's days it covers, with variance "
-                "the sum of the squared weights times the campaigns' variances, and its "
-                "interval on the smallest of their degrees of freedom."
-            )
+def _combined_note(current: Reading | None, previous: Reading | None) -> str | None:
+    """The rule by which a period read from several campaigns is combined."""
+    if not any(r is not None and r.combined for r in (current, previous)):
+        return None
+    return _(
+        "A period in which several campaigns with the same questionnaire collected "
+        "responses is estimated from all of them: they are independent samples of the "
+        "same population, so the period's estimate is their weighted mean, each "
+        "campaign weighted by the share of the period's days it covers, with variance "
+        "the sum of the squared weights times the campaigns' variances, and its "
+        "interval on the smallest of their degrees of freedom."
+    )
+
+
+def _notes(shared: dict[int, Any]) -> list[str]:
+    """What the reader needs to know about how the change was made."""
+    if not shared:
+        return []
+    return [
+        _(
+            "The two periods share a campaign: their estimates are domains of its one "
+            "design (strata, PSUs and calibration), and the change's interval includes "
+            "the covariance of the two periods' estimates."
         )
-    if shared:
-        notes.append(
-            _(
-                "The two periods share a campaign: their estimates are domains of its one "
-                "design (strata, PSUs and calibration), and the change's interval includes "
-                "the covariance of the two periods' estimates."
-            )
-        )
-    return notes
+    ]
 
 
 @dataclass(frozen=True)
@@ -875,6 +885,18 @@ def official_sheet(report: PeriodicReport) -> tuple[list[str], list[list[Any]]]:
 PERCENT_COLUMNS = (3, 4, 5, 6, 9)
 
 
+def _heading(report: PeriodicReport) -> list[str]:
+    """The lines above the estimates' table: title, sources and notes."""
+    lines = [title(report), _("Source: %(source)s", source=report.source)]
+    if report.empty:
+        lines.append(empty_text(report))
+    elif not report.compared:
+        lines.append(no_previous_text())
+    else:
+        lines.append(_("Previous period: %(source)s", source=report.previous_source or ""))
+    return lines + [note for note in [report.combined_note, *report.notes] if note]
+
+
 def to_xlsx(report: PeriodicReport) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -884,19 +906,8 @@ def to_xlsx(report: PeriodicReport) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Estimates")[:31]
-    xlsx.append(sheet, [title(report)])
-    xlsx.append(sheet, [_("Source: %(source)s", source=report.source)])
-    if report.empty:
-        xlsx.append(sheet, [empty_text(report)])
-    elif not report.compared:
-        xlsx.append(sheet, [no_previous_text()])
-    else:
-        xlsx.append(
-            sheet,
-            [_("Previous period: %(source)s", source=report.previous_source or "")],
-        )
-    for note in report.notes:
-        xlsx.append(sheet, [note])
+    for line in _heading(report):
+        xlsx.append(sheet, [line])
     headers, rows = estimate_sheet(report)
     xlsx.append(sheet, headers)
     for cell in sheet[sheet.max_row]:

@@ -51,7 +51,7 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -61,7 +61,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from surveyapp import formatting
+from surveyapp import formatting, localtime
 from surveyapp.analysis import AnalysisError
 from surveyapp.analysis import targets as analysis_targets
 from surveyapp.analysis.ci import quantile
@@ -96,7 +96,7 @@ def language() -> str:
 
 def local_zone() -> ZoneInfo:
     """The installation's time zone, in which a period's days are read."""
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
+    return localtime.zone()
 
 
 @dataclass(frozen=True, order=True)
@@ -164,12 +164,7 @@ class Period:
     def bounds(self) -> tuple[datetime, datetime]:
         """[first moment, first moment after) in UTC, the days read in the installation's
         time zone."""
-        zone = local_zone()
-        after = date.fromordinal(self.ends.toordinal() + 1)
-        return (
-            datetime.combine(self.starts, time.min, zone).astimezone(UTC),
-            datetime.combine(after, time.min, zone).astimezone(UTC),
-        )
+        return localtime.days(self.starts, self.ends)
 
     def title(self) -> str:
         """As the report's title reads it: "quý I năm 2026", "6 tháng đầu năm 2026"."""
@@ -313,7 +308,7 @@ class PeriodicReport:
     shared: bool = False
     official: list[OfficialResult] = field(default_factory=list)
     province: str | None = None
-    made: date = field(default_factory=lambda: datetime.now(local_zone()).date())
+    made: date = field(default_factory=localtime.today)
 
     @property
     def empty(self) -> bool:

@@ -365,6 +365,38 @@ def test_annual_report_combines_the_two_half_year_campaigns_by_their_days(two_ca
     assert periodic.build(first, "2026-H1").combined_note is None
 
 
+def test_a_campaign_in_both_periods_brings_its_covariance_into_a_combined_change(
+    two_campaigns,
+) -> None:
+    """Q2 read from the first campaign's second quarter and a second campaign run in Q2 (half
+    each, by days), Q1 from the first campaign alone: the change's variance subtracts the
+    first campaign's covariance of its two quarters, weighted ½ · 1."""
+    first, later, _n, _q2 = two_campaigns
+    later.starts, later.ends = date(2026, 4, 1), date(2026, 6, 30)
+    for response in _probability(later):
+        response.submitted_at = MAY
+    db.session.commit()
+    report = periodic.build(first, "2026-Q2")
+    assert report.combined_note and report.shared
+    assert later.name in report.source and first.name in report.source
+    q2, q1 = periodic.Period.parse("2026-Q2"), periodic.Period.parse("2026-Q1")
+    joint = periodic.period_differences(first, q2, q1)
+    quarters = _quarter_rows(first)
+    whole = _index_rows(reports.build(later))
+    for row in report.rows:
+        x, y, b = quarters["2026-Q2"][row.code], whole[row.code], quarters["2026-Q1"][row.code]
+        cov = (
+            joint[row.code].se_a ** 2 + joint[row.code].se_b ** 2 - joint[row.code].pair.se ** 2
+        ) / 2
+        estimate = 0.5 * x["estimate"] + 0.5 * y["estimate"]
+        var = 0.25 * x["se"] ** 2 + 0.25 * y["se"] ** 2 + b["se"] ** 2 - 2 * 0.5 * cov
+        assert row.estimate == pytest.approx(estimate, abs=1e-12)
+        assert row.change.estimate == pytest.approx(estimate - b["estimate"], abs=1e-12)
+        assert row.change.se == pytest.approx(math.sqrt(var), rel=1e-9)
+        q = stats.t.ppf(0.975, min(x["df"], y["df"], b["df"]))
+        assert row.change.ci_low == pytest.approx(row.change.estimate - q * math.sqrt(var))
+
+
 def test_no_previous_period_and_empty_period_are_said_not_failed(two_campaigns, runner) -> None:
     first, later, _n, _q2 = two_campaigns
     alone = periodic.build(first, "2026-H1")

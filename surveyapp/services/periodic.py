@@ -430,7 +430,7 @@ class Reading:
             _(
                 "%(source)s (weight %(weight)s)",
                 source=there.describe(),
-                weight=formatting.percent(100 * weight, 0, lang=language()),
+                weight=formatting.percent(100 * weight, 1, lang=language()),
             )
             for there, weight in zip(self.sources, self.weights, strict=True)
         ]

@@ -90,7 +90,8 @@ def filter_units(campaign: Campaign) -> list[Unit]:
     todo = list(campaign.units)
     while todo:
         unit = todo.pop(0)
-        if unit.level in (UnitLevel.PROVINCE, UnitLevel.DISTRICT) and unit not in out:
+        existed = unit.valid_on(campaign.starts)  # not the old districts of a later campaign
+        if unit.level in (UnitLevel.PROVINCE, UnitLevel.DISTRICT) and existed and unit not in out:
             out.append(unit)
         if unit.level == UnitLevel.PROVINCE:
             todo.extend(unit.children)

@@ -93,12 +93,13 @@ def _options(campaign: Campaign, code: str, lang: str) -> list[tuple[str, str]]:
 
 
 def districts(campaign: Campaign) -> list[Unit]:
-    """District-level units inside the campaign's units (every district if it names none)."""
+    """District-level units inside the campaign's units (every district if it names none)
+    that existed when the campaign started: none since the districts went (1 July 2025)."""
     units = {u.id: u for u in db.session.scalars(select(Unit).order_by(Unit.code))}
     inside = {u.id for u in campaign.units}
     out = []
     for unit in units.values():
-        if unit.level != UnitLevel.DISTRICT:
+        if unit.level != UnitLevel.DISTRICT or not unit.valid_on(campaign.starts):
             continue
         node: Unit | None = unit
         while node is not None and node.id not in inside:

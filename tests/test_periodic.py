@@ -61,6 +61,14 @@ def _probability(campaign: Campaign) -> list[Response]:
 def two_campaigns(demo_data):  # type: ignore[no-untyped-def]
     first = db.session.get(Campaign, demo_data.campaign_id)
     first.starts, first.ends = date(2026, 1, 1), date(2026, 6, 30)
+    # The demo's other campaigns of the questionnaire (a year on the old structure) are moved
+    # out of 2025–2026: the periods here read only the two campaigns this fixture sets.
+    for other in db.session.scalars(
+        select(Campaign).where(
+            Campaign.questionnaire_id == first.questionnaire_id, Campaign.id != first.id
+        )
+    ):
+        other.starts, other.ends = date(2020, 9, 1), date(2020, 11, 30)
     for period in first.periods:
         period.starts, period.ends = first.starts, first.ends
     paper = _probability(first)

@@ -498,3 +498,60 @@ def test_the_sipas_form_is_unchanged_for_citizens(campaign, client) -> None:
     html = client.get(f"/i/{code}").get_data(as_text=True)
     assert "1 = rất không hài lòng" in html.lower() or "1 = very dissatisfied" in html.lower()
     assert "Người trả lời:" not in html and "0 = rất kém" not in html
+
+
+def test_results_by_agency_download_as_xlsx_from_the_page_and_the_cli(
+    survey, client, login_as, runner, tmp_path: Path
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    rows = {(r.agency_code, r.staff_code): r.code for r in _setup(survey)}
+    _answer(client, rows[("SNV", "CB01")], {"f1a": "10", "f1b": "8", "f1c": "1", "f2a": "6"})
+    _answer(client, rows[("STP", "CB02")], {"f1a": "4", "f1b": "6", "f1c": "2", "f2a": "9"})
+    res = officials.results(db.session.get(Campaign, survey.id))
+    expected = {row.code or "*": {n.code: n for n in row.nodes} for row in res.rows}
+
+    def check(data: bytes) -> None:
+        sheet = load_workbook(io.BytesIO(data)).active
+        table = list(sheet.iter_rows(values_only=True))
+        headers = list(table[0])
+        assert headers[:3] == ["Mã cơ quan", "Cơ quan, đơn vị", "Đã trả lời"]
+        by_code = {r[0]: r for r in table[1:4] if r[0] in expected}
+        assert set(by_code) == {"*", "SNV", "STP"}
+        for code, nodes in expected.items():
+            values = by_code[code]
+            for node_code in ("1", "2", "total"):
+                node = nodes[node_code]
+                col = headers.index(f"{node_code}: tỷ lệ so với điểm tối đa")
+                assert values[col] == pytest.approx(node.share, abs=1e-12)
+                assert values[col + 3] == pytest.approx(node.points, abs=1e-12)
+                assert values[col + 6] == node.max_points
+        # STP's field 1: (5·0,4 + 3·0,6 + 1,5·0) points out of 9,5
+        col = headers.index("1: điểm")
+        assert by_code["STP"][col] == pytest.approx(5 * 0.4 + 3 * 0.6)
+
+    login_as("analyst")
+    page = client.get(f"/dashboard/{survey.id}/officials").get_data(as_text=True)
+    link = f"/dashboard/{survey.id}/officials/results.xlsx"
+    assert link in page
+    download = client.get(link)
+    assert download.status_code == 200 and download.mimetype.endswith("sheet")
+    check(download.data)
+
+    out = tmp_path / "results.xlsx"
+    cid = str(survey.id)
+    result = runner.invoke(
+        args=["officials", "results", "--campaign", cid, "--format", "xlsx", "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    check(out.read_bytes())
+    # xlsx without a file to write: one clear line, nothing on stdout
+    result = runner.invoke(args=["officials", "results", "--campaign", cid, "--format", "xlsx"])
+    assert result.exit_code != 0 and "--output" in result.output
+
+
+def test_results_xlsx_needs_a_signed_in_user(survey, client) -> None:
+    response = client.get(f"/dashboard/{survey.id}/officials/results.xlsx")
+    assert response.status_code in (302, 401, 403)

@@ -9,15 +9,20 @@ copies of those responses, a third of them made fully satisfied, all submitted i
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from datetime import UTC, date, datetime
 
+import numpy as np
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from scipy import stats
 from sqlalchemy import insert, select
 
+from surveyapp.analysis import compare_domains
+from surveyapp.analysis import targets as targets_analysis
 from surveyapp.analysis.differences import PairDifference, independent_difference
 from surveyapp.analysis.targets import pairwise_differences
 from surveyapp.data.queries import Filters
@@ -27,7 +32,9 @@ from surveyapp.models.campaigns import CampaignStatus, Channel
 from surveyapp.models.official import OfficialIndex, OfficialResult, ResultKind
 from surveyapp.models.questionnaires import QuestionType
 from surveyapp.models.responses import Answer, Response, ResponseStatus
-from surveyapp.services import ServiceError, demo, periodic, reports, targets
+from surveyapp.services import ServiceError, demo, margins, periodic, reports, targets
+from surveyapp.services.reports.cells import row_design
+from surveyapp.services.reports.common import spec_for
 
 FEBRUARY = datetime(2026, 2, 10, 3, 0, tzinfo=UTC)
 MAY = datetime(2026, 5, 12, 3, 0, tzinfo=UTC)
@@ -54,6 +61,14 @@ def _probability(campaign: Campaign) -> list[Response]:
 def two_campaigns(demo_data):  # type: ignore[no-untyped-def]
     first = db.session.get(Campaign, demo_data.campaign_id)
     first.starts, first.ends = date(2026, 1, 1), date(2026, 6, 30)
+    # The demo's other campaigns of the questionnaire (a year on the old structure) are moved
+    # out of 2025–2026: the periods here read only the two campaigns this fixture sets.
+    for other in db.session.scalars(
+        select(Campaign).where(
+            Campaign.questionnaire_id == first.questionnaire_id, Campaign.id != first.id
+        )
+    ):
+        other.starts, other.ends = date(2020, 9, 1), date(2020, 11, 30)
     for period in first.periods:
         period.starts, period.ends = first.starts, first.ends
     paper = _probability(first)
@@ -234,28 +249,160 @@ def test_half_year_reports_compare_two_campaigns_as_independent_samples(two_camp
     assert overall.change.estimate > 0 and overall.direction == "up" and changed >= 1
 
 
+def _quarter_rows(first: Campaign) -> dict[str, dict[str, dict]]:
+    """Each quarter's rows as the campaign report computes them (the filter is a domain)."""
+    bounds = {p: periodic.Period.parse(p).bounds() for p in ("2026-Q1", "2026-Q2")}
+    return {
+        p: _index_rows(reports.build(first, filters=Filters(submitted_from=s, submitted_before=b)))
+        for p, (s, b) in bounds.items()
+    }
+
+
 def test_quarters_cut_from_one_campaign_are_domains_of_its_design(two_campaigns) -> None:
     first, _later, n_paper, q2 = two_campaigns
+    assert margins.for_analysis(first)  # the demo's calibration
     report = periodic.build(first, "2026-Q2")
     # The response keyed at 01:30 on 1 April (Vietnam time) belongs to the second quarter.
     assert report.n == len(q2)
     assert report.compared and report.previous_n == n_paper - len(q2)
     assert "01/04/2026" in report.source and "30/06/2026" in report.source
-    # The same campaign on both sides: said to be approximate.
-    assert any("xấp xỉ" in note for note in report.notes)
-    bounds = {p: periodic.Period.parse(p).bounds() for p in ("2026-Q1", "2026-Q2")}
-    rows = {
-        p: _index_rows(reports.build(first, filters=Filters(submitted_from=s, submitted_before=b)))
-        for p, (s, b) in bounds.items()
-    }
+    # The same campaign on both sides: the covariance is in, and the report says so.
+    assert any("hiệp phương sai" in note for note in report.notes)
+    assert not any("xấp xỉ" in note for note in report.notes)
+    rows = _quarter_rows(first)
+    joint = periodic.period_differences(
+        first, periodic.Period.parse("2026-Q2"), periodic.Period.parse("2026-Q1")
+    )
+    differs = 0
     for row in report.rows:
         a, b = rows["2026-Q2"][row.code], rows["2026-Q1"][row.code]
         assert row.estimate == a["estimate"] and row.verdict == a["verdict"]
-        d, se, low, high = _independent(a, b)
-        assert row.change.estimate == pytest.approx(d, abs=1e-12)
-        assert row.change.se == pytest.approx(se, rel=1e-12)
-        assert row.change.ci_low == pytest.approx(low, rel=1e-9)
-        assert row.change.ci_high == pytest.approx(high, rel=1e-9)
+        # The two periods as domains of the one calibrated design: each side's SE is the
+        # filtered report's own, and the change is the difference of the two estimates.
+        assert joint[row.code].se_a == pytest.approx(a["se"], rel=1e-9)
+        assert joint[row.code].se_b == pytest.approx(b["se"], rel=1e-9)
+        assert row.change.estimate == pytest.approx(a["estimate"] - b["estimate"], abs=1e-9)
+        assert row.change.se == pytest.approx(joint[row.code].pair.se, rel=1e-12)
+        _d, se, _low, _high = _independent(a, b)
+        differs += abs(row.change.se - se) > 0.01 * se
+    # The covariance matters on this design: the exact intervals are not the independent ones.
+    assert differs >= len(report.rows) // 2
+
+
+def test_exact_period_change_equals_the_row_level_domain_covariance(two_campaigns) -> None:
+    """Without calibration and with PSUs drawn with replacement, :func:`compare_domains` on the
+    response rows gives the exact covariance of two domains (the stage-one formula): the
+    period change must match it to 1e-9."""
+    first, _later, _n, _q2 = two_campaigns
+    for margin in margins.stored(first):
+        db.session.delete(margin)
+    for response in _probability(first):
+        response.fpc1 = response.fpc2 = None
+    db.session.commit()
+    report = periodic.build(first, "2026-Q2")
+    sample = reports.SAMPLES["probability"]
+    frame = reports.frame_for(first, sample)
+    q1_start, q1_end = periodic.Period.parse("2026-Q1").bounds()
+    q2_start, q2_end = periodic.Period.parse("2026-Q2").bounds()
+    moments = pd.to_datetime(frame["submitted_at"], utc=True)
+    frame["period"] = np.where(
+        (moments >= pd.Timestamp(q2_start)) & (moments < pd.Timestamp(q2_end)),
+        "Q2",
+        np.where((moments >= pd.Timestamp(q1_start)) & (moments < pd.Timestamp(q1_end)), "Q1", "-"),
+    )
+    spec = dataclasses.replace(spec_for(first, None, "logit", None, sample), by="period")
+    rows = _quarter_rows(first)
+    differs = 0
+    for row in report.rows:
+        rows_level = compare_domains(frame, spec, row.code, **row_design(frame, sample))
+        i, j = rows_level.labels.index("Q2"), rows_level.labels.index("Q1")
+        d = rows_level.estimates[i] - rows_level.estimates[j]
+        var = rows_level.cov[i, i] + rows_level.cov[j, j] - 2 * rows_level.cov[i, j]
+        q = stats.t.ppf(0.975, rows_level.df)
+        se = math.sqrt(var)
+        assert row.change.estimate == pytest.approx(d, abs=1e-9)
+        assert row.change.se == pytest.approx(se, abs=1e-9)
+        assert row.change.ci_low == pytest.approx(d - q * se, abs=1e-9)
+        assert row.change.ci_high == pytest.approx(d + q * se, abs=1e-9)
+        _d, se_independent, _low, _high = _independent(
+            rows["2026-Q2"][row.code], rows["2026-Q1"][row.code]
+        )
+        differs += abs(se - se_independent) > 0.01 * se_independent
+    assert differs >= 1
+
+
+def test_annual_report_combines_the_two_half_year_campaigns_by_their_days(two_campaigns) -> None:
+    first, later, n_paper, _q2 = two_campaigns
+    from_first = periodic.build(first, "2026")
+    from_later = periodic.build(later, "2026")
+    assert from_first.n == from_later.n == 2 * n_paper
+    # Both campaigns named on the report with their weights, and the rule stated.
+    for report in (from_first, from_later):
+        assert first.name in report.source and later.name in report.source
+        assert "trọng số" in report.source and report.combined_note
+        html = periodic.to_html(report)
+        assert report.combined_note in html
+    days_first, days_later = 181, 184  # 01/01–30/06 and 01/07–31/12/2026
+    a = days_first / (days_first + days_later)
+    one, two = _index_rows(reports.build(first)), _index_rows(reports.build(later))
+    for row, same in zip(from_first.rows, from_later.rows, strict=True):
+        x, y = one[row.code], two[row.code]
+        estimate = a * x["estimate"] + (1 - a) * y["estimate"]
+        se = math.sqrt(a**2 * x["se"] ** 2 + (1 - a) ** 2 * y["se"] ** 2)
+        q = stats.t.ppf(0.975, min(x["df"], y["df"]))
+        assert row.estimate == pytest.approx(estimate, abs=1e-12)
+        assert row.se == pytest.approx(se, rel=1e-12)
+        assert (row.ci_low, row.ci_high) == (
+            pytest.approx(estimate - q * se, rel=1e-9),
+            pytest.approx(estimate + q * se, rel=1e-9),
+        )
+        assert row.n == x["n"] + y["n"]
+        # Whichever campaign asks, the year is the same.
+        assert (same.estimate, same.se) == (pytest.approx(row.estimate), pytest.approx(row.se))
+        if row.target is not None:
+            assert (row.verdict, row.verdict_reason) == targets_analysis.verdict(
+                row.ci_low, row.ci_high, row.target, row.se, row.n, row.estimate
+            )
+        # Not an inverse-variance mean: the halves count by their share of the year.
+        inverse = (x["estimate"] / x["se"] ** 2 + y["estimate"] / y["se"] ** 2) / (
+            1 / x["se"] ** 2 + 1 / y["se"] ** 2
+        )
+        if abs(x["se"] - y["se"]) > 0.05 * x["se"]:
+            assert abs(inverse - row.estimate) > 1e-9
+    # A half-year report still reads its one campaign.
+    assert periodic.build(first, "2026-H1").combined_note is None
+
+
+def test_a_campaign_in_both_periods_brings_its_covariance_into_a_combined_change(
+    two_campaigns,
+) -> None:
+    """Q2 read from the first campaign's second quarter and a second campaign run in Q2 (half
+    each, by days), Q1 from the first campaign alone: the change's variance subtracts the
+    first campaign's covariance of its two quarters, weighted ½ · 1."""
+    first, later, _n, _q2 = two_campaigns
+    later.starts, later.ends = date(2026, 4, 1), date(2026, 6, 30)
+    for response in _probability(later):
+        response.submitted_at = MAY
+    db.session.commit()
+    report = periodic.build(first, "2026-Q2")
+    assert report.combined_note and report.shared
+    assert later.name in report.source and first.name in report.source
+    q2, q1 = periodic.Period.parse("2026-Q2"), periodic.Period.parse("2026-Q1")
+    joint = periodic.period_differences(first, q2, q1)
+    quarters = _quarter_rows(first)
+    whole = _index_rows(reports.build(later))
+    for row in report.rows:
+        x, y, b = quarters["2026-Q2"][row.code], whole[row.code], quarters["2026-Q1"][row.code]
+        cov = (
+            joint[row.code].se_a ** 2 + joint[row.code].se_b ** 2 - joint[row.code].pair.se ** 2
+        ) / 2
+        estimate = 0.5 * x["estimate"] + 0.5 * y["estimate"]
+        var = 0.25 * x["se"] ** 2 + 0.25 * y["se"] ** 2 + b["se"] ** 2 - 2 * 0.5 * cov
+        assert row.estimate == pytest.approx(estimate, abs=1e-12)
+        assert row.change.estimate == pytest.approx(estimate - b["estimate"], abs=1e-12)
+        assert row.change.se == pytest.approx(math.sqrt(var), rel=1e-9)
+        q = stats.t.ppf(0.975, min(x["df"], y["df"], b["df"]))
+        assert row.change.ci_low == pytest.approx(row.change.estimate - q * math.sqrt(var))
 
 
 def test_no_previous_period_and_empty_period_are_said_not_failed(two_campaigns, runner) -> None:

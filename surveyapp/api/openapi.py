@@ -490,6 +490,14 @@ PERIODIC = {
             },
         },
         "notes": {"type": "array", "items": {"type": "string"}},
+        "combined_note": {
+            "type": ["string", "null"],
+            "description": "How a period read from several campaigns is combined (null: one).",
+        },
+        "exact_change": {
+            "type": "boolean",
+            "description": "The change carries the covariance of a campaign read in both periods.",
+        },
     },
 }
 

@@ -114,3 +114,14 @@ def officials_codes(campaign_id: int, fmt: str) -> Any:
             headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
         )
     abort(404)
+
+
+@bp.route("/<int:campaign_id>/officials/results.xlsx")
+def officials_results_xlsx(campaign_id: int) -> Any:
+    """The results by agency as a workbook."""
+    item = _campaign(campaign_id)
+    return Response(
+        officials.results_xlsx(officials.results(item)),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="officials-results-{item.id}.xlsx"'},
+    )

@@ -149,16 +149,33 @@ def remind_command(campaign_id: int, below: str | None, agency_codes: tuple[str,
 
 @officials_cli.command("results")
 @CAMPAIGN
-@FORMAT
-def results_command(campaign_id: int, fmt: str) -> None:
-    """Each index node per agency: share of its maximum with its CI, and points."""
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "table", "xlsx"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--output", type=click.Path(dir_okay=False), help="File to write (required for xlsx)."
+)
+def results_command(campaign_id: int, fmt: str, output: str | None) -> None:
+    """Each index node per agency: share of its maximum with its CI, and points (xlsx: one
+    row per agency, written to --output)."""
     campaign = campaign_or_fail(campaign_id)
+    if fmt == "xlsx" and not output:
+        fail(_("--format xlsx writes a file: give it with --output FILE."))
     try:
         res = officials.results(campaign)
     except ServiceError as exc:
         fail(str(exc))
     if res.message:
         fail(res.message)
+    if fmt == "xlsx":
+        assert output is not None
+        Path(output).write_bytes(officials.results_xlsx(res))
+        click.echo(_("Written: %(path)s", path=output))
+        return
     emit(officials.results_table(res), fmt)
 
 

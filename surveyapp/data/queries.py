@@ -597,3 +597,25 @@ def nonresponse_factors(campaign: Campaign) -> dict[str, float]:
         for code, selected, got in db.session.execute(stmt)
         if got is not None and float(got) > 0
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting-period domains (services.periodic, issue 15 §3). Kept apart from the breakdown
+# levels above (BY_SQL): a period is a range of submission moments the report chooses, not a
+# column of the response.
+
+#: The cell table's key column naming the period a response was submitted in.
+PERIOD = "period"
+
+
+def period_domain(periods: dict[str, tuple[datetime, datetime]]) -> Any:
+    """A key expression for :func:`cell_frame`: the name of the period (``start`` ≤
+    submitted_at < ``before``) each response falls in, :data:`OUTSIDE` for the others, so
+    that the periods are domains of the campaign's one design."""
+    return case(
+        *[
+            (and_(Response.submitted_at >= start, Response.submitted_at < before), name)
+            for name, (start, before) in periods.items()
+        ],
+        else_=OUTSIDE,
+    )

@@ -711,3 +711,80 @@ def results_table(res: Results) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def results_sheet(res: Results) -> tuple[list[str], list[list[Any]]]:
+    """(headers, rows) of the results by agency: one row per agency (the whole list first),
+    per index node its share of the maximum with the CI and, where the node has a maximum,
+    its points with the CI. Shares are fractions, points on the node's own scale."""
+    codes = [node.code for node in res.rows[0].nodes] if res.rows else []
+    headers = [_("Agency code"), _("Agency"), _("Answered")]
+    for code in codes:
+        headers += [
+            _("%(node)s: share of maximum", node=code),
+            _("%(node)s: CI low", node=code),
+            _("%(node)s: CI high", node=code),
+            _("%(node)s: points", node=code),
+            _("%(node)s: points CI low", node=code),
+            _("%(node)s: points CI high", node=code),
+            _("%(node)s: maximum points", node=code),
+        ]
+    rows: list[list[Any]] = []
+    for row in res.rows:
+        values: list[Any] = [row.code or "*", row.name, row.answered]
+        for node in row.nodes:
+            points_ci = node.points_ci or (None, None)
+            values += [
+                node.share,
+                node.ci_low,
+                node.ci_high,
+                node.points,
+                points_ci[0],
+                points_ci[1],
+                node.max_points,
+            ]
+        rows.append(values)
+    return headers, rows
+
+
+def results_xlsx(res: Results) -> bytes:
+    """The results by agency as a workbook (:func:`results_sheet`), the scoring rule and the
+    agencies without answers stated under the table."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from surveyapp import xlsx
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Results by agency")[:31]
+    headers, rows = results_sheet(res)
+    xlsx.append(sheet, headers)
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for values in rows:
+        xlsx.append(sheet, values)
+        for i, cell in enumerate(sheet[sheet.max_row]):
+            if i >= 3 and (i - 3) % 7 < 3 and isinstance(cell.value, float):
+                cell.number_format = "0.00%"
+            elif isinstance(cell.value, float):
+                cell.number_format = "0.00"
+    xlsx.append(sheet, [])
+    if res.message:
+        xlsx.append(sheet, [res.message])
+    if res.unanswered:
+        xlsx.append(
+            sheet, [_("No answer yet from %(agencies)s.", agencies=", ".join(res.unanswered))]
+        )
+    xlsx.append(
+        sheet,
+        [
+            _(
+                "Shares are of each node's maximum, weighted within each agency by listed ÷ "
+                "answered; points are the share times the node's maximum; intervals at 95%%."
+            )
+        ],
+    )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -7,8 +7,7 @@ the administrative report's numbered sections:
 
 I.   the period's estimates of every index node against the campaign's targets, with the
      verdicts exactly as the campaign report computes them (:func:`reports.build`);
-II.  the change from the previous period of the same kind, with its confidence interval
-     (:func:`surveyapp.analysis.compare.independent_difference`);
+II.  the change from the previous period of the same kind, with its confidence interval;
 III. the published SIPAS, PAR INDEX, PAPI and PCI results of the province from the registry
      (:mod:`surveyapp.services.official`) for the latest two years up to the report's year.
 
@@ -23,19 +22,33 @@ and its estimate comes from one campaign:
 - a campaign the period cuts is reported for the responses submitted within the period: a
   domain of the campaign's full design (calibration and variances stay the campaign's, as
   every dashboard filter), via :class:`surveyapp.data.queries.Filters`;
-- the previous period (2026-Q1 → 2025-Q4, 2026-H1 → 2025-H2, 2026 → 2025) is read from the
-  latest campaign with the same questionnaire, started no later than this one, that has
-  probability-sample responses in it.
+- the previous period (2026-Q1 → 2025-Q4, 2026-H1 → 2025-H2, 2026 → 2025) is read the same
+  way from the campaigns with the same questionnaire that have probability-sample responses
+  in it.
 
-Two periods from two campaigns are independent samples: the change's variance is the sum of
-the two variances. Two periods cut from one campaign share its strata, PSUs and
-calibration; the change is then still computed without their covariance, and the report
-says its interval is approximate.
+Several campaigns in one period (two half-year campaigns in an annual report): they are
+independent samples of the same population, and the period's estimate combines them, each
+weighted by the share of the period's days it covers (:class:`Reading`, stated on the
+report). Weighting by the share of the period rather than by inverse variance keeps the
+estimate what the period's population answered: an inverse-variance mean leans towards the
+half with the bigger sample, which is only right when satisfaction did not move in the year.
+
+The change. Two periods from different campaigns are independent samples: the change's
+variance is the sum of the two variances (:func:`independent_difference`). A campaign read in
+both periods (2026-Q1 and 2025-Q4 cut from a campaign running October to March) gives two
+domains of its one design, sharing strata, PSUs and calibration: their covariance comes from
+the joint linearization of that design with the period as the domain column
+(:func:`period_differences`, :func:`surveyapp.analysis.compare.domain_differences` on the cell
+table with :func:`surveyapp.data.queries.period_domain` as a key), and
+``Var(θ − θ') = Var θ + Var θ' − 2 Σ a_k b_k Cov_k`` over the campaigns read in both (a single
+campaign: ``a = b = 1``, the exact design-based difference).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -49,14 +62,22 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from surveyapp import formatting, localtime
+from surveyapp.analysis import AnalysisError
+from surveyapp.analysis import targets as analysis_targets
+from surveyapp.analysis.ci import quantile
+from surveyapp.analysis.compare import domain_differences
 from surveyapp.analysis.differences import PairDifference, independent_difference
+from surveyapp.analysis.dist import t_cdf
 from surveyapp.data import queries
 from surveyapp.data.queries import Filters
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.official import OfficialResult, ResultKind
+from surveyapp.models.questionnaires import QuestionType
 from surveyapp.models.responses import Response
-from surveyapp.services import ServiceError, official, reports
+from surveyapp.services import ServiceError, official, report_cache, reports
+from surveyapp.services.reports.cells import probability_cells
+from surveyapp.services.reports.common import spec_for
 
 KINDS = ("quarter", "half", "year")
 _PATTERN = re.compile(r"(\d{4})(?:-(Q[1-4]|H[12]))?")
@@ -281,6 +302,10 @@ class PeriodicReport:
     previous_source: str | None = None
     previous_n: int = 0
     notes: list[str] = field(default_factory=list)
+    #: How the period's estimate combines several campaigns (section I), None for one.
+    combined_note: str | None = None
+    #: The change carries the covariance of a campaign read in both periods.
+    shared: bool = False
     official: list[OfficialResult] = field(default_factory=list)
     province: str | None = None
     made: date = field(default_factory=localtime.today)
@@ -340,6 +365,8 @@ class PeriodicReport:
             "level": self.level,
             "rows": [r.to_dict() for r in self.rows],
             "notes": self.notes,
+            "combined_note": self.combined_note,
+            "exact_change": self.shared,
         }
 
 
@@ -357,6 +384,197 @@ def _count(there: Source) -> int:
     if there.filters is not None:
         stmt = stmt.where(there.filters.condition())
     return int(db.session.scalar(stmt) or 0)
+
+
+def _days(there: Source) -> int:
+    """The days of the period the source's campaign runs in."""
+    first = max(there.period.starts, there.campaign.starts)
+    last = min(there.period.ends, there.campaign.ends)
+    return max(last.toordinal() - first.toordinal() + 1, 0)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A period's estimates: one campaign's, or several campaigns' combined.
+
+    Campaigns with the same questionnaire that each have probability-sample responses in the
+    period are independent samples of the same population in it (two half-year campaigns
+    in one year). The period's estimate is then their weighted mean, each weighted by the
+    share of the period's days it covers (:data:`COMBINATION_RULE`):
+    ``θ = Σ a_k θ_k`` with ``a_k = days_k / Σ days``, ``Var θ = Σ a_k² Var θ_k`` (independent
+    samples), a t interval on the smallest of the designs' df (as between two campaigns),
+    and the verdict against the target by the same rule as every report
+    (:func:`surveyapp.analysis.targets.verdict`).
+    """
+
+    sources: tuple[Source, ...]
+    weights: tuple[float, ...]
+    rows: tuple[dict[str, Any], ...]
+    counts: tuple[int, ...]
+
+    @property
+    def n(self) -> int:
+        return sum(self.counts)
+
+    @property
+    def combined(self) -> bool:
+        return len(self.sources) > 1
+
+    def by_code(self) -> dict[str, dict[str, Any]]:
+        return {r["code"]: r for r in self.rows}
+
+    def describe(self) -> str:
+        if not self.combined:
+            return self.sources[0].describe()
+        parts = [
+            _(
+                "%(source)s (weight %(weight)s)",
+                source=there.describe(),
+                weight=formatting.percent(100 * weight, 1, lang=language()),
+            )
+            for there, weight in zip(self.sources, self.weights, strict=True)
+        ]
+        return "; ".join(parts)
+
+
+#: How a period read from several campaigns is combined (said on the report).
+COMBINATION_RULE = "period_days"
+
+
+def _campaigns_with(campaign: Campaign) -> list[Campaign]:
+    """Every campaign with ``campaign``'s questionnaire, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Campaign)
+            .where(Campaign.questionnaire_id == campaign.questionnaire_id)
+            .order_by(Campaign.starts, Campaign.id)
+        )
+    )
+
+
+def _read(
+    campaign: Campaign, period: Period, lang: str, level: float, *, own: Source | None
+) -> Reading | None:
+    """``period`` read from every campaign with ``campaign``'s questionnaire that has
+    probability-sample responses in it (``own``, the report's own source, first)."""
+    found: list[tuple[Source, int]] = []
+    if own is not None and (n := _count(own)):
+        found.append((own, n))
+    for peer in _campaigns_with(campaign):
+        if own is not None and peer.id == own.campaign.id:
+            continue
+        there = source(peer, period)
+        if there is not None and (n := _count(there)):
+            found.append((there, n))
+    if not found:
+        return None
+    if own is None:  # the previous period: the latest campaign first, as before
+        found.sort(key=lambda item: (item[0].campaign.starts, item[0].campaign.id), reverse=True)
+    tables = [
+        _index_rows(reports.build(there.campaign, filters=there.filters, lang=lang))
+        for there, _n in found
+    ]
+    days = [_days(there) for there, _n in found]
+    weights = tuple(d / sum(days) for d in days) if sum(days) else (1.0,) * len(days)
+    rows = tables[0] if len(found) == 1 else _combine(tables, weights, level)
+    return Reading(
+        sources=tuple(there for there, _n in found),
+        weights=weights,
+        rows=tuple(rows),
+        counts=tuple(n for _there, n in found),
+    )
+
+
+def _finite(*values: Any) -> bool:
+    return all(isinstance(v, int | float) and math.isfinite(v) for v in values)
+
+
+def _combine(
+    tables: list[list[dict[str, Any]]], weights: tuple[float, ...], level: float
+) -> list[dict[str, Any]]:
+    """The rows of independent campaigns combined by ``weights`` (see :class:`Reading`); the
+    first table gives the nodes, their names and targets."""
+    others = [{r["code"]: r for r in table} for table in tables[1:]]
+    out = []
+    for first in tables[0]:
+        parts = [first] + [other.get(first["code"]) or {} for other in others]
+        row = dict(first)
+        row["n"] = sum(int(p.get("n") or 0) for p in parts)
+        ok = all(_finite(p.get("estimate"), p.get("se"), p.get("df")) for p in parts)
+        dfs = [float(p["df"]) for p in parts] if ok else []
+        if not ok or min(dfs) <= 0:
+            row.update(estimate=None, se=None, ci_low=None, ci_high=None, df=None)
+        else:
+            est = sum(a * float(p["estimate"]) for a, p in zip(weights, parts, strict=True))
+            var = sum(a * a * float(p["se"]) ** 2 for a, p in zip(weights, parts, strict=True))
+            se, df = math.sqrt(var), min(dfs)
+            q = quantile(level, df)
+            row.update(estimate=est, se=se, ci_low=est - q * se, ci_high=est + q * se, df=df)
+        if row["target"] is not None and row["estimate"] is not None:
+            row["verdict"], row["verdict_reason"] = analysis_targets.verdict(
+                row["ci_low"], row["ci_high"], row["target"], row["se"], row["n"], row["estimate"]
+            )
+        elif row["target"] is not None:
+            row["verdict"], row["verdict_reason"] = None, "no_estimate"
+        out.append(row)
+    return out
+
+
+def _shared_covariances(
+    current: Reading, previous: Reading, level: float
+) -> dict[int, dict[str, float]]:
+    """Per campaign read in both periods: the covariance, per index node, of its two period
+    estimates, from the joint linearization of the campaign's one design with the periods
+    as domains (:func:`period_differences`)."""
+    out: dict[int, dict[str, float]] = {}
+    before = {there.campaign.id: there for there in previous.sources}
+    for here in current.sources:
+        there = before.get(here.campaign.id)
+        if there is None:
+            continue
+        joint = period_differences(here.campaign, here.period, there.period, level)
+        out[here.campaign.id] = {
+            code: (d.se_a**2 + d.se_b**2 - (d.pair.se or 0.0) ** 2) / 2
+            for code, d in joint.items()
+            if d.pair.se is not None
+        }
+    return out
+
+
+def _change(
+    code: str,
+    period: Period,
+    before: Period,
+    current: Reading,
+    previous: Reading,
+    shared: dict[int, dict[str, float]],
+    level: float,
+) -> PairDifference | None:
+    """This period minus the previous one for node ``code``: ``Var = Var θ + Var θ' −
+    2 Σ a_k b_k Cov_k`` over the campaigns read in both periods (0 between campaigns)."""
+    a, b = current.by_code().get(code), previous.by_code().get(code)
+    if a is None or b is None:
+        return None
+    if not shared:
+        return independent_difference(
+            period.code, before.code, a["estimate"], a["se"], a.get("df"),
+            b["estimate"], b["se"], b.get("df"), level,
+        )  # fmt: skip
+    if not _finite(a["estimate"], a["se"], a.get("df"), b["estimate"], b["se"], b.get("df")):
+        return PairDifference(period.code, before.code, None, None, None, None, None)
+    weight_b = {t.campaign.id: w for t, w in zip(previous.sources, previous.weights, strict=True)}
+    cov = 0.0
+    for there, weight_a in zip(current.sources, current.weights, strict=True):
+        if there.campaign.id in shared:
+            cov += weight_a * weight_b[there.campaign.id] * shared[there.campaign.id].get(code, 0)
+    var = max(a["se"] ** 2 + b["se"] ** 2 - 2 * cov, 0.0)
+    df = min(float(a["df"]), float(b["df"]))
+    if df <= 0:
+        return PairDifference(period.code, before.code, None, None, None, None, None)
+    d, se = float(a["estimate"] - b["estimate"]), math.sqrt(var)
+    q = quantile(level, df)
+    p = 2.0 * (1.0 - t_cdf(abs(d) / se, df)) if se > 0 else None
+    return PairDifference(period.code, before.code, d, se, d - q * se, d + q * se, p)
 
 
 def build(
@@ -380,27 +598,13 @@ def build(
                 period=period.title(),
             )
         )
-    n = _count(here)
-    current = _index_rows(reports.build(campaign, filters=here.filters, lang=lang)) if n else []
+    current = _read(campaign, period, lang, level, own=here) if _count(here) else None
     before = period.previous()
-    found = _previous(campaign, before, lang) if n else None
-    past = {r["code"]: r for r in found[1]} if found else {}
+    found = _read(campaign, before, lang, level, own=None) if current else None
+    shared = _shared_covariances(current, found, level) if current and found else {}
     rows = []
-    for r in current:
-        old = past.get(r["code"])
-        change = None
-        if old is not None:
-            change = independent_difference(
-                period.code,
-                before.code,
-                r["estimate"],
-                r["se"],
-                r.get("df"),
-                old["estimate"],
-                old["se"],
-                old.get("df"),
-                level,
-            )
+    for r in current.rows if current else ():
+        old = found.by_code().get(r["code"]) if found else None
         rows.append(
             Row(
                 code=r["code"],
@@ -416,17 +620,11 @@ def build(
                 verdict_reason=r["verdict_reason"],
                 previous=None if old is None else old["estimate"],
                 previous_ci=(None, None) if old is None else (old["ci_low"], old["ci_high"]),
-                change=change,
-            )
-        )
-    notes = []
-    if found is not None and found[0].campaign.id == campaign.id and found[0].filters:
-        notes.append(
-            _(
-                "Both periods come from the same campaign: the change is computed as between "
-                "two independent samples, leaving out the covariance of the two periods' "
-                "responses (they share the campaign's strata and calibration); its interval "
-                "is approximate."
+                change=(
+                    None
+                    if old is None or current is None or found is None
+                    else _change(r["code"], period, before, current, found, shared, level)
+                ),
             )
         )
     home = official.home_province()
@@ -438,30 +636,120 @@ def build(
             "ends": campaign.ends.isoformat(),
         },
         period=period,
-        source=here.describe(),
-        n=n,
+        source=current.describe() if current else here.describe(),
+        n=current.n if current else 0,
         rows=rows,
         level=level,
         previous=before,
-        previous_source=None if found is None else found[0].describe(),
-        previous_n=0 if found is None else _count(found[0]),
-        notes=notes,
+        previous_source=None if found is None else found.describe(),
+        previous_n=0 if found is None else found.n,
+        notes=_notes(shared),
+        combined_note=_combined_note(current, found),
+        shared=bool(shared),
         official=published(period.year, home[0] if home else None),
         province=home[1] if home else None,
     )
 
 
-def _previous(
-    campaign: Campaign, period: Period, lang: str
-) -> tuple[Source, list[dict[str, Any]]] | None:
-    """The latest campaign with ``campaign``'s questionnaire (up to it) that has responses in
-    ``period``, and its index rows there."""
-    for peer in reversed(reports.earlier_campaigns(campaign)):
-        there = source(peer, period)
-        if there is None or not _count(there):
+def _combined_note(current: Reading | None, previous: Reading | None) -> str | None:
+    """The rule by which a period read from several campaigns is combined."""
+    if not any(r is not None and r.combined for r in (current, previous)):
+        return None
+    return _(
+        "A period in which several campaigns with the same questionnaire collected "
+        "responses is estimated from all of them: they are independent samples of the "
+        "same population, so the period's estimate is their weighted mean, each "
+        "campaign weighted by the share of the period's days it covers, with variance "
+        "the sum of the squared weights times the campaigns' variances, and its "
+        "interval on the smallest of their degrees of freedom."
+    )
+
+
+def _notes(shared: dict[int, Any]) -> list[str]:
+    """What the reader needs to know about how the change was made."""
+    if not shared:
+        return []
+    return [
+        _(
+            "The two periods share a campaign: their estimates are domains of its one "
+            "design (strata, PSUs and calibration), and the change's interval includes "
+            "the covariance of the two periods' estimates."
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class PeriodDifference:
+    """One node's two period estimates of one campaign and their difference."""
+
+    se_a: float
+    se_b: float
+    pair: PairDifference
+
+
+def period_differences(
+    campaign: Campaign, period: Period, before: Period, level: float = 0.95
+) -> dict[str, PeriodDifference]:
+    """Per index node, ``period`` minus ``before`` as two domains of ``campaign``'s one design
+    (probability sample, calibrated as every report): the exact design-based difference with
+    its covariance (:func:`surveyapp.analysis.compare.domain_differences`)."""
+    return report_cache.cached(
+        campaign,
+        ("period-differences", period.code, before.code, level, str(local_zone())),
+        lambda c: _period_differences(c, period, before, level),
+        persist=False,
+    )
+
+
+def _period_differences(
+    campaign: Campaign, period: Period, before: Period, level: float
+) -> dict[str, PeriodDifference]:
+    sample = PROBABILITY
+    likert = [q for q in campaign.questionnaire.questions if q.type == QuestionType.LIKERT5]
+    keys = {
+        "stratum": Response.stratum,
+        "psu": Response.psu,
+        "ssu": Response.ssu,
+        queries.PERIOD: queries.period_domain(
+            {period.code: period.bounds(), before.code: before.bounds()}
+        ),
+    }
+    cells, weighting = probability_cells(campaign, sample, likert, keys)
+    stage1, stage2 = queries.population_sizes(campaign, sample)
+    spec = dataclasses.replace(
+        spec_for(campaign, None, "logit", None, sample),
+        by=queries.PERIOD,
+        margins=weighting.margins,
+        level=level,
+    )
+    names = {name for name, _parts in spec.indices}
+    out: dict[str, PeriodDifference] = {}
+    for name in sorted(names):
+        try:
+            joint = domain_differences(
+                cells,
+                spec,
+                name,
+                strata="stratum",
+                psu="psu",
+                ssu="ssu",
+                stratum_popsize=stage1 or None,
+                psu_popsize=(stage2 or None) if stage1 else None,
+                lonely_psu="adjust",
+                exclude=(queries.OUTSIDE,),
+            )
+        except AnalysisError:
             continue
-        return there, _index_rows(reports.build(peer, filters=there.filters, lang=lang))
-    return None
+        if set(joint.labels) != {period.code, before.code}:
+            continue
+        pair = joint.pairs[0]
+        here = joint.labels.index(period.code)
+        out[name] = PeriodDifference(
+            se_a=joint.se[here],
+            se_b=joint.se[1 - here],
+            pair=pair if pair.a == period.code else pair.reversed(),
+        )
+    return out
 
 
 def published(year: int, province_code: str | None) -> list[OfficialResult]:
@@ -588,6 +876,18 @@ def official_sheet(report: PeriodicReport) -> tuple[list[str], list[list[Any]]]:
 PERCENT_COLUMNS = (3, 4, 5, 6, 9)
 
 
+def _heading(report: PeriodicReport) -> list[str]:
+    """The lines above the estimates' table: title, sources and notes."""
+    lines = [title(report), _("Source: %(source)s", source=report.source)]
+    if report.empty:
+        lines.append(empty_text(report))
+    elif not report.compared:
+        lines.append(no_previous_text())
+    else:
+        lines.append(_("Previous period: %(source)s", source=report.previous_source or ""))
+    return lines + [note for note in [report.combined_note, *report.notes] if note]
+
+
 def to_xlsx(report: PeriodicReport) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -597,19 +897,8 @@ def to_xlsx(report: PeriodicReport) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Estimates")[:31]
-    xlsx.append(sheet, [title(report)])
-    xlsx.append(sheet, [_("Source: %(source)s", source=report.source)])
-    if report.empty:
-        xlsx.append(sheet, [empty_text(report)])
-    elif not report.compared:
-        xlsx.append(sheet, [no_previous_text()])
-    else:
-        xlsx.append(
-            sheet,
-            [_("Previous period: %(source)s", source=report.previous_source or "")],
-        )
-    for note in report.notes:
-        xlsx.append(sheet, [note])
+    for line in _heading(report):
+        xlsx.append(sheet, [line])
     headers, rows = estimate_sheet(report)
     xlsx.append(sheet, headers)
     for cell in sheet[sheet.max_row]:

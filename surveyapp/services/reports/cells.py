@@ -160,6 +160,9 @@ def _probability_cells(
     return cells, weighting_from(cells, "sw", stored, nonresponse)
 
 
+probability_cells = _probability_cells  # public for services.periodic's period domains
+
+
 def weighting_for(campaign: Campaign, sample: Sample) -> Weighting:
     """The weighting of ``sample`` (no adjustment for the convenience sample)."""
     if not sample.probability:

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from surveyapp.auth import public_endpoint, require_roles
 from surveyapp.extensions import csrf, db
 from surveyapp.models.campaigns import Campaign
-from surveyapp.services import ServiceError, campaigns, exports, reports, sae
+from surveyapp.services import ServiceError, campaigns, exports, levels, reports, sae
 
 bp = Blueprint("api", __name__)
 require_roles(bp, "api")
@@ -89,7 +89,7 @@ def get_results(campaign_id: int) -> Any:
     """Estimates per item and index node, as `surveyapp report --format json`."""
     campaign = _campaign(campaign_id)
     sample = _choice("sample", list(reports.SAMPLES), "probability")
-    by = _choice("by", sorted(reports.BY_COLUMNS), None)
+    by = request.args.get("by") or None
     try:
         report = reports.build(campaign, sample=sample or "probability", by=by)
     except ServiceError as exc:
@@ -101,7 +101,7 @@ def get_results(campaign_id: int) -> Any:
 def get_differences(campaign_id: int) -> Any:
     """Every pair of domains of the probability sample: difference, t interval, p-value."""
     campaign = _campaign(campaign_id)
-    by = _choice("by", ["channel", "district"], "district") or "district"
+    by = request.args.get("by") or levels.default(campaign)
     variable = request.args.get("variable") or "overall"
     try:
         result = reports.differences(campaign, by=by, variable=variable)

@@ -1,8 +1,8 @@
 """Small-area estimates per unit: direct estimates from the report, a Fay–Herriot model on top.
 
-The unit level is the dashboard's breakdown level of the probability sample (whatever
-:data:`reports.BY_COLUMNS` offers besides desks and channels), never named here, so moving the
-breakdown from districts to communes (issue 13 §1) moves the small-area estimates with it.
+The unit level is data (:mod:`.levels`): by default the campaign's breakdown level (the
+communes of the two-tier structure, the districts of a historical campaign), or any unit
+level its units have (``level="commune"`` on a historical campaign), never named here.
 
 For each unit of that level:
 
@@ -53,11 +53,12 @@ from surveyapp.analysis.sae import (
     normal_qq,
     smooth_variances,
 )
+from surveyapp.data import queries
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.sae import AreaCovariate
 from surveyapp.models.units import Unit
-from surveyapp.services import ServiceError, audit, margins, reports
+from surveyapp.services import ServiceError, audit, levels, margins, reports
 from surveyapp.services.frame import ImportProblems, _pick
 from surveyapp.services.imports import _where
 from surveyapp.services.tables import read_table
@@ -87,16 +88,30 @@ def covariate_names() -> dict[str, str]:
     }
 
 
-def breakdown() -> str:
-    """The ``by`` key of the dashboard's unit breakdown (the report's administrative level)."""
-    return next(k for k in reports.BY_COLUMNS if k not in ("desk", "channel"))
+def breakdown(campaign: Campaign, level: str | None = None) -> str:
+    """The unit level the small areas are at: ``level`` when the campaign's units have it,
+    else the campaign's breakdown level (:func:`levels.default`)."""
+    have = levels.unit_levels(campaign)
+    if level is not None:
+        if level not in have:
+            raise ServiceError(
+                _(
+                    "Level %(value)s: this campaign's units have no such level; use one of "
+                    "%(names)s.",
+                    value=level,
+                    names=", ".join(have),
+                )
+            )
+        return level
+    found = levels.default(campaign)
+    if found is None:
+        raise ServiceError(_("The campaign has no units to estimate for."))
+    return found
 
 
-def units(campaign: Campaign) -> list[Unit]:
-    """The units of the breakdown level inside the campaign, by code."""
-    # margins.districts lists the units of the level the report breaks down by and the
-    # margins calibrate to; issue 13 §1 makes that level data, and this follows it.
-    return margins.districts(campaign)
+def units(campaign: Campaign, level: str | None = None) -> list[Unit]:
+    """The units of the small-area level inside the campaign, by code."""
+    return levels.units_at(campaign, breakdown(campaign, level))
 
 
 # ---- administrative covariates: all-or-nothing import, audited ----------------------------
@@ -123,10 +138,12 @@ def _share(raw: str) -> float | None:
 def parse_covariates(campaign: Campaign, data: bytes, filename: str) -> list[CovariateRow]:
     """Every row of a covariates file, checked; :class:`ImportProblems` lists every problem.
 
-    One row per unit of the breakdown level (column ``unit``: the unit code), at least one of
-    ``on_time_rate``, ``online_share``, ``urban_share`` (shares in [0, 1], or percentages
-    with ``%``), optional ``source``. Every unit must be listed and every cell of a present
-    covariate filled: the model needs each covariate for every unit.
+    One row per unit of one level the campaign's units have (column ``unit``: the unit
+    code; the level is that of the first known unit: communes, or the districts of a
+    historical campaign), at least one of ``on_time_rate``, ``online_share``,
+    ``urban_share`` (shares in [0, 1], or percentages with ``%``), optional ``source``.
+    Every unit of that level must be listed and every cell of a present covariate filled:
+    the model needs each covariate for every unit.
     """
     table = read_table(data, filename)
     sheet, header = table.sheet, table.header
@@ -143,7 +160,9 @@ def parse_covariates(campaign: Campaign, data: bytes, filename: str) -> list[Cov
                 )
             ]
         )
-    known = {u.code: u for u in units(campaign)}
+    by_level = {lv: levels.units_at(campaign, lv) for lv in levels.unit_levels(campaign)}
+    known = {u.code: u for found in by_level.values() for u in found}
+    chosen: str | None = None
     problems: list[str] = []
     seen: dict[str, int] = {}
     rows: list[CovariateRow] = []
@@ -175,6 +194,24 @@ def parse_covariates(campaign: Campaign, data: bytes, filename: str) -> list[Cov
                 )
             )
             continue
+        chosen = chosen or unit.level.value
+        if unit.level.value != chosen:
+            problems.append(
+                _where(
+                    sheet,
+                    number,
+                    unit_col,
+                    header,
+                    _(
+                        "unit %(code)s is a %(level)s, the file lists %(chosen)s units: "
+                        "use one level.",
+                        code=code,
+                        level=levels.name(unit.level.value),
+                        chosen=levels.name(chosen),
+                    ),
+                )
+            )
+            continue
         seen[code] = number
         parsed: dict[str, float] = {}
         for key, col in present.items():
@@ -192,8 +229,8 @@ def parse_covariates(campaign: Campaign, data: bytes, filename: str) -> list[Cov
         rows.append(
             CovariateRow(unit, parsed, (values.get(source_col, "") if source_col else "")[:300])
         )
-    if not problems:
-        missing = [c for c in known if c not in seen]
+    if not problems and chosen is not None:
+        missing = [u.code for u in by_level[chosen] if u.code not in seen]
         if missing:
             problems.append(
                 _(
@@ -267,8 +304,9 @@ def clear_covariates(campaign: Campaign) -> int:
     return len(before)
 
 
-def template(campaign: Campaign) -> bytes:
-    """An XLSX with one row per unit of the breakdown level and the current values."""
+def template(campaign: Campaign, level: str | None = None) -> bytes:
+    """An XLSX with one row per unit of ``level`` (default: the breakdown level) and the
+    current values."""
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -277,7 +315,7 @@ def template(campaign: Campaign) -> bytes:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     current = {r.unit_id: r for r in stored(campaign)}
-    for unit in units(campaign):
+    for unit in units(campaign, level):
         old = current.get(unit.id)
         xlsx.append(
             ws,
@@ -416,6 +454,7 @@ def estimate(
     bench: str | None = None,
     code: str = "overall",
     lang: str = "vi",
+    level: str | None = None,
 ) -> SmallAreaReport:
     """Fit the Fay–Herriot model to the units' direct estimates of index ``code``.
 
@@ -426,17 +465,19 @@ def estimate(
         raise ServiceError(_("Method: use one of %(names)s.", names=", ".join(METHODS)))
     if bench is not None and bench not in BENCHMARKS:
         raise ServiceError(_("Benchmarking: use one of %(names)s.", names=", ".join(BENCHMARKS)))
-    level = breakdown()
+    level = breakdown(campaign, level)
     probability = reports.build(campaign, sample="probability", by=level, lang=lang)
     rows = _overall_rows(probability, code)
     if None not in rows:
         raise ServiceError(_("The probability sample has no responses yet."))
     province_row = rows[None]
-    unit_list = units(campaign)
+    unit_list = units(campaign, level)
     if not unit_list:
         raise ServiceError(_("The campaign has no units to estimate for."))
     notes: list[str] = []
-    names = [u.name for u in unit_list]
+    # The report's domain of each unit: its name, with its code where names are shared.
+    labels = queries.level_labels(level)
+    names = [labels.get(u.id, u.name) for u in unit_list]
 
     def value(name: str, key: str) -> float:
         row = rows.get(name)

@@ -25,7 +25,6 @@ from surveyapp.services.reports.cells import (
     weighting_for,
 )
 from surveyapp.services.reports.common import (
-    BY_COLUMNS,
     CONVENIENCE,
     FILE_TITLES,
     INCONCLUSIVE,
@@ -54,7 +53,6 @@ from surveyapp.services.reports.trends import Trend, earlier_campaigns, trend
 from surveyapp.services.reports.weighting import Weighting
 
 __all__ = [
-    "BY_COLUMNS",
     "CONVENIENCE",
     "EXACT_RANK_ROWS",
     "FILE_TITLES",

@@ -20,9 +20,8 @@ from surveyapp.data.queries import Filters
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.questionnaires import Question, QuestionType
 from surveyapp.models.responses import Response
-from surveyapp.services import ServiceError, margins
+from surveyapp.services import ServiceError, levels, margins
 from surveyapp.services.reports.common import (
-    BY_COLUMNS,
     Sample,
     is_filtered,
     spec_for,
@@ -74,7 +73,7 @@ def analyze_args(
     for name, target in spec.targets:
         args += ["--target", f"{name}={target:g}"]
     if by:
-        args += ["--by", BY_COLUMNS[by]]
+        args += ["--by", by]
     args += ["--lonely-psu", "adjust", "--ci", ci]
     return args
 
@@ -87,7 +86,7 @@ def frame_for(campaign: Campaign, sample: Sample, filters: Filters | None = None
         assert filters is not None
         inside = filters.mask(frame)
         frame[queries.SUBSET] = queries.domain_labels(["in"] * len(frame), inside)
-        for column in BY_COLUMNS.values():
+        for column in ["desk", "channel", *levels.area_levels(campaign)]:
             frame[column] = queries.domain_labels(list(frame[column]), inside)
     return frame
 
@@ -95,7 +94,7 @@ def frame_for(campaign: Campaign, sample: Sample, filters: Filters | None = None
 def _frame(campaign: Campaign, sample: Sample) -> pd.DataFrame:
     qn = campaign.questionnaire
     questions = [q for q in qn.questions if q.type in (QuestionType.LIKERT5, QuestionType.SINGLE)]
-    frame = queries.response_frame(campaign, sample, questions)
+    frame = queries.response_frame(campaign, sample, questions, levels.area_levels(campaign))
     if sample.key == "invited":
         frame["weight"] = 1.0
         return frame

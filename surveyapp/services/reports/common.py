@@ -1,4 +1,4 @@
-"""What every report module shares: the samples, the ``by`` levels, the report type, the
+"""What every report module shares: the samples, the report type, the
 spec of what a report estimates and the orders rows are shown in."""
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from surveyapp.models.questionnaires import IndexLevel, QuestionType
 from surveyapp.services.campaigns import code_key
 from surveyapp.services.instruments import analysis_spec
 
-BY_COLUMNS = {"district": "district", "desk": "desk", "channel": "channel"}
 # Keyed by the analysis package's labels, the only place verdict labels are defined
 # (re-exported here for the views and the API schema).
 VERDICT_VI = {MET: "Đạt", NOT_MET: "Không đạt", INCONCLUSIVE: "Chưa đủ căn cứ"}
@@ -133,7 +132,8 @@ def is_filtered(filters: Filters | None) -> bool:
 
 def _by_column(by: str | None, filters: Filters | None) -> str | None:
     if by:
-        return BY_COLUMNS[by]
+        # The cell table's and the export's column of a breakdown is named after it.
+        return by
     return queries.SUBSET if is_filtered(filters) else None
 
 

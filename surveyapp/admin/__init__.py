@@ -170,5 +170,6 @@ from surveyapp.admin import (  # noqa: E402, F401
     manage,
     margins,
     official,
+    regions,
     sae,
 )

@@ -127,7 +127,12 @@ def get_small_area(campaign_id: int) -> Any:
     method = _choice("method", list(sae.METHODS), "reml")
     bench = _choice("benchmark", list(sae.BENCHMARKS), None)
     try:
-        result = sae.estimate(campaign, method=method or "reml", bench=bench)
+        result = sae.estimate(
+            campaign,
+            method=method or "reml",
+            bench=bench,
+            level=request.args.get("level") or None,
+        )
     except ServiceError as exc:
         abort(400, str(exc))
     return jsonify(result.to_dict())

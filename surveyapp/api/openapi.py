@@ -399,6 +399,7 @@ def document() -> dict[str, Any]:
                         _campaign_id(),
                         _enum("method", ["reml", "ml", "fh"]),
                         _enum("benchmark", ["ratio", "difference"]),
+                        _enum("level", ["commune", "district"]),
                     ],
                     "responses": _responses({"$ref": "#/components/schemas/SmallArea"}),
                 }

@@ -438,8 +438,20 @@ def variable_names() -> dict[MarginVariable, str]:
     }
 
 
-def template(campaign: Campaign) -> bytes:
-    """An XLSX listing every category of every variable, with labels and empty totals."""
+def geographic_levels(campaign: Campaign) -> list[str]:
+    """The levels the campaign can be calibrated at (commune, region, district …)."""
+    return [v.value for v in categories(campaign) if v in geographic()]
+
+
+def stored_level(campaign: Campaign) -> str | None:
+    """The geographic level of the campaign's stored margins, if any."""
+    return next((m.variable.value for m in stored(campaign) if m.variable in geographic()), None)
+
+
+def template(campaign: Campaign, level: str | None = None) -> bytes:
+    """An XLSX listing every category of every variable, with labels and empty totals; of
+    the geographic variables only ``level`` (default: the stored margins' level, else the
+    campaign's breakdown level), since a file calibrates to one."""
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -448,7 +460,10 @@ def template(campaign: Campaign) -> bytes:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     current = {(m.variable, m.category): m for m in stored(campaign)}
+    level = level or stored_level(campaign) or levels.default(campaign)
     for variable, cats in categories(campaign).items():
+        if variable in geographic() and variable.value != level:
+            continue
         for code, label in cats.items():
             old = current.get((variable, code))
             xlsx.append(

@@ -181,7 +181,7 @@ def campaign(campaign_id: int) -> Any:
                         "dashboard.differences",
                         campaign_id=item.id,
                         **{k: v for k, v in chosen.items() if v and k != "by"},
-                        by=by,
+                        by=by if by != default_by else None,
                     )
                     if key == "probability" and levels.is_area(by)
                     else None

@@ -94,7 +94,7 @@ def nonresponse_factors(forms: list[Form], responded: set[int]) -> dict[str, flo
 
 def _unit_codes(places: list[str]) -> tuple[dict[int, str], dict[str, dict[int, str]]]:
     """Unit code, and code at each level of ``places``, by unit id (no lazy loads per row)."""
-    units = dict(db.session.execute(select(Unit.id, Unit.code)).tuples().all())
+    units = {uid: code for uid, code in db.session.execute(select(Unit.id, Unit.code))}
     return units, {level: queries.level_codes(level) for level in places}
 
 

@@ -113,7 +113,7 @@ def stored() -> list[UnitRegion]:
 
 
 def _snapshot(rows: list[UnitRegion]) -> dict[str, str]:
-    codes = dict(db.session.execute(select(Unit.id, Unit.code)).tuples().all())
+    codes = {uid: code for uid, code in db.session.execute(select(Unit.id, Unit.code))}
     return {codes[r.unit_id]: r.region for r in rows}
 
 

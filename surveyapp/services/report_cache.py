@@ -132,7 +132,7 @@ def fingerprint(campaign: Campaign) -> tuple[Any, ...]:
 
     # Regions label a region breakdown and place respondents in a region margin.
     regions = tuple(
-        sorted(db.session.execute(select(UnitRegion.unit_id, UnitRegion.region)).tuples())
+        sorted((u, r) for u, r in db.session.execute(select(UnitRegion.unit_id, UnitRegion.region)))
     )
     return (
         count,

@@ -1,0 +1,61 @@
+"""Vietnamese translations of the level-as-data work (issue 13 §1, §4): breakdowns and margins
+by commune or region, regions of communes, sortable tables and the breakdown chart (apply
+with tools/fill_po.py after `make translations`)."""
+
+VI = {
+    # level names, used inside sentences ("theo xã") and, capitalised, as column headers
+    "province": "tỉnh",
+    "commune": "xã",
+    "village": "thôn, ấp",
+    "region": "vùng",
+    "desk": "bộ phận một cửa",
+    "channel": "kênh",
+    # dashboard
+    "%(level)s (paper), desk (QR)": "%(level)s (phiếu giấy), bộ phận một cửa (QR)",
+    "Desk (QR)": "Bộ phận một cửa (QR)",
+    "Breakdown: this campaign has no level %(value)s; use one of %(names)s.": "Phân tổ: đợt khảo sát này không có cấp %(value)s; hãy dùng một trong các cấp %(names)s.",
+    "Breakdown %(value)s: this campaign's units have no such level; use one of %(names)s.": "Phân tổ %(value)s: các đơn vị của đợt khảo sát này không có cấp đó; hãy dùng một trong các cấp %(names)s.",
+    "Overall index by %(level)s": "Chỉ số chung theo %(level)s",
+    "Overall index by %(level)s, highest first, with intervals": "Chỉ số chung theo %(level)s, từ cao xuống thấp, kèm khoảng tin cậy",
+    "One row per %(level)s, sorted by estimate: square, the estimate; line, its 95%% interval; dashed line, the whole sample. With many rows only the highest and lowest are named; the table below names every one and sorts by any column.": "Mỗi dòng là một %(level)s, xếp theo giá trị ước lượng: ô vuông là ước lượng; đoạn thẳng là khoảng 95%%; đường nét đứt là toàn mẫu. Khi có nhiều dòng, chỉ các đơn vị cao nhất và thấp nhất được ghi tên; bảng bên dưới ghi tên tất cả và sắp xếp được theo từng cột.",
+    "Differences between units of this level, with confidence intervals": "Chênh lệch giữa các đơn vị cùng cấp, kèm khoảng tin cậy",
+    "Response rates of the paper sample by %(level)s": "Tỷ lệ trả lời của mẫu phiếu giấy theo %(level)s",
+    "Differences: choose an administrative level.": "Chênh lệch: hãy chọn một cấp hành chính.",
+    "The campaign's units have no level to compare.": "Các đơn vị của đợt khảo sát không có cấp nào để so sánh.",
+    "Differences between units (%(unit)s)": "Chênh lệch giữa các đơn vị (%(unit)s)",
+    "Probability sample. Each row is one unit minus another, with its %(level)s confidence interval (t with %(df)s design degrees of freedom) and p-value. The intervals use the joint covariance of the calibrated estimates: units share strata and calibration margins, so their estimates are not independent.": "Mẫu xác suất. Mỗi dòng là hiệu của một đơn vị trừ một đơn vị khác, kèm khoảng tin cậy %(level)s (phân phối t với %(df)s bậc tự do của thiết kế) và giá trị p. Các khoảng dùng hiệp phương sai chung của các ước lượng đã hiệu chỉnh: các đơn vị dùng chung tầng và biên hiệu chỉnh nên ước lượng của chúng không độc lập với nhau.",
+    "A rank interval on the campaign page is the range of each unit's own rank; it does not say whether two units differ. This table does: a difference is clear when its interval excludes zero.": "Khoảng thứ hạng trên trang đợt khảo sát là khoảng thứ hạng của riêng từng đơn vị; nó không cho biết hai đơn vị có khác nhau hay không. Bảng này cho biết điều đó: chênh lệch là rõ ràng khi khoảng của nó không chứa 0.",
+    "Difference of the index between two units (%(unit)s, percentage points)": "Chênh lệch của chỉ số giữa hai đơn vị (%(unit)s, điểm phần trăm)",
+    "minus %(unit)s": "trừ %(unit)s",
+    "With many pairs, some intervals exclude zero by chance alone (about one pair in twenty when no unit differs).": "Khi có nhiều cặp, một số khoảng không chứa 0 chỉ do ngẫu nhiên (khoảng một cặp trong hai mươi khi không có đơn vị nào khác biệt).",
+    # small areas
+    "Small areas": "Địa bàn nhỏ",
+    "The breakdown level (%(name)s)": "Cấp phân tổ (%(name)s)",
+    "Level %(value)s: this campaign's units have no such level; use one of %(names)s.": "Cấp %(value)s: các đơn vị của đợt khảo sát này không có cấp đó; hãy dùng một trong các cấp %(names)s.",
+    "unit %(code)s is a %(level)s, the file lists %(chosen)s units: use one level.": "đơn vị %(code)s thuộc cấp %(level)s, còn tệp liệt kê các đơn vị cấp %(chosen)s: hãy dùng một cấp.",
+    # margins
+    "Column %(col)s: the file has margins for %(names)s; calibrate to one level only (raking to a level and to groups of it adds nothing).": "Cột %(col)s: tệp có biên theo %(names)s; chỉ hiệu chỉnh theo một cấp (hiệu chỉnh đồng thời theo một cấp và theo các nhóm của chính cấp đó không thêm được gì).",
+    "CSV or XLSX with the columns variable (sex_age, area, or one geographic level: %(levels)s), category, population and optionally source. List every category of each variable you give; every variable must add up to the same population. The file replaces all of this campaign's margins. Every row is checked first: if any row is wrong, nothing is imported.": "Tệp CSV hoặc XLSX có các cột variable (sex_age, area hoặc một cấp địa bàn: %(levels)s), category, population và có thể thêm source. Liệt kê mọi nhóm của mỗi biến có trong tệp; tổng của mọi biến phải bằng cùng một dân số. Tệp thay thế toàn bộ biên dân số của đợt khảo sát này. Mọi dòng được kiểm tra trước: nếu có dòng sai thì không nhập gì.",
+    "Choose the geographic level the province calibrates to: communes, or regions (groups of communes the province defines) when communes are too small to calibrate to.": "Chọn cấp địa bàn mà tỉnh dùng để hiệu chỉnh: theo xã, hoặc theo vùng (các nhóm xã do tỉnh xác định) khi từng xã có quá ít người trả lời để hiệu chỉnh.",
+    "Regions of communes": "Vùng (nhóm xã)",
+    "Download the template by %(level)s (every category, with labels)": "Tải mẫu theo %(level)s (mọi nhóm, kèm tên)",
+    "the level of the current margins": "cấp của biên dân số hiện có",
+    # regions
+    "Regions": "Vùng",
+    "Regions file (CSV or XLSX: commune_code, region)": "Tệp vùng (CSV hoặc XLSX: commune_code, region)",
+    "A region is a named group of communes the province defines. Results can be broken down by region, and a campaign's probability sample can be calibrated to population margins by region instead of by commune when communes have too few respondents.": "Vùng là một nhóm xã có tên do tỉnh xác định. Kết quả có thể phân tổ theo vùng, và mẫu xác suất của một đợt khảo sát có thể được hiệu chỉnh theo biên dân số của vùng thay vì của xã khi từng xã có quá ít người trả lời.",
+    "%(n)s communes": "%(n)s xã",
+    "No regions yet: results break down by commune, and margins are by commune.": "Chưa có vùng nào: kết quả được phân tổ theo xã và biên dân số theo xã.",
+    "Communes in no region: %(names)s.": "Các xã chưa thuộc vùng nào: %(names)s.",
+    "Import regions": "Nhập danh sách vùng",
+    "CSV or XLSX with the columns commune_code and region: one row per commune, the region's name in the second column. The file replaces every region. Every row is checked first: if any row is wrong, nothing is imported.": "Tệp CSV hoặc XLSX có các cột commune_code và region: mỗi xã một dòng, tên vùng ở cột thứ hai. Tệp thay thế toàn bộ các vùng hiện có. Mọi dòng được kiểm tra trước: nếu có dòng sai thì không nhập gì.",
+    "Remove all regions": "Xóa tất cả các vùng",
+    "Placed %(n)d communes in regions.": "Đã xếp %(n)d xã vào các vùng.",
+    "Removed the regions of %(n)d communes.": "Đã xóa vùng của %(n)d xã.",
+    "The file needs the columns commune_code and region.": "Tệp cần có các cột commune_code và region.",
+    "%(value)r is not a unit code.": "%(value)r không phải là mã đơn vị.",
+    "%(value)s is not a commune-level unit (xã, phường, đặc khu): a region groups communes.": "%(value)s không phải là đơn vị hành chính cấp xã (xã, phường, đặc khu): vùng là nhóm các xã.",
+    "commune %(code)s repeats row %(row)d.": "xã %(code)s trùng với dòng %(row)d.",
+    "empty: give the region's name.": "để trống: hãy ghi tên vùng.",
+    "a region's name has at most %(n)d characters.": "tên vùng dài tối đa %(n)d ký tự.",
+}

@@ -85,7 +85,8 @@ def campaign(campaign_id: int) -> Any:
     units = campaigns.filter_units(item)
     filters, chosen = _filters(item, units)
     breakdown = request.args.get("by") or None
-    choices = levels.choices(item)
+    # Desks are the QR sample's own breakdown (the default there), not one to choose.
+    choices = [c for c in levels.choices(item) if c != "desk"]
     if breakdown is not None and breakdown not in choices:
         abort(
             400,

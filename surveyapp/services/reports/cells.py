@@ -153,6 +153,10 @@ def weighting_for(campaign: Campaign, sample: Sample) -> Weighting:
     """The weighting of ``sample`` (no adjustment for the convenience sample)."""
     if not sample.probability:
         return Weighting()
+    if not margins.for_analysis(campaign) and not queries.has_forms(campaign):
+        # Design weights only: nothing to read (and a cell table without key columns
+        # would have no rows to hold the weights).
+        return Weighting()
     return _probability_cells(campaign, sample, [], {})[1]
 
 

@@ -276,7 +276,7 @@ def test_dashboard_by_commune_stays_readable(login_as, campaign, communes) -> No
     # a hundred rows drawn, ten named: the five highest and the five lowest
     assert chart.group(0).count('<g class="domain">') == COMMUNES
     assert chart.group(0).count('class="label"') == 10
-    assert f'<option value="commune" selected' not in page  # the default, not chosen
+    assert '<option value="commune" selected' not in page  # the default, not chosen
     wrong = client.get(f"/dashboard/{campaign.id}?by=district")
     assert wrong.status_code == 400 and "commune" in wrong.get_data(as_text=True)
     differences = client.get(f"/dashboard/{campaign.id}/differences?by=commune&variable=1")

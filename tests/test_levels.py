@@ -261,6 +261,18 @@ def test_small_areas_at_commune_level_on_a_historical_campaign(app, demo_data) -
     with_respondents = [u for u in result.units if u.n > 0]
     assert with_respondents and any(u.synthetic for u in result.units)
     assert all(u.synthetic == (u.n == 0) for u in result.units)
+    # the demo draws communes as PSUs: a commune's design SE cannot be estimated, so its
+    # direct interval and the model use the GVF fitted on the province's design effect
+    assert result.gvf["fitted_on"] == 0
+    assert any("một đơn vị mẫu cấp 1 (PSU)" in n for n in result.notes)
+    z = 1.959963984540054
+    for u in with_respondents:
+        assert u.smoothed and u.direct_se == pytest.approx(u.model_se)
+        assert u.direct_ci[1] - u.direct_ci[0] == pytest.approx(2 * z * u.model_se)
+    assert (
+        sorted(u.rmse for u in with_respondents)[len(with_respondents) // 2]
+        < sorted(u.model_se for u in with_respondents)[len(with_respondents) // 2]
+    )
 
 
 # ---- the pages ---------------------------------------------------------------------------

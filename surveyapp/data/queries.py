@@ -584,6 +584,17 @@ def _by_labels(by: str, values: pd.Series) -> list[Any]:
     return named.astype(object).where(named.notna(), None).tolist()
 
 
+def unit_psus(campaign: Campaign, channels: Selection) -> list[tuple[int, Any, Any]]:
+    """The distinct (unit, stratum, PSU) of ``campaign``'s final responses in a sample: how
+    many PSUs of the design a unit's respondents fall in."""
+    stmt = (
+        select(Response.unit_id, Response.stratum, Response.psu)
+        .where(*final(campaign, channels), Response.unit_id.is_not(None))
+        .distinct()
+    )
+    return [(u, s, p) for u, s, p in db.session.execute(stmt) if u is not None]
+
+
 def population_sizes(
     campaign: Campaign, channels: Selection
 ) -> tuple[dict[Any, float], dict[tuple[Any, Any], float]]:

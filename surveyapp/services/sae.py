@@ -489,8 +489,29 @@ def estimate(
     n_resp = np.array([rows[n]["n"] if n in rows else 0 for n in names], dtype=float)
     # a unit with an estimate but no design SE is left to the GVF like an SE of 0
     se = np.where(np.isfinite(direct) & ~np.isfinite(se), 0.0, se)
+    # A unit whose respondents are all in one PSU (a commune drawn as a cluster) has no
+    # design-based SE: the ultimate-cluster estimate of about 0 is an artefact, so such units
+    # get the GVF variance, fitted on the province when no unit is reliable.
+    one_psu = _single_psu(campaign, level, names) & np.isfinite(direct)
+    se = np.where(one_psu, 0.0, se)
+    if one_psu.any():
+        notes.append(
+            _(
+                "%(n)d units each lie in a single PSU of the design, so their design-based "
+                "standard error cannot be estimated: their direct intervals use the smoothed "
+                "variance.",
+                n=int(one_psu.sum()),
+            )
+        )
+    reference = (
+        float(province_row["estimate"]),
+        float(province_row["se"] or math.nan),
+        float(province_row["n"]),
+    )
     try:
-        gvf = smooth_variances(direct, se, n_resp, form="proportion", min_n=MIN_N)
+        gvf = smooth_variances(
+            direct, se, n_resp, form="proportion", min_n=MIN_N, reference=reference
+        )
     except AnalysisError as exc:
         raise ServiceError(
             _(
@@ -581,7 +602,9 @@ def estimate(
             unit,
             area,
             int(n_resp[i]),
-            None if area.direct is None else float(se[i]),
+            None
+            if area.direct is None
+            else float(math.sqrt(gvf.variance[i]) if one_psu[i] else se[i]),
             bool(gvf.smoothed[i]),
             {k: float(c[i]) for k, c in kept},
         )
@@ -637,6 +660,17 @@ def _unit_row(
         residual=area.residual,
         covariates=covariates,
     )
+
+
+def _single_psu(campaign: Campaign, level: str, names: list[str]) -> np.ndarray:
+    """Whether each unit's respondents (probability sample) all lie in one PSU."""
+    labels = queries.level_labels(level)
+    psus: dict[str, set[tuple[Any, Any]]] = {}
+    for unit_id, stratum, psu in queries.unit_psus(campaign, reports.PROBABILITY):
+        label = labels.get(unit_id)
+        if label is not None:
+            psus.setdefault(label, set()).add((stratum, psu))
+    return np.array([len(psus.get(name, ())) == 1 for name in names], dtype=bool)
 
 
 def _desk_share(

@@ -40,19 +40,27 @@ class Axis:
             self.hi - self.lo
         )
 
-    def grid(self, top: float, bottom: float, label_y: float, size: int = 11) -> list[str]:
-        """Vertical lines every 5 points from ``top`` to ``bottom``, labelled at ``label_y``."""
+    def grid(
+        self, top: float, bottom: float, label_y: float, size: int = 11, labels: int = 0
+    ) -> list[str]:
+        """Vertical lines every 5 points from ``top`` to ``bottom``, labelled at ``label_y``;
+        with ``labels``, every second (or third …) line is labelled so that no more than that
+        many labels share the axis."""
         parts = []
-        tick = self.lo
-        while tick <= self.hi + 1e-9:
+        count = round((self.hi - self.lo) / 0.05) + 1
+        every = max(1, math.ceil(count / labels)) if labels else 1
+        for i in range(count):
+            tick = self.lo + 0.05 * i
             x = self.x(tick)
             parts.append(
                 f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" '
                 'stroke="#c9d0d9" stroke-width="1"/>'
-                f'<text x="{x:.1f}" y="{label_y}" font-size="{size}" text-anchor="middle">'
-                f"{escape(share(tick, 0))}</text>"
             )
-            tick += 0.05
+            if i % every == 0:
+                parts.append(
+                    f'<text x="{x:.1f}" y="{label_y}" font-size="{size}" text-anchor="middle">'
+                    f"{escape(share(tick, 0))}</text>"
+                )
         return parts
 
 
@@ -300,9 +308,9 @@ def trend_chart(
 # would be a wall of text. Every row keeps a tooltip (its SVG <title>) and the table beside
 # the chart names them all.
 LABELLED = 5
-DOT_WIDTH = 480
-DOT_LEFT = 170
-DOT_RIGHT = 16
+DOT_WIDTH = 400
+DOT_LEFT = 150
+DOT_RIGHT = 18
 
 
 def domain_chart(
@@ -318,7 +326,7 @@ def domain_chart(
     drawn and titled but not named; a dashed line at ``overall`` (the whole sample)."""
     ordered = sorted(rows, key=lambda r: -r[1])
     many = len(ordered) > 2 * labelled
-    row_h = 8 if many else 22
+    row_h = 9 if many else 22
     values = [v for r in ordered for v in (r[1], r[2], r[3]) if v is not None]
     if overall is not None:
         values.append(overall)
@@ -326,13 +334,14 @@ def domain_chart(
     top = 14
     height = top + row_h * len(ordered) + 34
     parts = _svg(DOT_WIDTH, height, key, title, description, "ci-chart domain-chart")
-    parts += axis.grid(top - 8, height - 26, height - 10)
+    parts += axis.grid(top - 8, height - 26, height - 10, size=12, labels=6)
     if overall is not None:
         x = axis.x(_clip(overall))
         parts.append(
             f'<line x1="{x:.1f}" y1="{top - 8}" x2="{x:.1f}" y2="{height - 26}" '
             'stroke="#a3161b" stroke-width="1.5" stroke-dasharray="4 3" class="overall"/>'
         )
+    names: list[tuple[float, str]] = []
     for i, (label, est, low, high) in enumerate(ordered):
         y = top + row_h * i + row_h / 2
         named = not many or i < labelled or i >= len(ordered) - labelled
@@ -352,18 +361,37 @@ def domain_chart(
             f'width="{size}" height="{size}" fill="#0b4f8a"/>'
         )
         if named:
-            parts.append(
-                f'<text x="{DOT_LEFT - 6}" y="{y + 3.5:.1f}" font-size="11" text-anchor="end" '
-                f'class="label">{escape(_shorten(label, DOT_LEFT - 10, 11))}</text>'
-            )
+            names.append((y, label))
         parts.append("</g>")
-        if many and i == labelled - 1 and len(ordered) > 2 * labelled:
-            parts.append(
-                f'<text x="{DOT_LEFT - 6}" y="{y + row_h + 3.5:.1f}" font-size="11" '
-                f'text-anchor="end" class="muted">⋮</text>'
-            )
+    parts += _row_labels(names, size=11 if many else 12, top=top, bottom=height - 30)
+    if many:
+        y = top + row_h * labelled + row_h / 2
+        parts.append(
+            f'<text x="{DOT_LEFT - 6}" y="{y + 12:.1f}" font-size="12" '
+            'text-anchor="end" class="muted">⋮</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _row_labels(
+    names: list[tuple[float, str]], size: float, top: float, bottom: float
+) -> list[str]:
+    """Names left of their rows, pushed apart where rows are closer than a line of text and
+    joined to their row by a thin line."""
+    parts = []
+    wanted = [y + size / 3 for y, _name in names]
+    for (y, name), base in zip(names, _spread(wanted, size + 2, top, bottom), strict=True):
+        if abs(base - size / 3 - y) > 0.5:
+            parts.append(
+                f'<line x1="{DOT_LEFT - 4}" y1="{base - size / 3:.1f}" x2="{DOT_LEFT:.1f}" '
+                f'y2="{y:.1f}" stroke="#9aa3ad" stroke-width="0.75"/>'
+            )
+        parts.append(
+            f'<text x="{DOT_LEFT - 6}" y="{base:.1f}" font-size="{size:g}" text-anchor="end" '
+            f'class="label">{escape(_shorten(name, DOT_LEFT - 10, size))}</text>'
+        )
+    return parts
 
 
 def _shorten(text: str, width: float, size: float) -> str:

@@ -22,6 +22,9 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ["vi", "en"],
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session: no lost forms
+    # werkzeug's password hash: scrypt is slow on purpose (~0.2 s, 32 MiB per hash); the tests
+    # set a cheap one, as they log in hundreds of times.
+    "PASSWORD_HASH_METHOD": "scrypt",
     "SESSION_COOKIE_HTTPONLY": True,
     # None: Secure exactly when the request came over HTTPS (after ProxyFix); True: always.
     "SESSION_COOKIE_SECURE": None,

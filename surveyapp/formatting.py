@@ -113,16 +113,18 @@ def date(value: dt.date | dt.datetime | str | None, *, lang: str | None = None) 
     return _babel_date(value, "MMM d, yyyy", locale=language)
 
 
-def datetime(value: dt.datetime | None, *, lang: str | None = None) -> str:
-    """A moment to the minute: "14:05 04/03/2026" (vi), "Mar 4, 2026, 14:05" (en)."""
+def datetime(value: dt.datetime | None, *, lang: str | None = None, seconds: bool = False) -> str:
+    """A moment to the minute: "14:05 04/03/2026" (vi), "Mar 4, 2026, 14:05" (en); with
+    ``seconds`` to the second, where moments seconds apart must be told apart (bursts)."""
     if value is None:
         return DASH
     language = _lang(lang)
     if has_app_context():  # stored in UTC, read in the installation's time zone
         value = to_user_timezone(value)
+    clock = "HH:mm:ss" if seconds else "HH:mm"
     if language == "vi":
-        return _babel_datetime(value, "HH:mm dd/MM/yyyy", locale="vi")
-    return _babel_datetime(value, "MMM d, yyyy, HH:mm", locale=language)
+        return _babel_datetime(value, f"{clock} dd/MM/yyyy", locale="vi")
+    return _babel_datetime(value, f"MMM d, yyyy, {clock}", locale=language)
 
 
 def init_app(app: Flask) -> None:

@@ -58,6 +58,19 @@ def pg_tables_created() -> dict[str, bool]:
     return {"done": False}
 
 
+@pytest.fixture(scope="session")
+def empty_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file with every table and no row, made once per run: each test copies it
+    (0.6 ms) instead of creating the tables again (~40 ms)."""
+    from sqlalchemy import create_engine
+
+    path = tmp_path_factory.mktemp("empty-schema") / "empty.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
 def app_config() -> dict[str, Any]:
     """Override in a test module (or parametrize) to change the app's settings."""
@@ -70,6 +83,7 @@ def app(
     pg_schema: str | None,
     pg_tables_created: dict[str, bool],
     app_config: dict[str, Any],
+    empty_sqlite: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Flask]:
     # Keep the developer's own environment out of the tests.
@@ -80,7 +94,11 @@ def app(
     application.instance_path = str(tmp_path / "instance")
     request_started.connect(_forget_request_caches, application)
     with application.app_context():
-        if pg_schema is None:
+        uri = application.config["SQLALCHEMY_DATABASE_URI"]
+        if pg_schema is None and uri.startswith("sqlite:///") and ":memory:" not in uri:
+            db.engine.dispose()
+            shutil.copyfile(empty_sqlite, uri.removeprefix("sqlite:///"))
+        elif pg_schema is None:
             Base.metadata.create_all(db.engine)
         elif not pg_tables_created["done"]:
             Base.metadata.create_all(db.engine)
@@ -92,8 +110,6 @@ def app(
         # test's TRUNCATE waits for.
         report_cache.wait_for_refreshes()
         db.session.remove()
-        if pg_schema is not None:
-            _truncate_all()
         db.engine.dispose()
 
 
@@ -106,9 +122,21 @@ def _forget_request_caches(sender: Flask, **_: Any) -> None:
 
 
 def _truncate_all() -> None:
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    """Empty every table and restart every id at 1, before each test.
+
+    DELETE, children first, not TRUNCATE: a TRUNCATE of the ~40 tables swaps their files and
+    syncs them to disk, 1.2–1.4 s each time on this machine, against 0.03 s for the DELETEs of
+    a test's few rows."""
     with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+        conn.execute(
+            text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+            )
+        )
 
 
 @pytest.fixture

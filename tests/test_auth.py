@@ -49,6 +49,23 @@ def test_passwords_are_hashed(app) -> None:
     )
 
 
+def test_production_hashes_with_scrypt_and_any_stored_method_still_logs_in(app, client) -> None:
+    """The default (what `surveyapp run` uses) is scrypt; the tests' cheap method is their
+    own setting, and a hash made by one method is checked by the method it names."""
+    from surveyapp.config import DEFAULTS
+
+    assert DEFAULTS["PASSWORD_HASH_METHOD"] == "scrypt"
+    cheap = make_user("sup2", "supervisor")
+    assert cheap.password_hash.startswith("pbkdf2:sha256:1000$")
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    strong = make_user("sup3", "supervisor")
+    assert strong.password_hash.startswith("scrypt:")
+    for name in ("sup2", "sup3"):
+        response = client.post("/login", data={"username": name, "password": PASSWORD})
+        assert response.status_code == 302
+        client.post("/logout")
+
+
 def test_inactive_user_cannot_log_in(app, client) -> None:
     user = make_user("enum1", "enumerator")
     user.active = False

@@ -60,6 +60,9 @@ def test_moments_are_shown_in_the_installations_time_zone(app: Flask) -> None:
         assert formatting.datetime(utc) == "09:05 04/03/2026"
     with app.test_request_context("/?lang=en"):
         assert formatting.datetime(utc) == "Mar 4, 2026, 09:05"
+        assert formatting.datetime(utc, seconds=True) == "Mar 4, 2026, 09:05:00"
+    with app.test_request_context("/"):
+        assert formatting.datetime(utc, seconds=True) == "09:05:00 04/03/2026"
 
 
 def test_filters_follow_the_visitors_language(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "surveyapp" / "translations"
+INSTRUMENTS = ROOT / "surveyapp" / "instruments"
 
 
 def _extract(tmp_path: Path) -> set[str]:
@@ -71,3 +73,13 @@ def test_pages_default_to_vietnamese_and_switch_to_english(client, campaign) -> 
 def test_language_switch_refuses_foreign_redirects(client) -> None:
     response = client.get("/lang/en?next=//evil.example/")
     assert response.headers["Location"] == "/"
+
+
+def test_one_style_of_address_ong_ba() -> None:
+    """The citizen is "ông/bà" inside a sentence and "Ông/Bà" only where a sentence starts,
+    on every page and in the questionnaires (the home page wrote "của Ông/Bà")."""
+    with (TRANSLATIONS / "vi/LC_MESSAGES/messages.po").open("rb") as fh:
+        texts = [m.string for m in read_po(fh, locale="vi") if isinstance(m.string, str)]
+    texts += [p.read_text(encoding="utf-8") for p in INSTRUMENTS.glob("*.toml")]
+    mid_sentence = re.compile(r"[^.!?:\"\n]\s+Ông/Bà")
+    assert [m.group(0) for t in texts for m in mid_sentence.finditer(t)] == []

@@ -43,6 +43,12 @@ def test_staff_screens_show_vietnamese_instead_of_codes(client, demo_data) -> No
     assert "&#34;enumerator&#34;: null" in audit  # the raw record is still there, folded
     for raw in ("assign", "batch 22", '{"enumerator"'):
         assert raw not in text
+    # The filter names each kind of record, not a sentence with its number cut out.
+    options = re.findall(r'<option value="[a-z_]+"[^>]*>([^<]+)</option>', audit)
+    assert "Người dùng" in options and "Lô phiếu" in options and len(options) >= 10
+    # ("dân số", population, is a word; "người dùng số" is "user no." without its number)
+    cut = [o for o in options if o.endswith((" số", "%(id)s")) and not o.endswith("dân số")]
+    assert not cut
     users = client.get("/admin/users").get_data(as_text=True)
     assert "/admin/users/new" in users and "surveyapp users create" not in users
     client.post("/logout")

@@ -107,7 +107,7 @@ VI = {
     "Page: use a whole number from 1.": "Trang: dùng số nguyên từ 1.",
     "entered": "đã nhập",
     "published result %(id)s": "kết quả công bố số %(id)s",
-    "the administrative covariates of campaign %(id)s": "biến phụ trợ hành chính của chiến dịch %(id)s",
+    "the administrative covariates of campaign %(id)s": "biến phụ trợ hành chính của đợt khảo sát %(id)s",
     "Provinces ranked": "Số tỉnh được xếp hạng",
     "Kind of record": "Loại bản ghi",
     "Pages of the audit log": "Các trang nhật ký thay đổi",

@@ -88,4 +88,8 @@ VI = {
     "This is the first campaign with this questionnaire: there is nothing to compare it with yet. The trend appears once a second campaign has results.": "Đây là đợt khảo sát đầu tiên dùng bảng hỏi này nên chưa có gì để so sánh. Xu hướng sẽ hiện khi có kết quả của đợt thứ hai.",
     "Urban or rural area": "Khu vực thành thị/nông thôn",
     "Sex and age group": "Giới tính và nhóm tuổi",
+    "Comments": "Góp ý",
+    "Sample draws": "Các lần chọn mẫu",
+    "API tokens": "Khóa API",
+    "Responses imported from files": "Phiếu trả lời nhập từ tệp",
 }

@@ -170,6 +170,7 @@ from surveyapp.admin import (  # noqa: E402, F401
     manage,
     margins,
     official,
+    officials,
     regions,
     sae,
 )

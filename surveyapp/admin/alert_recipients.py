@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from surveyapp.admin import bp
 from surveyapp.extensions import db
-from surveyapp.models.alerts import AlertRecipient
+from surveyapp.models.alerts import AlertRecipient, RecipientScope
 from surveyapp.models.units import ServicePoint, Unit, UnitLevel
 from surveyapp.services import ServiceError, alerts
 
@@ -25,14 +25,28 @@ def _targets() -> list[tuple[str, str]]:
     ]
 
 
+def _scopes() -> list[tuple[str, str]]:
+    return [
+        (RecipientScope.ALL.value, _("Each desk's alerts and the commune centre's pooled alerts")),
+        (RecipientScope.DESKS.value, _("Only each desk's own alerts")),
+        (RecipientScope.COMMUNE.value, _("Only the commune centre's pooled alerts")),
+    ]
+
+
 @bp.route("/alerts", methods=["GET", "POST"])
 def alert_recipients() -> Any:
     values: dict[str, str] = {}
     if request.method == "POST":
-        values = {k: request.form.get(k, "") for k in ("name", "email", "target", "from", "to")}
+        fields = ("name", "email", "target", "from", "to", "scope")
+        values = {k: request.form.get(k, "") for k in fields}
         try:
             alerts.add_recipient(
-                values["name"], values["email"], values["target"], values["from"], values["to"]
+                values["name"],
+                values["email"],
+                values["target"],
+                values["from"],
+                values["to"],
+                values["scope"] or None,
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -47,6 +61,7 @@ def alert_recipients() -> Any:
         notifications=alerts.notifications(),
         targets=_targets(),
         values=values,
+        scopes=_scopes(),
     )
 
 

@@ -51,6 +51,8 @@ def _actions() -> dict[str, str]:
         "enter": _("entered"),
         "hide": _("hid"),
         "unhide": _("showed again"),
+        "issue_codes": _("issued officials' codes for"),
+        "remind": _("sent a completion reminder to"),
     }
 
 
@@ -69,13 +71,37 @@ def _objects() -> dict[str, str]:
         "official_result": _("published result %(id)s"),
         "area_covariates": _("the administrative covariates of campaign %(id)s"),
         "comment": _("comment %(id)s"),
+        "official_agency": _("agency %(id)s of an officials' survey"),
+        "official_invitee": _("listed official %(id)s"),
+        "campaign": _("campaign %(id)s"),
+    }
+
+
+def _kinds() -> dict[str, str]:
+    return {
+        "user": _("Users"),
+        "api_token": _("API tokens"),
+        "target": _("Targets"),
+        "frame": _("Sample frame"),
+        "desk": _("One-stop desks"),
+        "sample_draw": _("Sample draws"),
+        "form": _("Paper forms"),
+        "batch": _("Batches"),
+        "responses": _("Responses imported from files"),
+        "population_margins": _("Population margins"),
+        "official_result": _("Published results"),
+        "area_covariates": _("Administrative covariates"),
+        "comment": _("Comments"),
     }
 
 
 def object_kinds() -> dict[str, str]:
-    """The kinds of object the log names, for the page's filter (id left out)."""
+    """The kinds of object the log names, for the page's filter: a name of its own per kind
+    (the sentence with its number cut out reads "người dùng số"); a kind added to
+    :func:`_objects` without one shows its sentence without the number."""
+    named = _kinds()
     return {
-        key: text.replace(" %(id)s", "").replace("%(id)s", "").strip()
+        key: named.get(key) or text.replace(" %(id)s", "").replace("%(id)s", "").strip()
         for key, text in _objects().items()
     }
 

@@ -19,6 +19,11 @@ often. A fall to 65 % good is detected after a median of 94 ratings (70 % good: 
 93 % of desk-months). Both are checked
 by simulation (tests/analysis/test_alert_rules.py, fixed seed; :func:`simulate`).
 
+The same chart runs on a commune centre's desks pooled (services.alerts): with more ratings a
+month the false-alarm rate per month grows — 1,320 ratings (three desks at 20 a working day)
+exactly at the standard alarm in about 5 % of commune-months (two desks: about 3 %), at 90 %
+good never; the detection delay in ratings is the desk's (tests/test_commune_alerts.py).
+
 The volume rule
 ---------------
 A working day (Monday to Friday) with no rating at a desk whose median over its previous
@@ -37,7 +42,10 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-P0 = 0.20  # bad-rating rate at the 80 % standard
+# The Đồng Nai plan's desk standard: more than 80 % of ratings "good or very good". The desk
+# standard page, the bulletin and both alert levels (desk, commune) read it from here.
+STANDARD = 0.80
+P0 = round(1 - STANDARD, 10)  # bad-rating rate at the 80 % standard
 P1 = 0.35  # bad-rating rate the chart is tuned to detect (65 % good)
 THRESHOLD = 7.0
 VOLUME_HISTORY = 20  # working days

@@ -21,43 +21,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .cells_api import analyze_cell_frame
 from .design import FloatArray
+from .differences import PairDifference
 from .errors import AnalysisError
-from .estimate import Spec
 
-
-@dataclass(frozen=True)
-class PairDifference:
-    """``θ_a − θ_b`` with its standard error, t interval and two-sided p-value.
-
-    ``estimate`` and the rest are None when either domain has no estimate.
-    """
-
-    a: Any
-    b: Any
-    estimate: float | None
-    se: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "a": self.a,
-            "b": self.b,
-            "estimate": self.estimate,
-            "se": self.se,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
-            "p_value": self.p_value,
-        }
+if TYPE_CHECKING:
+    from .estimate import Spec
 
 
 @dataclass(frozen=True)
@@ -157,6 +132,9 @@ def domain_differences(
     -------
     DomainDifferences
     """
+    from .cells_api import analyze_cell_frame
+    from .estimate import Spec
+
     if not spec.by:
         raise AnalysisError("domain_differences: the spec needs a by column")
     if spec.by not in cells.columns:
@@ -247,4 +225,8 @@ def domain_differences(
     )
 
 
-__all__ = ["DomainDifferences", "PairDifference", "domain_differences"]
+__all__ = [
+    "DomainDifferences",
+    "PairDifference",
+    "domain_differences",
+]

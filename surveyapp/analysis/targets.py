@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .ci import quantile
+from .differences import PairDifference
 from .dist import norm_cdf, t_cdf
 
 MET = "met"
@@ -313,36 +314,6 @@ def rank_intervals(
 
 
 @dataclass(frozen=True)
-class PairDifference:
-    """``estimate[a] - estimate[b]`` with its SE, t interval and two-sided p-value."""
-
-    a: object
-    b: object
-    estimate: float
-    se: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-
-    @property
-    def differ(self) -> bool:
-        """The interval excludes 0: the two domains differ at the chosen level."""
-        return self.ci_low > 0 or self.ci_high < 0
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "a": self.a,
-            "b": self.b,
-            "estimate": self.estimate,
-            "se": self.se,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
-            "p_value": self.p_value,
-            "differ": self.differ,
-        }
-
-
-@dataclass(frozen=True)
 class PairwiseDifferences:
     """Every pairwise difference of one statistic between domains (see
     :func:`pairwise_differences`)."""
@@ -357,7 +328,7 @@ class PairwiseDifferences:
             if (p.a, p.b) == (a, b):
                 return p
             if (p.a, p.b) == (b, a):
-                return PairDifference(a, b, -p.estimate, p.se, -p.ci_high, -p.ci_low, p.p_value)
+                return p.reversed()
         raise KeyError((a, b))
 
     def to_dict(self) -> dict[str, object]:

@@ -440,5 +440,7 @@ def release(campaign_id: int, response_id: int) -> Any:
 
 # The forecast pages live in their own module; importing it registers them.
 # Routes kept in their own modules register on ``bp`` when imported.
-from surveyapp.dashboard import comments, forecast  # noqa: E402, F401
+from surveyapp.dashboard import bulletin as _bulletin  # noqa: E402, F401
+from surveyapp.dashboard import comments, forecast, periodic  # noqa: E402, F401
 from surveyapp.dashboard import desks as _desks  # noqa: E402, F401
+from surveyapp.dashboard import officials as _officials  # noqa: E402, F401

@@ -9,7 +9,9 @@ from flask_babel import gettext as _
 from surveyapp.extensions import db
 from surveyapp.services import alerts
 
-alerts_cli = AppGroup("alerts", help="Desk alerts (rating below the standard, volume collapse).")
+alerts_cli = AppGroup(
+    "alerts", help="Desk and commune alerts (rating below the standard, volume collapse)."
+)
 
 
 @alerts_cli.command("check")
@@ -19,10 +21,12 @@ def check_command() -> None:
     db.session.commit()
     click.echo(
         _(
-            "%(ratings)d new ratings at %(desks)d desks; %(opened)d alerts opened, "
-            "%(closed)d closed; e-mails: %(sent)d sent, %(held)d held, %(failed)d failed.",
+            "%(ratings)d new ratings at %(desks)d desks (%(communes)d commune centres); "
+            "%(opened)d alerts opened, %(closed)d closed; e-mails: %(sent)d sent, "
+            "%(held)d held, %(failed)d failed.",
             ratings=result.ratings_read,
             desks=result.desks_updated,
+            communes=result.communes_updated,
             opened=len(result.opened),
             closed=len(result.closed),
             sent=result.sent,

@@ -150,5 +150,15 @@ def forecast_command(
 
 
 from surveyapp.dashboard.alerts_cli import alerts_cli  # noqa: E402
+from surveyapp.dashboard.bulletin_cli import bulletin_command  # noqa: E402
+from surveyapp.dashboard.officials_cli import officials_cli  # noqa: E402
+from surveyapp.dashboard.periodic_cli import periodic_report_command  # noqa: E402
 
-COMMANDS = (report_command, forecast_command, alerts_cli)
+COMMANDS = (
+    report_command,
+    forecast_command,
+    alerts_cli,
+    bulletin_command,
+    periodic_report_command,
+    officials_cli,
+)

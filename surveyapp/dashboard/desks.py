@@ -39,22 +39,31 @@ def _open_alerts() -> list[dict[str, Any]]:
     out = []
     for alert in alerts.open_alerts():
         desk = alert.service_point
+        if desk is not None:
+            where = _("%(desk)s (%(unit)s)", desk=desk.name, unit=desk.unit.name)
+        else:
+            assert alert.unit is not None
+            where = _("%(unit)s, all desks pooled", unit=alert.unit.name)
         if alert.kind == AlertKind.RATING:
             text = _(
-                "%(desk)s (%(unit)s): ratings below the 80%% standard (CUSUM %(stat)s ≥ %(h)s).",
-                desk=desk.name,
-                unit=desk.unit.name,
+                "%(where)s: ratings below the 80%% standard (CUSUM %(stat)s ≥ %(h)s).",
+                where=where,
                 stat=format_number(alert.detail.get("statistic"), 2),
                 h=format_number(rules.THRESHOLD, 0),
             )
         else:
             text = _(
-                "%(desk)s (%(unit)s): no rating on %(day)s, a working day that usually has "
-                "%(usual)s.",
-                desk=desk.name,
-                unit=desk.unit.name,
+                "%(where)s: no rating on %(day)s, a working day that usually has %(usual)s.",
+                where=where,
                 day=format_day(str(alert.detail.get("day"))),
                 usual=alert.detail.get("usual"),
             )
-        out.append({"kind": alert.kind.value, "text": text, "opened_at": alert.opened_at})
+        out.append(
+            {
+                "kind": alert.kind.value,
+                "level": "desk" if desk is not None else "commune",
+                "text": text,
+                "opened_at": alert.opened_at,
+            }
+        )
     return out

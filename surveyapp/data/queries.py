@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -39,22 +40,36 @@ SUBSET = "_subset"
 
 @dataclass(frozen=True)
 class Filters:
-    """What an analyst narrowed the dashboard to: a channel, a period, a unit's subtree."""
+    """What an analyst narrowed the dashboard to: a channel, a period, a unit's subtree; and
+    a reporting period's submission dates (``submitted_from`` ≤ submitted_at <
+    ``submitted_before``, timezone-aware moments, see services.periodic)."""
 
     channel: Channel | None = None
     period_id: int | None = None
     unit_ids: tuple[int, ...] | None = None
+    submitted_from: datetime | None = None
+    submitted_before: datetime | None = None
 
     @property
     def empty(self) -> bool:
-        return self.channel is None and self.period_id is None and self.unit_ids is None
+        return (
+            self.channel is None
+            and self.period_id is None
+            and self.unit_ids is None
+            and self.submitted_from is None
+            and self.submitted_before is None
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "channel": self.channel.value if self.channel else None,
             "period_id": self.period_id,
             "unit_ids": list(self.unit_ids) if self.unit_ids is not None else None,
         }
+        if self.submitted_from is not None or self.submitted_before is not None:
+            out["submitted_from"] = _iso(self.submitted_from)
+            out["submitted_before"] = _iso(self.submitted_before)
+        return out
 
     def condition(self) -> Any:
         """The SQL condition a response meets to be inside the filter."""
@@ -65,6 +80,10 @@ class Filters:
             parts.append(Response.period_id == self.period_id)
         if self.unit_ids is not None:
             parts.append(Response.unit_id.in_(list(self.unit_ids)))
+        if self.submitted_from is not None:
+            parts.append(Response.submitted_at >= self.submitted_from)
+        if self.submitted_before is not None:
+            parts.append(Response.submitted_at < self.submitted_before)
         return and_(*parts)
 
     def mask(self, frame: pd.DataFrame) -> np.ndarray:
@@ -76,7 +95,20 @@ class Filters:
             keep &= (frame["period_id"] == self.period_id).to_numpy()
         if self.unit_ids is not None:
             keep &= frame["unit_id"].isin(list(self.unit_ids)).to_numpy()
+        if self.submitted_from is not None or self.submitted_before is not None:
+            # Stored in UTC; SQLite hands the moments back naive.
+            moments = pd.to_datetime(frame["submitted_at"], utc=True)
+            if self.submitted_from is not None:
+                keep &= (moments >= pd.Timestamp(self.submitted_from)).to_numpy()
+            if self.submitted_before is not None:
+                keep &= (moments < pd.Timestamp(self.submitted_before)).to_numpy()
         return keep
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 @dataclass(frozen=True)
@@ -325,8 +357,9 @@ def response_frame(
     """One row per final response of ``campaign`` on ``channels``.
 
     Columns: ``response_id``, ``channel``, the design columns, ``unit_id``,
-    ``service_point_id``, ``period_id``, one label column per level of ``levels`` (e.g.
-    ``commune``, ``region``: see :func:`level_labels`), ``desk`` and one column per question
+    ``service_point_id``, ``period_id``, ``submitted_at``, one label column per level of
+    ``levels`` (e.g. ``commune``, ``region``: see :func:`level_labels`), ``desk`` and one
+    column per question
     code holding the answer value (missing when not answered).
     """
     pivots = [
@@ -344,6 +377,7 @@ def response_frame(
         Response.unit_id,
         Response.service_point_id,
         Response.period_id,
+        Response.submitted_at,
     ]
     stmt = (
         select(*keys, *pivots)

@@ -129,3 +129,12 @@ class CovariateImportForm(Form):
         _l("Covariates file (CSV or XLSX)"),
         validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
     )
+
+
+class OfficialsFrameForm(Form):
+    """The officials' survey frame: the list of officials by agency."""
+
+    file = FileField(
+        _l("List of officials (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
+    )

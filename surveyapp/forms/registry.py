@@ -46,7 +46,7 @@ def _presence(question: QuestionSpec) -> list[object]:
     return [Optional()]
 
 
-@register(QuestionType.LIKERT5, QuestionType.SINGLE, QuestionType.YES_NO)
+@register(QuestionType.LIKERT5, QuestionType.SINGLE, QuestionType.YES_NO, QuestionType.SCALE10)
 def choice_field(question: QuestionSpec) -> Field:
     # The allowed values are checked before WTForms sees the data (an out-of-range value is
     # refused outright, not re-shown), so the field does not check choices itself.

@@ -7,6 +7,8 @@ from surveyapp.models.alerts import (
     DeskAlert,
     DeskAlertState,
     NotificationStatus,
+    RecipientScope,
+    UnitAlertState,
 )
 from surveyapp.models.audit import AuditLog
 from surveyapp.models.base import Base
@@ -23,6 +25,7 @@ from surveyapp.models.entry import Keying
 from surveyapp.models.invitations import Invitation
 from surveyapp.models.margins import MarginVariable, PopulationMargin
 from surveyapp.models.official import OfficialIndex, OfficialResult, ResultKind
+from surveyapp.models.officials import OfficialAgency, OfficialInvitee
 from surveyapp.models.questionnaires import (
     AggregationRule,
     IndexLevel,
@@ -33,6 +36,7 @@ from surveyapp.models.questionnaires import (
     Question,
     Questionnaire,
     QuestionType,
+    RespondentType,
     Section,
     text_in,
 )
@@ -81,7 +85,9 @@ __all__ = [
     "Keying",
     "MarginVariable",
     "NotificationStatus",
+    "OfficialAgency",
     "OfficialIndex",
+    "OfficialInvitee",
     "OfficialResult",
     "Option",
     "OptionSet",
@@ -90,7 +96,9 @@ __all__ = [
     "QuestionType",
     "Questionnaire",
     "ReceiptCode",
+    "RecipientScope",
     "ReportSnapshot",
+    "RespondentType",
     "Response",
     "ResponseBits",
     "ResponseStatus",
@@ -103,6 +111,7 @@ __all__ = [
     "Target",
     "TransactionVolume",
     "Unit",
+    "UnitAlertState",
     "UnitLevel",
     "UnitRegion",
     "User",

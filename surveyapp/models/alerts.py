@@ -1,5 +1,8 @@
-"""Desk alerts: each desk's chart state, the alerts themselves, who is told, and the audit of
-what was sent."""
+"""Desk and commune alerts: each desk's and each commune centre's chart state, the alerts
+themselves, who is told, and the audit of what was sent.
+
+A commune alert pools every desk of a commune-level unit (its public-administration service
+centre); it is a :class:`DeskAlert` row with ``unit_id`` set instead of ``service_point_id``."""
 
 from __future__ import annotations
 
@@ -33,23 +36,54 @@ class DeskAlertState(Base):
     volume_day: Mapped[date | None]
 
 
+class UnitAlertState(Base):
+    """Where a commune centre's pooled checks stopped (as :class:`DeskAlertState` for a desk)."""
+
+    __tablename__ = "unit_alert_states"
+
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+    statistic: Mapped[float] = mapped_column(default=0.0)
+    last_response_id: Mapped[int] = mapped_column(default=0)
+    volume_day: Mapped[date | None]
+
+
 class DeskAlert(Base):
+    """An alert about one desk, or about one commune centre (all its desks pooled)."""
+
     __tablename__ = "desk_alerts"
+    __table_args__ = (
+        CheckConstraint("(service_point_id IS NULL) <> (unit_id IS NULL)", name="desk_or_unit"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    service_point_id: Mapped[int] = mapped_column(
+    service_point_id: Mapped[int | None] = mapped_column(
         ForeignKey("service_points.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[AlertKind] = mapped_column(str_enum(AlertKind, "alert_kind"))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
-    service_point: Mapped[ServicePoint] = relationship()
+    service_point: Mapped[ServicePoint | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+
+
+class RecipientScope(enum.StrEnum):
+    """What a person named for a unit is told of (a desk's person: that desk's alerts)."""
+
+    ALL = "all"  # every desk of the unit's subtree, and its commune centres' pooled alerts
+    DESKS = "desks"  # only the desks' own alerts
+    COMMUNE = "commune"  # only the commune centres' pooled alerts
 
 
 class AlertRecipient(Base, TimestampMixin):
-    """A named person told of one desk's alerts, or of every desk of a unit's subtree.
+    """A named person told of one desk's alerts, or of the alerts of a unit's subtree: its
+    desks', its commune centres' (all desks of a commune pooled), or both (``scope``).
 
     Quiet hours are minutes after midnight in Asia/Ho_Chi_Minh; ``quiet_start`` after
     ``quiet_end`` spans midnight (21:00–07:00)."""
@@ -70,6 +104,11 @@ class AlertRecipient(Base, TimestampMixin):
     quiet_start: Mapped[int | None]
     quiet_end: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
+    scope: Mapped[RecipientScope] = mapped_column(
+        str_enum(RecipientScope, "recipient_scope"),
+        default=RecipientScope.ALL,
+        server_default=RecipientScope.ALL.value,
+    )
 
     service_point: Mapped[ServicePoint | None] = relationship()
     unit: Mapped[Unit | None] = relationship()

@@ -7,6 +7,7 @@ language with Vietnamese as the fallback.
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,6 +27,7 @@ class QuestionType(enum.StrEnum):
     MULTI = "multi"
     YES_NO = "yes_no"
     TEXT = "text"
+    SCALE10 = "scale10"  # 0–10, answered online (11 values do not fit one keyed digit)
 
 
 class IndexLevel(enum.StrEnum):
@@ -38,6 +40,15 @@ class AggregationRule(enum.StrEnum):
     MEAN = "mean"  # unweighted mean of the parts' values
     ITEM_WEIGHTED = "item_weighted"  # mean over all items beneath, each item once
     DESIGNATED = "designated"  # the value of one designated part
+    POINTS = "points"  # points earned out of a maximum: parts weighted by their max points
+
+
+class RespondentType(enum.StrEnum):
+    """Who answers an instrument (declared in its TOML, kept with each response)."""
+
+    CITIZEN = "citizen"  # người dân
+    ORGANISATION = "organisation"  # doanh nghiệp, tổ chức
+    OFFICIAL = "official"  # cán bộ, công chức
 
 
 class Questionnaire(Base, TimestampMixin):
@@ -52,6 +63,12 @@ class Questionnaire(Base, TimestampMixin):
     version: Mapped[int]
     title: Mapped[dict[str, str]]
     satisfied_values: Mapped[list[str]]  # e.g. ["4", "5"]: top-2-box
+    # {"types": ["citizen", ...], "question": code or None, "values": {"1": "citizen", ...}}:
+    # who answers; with several types, which single-choice question says which one.
+    respondent: Mapped[dict[str, Any] | None]
+    # How each rated item type scores (services.instruments.SCORING_DEFAULTS), e.g.
+    # {"likert5": {"rule": "share", "values": [4, 5]}, "scale10": {"rule": "mean"}}.
+    scoring: Mapped[dict[str, Any] | None]
 
     sections: Mapped[list[Section]] = relationship(
         back_populates="questionnaire", order_by="Section.position", cascade="all, delete-orphan"
@@ -138,6 +155,8 @@ class Question(Base):
     text: Mapped[dict[str, str]]
     position: Mapped[int]
     required: Mapped[bool] = mapped_column(default=False)
+    # Points of a rated item that is a part of a ``points`` node; None otherwise.
+    max_points: Mapped[float | None]
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="questions")
     section: Mapped[Section] = relationship(back_populates="questions")
@@ -161,6 +180,8 @@ class IndexNode(Base):
     rule: Mapped[AggregationRule] = mapped_column(str_enum(AggregationRule, "aggregation_rule"))
     name: Mapped[dict[str, str]]
     position: Mapped[int]
+    # Points the node is scored out of (PAR INDEX / PAPI style); None for a share-only node.
+    max_points: Mapped[float | None]
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="index_nodes")
     parts: Mapped[list[IndexPart]] = relationship(

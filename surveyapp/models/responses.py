@@ -62,6 +62,8 @@ class Response(Base):
     fpc1: Mapped[float | None]
     fpc2: Mapped[float | None]
     language: Mapped[str] = mapped_column(String(5), default="vi")
+    # Who answered (models.questionnaires.RespondentType), as the instrument declares it.
+    respondent_type: Mapped[str | None] = mapped_column(String(20))
     flags: Mapped[list[str]] = mapped_column(default=list)
     # Held out of every estimate (a burst, see services.abuse) until an analyst releases it.
     held: Mapped[bool] = mapped_column(default=False, server_default=false())

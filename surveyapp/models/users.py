@@ -6,6 +6,7 @@ import enum
 import hashlib
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -49,7 +50,10 @@ class User(Base, TimestampMixin, UserMixin):
         self.session_epoch = (self.session_epoch or 0) + 1
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        # The app's PASSWORD_HASH_METHOD (werkzeug's scrypt by default); checking reads the
+        # method from the stored hash, so changing it never locks anyone out.
+        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

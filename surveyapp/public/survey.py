@@ -16,8 +16,8 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from surveyapp import formatting
 from surveyapp.extensions import client_address, csrf, limiter
@@ -126,8 +126,18 @@ def _see_other(url: str) -> Any:
     return current_app.response_class(status=303, headers={"Location": url})
 
 
+#: Who answers, as the form names the instrument's respondent types.
+RESPONDENT_LABELS = {
+    "citizen": _l("Citizen"),
+    "organisation": _l("Enterprise or organisation"),
+    "official": _l("Leading or managing official"),
+}
+
+
 def _page(ctx: Context, template: str, status: int = 200, **values: Any) -> Any:
-    response = make_response(render_template(template, ctx=ctx, **values), status)
+    response = make_response(
+        render_template(template, ctx=ctx, respondent_labels=RESPONDENT_LABELS, **values), status
+    )
     if ctx.kiosk:
         _no_store(response)
     return response
@@ -150,7 +160,7 @@ def _not_open(ctx: Context, explain: Campaign | None) -> Any:
         status,
         campaign=explain,
         dates=_dates(explain) if explain else None,
-        today=format_date(None, "dd/MM/yyyy"),
+        today=formatting.date(submissions.today()),
     )
 
 

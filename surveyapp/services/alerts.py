@@ -1,5 +1,10 @@
-"""Desk alerts: run the rules of :mod:`surveyapp.analysis.alerts` incrementally, open and
-close alerts, and e-mail the people named for a desk or its unit.
+"""Desk and commune alerts: run the rules of :mod:`surveyapp.analysis.alerts` incrementally,
+open and close alerts, and e-mail the people named for a desk or its unit.
+
+The rules run at two levels (:class:`Scope`): each desk on its own ratings, and each commune
+centre (a unit holding at least :data:`COMMUNE_MIN_DESKS` desks) on all its desks' ratings
+pooled — the issue's "a desk's or commune's rating falls below its target". A commune alert
+goes to the people named for the unit or a unit above it whose scope includes communes.
 
 ``check`` reads, per desk, only the ratings after the last one it saw (stored in
 :class:`DeskAlertState`) and only the working days after the last one it checked, so each
@@ -16,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -33,6 +39,8 @@ from surveyapp.models.alerts import (
     DeskAlert,
     DeskAlertState,
     NotificationStatus,
+    RecipientScope,
+    UnitAlertState,
 )
 from surveyapp.models.units import ServicePoint, Unit
 from surveyapp.services import ServiceError, audit
@@ -46,6 +54,7 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 class CheckResult:
     ratings_read: int = 0
     desks_updated: int = 0
+    communes_updated: int = 0
     opened: list[int] = field(default_factory=list)  # alert ids
     closed: list[int] = field(default_factory=list)
     sent: int = 0
@@ -53,44 +62,97 @@ class CheckResult:
     failed: int = 0
 
 
-def _state(desk_id: int, states: dict[int, DeskAlertState]) -> DeskAlertState:
-    if desk_id not in states:
-        states[desk_id] = DeskAlertState(
-            service_point_id=desk_id, statistic=0.0, last_response_id=0
-        )
-        db.session.add(states[desk_id])
-    return states[desk_id]
+# A commune centre is watched as a whole when it has at least this many desks: with one desk
+# its pooled ratings are the desk's own, and its people would be told the same thing twice.
+COMMUNE_MIN_DESKS = 2
+
+State = DeskAlertState | UnitAlertState
 
 
-def _open_alert(desk_id: int, kind: AlertKind) -> DeskAlert | None:
-    return db.session.scalar(
-        select(DeskAlert).where(
-            DeskAlert.service_point_id == desk_id,
-            DeskAlert.kind == kind,
-            DeskAlert.closed_at.is_(None),
+@dataclass
+class Scope:
+    """One level the rules run at: each desk, or each commune centre with its desks pooled."""
+
+    level: str  # "desk" or "unit"
+    states: dict[int, State]
+    desk_to_subject: dict[int, int]  # desk id -> the subject its ratings count for
+
+    def state(self, subject: int) -> State:
+        if subject not in self.states:
+            if self.level == "desk":
+                item: State = DeskAlertState(
+                    service_point_id=subject, statistic=0.0, last_response_id=0
+                )
+            else:
+                item = UnitAlertState(unit_id=subject, statistic=0.0, last_response_id=0)
+            self.states[subject] = item
+            db.session.add(item)
+        return self.states[subject]
+
+    def subjects(self, frame: pd.DataFrame) -> pd.Series:
+        """Each rating's subject id (missing for a desk that counts for none)."""
+        return frame["service_point_id"].map(self.desk_to_subject)
+
+    def open_alert(self, subject: int, kind: AlertKind) -> DeskAlert | None:
+        column = DeskAlert.service_point_id if self.level == "desk" else DeskAlert.unit_id
+        return db.session.scalar(
+            select(DeskAlert).where(
+                column == subject, DeskAlert.kind == kind, DeskAlert.closed_at.is_(None)
+            )
         )
-    )
+
+    def new_alert(
+        self, subject: int, kind: AlertKind, now: datetime, detail: dict[str, Any]
+    ) -> DeskAlert:
+        alert = DeskAlert(kind=kind, opened_at=now, detail=detail)
+        if self.level == "desk":
+            alert.service_point_id = subject
+        else:
+            alert.unit_id = subject
+        db.session.add(alert)
+        db.session.flush()
+        return alert
+
+
+def _scopes() -> list[Scope]:
+    desks = db.session.execute(select(ServicePoint.id, ServicePoint.unit_id)).all()
+    per_unit: dict[int, int] = {}
+    for _desk, unit in desks:
+        per_unit[unit] = per_unit.get(unit, 0) + 1
+    pooled = {u for u, n in per_unit.items() if n >= COMMUNE_MIN_DESKS}
+    desk_states: dict[int, State] = {
+        s.service_point_id: s for s in db.session.scalars(select(DeskAlertState))
+    }
+    unit_states: dict[int, State] = {
+        s.unit_id: s for s in db.session.scalars(select(UnitAlertState)) if s.unit_id in pooled
+    }
+    desk_scope = Scope("desk", desk_states, {d: d for d, _u in desks})
+    unit_scope = Scope("unit", unit_states, {d: u for d, u in desks if u in pooled})
+    for desk, unit in desks:
+        desk_scope.state(desk)  # a desk never checked starts from its first rating
+        if unit in pooled:
+            unit_scope.state(unit)
+    return [desk_scope, unit_scope]
 
 
 def _check_ratings(
-    states: dict[int, DeskAlertState], now: datetime, result: CheckResult
+    scope: Scope, frame: pd.DataFrame, watermark: int, now: datetime, result: CheckResult
 ) -> list[DeskAlert]:
-    for desk_id in db.session.scalars(select(ServicePoint.id)):
-        _state(desk_id, states)  # a desk never checked starts from its first rating
-    since_id = min((s.last_response_id for s in states.values()), default=0)
-    frame = ratings.rating_frame(after_id=since_id)
-    # Every rating after ``since_id`` was read: a desk without new ones has none up to here.
-    watermark = int(frame["response_id"].max()) if len(frame) else since_id
     opened: list[DeskAlert] = []
-    for key, part in frame.groupby("service_point_id"):
-        desk_id = int(str(key))
-        state = _state(desk_id, states)
+    if len(frame):
+        frame = frame.assign(subject=scope.subjects(frame)).dropna(subset=["subject"])
+    for key, part in frame.groupby("subject") if len(frame) else ():
+        subject = int(float(str(key)))
+        state = scope.state(subject)
         new = part[part["response_id"] > state.last_response_id]
         if new.empty:
             continue
-        result.ratings_read += len(new)
-        result.desks_updated += 1
-        current = _open_alert(int(desk_id), AlertKind.RATING)
+        if scope.level == "desk":
+            result.ratings_read += len(new)
+            result.desks_updated += 1
+        else:
+            result.communes_updated += 1
+        current = scope.open_alert(subject, AlertKind.RATING)
         step = rules.cusum_update(
             state.statistic, current is not None, [bool(g) for g in new["good"]]
         )
@@ -101,81 +163,100 @@ def _check_ratings(
             result.closed.append(current.id)
             current = None
         if step.opened and current is None:
-            alert = DeskAlert(
-                service_point_id=int(desk_id),
-                kind=AlertKind.RATING,
-                opened_at=now,
-                detail={
-                    "statistic": round(step.statistic, 3),
-                    "ratings": len(new),
-                    "good": int(new["good"].sum()),
-                },
-            )
-            db.session.add(alert)
-            opened.append(alert)
-    for state in states.values():
+            detail = {
+                "statistic": round(step.statistic, 3),
+                "ratings": len(new),
+                "good": int(new["good"].sum()),
+            }
+            opened.append(scope.new_alert(subject, AlertKind.RATING, now, detail))
+    # Every rating up to the watermark was read: a subject without new ones has none up to here.
+    for state in scope.states.values():
         state.last_response_id = max(state.last_response_id, watermark)
     return opened
 
 
-def _check_volume(
-    states: dict[int, DeskAlertState], now: datetime, result: CheckResult
-) -> list[DeskAlert]:
+def _history(
+    counts: dict[tuple[int, date], int], subject: int, day: date, earliest: date
+) -> list[int]:
+    history: list[int] = []
+    back = day - timedelta(days=1)
+    while len(history) < rules.VOLUME_HISTORY and back >= earliest:
+        if rules.is_working_day(back):
+            history.append(int(counts.get((subject, back), 0)))
+        back -= timedelta(days=1)
+    return history
+
+
+def _check_volume(scope: Scope, now: datetime, result: CheckResult) -> list[DeskAlert]:
     yesterday = now.astimezone(LOCAL).date() - timedelta(days=1)
-    firsts = {d: (s.volume_day or yesterday - timedelta(days=1)) for d, s in states.items()}
+    firsts = {d: (s.volume_day or yesterday - timedelta(days=1)) for d, s in scope.states.items()}
     if not firsts:
         return []
     earliest = min(firsts.values()) - timedelta(days=2 * rules.VOLUME_HISTORY)
     since = datetime.combine(earliest, time.min, LOCAL).astimezone(UTC)
     frame = ratings.rating_frame(since=since)
     days = pd.to_datetime(frame["submitted_at"], utc=True).dt.tz_convert(LOCAL).dt.date
-    counts = frame.assign(day=days).groupby(["service_point_id", "day"]).size().to_dict()
+    frame = frame.assign(day=days, subject=scope.subjects(frame)).dropna(subset=["subject"])
+    counts: dict[tuple[int, date], int] = {}
+    sizes: dict[Any, Any] = frame.groupby(["subject", "day"]).size().to_dict()
+    for (subject_key, day_key), n in sizes.items():
+        counts[(int(float(str(subject_key))), day_key)] = int(n)
     opened: list[DeskAlert] = []
-    for desk_id, state in states.items():
-        day = firsts[desk_id] + timedelta(days=1)
+    for subject, state in scope.states.items():
+        day = firsts[subject] + timedelta(days=1)
         while day <= yesterday:
             if rules.is_working_day(day):
-                history: list[int] = []
-                back = day - timedelta(days=1)
-                while len(history) < rules.VOLUME_HISTORY and back >= earliest:
-                    if rules.is_working_day(back):
-                        history.append(int(counts.get((desk_id, back), 0)))
-                    back -= timedelta(days=1)
-                count = int(counts.get((desk_id, day), 0))
-                current = _open_alert(desk_id, AlertKind.VOLUME)
+                history = _history(counts, subject, day, earliest)
+                count = int(counts.get((subject, day), 0))
+                current = scope.open_alert(subject, AlertKind.VOLUME)
                 if current is not None and count > 0:
                     current.closed_at = now
                     result.closed.append(current.id)
                 elif current is None and rules.volume_collapsed(history, count):
-                    alert = DeskAlert(
-                        service_point_id=desk_id,
-                        kind=AlertKind.VOLUME,
-                        opened_at=now,
-                        detail={
-                            "day": day.isoformat(),
-                            "usual": sorted(history)[len(history) // 2],
-                        },
-                    )
-                    db.session.add(alert)
-                    db.session.flush()
-                    opened.append(alert)
+                    detail = {"day": day.isoformat(), "usual": sorted(history)[len(history) // 2]}
+                    opened.append(scope.new_alert(subject, AlertKind.VOLUME, now, detail))
             day += timedelta(days=1)
         state.volume_day = yesterday
     return opened
 
 
-def recipients_for(desk: ServicePoint) -> list[AlertRecipient]:
-    """Active recipients named for the desk or for any unit above it."""
+def _ancestors(unit: Unit | None) -> list[int]:
     units = []
-    unit: Unit | None = desk.unit
     while unit is not None:
         units.append(unit.id)
         unit = unit.parent
+    return units
+
+
+def recipients_for(desk: ServicePoint) -> list[AlertRecipient]:
+    """Active recipients named for the desk, or for any unit above it that is told of desks."""
     stmt = select(AlertRecipient).where(
         AlertRecipient.active.is_(True),
-        (AlertRecipient.service_point_id == desk.id) | AlertRecipient.unit_id.in_(units),
+        (AlertRecipient.service_point_id == desk.id)
+        | (
+            AlertRecipient.unit_id.in_(_ancestors(desk.unit))
+            & (AlertRecipient.scope != RecipientScope.COMMUNE)
+        ),
     )
     return list(db.session.scalars(stmt.order_by(AlertRecipient.id)))
+
+
+def recipients_for_unit(unit: Unit) -> list[AlertRecipient]:
+    """Active recipients named for the commune centre's unit, or for any unit above it, that
+    are told of commune centres."""
+    stmt = select(AlertRecipient).where(
+        AlertRecipient.active.is_(True),
+        AlertRecipient.unit_id.in_(_ancestors(unit)),
+        AlertRecipient.scope != RecipientScope.DESKS,
+    )
+    return list(db.session.scalars(stmt.order_by(AlertRecipient.id)))
+
+
+def recipients_of(alert: DeskAlert) -> list[AlertRecipient]:
+    if alert.service_point is not None:
+        return recipients_for(alert.service_point)
+    assert alert.unit is not None
+    return recipients_for_unit(alert.unit)
 
 
 def in_quiet_hours(recipient: AlertRecipient | None, now: datetime) -> bool:
@@ -189,18 +270,31 @@ def in_quiet_hours(recipient: AlertRecipient | None, now: datetime) -> bool:
     return minute >= start or minute < end
 
 
+def where(alert: DeskAlert) -> str:
+    """The desk and its unit, or the commune centre, as the mail names it."""
+    if alert.service_point is not None:
+        return f"{alert.service_point.name} ({alert.service_point.unit.name})"
+    assert alert.unit is not None
+    return f"các bộ phận một cửa của {alert.unit.name} (tính chung)"
+
+
 def message_for(alert: DeskAlert) -> tuple[str, str]:
     """Subject and body, in Vietnamese (the recipients are desk heads in Đồng Nai)."""
-    desk = alert.service_point
-    where = f"{desk.name} ({desk.unit.name})"
+    place = where(alert)
+    rule = (
+        "quy tắc CUSUM một phía trên chính các đánh giá của bộ phận"
+        if alert.service_point is not None
+        else "quy tắc CUSUM một phía trên các đánh giá của mọi bộ phận một cửa của đơn vị, "
+        "tính chung"
+    )
     opened = alert.opened_at.astimezone(LOCAL).strftime("%H:%M %d/%m/%Y")
     if alert.kind == AlertKind.RATING:
-        subject = f"[Cảnh báo] Đánh giá tại {where} giảm dưới chuẩn 80%"
+        subject = f"[Cảnh báo] Đánh giá tại {place} giảm dưới chuẩn 80%"
         body = (
             f"Kính gửi ông/bà,\n\n"
-            f"Từ {opened}, các đánh giá gần đây của người dân tại {where} cho thấy tỷ lệ "
+            f"Từ {opened}, các đánh giá gần đây của người dân tại {place} cho thấy tỷ lệ "
             "đánh giá tốt hoặc rất tốt đã giảm xuống dưới chuẩn 80% của kế hoạch tỉnh "
-            "Đồng Nai (quy tắc CUSUM một phía trên chính các đánh giá của bộ phận, "
+            f"Đồng Nai ({rule}, "
             f"thống kê {alert.detail.get('statistic')} ≥ ngưỡng {rules.THRESHOLD:g}).\n\n"
             "Đánh giá qua mã QR và ki-ốt là mẫu thuận tiện, chỉ gồm những người chọn đánh "
             "giá. Đề nghị ông/bà xem các góp ý gần đây trên trang tổng hợp.\n\n"
@@ -209,10 +303,10 @@ def message_for(alert: DeskAlert) -> tuple[str, str]:
         )
     else:
         day = date.fromisoformat(str(alert.detail.get("day"))).strftime("%d/%m/%Y")
-        subject = f"[Cảnh báo] Không có đánh giá nào tại {where} ngày {day}"
+        subject = f"[Cảnh báo] Không có đánh giá nào tại {place} ngày {day}"
         body = (
             f"Kính gửi ông/bà,\n\n"
-            f"Ngày làm việc {day}, {where} không nhận được đánh giá nào, trong khi một ngày "
+            f"Ngày làm việc {day}, {place} không nhận được đánh giá nào, trong khi một ngày "
             f"thường có khoảng {alert.detail.get('usual')} lượt. Đề nghị kiểm tra phiếu mã QR, "
             "ki-ốt và việc giới thiệu phiếu cho người dân.\n"
         )
@@ -238,7 +332,7 @@ def smtp_sender(message: EmailMessage) -> None:
 def _notify(opened: list[DeskAlert]) -> None:
     for alert in opened:
         subject, body = message_for(alert)
-        for person in recipients_for(alert.service_point):
+        for person in recipients_of(alert):
             db.session.add(
                 AlertNotification(
                     alert=alert,
@@ -294,10 +388,19 @@ def check(now: datetime | None = None, sender: Sender | None = None) -> CheckRes
     """Run both rules on what is new since the last check, then send what is due."""
     now = now or datetime.now(UTC)
     result = CheckResult()
-    states = {s.service_point_id: s for s in db.session.scalars(select(DeskAlertState))}
-    opened = _check_ratings(states, now, result)
+    scopes = _scopes()
+    # One read of the ratings after the earliest place any chart stopped serves both levels.
+    since_id = min(
+        (s.last_response_id for scope in scopes for s in scope.states.values()), default=0
+    )
+    frame = ratings.rating_frame(after_id=since_id)
+    watermark = int(frame["response_id"].max()) if len(frame) else since_id
+    opened: list[DeskAlert] = []
+    for scope in scopes:
+        opened += _check_ratings(scope, frame, watermark, now, result)
     db.session.flush()
-    opened += _check_volume(states, now, result)
+    for scope in scopes:
+        opened += _check_volume(scope, now, result)
     db.session.flush()
     result.opened = [a.id for a in opened]
     _notify(opened)
@@ -331,6 +434,7 @@ def _recipient_snapshot(item: AlertRecipient) -> dict[str, object]:
         "unit": item.unit_id,
         "quiet_start": item.quiet_start,
         "quiet_end": item.quiet_end,
+        "scope": item.scope.value,
     }
 
 
@@ -340,8 +444,10 @@ def add_recipient(
     target: str,
     quiet_start: str | None = None,
     quiet_end: str | None = None,
+    scope: str | None = None,
 ) -> AlertRecipient:
-    """A named person for a desk (``target`` "desk:ID") or a unit ("unit:ID")."""
+    """A named person for a desk (``target`` "desk:ID") or a unit ("unit:ID"); a unit's person
+    is told of its desks' alerts, its commune centres' pooled alerts, or both (``scope``)."""
     name, email = name.strip(), email.strip()
     if not name:
         raise ServiceError(_("A recipient needs a name."))
@@ -358,8 +464,20 @@ def add_recipient(
     start, end = _minutes(quiet_start), _minutes(quiet_end)
     if (start is None) != (end is None):
         raise ServiceError(_("Quiet hours need both a start and an end."))
+    try:
+        told = RecipientScope(scope or RecipientScope.ALL.value)
+    except ValueError:
+        raise ServiceError(_("Choose what the recipient is told of.")) from None
+    if desk is not None:
+        told = RecipientScope.ALL  # a desk's person is told of that desk
     item = AlertRecipient(
-        name=name, email=email, service_point=desk, unit=unit, quiet_start=start, quiet_end=end
+        name=name,
+        email=email,
+        service_point=desk,
+        unit=unit,
+        quiet_start=start,
+        quiet_end=end,
+        scope=told,
     )
     db.session.add(item)
     db.session.flush()

@@ -228,6 +228,9 @@ class CommentFilters:
     rating: int | None = None  # the lowest linked rating equals this
     reason: int | None = None
     search: str = ""
+    desk_ids: tuple[int, ...] | None = None  # a commune centre's desks (the bulletin)
+    since: datetime | None = None  # submitted at or after
+    until: datetime | None = None  # submitted before
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,25 @@ def _has_reason(lay: Layout, value: int | None = None) -> Any:
     return exists().where(condition)
 
 
+def _narrow(stmt: Select[Any], f: CommentFilters) -> Select[Any]:
+    """The filters the page and the reason counts share: where, when and by which channel."""
+    if f.unit_ids is not None:
+        stmt = stmt.where(Response.unit_id.in_(f.unit_ids))
+    if f.desk_id is not None:
+        stmt = stmt.where(Response.service_point_id == f.desk_id)
+    if f.desk_ids is not None:
+        stmt = stmt.where(Response.service_point_id.in_(f.desk_ids))
+    if f.period_id is not None:
+        stmt = stmt.where(Response.period_id == f.period_id)
+    if f.channel is not None:
+        stmt = stmt.where(Response.channel == f.channel)
+    if f.since is not None:
+        stmt = stmt.where(Response.submitted_at >= f.since)
+    if f.until is not None:
+        stmt = stmt.where(Response.submitted_at < f.until)
+    return stmt
+
+
 def _base(campaign: Campaign, lay: Layout, f: CommentFilters) -> Select[Any]:
     """The filtered responses that have a visible comment or a reason."""
     has_comment = exists().where(_visible_comment())
@@ -286,14 +308,7 @@ def _base(campaign: Campaign, lay: Layout, f: CommentFilters) -> Select[Any]:
         stmt = stmt.where(or_(has_comment, _has_reason(lay)))
     else:
         stmt = stmt.where(has_comment)
-    if f.unit_ids is not None:
-        stmt = stmt.where(Response.unit_id.in_(f.unit_ids))
-    if f.desk_id is not None:
-        stmt = stmt.where(Response.service_point_id == f.desk_id)
-    if f.period_id is not None:
-        stmt = stmt.where(Response.period_id == f.period_id)
-    if f.channel is not None:
-        stmt = stmt.where(Response.channel == f.channel)
+    stmt = _narrow(stmt, f)
     if f.rating is not None:
         stmt = stmt.where(_lowest_rating(lay) == f.rating)
     if f.reason is not None:
@@ -467,14 +482,7 @@ def reason_counts(campaign: Campaign, f: CommentFilters, lang: str) -> ReasonCou
         .outerjoin(ServicePoint, ServicePoint.id == Response.service_point_id)
         .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL)
     )
-    if f.unit_ids is not None:
-        stmt = stmt.where(Response.unit_id.in_(f.unit_ids))
-    if f.desk_id is not None:
-        stmt = stmt.where(Response.service_point_id == f.desk_id)
-    if f.period_id is not None:
-        stmt = stmt.where(Response.period_id == f.period_id)
-    if f.channel is not None:
-        stmt = stmt.where(Response.channel == f.channel)
+    stmt = _narrow(stmt, f)
     low = select(stmt.subquery()).subquery()
     rows = db.session.execute(select(low).where(low.c.lowest <= LOW)).all()
     reasons_of: dict[int, set[int]] = defaultdict(set)

@@ -9,19 +9,22 @@ transactions), and draws no conclusion.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+import pandas as pd
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from surveyapp.analysis import alerts as rules
 from surveyapp.data import ratings
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.units import ServicePoint
 from surveyapp.services import ServiceError
 
-STANDARD = 0.80
+STANDARD = rules.STANDARD
 DEFAULT_DAYS = 30
 WINDOW_DAYS = (7, 30, 90, 365)
 
@@ -33,6 +36,7 @@ class StandardRow:
     ratings: int
     good: int
     transactions: float | None
+    unit_id: int | None = None  # the commune centre's unit (its bulletin's address)
 
     @property
     def share(self) -> float | None:
@@ -85,6 +89,34 @@ def window(days: int | str | None, end: date | str | None, campaign: Campaign) -
     return length, last_day
 
 
+def ratings_between(
+    campaign: Campaign | None,
+    start: date,
+    last: date,
+    desk_ids: Collection[int] | None = None,
+) -> pd.DataFrame:
+    """The desk ratings from day ``start`` to day ``last`` (inclusive; days in UTC, as ratings
+    are stored), of one campaign or of all (``None``), of the given desks or of all."""
+    frame = ratings.rating_frame(
+        campaign,
+        since=datetime.combine(start, time.min),
+        until=datetime.combine(last + timedelta(days=1), time.min),
+    )
+    if desk_ids is not None:
+        frame = frame[frame["service_point_id"].isin(list(desk_ids))]
+    return frame
+
+
+def good_counts(frame: pd.DataFrame, by: str | pd.Series) -> dict[object, tuple[int, int]]:
+    """Per group of ``by`` (a column of ``frame`` or a series beside it): the number of
+    ratings and how many were "good or very good" — the two numbers every share beside the
+    standard is made of (desk standard page, bulletin)."""
+    if frame.empty:
+        return {}
+    counted = frame.groupby(by)["good"].agg(["size", "sum"])
+    return {key: (int(row["size"]), int(row["sum"])) for key, row in counted.iterrows()}
+
+
 def desk_standard(
     campaign: Campaign, days: int = DEFAULT_DAYS, end: date | None = None
 ) -> StandardTable:
@@ -92,14 +124,9 @@ def desk_standard(
     ending with ``end`` (inclusive; days in UTC, as ratings are stored)."""
     last = end or date.today()
     start = last - timedelta(days=days - 1)
-    frame = ratings.rating_frame(
-        campaign,
-        since=datetime.combine(start, time.min),
-        until=datetime.combine(last + timedelta(days=1), time.min),
-    )
+    frame = ratings_between(campaign, start, last)
     volumes = ratings.transactions_between(start, last)
-    counted = frame.groupby("service_point_id")["good"].agg(["size", "sum"])
-    per_desk = {int(str(k)): (int(r["size"]), int(r["sum"])) for k, r in counted.iterrows()}
+    per_desk = {int(str(k)): v for k, v in good_counts(frame, "service_point_id").items()}
     campaign_units = {u.id for u in campaign.units}
     subtree: set[int] = set()
     for unit in campaign.units:
@@ -135,6 +162,7 @@ def desk_standard(
             int(t[0]),
             int(t[1]),
             t[2] if t[3] else None,
+            uid,
         )
         for uid, t in sorted(unit_totals.items(), key=lambda kv: unit_names[kv[0]])
     ]

@@ -25,14 +25,31 @@ from surveyapp.models.questionnaires import (
     Question,
     Questionnaire,
     QuestionType,
+    RespondentType,
     Section,
 )
 from surveyapp.services import ServiceError
 
 INSTRUMENTS_DIR = Path(__file__).resolve().parent.parent / "instruments"
 SIPAS_2022 = INSTRUMENTS_DIR / "sipas-2022.toml"
+PAR_OFFICIALS = INSTRUMENTS_DIR / "par-officials-2024.toml"
 LANGUAGES = ("vi", "en")
 CODE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,20}$")
+
+#: Question types that can be parts of an index, each scored to a 0–1 value per answer.
+RATED_TYPES = ("likert5", "scale10", "yes_no")
+#: How each rated type scores when the file's ``[scoring]`` table does not say otherwise.
+#:   likert5  share of answers in ``values`` (the questionnaire's ``satisfied``, SIPAS: 4, 5)
+#:   scale10  mean answer ÷ 10 (PAR INDEX and PAPI turn an average rating into points in
+#:            proportion, so a 7 earns 70% of the item's points, not "satisfied or not")
+#:   yes_no   share of "yes" (value 1): a compliance item is met or it is not
+SCORING_DEFAULTS: dict[str, dict[str, Any]] = {
+    "likert5": {"rule": "share", "values": [4, 5]},
+    "scale10": {"rule": "mean"},
+    "yes_no": {"rule": "share", "values": [1]},
+}
+SCALE10_VALUES = tuple(range(11))
+POINTS_TOLERANCE = 1e-6
 
 
 class InstrumentError(ServiceError):
@@ -61,6 +78,10 @@ class _Locator:
             if match:
                 return self.text.count("\n", 0, match.start()) + 1
         return None
+
+    def line_of_key(self, key: str) -> int | None:
+        match = re.search(rf"^\s*{re.escape(key)}\s*=", self.text, re.MULTILINE)
+        return self.text.count("\n", 0, match.start()) + 1 if match else None
 
     def line_of_table(self, name: str) -> int | None:
         match = re.search(rf"^\s*\[+{re.escape(name)}\]+", self.text, re.MULTILINE)
@@ -105,7 +126,9 @@ def _validate(data: dict[str, Any], loc: _Locator) -> None:
     option_sets = _validate_option_sets(data, loc)
     sections = _validate_sections(data, loc)
     questions = _validate_questions(data, loc, sections, option_sets)
-    _validate_indices(data, loc, questions)
+    _validate_respondent_question(data, loc, questions, option_sets)
+    _validate_scoring(data, loc)
+    _validate_indices(data, loc, questions, _question_points(data, loc))
 
 
 def _validate_head(data: dict[str, Any], loc: _Locator) -> None:
@@ -134,6 +157,20 @@ def _validate_head(data: dict[str, Any], loc: _Locator) -> None:
             head_line,
             "questionnaire.satisfied must be a list of values",
             vi="questionnaire.satisfied phải là một danh sách giá trị",
+        )
+    kinds = {t.value for t in RespondentType}
+    respondents = head.get("respondents", ["citizen"])
+    if (
+        not isinstance(respondents, list)
+        or not respondents
+        or not all(isinstance(r, str) and r in kinds for r in respondents)
+        or len(set(respondents)) != len(respondents)
+    ):
+        raise InstrumentError(
+            loc.line_of_key("respondents") or head_line,
+            f"questionnaire.respondents must list some of {', '.join(sorted(kinds))}, each once",
+            vi="questionnaire.respondents phải liệt kê một hoặc nhiều loại người trả lời "
+            f"trong {', '.join(sorted(kinds))}, mỗi loại một lần",
         )
 
 
@@ -230,7 +267,7 @@ def _validate_questions(
                 f"question {code!r}: type must be one of {', '.join(sorted(types))}",
                 vi=f"câu hỏi {code!r}: loại phải là một trong {', '.join(sorted(types))}",
             )
-        if q["type"] != "text" and q.get("options") not in option_sets:
+        if q["type"] not in ("text", "scale10") and q.get("options") not in option_sets:
             raise InstrumentError(
                 line,
                 f"question {code!r}: unknown option set {q.get('options')!r}",
@@ -245,7 +282,165 @@ def _validate_questions(
     return questions
 
 
-def _validate_indices(data: dict[str, Any], loc: _Locator, questions: dict[str, str]) -> None:
+def _validate_respondent_question(
+    data: dict[str, Any],
+    loc: _Locator,
+    questions: dict[str, str],
+    option_sets: dict[str, set[int]],
+) -> None:
+    """With several respondent types, a single-choice question says which one answered."""
+    head = data["questionnaire"]
+    respondents = head.get("respondents", ["citizen"])
+    code = head.get("respondent_question")
+    line = loc.line_of_key("respondent_question") or loc.line_of_table("questionnaire")
+    if len(respondents) == 1 and code is None:
+        return
+    if len(respondents) > 1 and code is None:
+        raise InstrumentError(
+            loc.line_of_key("respondents"),
+            "several respondent types need questionnaire.respondent_question (a single-choice "
+            "question) and questionnaire.respondent_values",
+            vi="có nhiều loại người trả lời thì cần questionnaire.respondent_question (một câu "
+            "hỏi chọn một) và questionnaire.respondent_values",
+        )
+    if not isinstance(code, str) or questions.get(code) != "single":
+        raise InstrumentError(
+            line,
+            f"questionnaire.respondent_question: {code!r} is not a single-choice question",
+            vi=f"questionnaire.respondent_question: {code!r} không phải câu hỏi chọn một",
+        )
+    question = next(q for q in data["questions"] if q.get("code") == code)
+    values = head.get("respondent_values")
+    expected = {str(v) for v in option_sets[question["options"]]}
+    if (
+        not isinstance(values, dict)
+        or set(values) != expected
+        or set(values.values()) != set(respondents)
+    ):
+        raise InstrumentError(
+            loc.line_of_key("respondent_values") or line,
+            f"questionnaire.respondent_values must map each option of {code!r} "
+            f"({', '.join(sorted(expected))}) to one of the respondents, using each",
+            vi=f"questionnaire.respondent_values phải gán mỗi phương án của {code!r} "
+            f"({', '.join(sorted(expected))}) cho một loại người trả lời đã khai báo, "
+            "dùng đủ mọi loại",
+        )
+
+
+def _validate_scoring(data: dict[str, Any], loc: _Locator) -> None:
+    """``[scoring]``: per rated type, ``rule = "share"`` (with ``values`` or, on 0–10,
+    ``at_least``) or ``rule = "mean"`` (0–10 only)."""
+    scoring = data.get("scoring", {})
+    line = loc.line_of_table("scoring")
+    if not isinstance(scoring, dict):
+        raise InstrumentError(line, "[scoring] must be a table", vi="[scoring] phải là một bảng")
+    for kind, rule in scoring.items():
+        where = loc.line_of_key(kind) or line
+        if kind not in RATED_TYPES:
+            raise InstrumentError(
+                where,
+                f"scoring.{kind}: only {', '.join(RATED_TYPES)} are scored",
+                vi=f"scoring.{kind}: chỉ chấm điểm các loại {', '.join(RATED_TYPES)}",
+            )
+        name = rule.get("rule") if isinstance(rule, dict) else None
+        allowed = ("share", "mean") if kind == "scale10" else ("share",)
+        if name not in allowed:
+            raise InstrumentError(
+                where,
+                f"scoring.{kind}.rule must be one of {', '.join(allowed)}",
+                vi=f"scoring.{kind}.rule phải là một trong {', '.join(allowed)}",
+            )
+        assert isinstance(rule, dict)
+        if kind == "scale10" and name == "share":
+            at_least = rule.get("at_least")
+            if not isinstance(at_least, int) or not 1 <= at_least <= 10:
+                raise InstrumentError(
+                    where,
+                    "scoring.scale10: a share rule needs at_least, a whole number 1–10",
+                    vi="scoring.scale10: quy tắc tỷ lệ cần at_least là số nguyên từ 1 đến 10",
+                )
+        elif name == "share":
+            values = rule.get("values")
+            satisfied = data["questionnaire"].get("satisfied", [4, 5])
+            if kind == "likert5" and isinstance(values, list) and values != satisfied:
+                raise InstrumentError(
+                    where,
+                    "scoring.likert5.values must equal questionnaire.satisfied",
+                    vi="scoring.likert5.values phải trùng với questionnaire.satisfied",
+                )
+            top = 5 if kind == "likert5" else 2
+            if (
+                not isinstance(values, list)
+                or not values
+                or not all(isinstance(v, int) and 1 <= v <= top for v in values)
+            ):
+                raise InstrumentError(
+                    where,
+                    f"scoring.{kind}.values must list the values that count (1–{top})",
+                    vi=f"scoring.{kind}.values phải liệt kê các giá trị được tính (1–{top})",
+                )
+
+
+def _points(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1000
+
+
+def _question_points(data: dict[str, Any], loc: _Locator) -> dict[str, float]:
+    """Each question's ``max_points``, where given (a positive number)."""
+    out: dict[str, float] = {}
+    for q in data["questions"]:
+        if "max_points" not in q:
+            continue
+        if not _points(q["max_points"]) or q["type"] not in RATED_TYPES:
+            raise InstrumentError(
+                loc.line_of(str(q["code"])),
+                f"question {q['code']!r}: max_points must be a positive number on a rated item",
+                vi=f"câu hỏi {q['code']!r}: max_points (điểm tối đa) phải là số dương, "
+                "và chỉ cho câu hỏi đánh giá",
+            )
+        out[q["code"]] = float(q["max_points"])
+    return out
+
+
+def _check_points(
+    node: dict[str, Any], line: int | None, parts: list[str], points: dict[str, float]
+) -> float | None:
+    """The node's maximum: its own ``max_points``, or for a ``points`` node the sum of its
+    parts' (which its own, when given, must equal)."""
+    code = node["code"]
+    own = node.get("max_points")
+    if own is not None and not _points(own):
+        raise InstrumentError(
+            line,
+            f"index {code!r}: max_points must be a positive number",
+            vi=f"chỉ số {code!r}: max_points (điểm tối đa) phải là số dương",
+        )
+    if node["rule"] != "points":
+        return None if own is None else float(own)
+    missing = [p for p in parts if p not in points]
+    if missing:
+        raise InstrumentError(
+            line,
+            f"index {code!r}: a points rule needs max_points on every part "
+            f"({', '.join(missing)} have none)",
+            vi=f"chỉ số {code!r}: quy tắc cộng điểm cần điểm tối đa ở mọi thành phần "
+            f"({', '.join(missing)} chưa có)",
+        )
+    total = sum(points[p] for p in parts)
+    if own is not None and abs(float(own) - total) > POINTS_TOLERANCE:
+        raise InstrumentError(
+            line,
+            f"index {code!r}: max_points {own} is not the sum of its parts' ({total:g})",
+            vi=f"chỉ số {code!r}: điểm tối đa {own} khác tổng điểm tối đa các thành phần "
+            f"({total:g})",
+        )
+    return total
+
+
+def _validate_indices(
+    data: dict[str, Any], loc: _Locator, questions: dict[str, str], points: dict[str, float]
+) -> None:
+    points = dict(points)
     nodes: dict[str, list[str]] = {}
     rules = {r.value for r in AggregationRule}
     levels = {lv.value for lv in IndexLevel}
@@ -279,7 +474,7 @@ def _validate_indices(data: dict[str, Any], loc: _Locator, questions: dict[str, 
             )
         for part in parts:
             if part in questions:
-                if questions[part] != "likert5":
+                if questions[part] not in RATED_TYPES:
                     raise InstrumentError(
                         line,
                         f"index {code!r}: {part!r} is not a rating item",
@@ -299,7 +494,45 @@ def _validate_indices(data: dict[str, Any], loc: _Locator, questions: dict[str, 
                 vi=f"chỉ số {code!r}: quy tắc chỉ định cần đúng một thành phần",
             )
         _texts(node, "name", line, f"index {code!r}")
+        node_max = _check_points(node, line, parts, points)
+        if node_max is not None:
+            points[code] = node_max
         nodes[code] = parts
+
+
+def respondent_of(head: dict[str, Any]) -> dict[str, Any]:
+    """Who answers, as stored on the questionnaire (see ``Questionnaire.respondent``)."""
+    return {
+        "types": list(head.get("respondents", ["citizen"])),
+        "question": head.get("respondent_question"),
+        "values": {str(k): v for k, v in head.get("respondent_values", {}).items()},
+    }
+
+
+def scoring_of(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every rated type's scoring rule, the defaults filled in (stored explicitly, so a
+    report never depends on a default that later changes)."""
+    satisfied = list(data["questionnaire"].get("satisfied", [4, 5]))
+    out = {kind: dict(rule) for kind, rule in SCORING_DEFAULTS.items()}
+    out["likert5"]["values"] = satisfied
+    for kind, rule in data.get("scoring", {}).items():
+        out[kind] = dict(rule)
+    return out
+
+
+def _node_points(data: dict[str, Any]) -> dict[str, float]:
+    """Each node's maximum points (declared, or summed for a ``points`` node)."""
+    points = {q["code"]: float(q["max_points"]) for q in data["questions"] if "max_points" in q}
+    nodes: dict[str, float] = {}
+    for node in data.get("indices", []):
+        if node["rule"] == "points":
+            total = sum(points[p] for p in node["parts"])
+        elif "max_points" in node:
+            total = float(node["max_points"])
+        else:
+            continue
+        points[node["code"]] = nodes[node["code"]] = total
+    return nodes
 
 
 def load(text: str) -> Questionnaire:
@@ -324,6 +557,8 @@ def load(text: str) -> Questionnaire:
         version=head["version"],
         title=_texts(head, "title", None, "questionnaire"),
         satisfied_values=[str(v) for v in head.get("satisfied", [4, 5])],
+        respondent=respondent_of(head),
+        scoring=scoring_of(data),
     )
     sets: dict[str, OptionSet] = {}
     for oset in data.get("option_sets", []):
@@ -351,10 +586,12 @@ def load(text: str) -> Questionnaire:
             required=bool(q.get("required", False)),
             section=sections[q["section"]],
             option_set=sets.get(q.get("options", "")),
+            max_points=float(q["max_points"]) if "max_points" in q else None,
         )
         questions[q["code"]] = question
         qn.questions.append(question)
     nodes: dict[str, IndexNode] = {}
+    node_points = _node_points(data)
     for i, node in enumerate(data.get("indices", [])):
         index_node = IndexNode(
             code=node["code"],
@@ -362,6 +599,7 @@ def load(text: str) -> Questionnaire:
             rule=AggregationRule(node["rule"]),
             name=_texts(node, "name", None, "index"),
             position=i,
+            max_points=node_points.get(node["code"]),
         )
         for j, part in enumerate(node["parts"]):
             if part in questions:
@@ -393,6 +631,16 @@ def sipas() -> Questionnaire:
         .order_by(Questionnaire.version.desc())
     )
     return existing if existing is not None else load_file(SIPAS_2022)
+
+
+def par_officials() -> Questionnaire:
+    """The PAR INDEX officials' survey instrument, loaded on first use."""
+    existing = db.session.scalar(
+        select(Questionnaire)
+        .where(Questionnaire.code == "par-officials-2024")
+        .order_by(Questionnaire.version.desc())
+    )
+    return existing if existing is not None else load_file(PAR_OFFICIALS)
 
 
 def item_parts(node: IndexNode) -> list[str]:

@@ -90,7 +90,8 @@ def render(desk: ServicePoint, fmt: str, paper: str | None = None) -> bytes:
 # ---------------------------------------------------------------------------------------------
 
 
-def _font_path(bold: bool) -> Path:
+def font_path(bold: bool) -> Path:
+    """The TrueType font with Vietnamese letters for PNG and PDF (QR sheets, bulletins)."""
     configured = current_app.config.get("QR_FONT_BOLD" if bold else "QR_FONT")
     candidates = [Path(configured)] if configured else []
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
@@ -174,7 +175,7 @@ def _png(text: SheetText, paper: str, dpi: int = 150) -> bytes:
     k = width_mm / 210.0
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
-    regular, bold = _font_path(False), _font_path(True)
+    regular, bold = font_path(False), font_path(True)
 
     def font(size_mm: float, heavy: bool = False) -> ImageFont.FreeTypeFont:
         return ImageFont.truetype(str(bold if heavy else regular), max(8, round(size_mm * k * px)))
@@ -221,8 +222,8 @@ def _pdf(text: SheetText, paper: str) -> bytes:
     pdf.set_title(text.desk)
     pdf.set_creator("surveyapp")
     pdf.set_auto_page_break(False)
-    pdf.add_font("DejaVu", "", str(_font_path(False)))
-    pdf.add_font("DejaVu", "B", str(_font_path(True)))
+    pdf.add_font("DejaVu", "", str(font_path(False)))
+    pdf.add_font("DejaVu", "B", str(font_path(True)))
     pdf.add_page()
     margin = 15 * k
     usable = width - 2 * margin

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from surveyapp.extensions import db
 from surveyapp.models import Answer, CampaignStatus, Channel, ResponseStatus
+from surveyapp.services import submissions
 
 
 def _url(desk) -> str:  # type: ignore[no-untyped-def]
@@ -166,6 +167,22 @@ def test_campaign_not_open_shows_its_dates(client, desk, campaign) -> None:
     db.session.commit()
     html = client.get(_url(desk)).get_data(as_text=True)
     assert campaign.ends.strftime("%d/%m/%Y") in html and 'name="nonce"' not in html
+
+
+def test_not_open_page_writes_every_date_in_the_readers_form(client, desk, campaign) -> None:
+    """Today's date follows the language like the campaign's dates (it was a fixed
+    dd/MM/yyyy pattern in English too)."""
+    campaign.starts = date.today() + timedelta(days=5)
+    campaign.ends = date.today() + timedelta(days=35)
+    db.session.commit()
+    today = submissions.today()
+    html = client.get(_url(desk)).get_data(as_text=True)
+    assert f"Hôm nay là ngày {today:%d/%m/%Y}." in html
+    client.get("/lang/en")
+    english = client.get(_url(desk)).get_data(as_text=True)
+    assert f"Today is {today:%b} {today.day}, {today.year}." in english
+    assert f"{campaign.starts:%b} {campaign.starts.day}, {campaign.starts.year}" in english
+    assert f"{today:%d/%m/%Y}" not in english
 
 
 def test_post_after_campaign_closed_stores_nothing(

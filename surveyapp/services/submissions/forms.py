@@ -3,6 +3,7 @@ once answered)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -38,7 +39,11 @@ class QuestionSpec:
 
     @cached_property
     def is_rating(self) -> bool:
-        return self.type == QuestionType.LIKERT5
+        return self.type in RATING_TYPES
+
+    @cached_property
+    def is_scale10(self) -> bool:
+        return self.type == QuestionType.SCALE10
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,10 @@ class FormSpec:
     title: dict[str, str]
     sections: tuple[SectionSpec, ...]
     by_code: dict[str, QuestionSpec] = field(hash=False)
+    # Who answers (the instrument's respondent types) and, with several, which question says.
+    respondent_types: tuple[str, ...] = ("citizen",)
+    respondent_question: str | None = None
+    respondent_values: tuple[tuple[int, str], ...] = ()
 
     @cached_property
     def questions(self) -> list[QuestionSpec]:
@@ -63,8 +72,28 @@ class FormSpec:
     def rating_codes(self) -> list[str]:
         return [q.code for q in self.questions if q.is_rating]
 
+    @cached_property
+    def scale_types(self) -> frozenset[QuestionType]:
+        """The rating scales the form uses (each gets its one-line hint)."""
+        return frozenset(q.type for q in self.questions if q.is_rating)
 
-CHOICE_TYPES = frozenset({QuestionType.LIKERT5, QuestionType.SINGLE, QuestionType.YES_NO})
+    def respondent_type(self, answers: Mapping[str, int | str]) -> str | None:
+        """Who answered: the one declared type, or the one the respondent question names."""
+        if self.respondent_question is None:
+            return self.respondent_types[0] if len(self.respondent_types) == 1 else None
+        answer = answers.get(self.respondent_question)
+        return dict(self.respondent_values).get(answer) if isinstance(answer, int) else None
+
+
+CHOICE_TYPES = frozenset(
+    {QuestionType.LIKERT5, QuestionType.SINGLE, QuestionType.YES_NO, QuestionType.SCALE10}
+)
+RATING_TYPES = frozenset({QuestionType.LIKERT5, QuestionType.SCALE10})
+#: A 0–10 question's answers, labelled at both ends as PAPI's and PAR INDEX's forms do.
+SCALE10_LABELS = {
+    0: {"vi": "0 – Rất kém", "en": "0 – Very poor"},
+    10: {"vi": "10 – Rất tốt", "en": "10 – Very good"},
+}
 COMMENT_MAX = 1000
 
 
@@ -86,10 +115,16 @@ def _build_spec(qn: Questionnaire) -> FormSpec:
     for section in qn.sections:
         questions = []
         for q in section.questions:
-            options = tuple(
-                OptionSpec(o.value, dict(o.label))
-                for o in (q.option_set.options if q.option_set else [])
-            )
+            if q.type == QuestionType.SCALE10:
+                options = tuple(
+                    OptionSpec(v, SCALE10_LABELS.get(v, {"vi": str(v), "en": str(v)}))
+                    for v in range(11)
+                )
+            else:
+                options = tuple(
+                    OptionSpec(o.value, dict(o.label))
+                    for o in (q.option_set.options if q.option_set else [])
+                )
             spec = QuestionSpec(
                 id=q.id,
                 code=q.code,
@@ -102,4 +137,13 @@ def _build_spec(qn: Questionnaire) -> FormSpec:
             questions.append(spec)
             by_code[q.code] = spec
         sections.append(SectionSpec(section.code, dict(section.title), tuple(questions)))
-    return FormSpec(qn.id, dict(qn.title), tuple(sections), by_code)
+    who = qn.respondent or {}
+    return FormSpec(
+        qn.id,
+        dict(qn.title),
+        tuple(sections),
+        by_code,
+        respondent_types=tuple(who.get("types") or ("citizen",)),
+        respondent_question=who.get("question"),
+        respondent_values=tuple((int(k), v) for k, v in (who.get("values") or {}).items()),
+    )

@@ -88,6 +88,7 @@ _RESPONSE_FIELDS = (
     "unit_id",
     "service_point_id",
     "language",
+    "respondent_type",
     "flags",
     "held",
     "submitted_at",
@@ -223,6 +224,7 @@ def store(sub: Submission) -> Stored:
         "unit_id": sub.unit_id,
         "service_point_id": sub.service_point_id,
         "language": sub.language,
+        "respondent_type": spec.respondent_type(sub.answers),
         "flags": list(sub.flags),
         # A burst is kept but left out of the estimates until an analyst releases it.
         "held": abuse.holds(sub.flags, sub.channel),

@@ -1,7 +1,7 @@
 """level is data: regions of communes, and commune / region calibration margins
 
-Revision ID: 0015_level
-Revises: 0014_alerts
+Revision ID: 0017_level
+Revises: 0016_officials
 Create Date: 2026-12-03 12:40:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0015_level"
-down_revision = "0014_alerts"
+revision = "0017_level"
+down_revision = "0016_officials"
 branch_labels = None
 depends_on = None
 

@@ -121,6 +121,13 @@ def test_report_by_commune_for_a_hundred_communes(campaign, communes) -> None:
     assert len(qr.domains()) == 5
 
 
+def test_the_unit_filter_offers_the_communes_under_the_province(campaign, communes) -> None:
+    from surveyapp.services import campaigns
+
+    units = campaigns.filter_units(campaign)
+    assert units[0] == campaign.units[0] and len(units) == 1 + COMMUNES
+
+
 def test_exports_have_a_column_per_level_the_data_has(campaign, communes) -> None:
     text = exports.to_csv(campaign)
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -145,6 +152,12 @@ def test_cli_report_by_commune_and_a_level_the_campaign_lacks(runner, campaign, 
         args=["report", "--campaign", cid, "--by", "commune", "--show-analyze-command"]
     )
     assert "--by commune" in shown.output
+    xlsx = runner.invoke(args=["report", "--campaign", cid, "--by", "commune", "--format", "xlsx"])
+    assert xlsx.exit_code == 0, xlsx.output
+    from openpyxl import load_workbook
+
+    sheets = load_workbook(io.BytesIO(xlsx.stdout_bytes)).sheetnames
+    assert any(name.endswith("theo xã") for name in sheets)
     wrong = runner.invoke(args=["report", "--campaign", cid, "--by", "district"])
     assert wrong.exit_code != 0 and "commune" in wrong.output
     html = runner.invoke(args=["report", "--campaign", cid, "--format", "html"])

@@ -60,4 +60,5 @@ VI = {
     "a region's name has at most %(n)d characters.": "tên vùng dài tối đa %(n)d ký tự.",
     "%(n)d units each lie in a single PSU of the design, so their design-based standard error cannot be estimated: their direct intervals use the smoothed variance.": "%(n)d đơn vị mà mỗi đơn vị nằm trọn trong một đơn vị mẫu cấp 1 (PSU) của thiết kế, nên không ước lượng được sai số chuẩn theo thiết kế của chúng: khoảng tin cậy trực tiếp của các đơn vị này dùng phương sai đã làm trơn.",
     "Region": "Vùng",
+    "Differences: the probability sample has no desks; choose a level or the channel.": "Chênh lệch: mẫu xác suất không có bộ phận một cửa; hãy chọn một cấp hành chính hoặc kênh.",
 }

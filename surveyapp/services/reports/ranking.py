@@ -187,6 +187,10 @@ def differences(
     by = by or levels.default(campaign)
     if by is None:
         raise ServiceError(_("The campaign's units have no level to compare."))
+    if by == "desk":
+        raise ServiceError(
+            _("Differences: the probability sample has no desks; choose a level or the channel.")
+        )
     levels.check(campaign, by)
     if filters is not None and filters.empty:
         filters = None

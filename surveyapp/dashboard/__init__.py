@@ -222,16 +222,27 @@ def _domain_chart(report: reports.Report, key: str) -> Markup | None:
         return None
     whole = next((r for r in report.rows() if r["code"] == "overall"), None)
     name = levels.name(report.by)
+    if report.descriptive:
+        # Not a random sample: the line is an interval only under that assumption.
+        description = _(
+            "One row per %(level)s, sorted by estimate: square, the estimate; line, the 95%% "
+            "interval that holds only if the respondents were a random sample; dashed line, all "
+            "of them. With many rows only the highest and lowest are named; the table below "
+            "names every one and sorts by any column.",
+            level=name,
+        )
+    else:
+        description = _(
+            "One row per %(level)s, sorted by estimate: square, the estimate; line, its "
+            "95%% interval; dashed line, the whole sample. With many rows only the highest "
+            "and lowest are named; the table below names every one and sorts by any column.",
+            level=name,
+        )
     return Markup(
         domain_chart(
             rows,
-            title=_("Overall index by %(level)s, highest first, with intervals", level=name),
-            description=_(
-                "One row per %(level)s, sorted by estimate: square, the estimate; line, its "
-                "95%% interval; dashed line, the whole sample. With many rows only the highest "
-                "and lowest are named; the table below names every one and sorts by any column.",
-                level=name,
-            ),
+            title=_("Overall index by %(level)s, highest first", level=name),
+            description=description,
             overall=whole["estimate"] if whole else None,
             key=f"domains-{key}",
         )

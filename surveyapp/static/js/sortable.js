@@ -1,4 +1,4 @@
-// Click-to-sort for tables marked "sortable": progressive enhancement. Without this script
+// Click-to-sort for tables marked data-sortable: progressive enhancement. Without this script
 // the table is a plain table in its server order. With it, each column header becomes a
 // button (reachable with Tab, pressed with Enter or Space); pressing it sorts the body rows
 // by that column, ascending then descending, and aria-sort says which. Cells sort by their
@@ -51,5 +51,5 @@
     table.classList.add("js-sortable");
   }
 
-  Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), enhance);
+  Array.prototype.forEach.call(document.querySelectorAll("table[data-sortable]"), enhance);
 })();

@@ -73,6 +73,11 @@ DEFAULTS: dict[str, Any] = {
     # at once (saying when it was computed) if it is at most this old, and compute the fresh
     # one in the background; an older one is recomputed before the page answers.
     "REPORT_STALE_SECONDS": 24 * 3600,
+    # Public holidays and other non-working weekdays (ISO dates, local days): the alerts'
+    # volume rule skips them as it skips weekends. Vietnam's days off (Tết, Giỗ Tổ Hùng Vương,
+    # 30/4, 1/5, 2/9 and the days the government moves) change every year, so they are
+    # listed here, e.g. SURVEYAPP_HOLIDAYS='["2027-02-05", "2027-02-08"]' or comma-separated.
+    "HOLIDAYS": [],
     # Desk alert e-mail (SURVEYAPP_SMTP_*): no host, no mail (alerts still show on the dashboard).
     "SMTP_HOST": None,
     "SMTP_PORT": 25,

@@ -107,6 +107,10 @@ def date(value: dt.date | dt.datetime | str | None, *, lang: str | None = None) 
         return DASH
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime) and has_app_context():
+        # A stored moment (UTC) is on the local day a person reads: 06:30 on 1 December in
+        # Đồng Nai, not 30 November.
+        value = to_user_timezone(value)
     language = _lang(lang)
     if language == "vi":
         return _babel_date(value, "dd/MM/yyyy", locale="vi")

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, WriteOnlyCell
-from openpyxl.worksheet.worksheet import Worksheet
 
 # XML 1.0 cannot carry most C0 control characters; openpyxl refuses them. Text from before
 # input was filtered may still hold one: it is shown as U+FFFD instead of failing the file.
@@ -39,14 +38,3 @@ def cell(ws: Any, value: Any) -> Any:
 def append(ws: Any, values: Iterable[Any]) -> None:
     """``ws.append(values)`` with every str written as a string (normal or write-only sheet)."""
     ws.append([cell(ws, v) for v in values])
-
-
-def set_text(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
-    """``ws.cell(row, column, value)`` with a str written as a string."""
-    target = ws.cell(row, column)
-    if isinstance(value, str):
-        target.value = text(value)
-        target.data_type = "s"
-    else:
-        target.value = value
-    return target

@@ -52,7 +52,8 @@ def test_api_follows_its_openapi_document(app: Flask, demo_data: Any) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 8  # + /campaigns/{id}/sae and /campaigns/{id}/differences
+    # + /campaigns/{id}/sae, /differences, /bulletin and /periodic
+    assert len(operations) == 10
     for operation in operations:
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
             _run(operation, mode, headers, demo_data.campaign_id)

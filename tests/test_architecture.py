@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "hygiene": 0,  # one text filter for every input (forms, imports, the command line)
     "xlsx": 0,  # openpyxl only: writing text cells as text (the analysis CLI uses it too)
     "models": 1,
+    "localtime": 1,  # local days and months <-> UTC instants (the installation's time zone)
     "extensions": 1,  # binds the models' metadata to Flask-SQLAlchemy
     "data": 2,
     "i18n": 2,

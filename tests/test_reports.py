@@ -163,6 +163,8 @@ def test_html_report_is_self_contained(runner, demo_data) -> None:
     page = result.output
     assert "<style>" in page and "@page { size: A4" in page
     assert "Không đạt" in page or "Đạt" in page
+    # the verdict cell's class comes from the same labels the cell shows
+    assert 'verdict-met">Đạt<' in page or 'verdict-not-met">Không đạt<' in page
     assert "Mức độ hài lòng của người dân đối với tiếp cận dịch vụ" in page
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from surveyapp.auth import require_roles
 from surveyapp.extensions import db
 from surveyapp.forms.admin import TargetForm, TargetImportForm
+from surveyapp.i18n import current_language
 from surveyapp.models.audit import AuditLog
 from surveyapp.models.campaigns import Campaign, Target
 from surveyapp.models.units import ServicePoint, Unit, UnitLevel
@@ -70,7 +71,7 @@ def campaign(campaign_id: int) -> Any:
     return render_template(
         "admin/campaign.html",
         campaign=item,
-        targets=campaigns.target_rows(item),
+        targets=campaigns.target_rows(item, lang=current_language()),
         import_form=TargetImportForm(),
         counts=campaigns.final_counts(),
     )

@@ -54,22 +54,18 @@ between two domains with their covariance, rank intervals); two periods:
 :func:`surveyapp.analysis.targets.difference`; sample sizes:
 :func:`surveyapp.analysis.targets.plan_sample_size`.
 
+Modules: :mod:`.results` (the specification and result types), :mod:`.plan` (a
+specification as base statistics), :mod:`.frame_adapter` (DataFrame or ColumnTable columns
+as arrays), :mod:`.estimate` (the estimators).
+
 Command line: :data:`surveyapp.analysis.cli.analyze` (``surveyapp analyze``;
 ``python -m surveyapp.analysis``).
 """
 
 from .design import Design
 from .errors import AnalysisError
-from .estimate import (
-    Analysis,
-    DesignSummary,
-    DomainComparison,
-    Estimate,
-    Spec,
-    analyze,
-    analyze_cells,
-    compare_domains,
-)
+from .estimate import analyze, analyze_cells, compare_domains
+from .results import Analysis, DesignSummary, DomainComparison, Estimate, Spec
 
 __all__ = [
     "Analysis",

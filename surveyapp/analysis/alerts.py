@@ -26,16 +26,16 @@ good never; the detection delay in ratings is the desk's (tests/test_commune_ale
 
 The volume rule
 ---------------
-A working day (Monday to Friday) with no rating at a desk whose median over its previous
-:data:`VOLUME_HISTORY` working days is at least :data:`VOLUME_MIN_USUAL` ratings: the QR
-sheet or kiosk has likely stopped working. The alert closes on the next working day with a
-rating.
+A working day (Monday to Friday, less the public holidays the installation lists) with no
+rating at a desk whose median over its previous :data:`VOLUME_HISTORY` working days is at
+least :data:`VOLUME_MIN_USUAL` ratings: the QR sheet or kiosk has likely stopped working. The
+alert closes on the next working day with a rating.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -142,9 +142,10 @@ def volume_collapsed(
     return float(np.median(np.asarray(history, dtype=np.float64))) >= min_usual
 
 
-def is_working_day(day: date) -> bool:
-    """Monday to Friday (public holidays are not known to the application)."""
-    return day.weekday() < 5
+def is_working_day(day: date, holidays: Collection[date] = frozenset()) -> bool:
+    """Monday to Friday, except the given public holidays (the installation lists them:
+    Vietnam's days off move every year)."""
+    return day.weekday() < 5 and day not in holidays
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from .design import FloatArray, IntArray, _codes
+from .design import FloatArray, IntArray, combination_codes
 from .errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def margin_codes(
             raise AnalysisError(f"--margin {var}: population totals must be >= 0")
         targets.append(tg)
         labels.append([c for c, _ in cats])
-    joint, nj = _codes(*per_margin)
+    joint, nj = combination_codes(*per_margin)
     cal_m = np.zeros((nj, len(per_margin)), dtype=np.int64)
     for m, c in enumerate(per_margin):
         cal_m[joint, m] = c
@@ -80,7 +80,7 @@ def nonresponse_adjust(
     """
     w = np.asarray(weights, dtype=np.float64)
     resp = np.asarray(responded, dtype=bool)
-    cls, k = _codes(np.asarray(classes))
+    cls, k = combination_codes(np.asarray(classes))
     tot = np.bincount(cls, weights=w, minlength=k)
     got = np.bincount(cls, weights=w * resp, minlength=k)
     if np.any((got <= 0) & (tot > 0)):

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .design import Design, DesignStructure, FloatArray, IntArray, _codes, _factorize
+from .design import Design, DesignStructure, FloatArray, IntArray, factorize
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -121,6 +121,61 @@ def _unique_inverse(key: IntArray) -> tuple[IntArray, IntArray]:
     return first[order], rank[_arrow.values(enc.indices)]
 
 
+@dataclass(frozen=True)
+class _SegmentSums:
+    """Rows sorted by cell (``order``; None when they already are) and where each cell
+    starts: every moment of every variable is one segmented sum (``np.add.reduceat``)."""
+
+    n: int
+    ncell: int
+    order: np.ndarray | None
+    starts: np.ndarray
+    w: FloatArray  # the weights in cell order
+    nonzero: np.ndarray | None  # rows with a non-zero weight (None: all)
+    w2: FloatArray | None
+    w15: FloatArray | None
+
+    def sort(self, values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        return values if self.order is None else values[self.order]
+
+    def seg(self, values: np.ndarray[Any, Any]) -> FloatArray:
+        if self.n == 0:
+            return np.zeros(self.ncell)
+        if values.dtype == np.bool_:  # a count: integer sums are exact and faster
+            return np.add.reduceat(values, self.starts, dtype=np.int64).astype(np.float64)
+        return np.add.reduceat(values, self.starts, dtype=np.float64)
+
+    def moments(
+        self, v: VarData, wanted: tuple[str, ...], buf: FloatArray, tmp: FloatArray
+    ) -> dict[str, FloatArray]:
+        """The moments of one variable; ``buf`` and ``tmp`` are scratch rows (no page
+        faults for a fresh 8 MB array per product)."""
+        out: dict[str, FloatArray] = {}
+        seg, w_s = self.seg, self.w
+        y_s = self.sort(v.y)
+        r_s = self.sort(v.r)
+        wy = np.multiply(w_s, y_s, out=buf)
+        for m in wanted:
+            if m == "wy":
+                out[f"{v.key}:wy"] = seg(wy)
+            elif m == "wr":
+                out[f"{v.key}:wr"] = seg(np.multiply(w_s, r_s, out=tmp))
+            elif m == "r":
+                out[f"{v.key}:r"] = seg(r_s if self.nonzero is None else r_s & self.nonzero)
+            elif m == "y":
+                out[f"{v.key}:y"] = seg(y_s)
+            elif m == "wyy":
+                out[f"{v.key}:wyy"] = seg(np.multiply(wy, y_s, out=tmp))
+            elif m in ("w2y", "w2r"):
+                assert self.w2 is not None
+                out[f"{v.key}:{m}"] = seg(np.multiply(self.w2, y_s if m == "w2y" else r_s, out=tmp))
+            elif m in ("w15y", "w15r"):
+                assert self.w15 is not None
+                y_or_r = y_s if m == "w15y" else r_s
+                out[f"{v.key}:{m}"] = seg(np.multiply(self.w15, y_or_r, out=tmp))
+        return out
+
+
 def build_cells(
     design: Design,
     variables: list[VarData],
@@ -167,53 +222,25 @@ def build_cells(
     inv_s = inv if order is None else inv[order]
     starts = np.flatnonzero(np.r_[True, inv_s[1:] != inv_s[:-1]]) if n else np.zeros(0, int)
     w_s = w if order is None else w[order]
-
-    def srt(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        return values if order is None else values[order]
-
-    def seg(values: np.ndarray[Any, Any]) -> FloatArray:
-        if n == 0:
-            return np.zeros(ncell)
-        if values.dtype == np.bool_:  # a count: integer sums are exact and faster
-            return np.add.reduceat(values, starts, dtype=np.int64).astype(np.float64)
-        return np.add.reduceat(values, starts, dtype=np.float64)
-
     # R counts only rows with a non-zero weight (``nobs`` of svymean's deff, degf's PSUs):
     # a zero-weight row is in the design but was not observed for estimation
     nonzero = None if n == 0 or bool(np.all(w_s != 0)) else w_s != 0
     wanted_all = {m for v in variables for m in moments.get(v.key, BASE_MOMENTS)}
-    w2 = w_s * w_s if wanted_all & {"w2y", "w2r"} else None
-    w15 = w_s * np.sqrt(w_s) if wanted_all & {"w15y", "w15r"} else None
-
-    def one(v: VarData, buf: FloatArray, tmp: FloatArray) -> dict[str, FloatArray]:
-        """The moments of one variable; ``buf`` and ``tmp`` are scratch rows (no page
-        faults for a fresh 8 MB array per product)."""
-        out: dict[str, FloatArray] = {}
-        y_s = srt(v.y)
-        r_s = srt(v.r)
-        wy = np.multiply(w_s, y_s, out=buf)
-        for m in moments.get(v.key, BASE_MOMENTS):
-            if m == "wy":
-                out[f"{v.key}:wy"] = seg(wy)
-            elif m == "wr":
-                out[f"{v.key}:wr"] = seg(np.multiply(w_s, r_s, out=tmp))
-            elif m == "r":
-                out[f"{v.key}:r"] = seg(r_s if nonzero is None else r_s & nonzero)
-            elif m == "y":
-                out[f"{v.key}:y"] = seg(y_s)
-            elif m == "wyy":
-                out[f"{v.key}:wyy"] = seg(np.multiply(wy, y_s, out=tmp))
-            elif m in ("w2y", "w2r"):
-                assert w2 is not None
-                out[f"{v.key}:{m}"] = seg(np.multiply(w2, y_s if m == "w2y" else r_s, out=tmp))
-            elif m in ("w15y", "w15r"):
-                assert w15 is not None
-                out[f"{v.key}:{m}"] = seg(np.multiply(w15, y_s if m == "w15y" else r_s, out=tmp))
-        return out
+    sums = _SegmentSums(
+        n=n,
+        ncell=ncell,
+        order=order,
+        starts=starts,
+        w=w_s,
+        nonzero=nonzero,
+        w2=w_s * w_s if wanted_all & {"w2y", "w2r"} else None,
+        w15=w_s * np.sqrt(w_s) if wanted_all & {"w15y", "w15r"} else None,
+    )
+    seg = sums.seg
 
     def run(part: list[VarData]) -> list[dict[str, FloatArray]]:
         buf, tmp = np.empty(n), np.empty(n)
-        return [one(v, buf, tmp) for v in part]
+        return [sums.moments(v, moments.get(v.key, BASE_MOMENTS), buf, tmp) for v in part]
 
     if len(variables) > 1 and n * len(variables) >= 4_000_000:
         # numpy releases the GIL in these loops: two threads do half the variables each
@@ -266,7 +293,7 @@ def cells_to_frame(ct: CellTable) -> pd.DataFrame:
 def codes_for(values: Any) -> tuple[IntArray, list[Any]]:
     """Codes (missing values -> -1) and sorted labels of a by-variable (as
     ``pandas.factorize(values, sort=True)``)."""
-    codes, uniq = _factorize(values)
+    codes, uniq = factorize(values)
     try:
         order = sorted(range(len(uniq)), key=uniq.__getitem__)
     except TypeError:  # labels that do not compare (mixed types): pandas' own rules
@@ -304,4 +331,3 @@ __all__ = [
     "codes_for",
     "domain_codes",
 ]
-_ = _codes

@@ -29,6 +29,7 @@ from the rows). Population sizes for the fpc come as mappings.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,9 +37,11 @@ import pandas as pd
 
 from .calibration_frame import margin_codes
 from .cells import CellTable, domain_codes
-from .design import DesignStructure, _codes, _popsize, is_blank
+from .design import DesignStructure, combination_codes, is_blank, population_sizes
 from .errors import AnalysisError
-from .estimate import Analysis, Spec, _plan, analyze_cells
+from .estimate import analyze_cells
+from .plan import Plan, make_plan
+from .results import Analysis, Spec
 
 
 def analyze_cell_frame(
@@ -74,9 +77,63 @@ def analyze_cell_frame(
     for c in [x for x in (strata, psu, ssu, "n", "sw") if x and x in cells.columns]:
         _refuse_missing(cells[c], c)
     nrow = len(cells)
+    keys = _design_keys(cells, strata, psu, ssu, stratum_popsize, psu_popsize, lonely_psu)
+    targets: list[Any] = []
+    labels: list[list[Any]] = []
+    cal = np.zeros(nrow, dtype=np.int64)
+    cal_m = np.zeros((1, 0), dtype=np.int64)
+    if spec.margins:
+        cal, cal_m, targets, labels = margin_codes(cells, spec.margins)
+    dom = np.zeros(nrow, dtype=np.int64)
+    dom_labels: list[Any] = [None]
+    if spec.by:
+        dom, dom_labels = domain_codes(cells[spec.by].to_numpy())
+    plan = make_plan(None, spec)
+    mom = _moments(cells, plan)
+    for name in ("n", "sw"):
+        if name not in cells.columns:
+            raise AnalysisError(f"cell table: missing column {name!r}")
+    ct = CellTable(
+        unit=np.asarray(keys.unit, dtype=np.int64),
+        psu=keys.psu,
+        stratum=keys.stratum,
+        cal=cal,
+        dom=dom,
+        n=cells["n"].to_numpy(dtype=np.float64),
+        sw=cells["sw"].to_numpy(dtype=np.float64),
+        mom=mom,
+        structure=keys.structure,
+        n_units=keys.n_units,
+        cal_margins=cal_m,
+        dom_labels=dom_labels,
+    )
+    return analyze_cells(ct, spec, plan, [m[0] for m in spec.margins], targets, labels)
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """The cells' stratum, PSU and variance-unit codes and the design structure they form."""
+
+    stratum: np.ndarray
+    psu: np.ndarray
+    unit: np.ndarray
+    n_units: int
+    structure: DesignStructure
+
+
+def _design_keys(
+    cells: pd.DataFrame,
+    strata: str | None,
+    psu: str,
+    ssu: str | None,
+    stratum_popsize: Mapping[Any, float] | None,
+    psu_popsize: Mapping[tuple[Any, Any], float] | None,
+    lonely_psu: str,
+) -> _Keys:
+    nrow = len(cells)
     s_lab = cells[strata].to_numpy() if strata else np.zeros(nrow)
-    s_codes, nh_count = _codes(s_lab)
-    psu_codes, n_psu = _codes(s_codes, cells[psu].to_numpy())
+    s_codes, nh_count = combination_codes(s_lab)
+    psu_codes, n_psu = combination_codes(s_codes, cells[psu].to_numpy())
     stratum_of_psu = np.zeros(n_psu, dtype=np.int64)
     stratum_of_psu[psu_codes] = s_codes
     n_h = np.bincount(stratum_of_psu, minlength=nh_count).astype(np.int64)
@@ -85,13 +142,13 @@ def analyze_cell_frame(
         raw = pd.Series(s_lab).map(stratum_popsize)
         if raw.isna().any():
             raise AnalysisError("stratum_popsize: a stratum has no population size")
-        popsize1 = _popsize(np.asarray(raw, dtype=np.float64), s_codes, n_h, "stratum")
+        popsize1 = population_sizes(np.asarray(raw, dtype=np.float64), s_codes, n_h, "stratum")
     two_stage = ssu is not None and psu_popsize is not None
     unit = psu_codes
     n_units = n_psu
     extra: dict[str, Any] = {}
     if ssu is not None and two_stage:
-        ssu_codes, n_ssu = _codes(psu_codes, cells[ssu].to_numpy())
+        ssu_codes, n_ssu = combination_codes(psu_codes, cells[ssu].to_numpy())
         psu_of_ssu = np.zeros(n_ssu, dtype=np.int64)
         psu_of_ssu[ssu_codes] = psu_codes
         m_p = np.bincount(psu_of_ssu, minlength=n_psu).astype(np.int64)
@@ -102,7 +159,7 @@ def analyze_cell_frame(
             raise AnalysisError("psu_popsize: a PSU has no population size")
         extra = dict(
             n_ssu_in_psu=m_p,
-            popsize2=_popsize(np.asarray(raw2, dtype=np.float64), psu_codes, m_p, "PSU"),
+            popsize2=population_sizes(np.asarray(raw2, dtype=np.float64), psu_codes, m_p, "PSU"),
             psu_of_ssu=psu_of_ssu,
         )
         unit, n_units = ssu_codes, n_ssu
@@ -114,17 +171,11 @@ def analyze_cell_frame(
         lonely_psu=lonely_psu,
         **extra,
     )
-    targets: list[Any] = []
-    labels: list[list[Any]] = []
-    cal = np.zeros(nrow, dtype=np.int64)
-    cal_m = np.zeros((1, 0), dtype=np.int64)
-    if spec.margins:
-        cal, cal_m, targets, labels = margin_codes(cells, spec.margins)
-    dom = np.zeros(nrow, dtype=np.int64)
-    dom_labels: list[Any] = [None]
-    if spec.by:
-        dom, dom_labels = domain_codes(cells[spec.by].to_numpy())
-    plan = _plan(None, spec)
+    return _Keys(s_codes, psu_codes, np.asarray(unit), n_units, structure)
+
+
+def _moments(cells: pd.DataFrame, plan: Plan) -> dict[str, np.ndarray]:
+    """The cell sums each statistic of the plan reads, by ``key:moment``."""
     mom: dict[str, np.ndarray] = {}
     for key, wanted in plan.moments.items():
         prefix = key.split("|", 1)[0]
@@ -138,24 +189,7 @@ def analyze_cell_frame(
     for k in [k for k in plan.moments]:
         if f"{k}:wyy" not in mom and f"{k}:wy" in mom:
             mom[f"{k}:wyy"] = mom[f"{k}:wy"]
-    for name in ("n", "sw"):
-        if name not in cells.columns:
-            raise AnalysisError(f"cell table: missing column {name!r}")
-    ct = CellTable(
-        unit=np.asarray(unit, dtype=np.int64),
-        psu=psu_codes,
-        stratum=s_codes,
-        cal=cal,
-        dom=dom,
-        n=cells["n"].to_numpy(dtype=np.float64),
-        sw=cells["sw"].to_numpy(dtype=np.float64),
-        mom=mom,
-        structure=structure,
-        n_units=n_units,
-        cal_margins=cal_m,
-        dom_labels=dom_labels,
-    )
-    return analyze_cells(ct, spec, plan, [m[0] for m in spec.margins], targets, labels)
+    return mom
 
 
 def _refuse_missing(column: pd.Series, name: str) -> None:

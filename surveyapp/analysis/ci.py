@@ -31,12 +31,6 @@ def quantile(level: float, df: float) -> float:
     return t_ppf(q, df)
 
 
-def t_interval(est: float, se: float, level: float, df: float) -> tuple[float, float]:
-    """``est -+ t(df) * se``."""
-    q = quantile(level, df)
-    return est - q * se, est + q * se
-
-
 def prop_interval(
     p: float,
     se: float,

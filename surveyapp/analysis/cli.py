@@ -20,8 +20,8 @@ from .ci import CI_METHODS
 from .columns import ColumnTable
 from .design import LONELY_PSU
 from .errors import AnalysisError
-from .estimate import Analysis, Spec
 from .estimate import analyze as run_analysis
+from .results import Analysis, Spec
 
 COLUMNS = (
     "statistic",

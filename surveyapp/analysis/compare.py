@@ -32,7 +32,7 @@ from .differences import PairDifference
 from .errors import AnalysisError
 
 if TYPE_CHECKING:
-    from .estimate import Spec
+    from .results import Spec
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def domain_differences(
     DomainDifferences
     """
     from .cells_api import analyze_cell_frame
-    from .estimate import Spec
+    from .results import Spec
 
     if not spec.by:
         raise AnalysisError("domain_differences: the spec needs a by column")

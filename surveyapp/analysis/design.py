@@ -23,7 +23,7 @@ IntArray = npt.NDArray[np.int64]
 LONELY_PSU = ("fail", "adjust", "average", "remove", "certainty")
 
 
-def _factorize(values: Any) -> tuple[IntArray, list[Any]]:
+def factorize(values: Any) -> tuple[IntArray, list[Any]]:
     """Codes 0..k-1 in order of first appearance (missing values -> -1) and the k labels.
 
     Same codes and labels as ``pandas.factorize(values, sort=False)``, without importing
@@ -76,18 +76,18 @@ def _factorize(values: Any) -> tuple[IntArray, list[Any]]:
     return codes, enc.dictionary.to_pylist()
 
 
-def _codes(*keys: npt.ArrayLike) -> tuple[IntArray, int]:
+def combination_codes(*keys: npt.ArrayLike) -> tuple[IntArray, int]:
     """Integer codes 0..k-1 for the combinations of ``keys`` (in order of first appearance)."""
     if len(keys) == 1:
-        codes1, uniq = _factorize(keys[0])
+        codes1, uniq = factorize(keys[0])
         return codes1, len(uniq)
     # one combined integer code (missing -> -1 on every key keeps combinations distinct)
     combined: IntArray | None = None
     for k in keys:
-        c, u = _factorize(k)
+        c, u = factorize(k)
         combined = c if combined is None else combined * (len(u) + 1) + c
     assert combined is not None
-    codes2, uniq2 = _factorize(combined)
+    codes2, uniq2 = factorize(combined)
     return codes2, len(uniq2)
 
 
@@ -247,17 +247,17 @@ class Design:
             s_codes = np.zeros(n, dtype=np.int64)
             labels: list[Any] = [1]
         else:
-            s_codes, labels = _factorize(strata)
+            s_codes, labels = factorize(strata)
             _refuse_missing(s_codes, labels, "strata")
         h = len(labels)
         if clusters:
-            # as _codes(s_codes, clusters[0]); s_codes are already first-appearance codes
-            c_psu, u_psu = _factorize(clusters[0])
+            # as combination_codes(s_codes, clusters[0]); s_codes are already first-appearance codes
+            c_psu, u_psu = factorize(clusters[0])
             _refuse_missing(c_psu, u_psu, "cluster stage 1")
             if len(clusters) == 2:
-                c2, u2 = _factorize(clusters[1])
+                c2, u2 = factorize(clusters[1])
                 _refuse_missing(c2, u2, "cluster stage 2")
-            psu, n_psu = _codes(s_codes * (len(u_psu) + 1) + c_psu)
+            psu, n_psu = combination_codes(s_codes * (len(u_psu) + 1) + c_psu)
         else:
             psu, n_psu = np.arange(n, dtype=np.int64), n
         stratum_of_psu = np.zeros(n_psu, dtype=np.int64)
@@ -267,32 +267,23 @@ class Design:
         f_row = np.ones(n)
         if fpc:
             raw1 = np.asarray(fpc[0], dtype=np.float64)
-            popsize1 = _popsize(raw1, s_codes, n_h, "stratum")
+            popsize1 = population_sizes(raw1, s_codes, n_h, "stratum")
             f_row = n_h[s_codes] / popsize1[s_codes]
         two_stage = len(clusters) == 2 and len(fpc) == 2
         ssu = None
         n_ssu_in_psu = popsize2 = psu_of_ssu = None
         if len(clusters) == 2:
-            ssu_codes, n_ssu = _codes(psu, clusters[1])
+            ssu_codes, n_ssu = combination_codes(psu, clusters[1])
             psu_of_ssu = np.zeros(n_ssu, dtype=np.int64)
             psu_of_ssu[ssu_codes] = psu
             n_ssu_in_psu = np.bincount(psu_of_ssu, minlength=n_psu).astype(np.int64)
             if len(fpc) == 2:
                 raw2 = np.asarray(fpc[1], dtype=np.float64)
-                popsize2 = _popsize(raw2, psu, n_ssu_in_psu, "PSU")
+                popsize2 = population_sizes(raw2, psu, n_ssu_in_psu, "PSU")
                 f_row = f_row * n_ssu_in_psu[psu] / popsize2[psu]
             if two_stage:
                 ssu = ssu_codes
-        if weights is None:
-            w = 1.0 / f_row if fpc else np.ones(n)
-        else:
-            w = np.asarray(weights, dtype=np.float64)
-            if np.isnan(w).any():
-                raise AnalysisError(
-                    f"weights: missing value in row {int(np.isnan(w).argmax()) + 1}"
-                )
-            if (w < 0).any():
-                raise AnalysisError(f"weights: negative value in row {int((w < 0).argmax()) + 1}")
+        w = _row_weights(weights, f_row if fpc else None, n)
         structure = DesignStructure(
             n_psu_in_stratum=n_h,
             popsize1=popsize1,
@@ -305,6 +296,19 @@ class Design:
         )
         structure.check_lonely(labels)
         return cls(np.asarray(w, dtype=np.float64), s_codes, psu, ssu, structure, labels)
+
+
+def _row_weights(weights: npt.ArrayLike | None, f_row: FloatArray | None, n: int) -> FloatArray:
+    """The given weights (refusing a missing or negative one), else the inverse sampling
+    fractions ``f_row`` of an fpc, else 1."""
+    if weights is None:
+        return 1.0 / f_row if f_row is not None else np.ones(n)
+    w = np.asarray(weights, dtype=np.float64)
+    if np.isnan(w).any():
+        raise AnalysisError(f"weights: missing value in row {int(np.isnan(w).argmax()) + 1}")
+    if (w < 0).any():
+        raise AnalysisError(f"weights: negative value in row {int((w < 0).argmax()) + 1}")
+    return w
 
 
 def is_blank(label: Any) -> bool:
@@ -330,7 +334,9 @@ def _refuse_missing(codes: IntArray, labels: Sequence[Any], what: str) -> None:
         raise AnalysisError(f"{what}: missing value in row {int(np.argmax(bad)) + 1}")
 
 
-def _popsize(raw: FloatArray, group: IntArray, n_in_group: IntArray, what: str) -> FloatArray:
+def population_sizes(
+    raw: FloatArray, group: IntArray, n_in_group: IntArray, what: str
+) -> FloatArray:
     """Population size per group from an fpc column (sizes > 1 or fractions <= 1, as R)."""
     if np.isnan(raw).any():
         raise AnalysisError(f"--fpc: missing value in row {int(np.isnan(raw).argmax()) + 1}")

@@ -108,8 +108,13 @@ def t_ppf(q: float, df: float) -> float:
         return math.tan(math.pi * (q - 0.5))
     if df == 2:
         return (2 * q - 1) / math.sqrt(2 * q * (1 - q))
+    return _t_newton(q, df)
+
+
+def _t_newton(q: float, df: float) -> float:
+    """The upper-half t quantile (q > 0.5, df > 2): a Cornish-Fisher start, then Newton
+    steps kept inside a bracket."""
     z = norm_ppf(q)
-    # Cornish-Fisher start, then Newton steps kept inside a bracket
     x = z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df * df)
     lo, hi = 0.0, max(2 * x, 1.0)
     while t_cdf(hi, df) < q:

@@ -8,7 +8,7 @@ and the linearized scores are replaced by their residuals, exactly as R ``svyrec
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -54,7 +54,6 @@ class Calibration:
 
     g: FloatArray
     margins: IntArray
-    n_categories: tuple[int, ...] = field(default_factory=tuple)
 
     @property
     def raking(self) -> bool:
@@ -120,7 +119,7 @@ def calibrate(
                 f"--margin: raking did not converge in {maxit} iterations "
                 "(margins may be inconsistent: their totals must agree)"
             )
-    return Calibration(g=g, margins=margins, n_categories=tuple(len(t) for t in targets))
+    return Calibration(g=g, margins=margins)
 
 
 def apply_calibration(ct: CellTable, cal: Calibration) -> CellTable:

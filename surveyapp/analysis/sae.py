@@ -128,13 +128,6 @@ class AreaEstimate:
         z = float(stats.norm.ppf(0.5 + level / 2))
         return self.eblup - z * self.rmse, self.eblup + z * self.rmse
 
-    def direct_interval(self, level: float = 0.95) -> tuple[float, float] | None:
-        """Normal interval ``direct ± z·se`` for the direct estimate (None out of sample)."""
-        if self.direct is None or self.direct_se is None:
-            return None
-        z = float(stats.norm.ppf(0.5 + level / 2))
-        return self.direct - z * self.direct_se, self.direct + z * self.direct_se
-
 
 @dataclass(frozen=True)
 class Model:
@@ -388,24 +381,8 @@ def fay_herriot(
     n = y_all.size
     if psi_all.size != n:
         raise AnalysisError("direct estimates and variances differ in length")
-    if covariates is None:
-        z = np.empty((n, 0))
-    else:
-        z = _as_float(covariates, "covariates")
-        if z.ndim == 1:
-            z = z[:, None]
-        if z.shape[0] != n:
-            raise AnalysisError("covariates and direct estimates differ in length")
+    z, labels, cov_names = _covariate_matrix(covariates, n, areas, names)
     k = z.shape[1]
-    labels = [str(i + 1) for i in range(n)] if areas is None else [str(a) for a in areas]
-    cov_names = tuple(f"x{j + 1}" for j in range(k)) if names is None else tuple(names)
-    if len(labels) != n or len(cov_names) != k:
-        raise AnalysisError("area labels or covariate names do not match the data")
-    for j in range(k):
-        bad = ~np.isfinite(z[:, j])
-        if bad.any():
-            i = int(bad.argmax())
-            raise AnalysisError(f"covariate {cov_names[j]!r}: missing value for area {labels[i]!r}")
     yin = np.isfinite(y_all)
     pin = np.isfinite(psi_all)
     if (yin != pin).any():
@@ -495,6 +472,35 @@ def fay_herriot(
         p=p,
     )
     return SAEResult(model=model, areas=tuple(out))
+
+
+def _covariate_matrix(
+    covariates: ArrayLike | None,
+    n: int,
+    areas: Sequence[str] | None,
+    names: Sequence[str] | None,
+) -> tuple[Float, list[str], tuple[str, ...]]:
+    """The covariates as an (n, k) matrix with the area labels and covariate names; refuses
+    a length that does not match or a missing value."""
+    if covariates is None:
+        z = np.empty((n, 0))
+    else:
+        z = _as_float(covariates, "covariates")
+        if z.ndim == 1:
+            z = z[:, None]
+        if z.shape[0] != n:
+            raise AnalysisError("covariates and direct estimates differ in length")
+    k = z.shape[1]
+    labels = [str(i + 1) for i in range(n)] if areas is None else [str(a) for a in areas]
+    cov_names = tuple(f"x{j + 1}" for j in range(k)) if names is None else tuple(names)
+    if len(labels) != n or len(cov_names) != k:
+        raise AnalysisError("area labels or covariate names do not match the data")
+    for j in range(k):
+        bad = ~np.isfinite(z[:, j])
+        if bad.any():
+            i = int(bad.argmax())
+            raise AnalysisError(f"covariate {cov_names[j]!r}: missing value for area {labels[i]!r}")
+    return z, labels, cov_names
 
 
 def benchmark(

@@ -11,6 +11,7 @@ import io
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
@@ -73,24 +74,7 @@ def read_areas(
                         f" data row {seen[label]}"
                     )
                 seen[label] = row_no
-                e_txt = (row.get(estimate) or "").strip()
-                s_txt = (row.get(se) or "").strip()
-                if bool(e_txt) != bool(s_txt):
-                    missing = (estimate, "--estimate") if not e_txt else (se, "--se")
-                    raise AnalysisError(
-                        f"{missing[1]} column {missing[0]!r}: empty in data row {row_no}"
-                        " (give both estimate and se, or neither for an out-of-sample area)"
-                    )
-                if e_txt:
-                    y = _number(e_txt, "--estimate", estimate, row_no)
-                    s = _number(s_txt, "--se", se, row_no)
-                    if s <= 0:
-                        raise AnalysisError(
-                            f"--se column {se!r}: {s_txt} in data row {row_no} must be > 0"
-                            " for an in-sample area"
-                        )
-                else:
-                    y, s = math.nan, math.nan
+                y, s = _estimate_and_se(row, estimate, se, row_no)
                 xrow = []
                 for c in covariates:
                     txt = (row.get(c) or "").strip()
@@ -106,6 +90,29 @@ def read_areas(
         except (csv.Error, UnicodeDecodeError) as exc:
             raise AnalysisError(f"{p.name}: not a readable UTF-8 CSV file ({exc})") from None
     return labels, ys, ses, xs
+
+
+def _estimate_and_se(
+    row: dict[str, Any], estimate: str, se: str, row_no: int
+) -> tuple[float, float]:
+    """The row's direct estimate and its se (both NaN for an out-of-sample area)."""
+    e_txt = (row.get(estimate) or "").strip()
+    s_txt = (row.get(se) or "").strip()
+    if bool(e_txt) != bool(s_txt):
+        missing = (estimate, "--estimate") if not e_txt else (se, "--se")
+        raise AnalysisError(
+            f"{missing[1]} column {missing[0]!r}: empty in data row {row_no}"
+            " (give both estimate and se, or neither for an out-of-sample area)"
+        )
+    if not e_txt:
+        return math.nan, math.nan
+    y = _number(e_txt, "--estimate", estimate, row_no)
+    s = _number(s_txt, "--se", se, row_no)
+    if s <= 0:
+        raise AnalysisError(
+            f"--se column {se!r}: {s_txt} in data row {row_no} must be > 0 for an in-sample area"
+        )
+    return y, s
 
 
 def format_csv(result: SAEResult) -> str:

@@ -5,14 +5,26 @@ Only the OpenAPI document is public.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from surveyapp import localtime
 from surveyapp.auth import public_endpoint, require_roles
 from surveyapp.extensions import csrf, db
+from surveyapp.i18n import current_language
 from surveyapp.models.campaigns import Campaign
-from surveyapp.services import ServiceError, campaigns, exports, levels, reports, sae
+from surveyapp.services import (
+    ServiceError,
+    bulletin,
+    campaigns,
+    exports,
+    levels,
+    periodic,
+    reports,
+    sae,
+)
 
 bp = Blueprint("api", __name__)
 require_roles(bp, "api")
@@ -27,6 +39,8 @@ QUERY_PARAMETERS: dict[str, frozenset[str]] = {
     "api.get_responses": frozenset({"sample", "format"}),
     "api.get_small_area": frozenset({"method", "benchmark"}),
     "api.get_differences": frozenset({"by", "variable"}),
+    "api.get_bulletin": frozenset({"unit", "month"}),
+    "api.get_periodic": frozenset({"period"}),
 }
 
 
@@ -148,3 +162,44 @@ def get_responses(campaign_id: int) -> Any:
         data = exports.to_csv(campaign, sample=sample)
         return Response(data, mimetype="text/csv; charset=utf-8")
     return jsonify(exports.rows(campaign, sample=sample))
+
+
+# An official unit code (digits, letters, dot, dash) and a month; anything else is a 400 before
+# it reaches the database (a NUL character would otherwise be a PostgreSQL error: a 500).
+UNIT_CODE = re.compile(r"[0-9A-Za-z._-]{1,20}")
+MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+PERIOD = re.compile(r"[0-9]{4}(-(Q[1-4]|H[12]))?")
+
+
+@bp.route("/campaigns/<int:campaign_id>/bulletin")
+def get_bulletin(campaign_id: int) -> Any:
+    """The monthly desk bulletin's numbers of a commune centre (``unit``: its official code;
+    ``month``: YYYY-MM, a local calendar month, this month by default)."""
+    campaign = _campaign(campaign_id)
+    code = request.args.get("unit", "")
+    if not UNIT_CODE.fullmatch(code):
+        abort(400, "unit: the official code of a commune centre, e.g. 26041")
+    month = request.args.get("month", f"{localtime.today():%Y-%m}")
+    if not MONTH.fullmatch(month):
+        abort(400, "month: write YYYY-MM, e.g. 2026-11")
+    try:
+        unit = bulletin.unit_by_code(code)
+        built = bulletin.build(unit, bulletin.parse_month(month), campaign, current_language())
+    except ServiceError as exc:
+        abort(400, str(exc))
+    return jsonify(built.to_dict())
+
+
+@bp.route("/campaigns/<int:campaign_id>/periodic")
+def get_periodic(campaign_id: int) -> Any:
+    """The numbers of the periodic report (``period``: 2026-Q1, 2026-H1 or 2026; calendar
+    periods of local days)."""
+    campaign = _campaign(campaign_id)
+    text = request.args.get("period", "")
+    if not PERIOD.fullmatch(text):
+        abort(400, "period: write 2026-Q1 to 2026-Q4, 2026-H1, 2026-H2 or 2026")
+    try:
+        report = periodic.build(campaign, text, lang=current_language())
+    except ServiceError as exc:
+        abort(400, str(exc))
+    return jsonify(report.to_dict())

@@ -315,6 +315,153 @@ DIFFERENCES = {
 }
 
 
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_STANDARD_ROW = {
+    "type": "object",
+    "required": ["name", "ratings", "good", "share", "transactions", "per_100"],
+    "properties": {
+        "name": {"type": "string"},
+        "ratings": {"type": "integer", "minimum": 0},
+        "good": {"type": "integer", "minimum": 0, "description": "rated good or very good"},
+        "share": {**_NUMBER_OR_NULL, "description": "good / ratings, a fraction"},
+        "transactions": {**_NUMBER_OR_NULL, "description": "pro rata to the month"},
+        "per_100": {**_NUMBER_OR_NULL, "description": "ratings per 100 transactions"},
+    },
+}
+BULLETIN = {
+    "type": "object",
+    "description": "A commune centre's monthly desk bulletin. Months are calendar months of "
+    "local days (time_zone); from/until are their UTC bounds. Ratings held back by abuse "
+    "detection are in no number until released. Desk ratings are a convenience sample: "
+    "descriptive, not an estimate.",
+    "required": [
+        "unit_code",
+        "unit_name",
+        "month",
+        "time_zone",
+        "from",
+        "until",
+        "campaign",
+        "standard",
+        "above_standard",
+        "total",
+        "desks",
+        "other_desks",
+        "low",
+        "reasons",
+        "comments",
+        "trend",
+        "made",
+    ],
+    "properties": {
+        "unit_code": {"type": "string"},
+        "unit_name": {"type": "string"},
+        "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+        "time_zone": {"type": "string"},
+        "from": {"type": "string", "format": "date-time"},
+        "until": {"type": "string", "format": "date-time"},
+        "campaign": {"type": ["string", "null"]},
+        "standard": {"type": "number"},
+        "above_standard": {"type": ["boolean", "null"]},
+        "total": _STANDARD_ROW,
+        "desks": {"type": "array", "items": _STANDARD_ROW},
+        "other_desks": {"type": "integer", "minimum": 0},
+        "low": {"type": "integer", "minimum": 0, "description": "ratings of 3 or lower"},
+        "reasons": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["label", "count", "share"],
+                "properties": {
+                    "label": {"type": "string"},
+                    "count": {"type": "integer", "minimum": 0},
+                    "share": {**_NUMBER_OR_NULL, "description": "of the low ratings"},
+                },
+            },
+        },
+        "comments": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["submitted_at", "desk", "rating", "text"],
+                "properties": {
+                    "submitted_at": {"type": "string", "format": "date-time"},
+                    "desk": {"type": "string"},
+                    "rating": {"type": ["integer", "null"]},
+                    "text": {"type": "string", "description": "personal data masked"},
+                },
+            },
+        },
+        "trend": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["month", "ratings", "good", "share"],
+                "properties": {
+                    "month": {"type": "string"},
+                    "ratings": {"type": "integer", "minimum": 0},
+                    "good": {"type": "integer", "minimum": 0},
+                    "share": _NUMBER_OR_NULL,
+                },
+            },
+        },
+        "made": {"type": "string", "format": "date"},
+    },
+}
+PERIODIC = {
+    "type": "object",
+    "description": "The periodic report's numbers (quarter, six months, year; calendar "
+    "periods of local days): each index node against its target, and the change from the "
+    "previous period of the same kind.",
+    "required": [
+        "campaign",
+        "period",
+        "previous_period",
+        "source",
+        "previous_source",
+        "n",
+        "previous_n",
+        "level",
+        "rows",
+        "notes",
+    ],
+    "properties": {
+        "campaign": {"type": "object"},
+        "period": {"type": "string"},
+        "previous_period": {"type": "string"},
+        "source": {"type": "string"},
+        "previous_source": {"type": ["string", "null"]},
+        "n": {"type": "integer", "minimum": 0},
+        "previous_n": {"type": "integer", "minimum": 0},
+        "level": {"type": "number"},
+        "rows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "name", "estimate", "n", "target", "verdict"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "level": {"type": "string"},
+                    "name": {"type": "string"},
+                    "estimate": _NUMBER_OR_NULL,
+                    "ci_low": _NUMBER_OR_NULL,
+                    "ci_high": _NUMBER_OR_NULL,
+                    "se": _NUMBER_OR_NULL,
+                    "n": {"type": "integer", "minimum": 0},
+                    "target": _NUMBER_OR_NULL,
+                    "verdict": {"type": ["string", "null"]},
+                    "verdict_reason": {"type": ["string", "null"]},
+                    "previous": _NUMBER_OR_NULL,
+                    "change": {"type": ["object", "null"]},
+                    "direction": {"type": ["string", "null"], "enum": ["up", "down", "same", None]},
+                },
+            },
+        },
+        "notes": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -332,6 +479,8 @@ def document() -> dict[str, Any]:
                 "Trend": TREND,
                 "SmallArea": SMALL_AREA,
                 "Differences": DIFFERENCES,
+                "Bulletin": BULLETIN,
+                "Periodic": PERIODIC,
             },
         },
         "paths": {
@@ -425,6 +574,52 @@ def document() -> dict[str, Any]:
                             },
                         },
                     },
+                }
+            },
+            "/campaigns/{campaign_id}/bulletin": {
+                "get": {
+                    "summary": "A commune centre's monthly desk bulletin: ratings, share good "
+                    "beside the 80 % standard, top reasons, recent masked comments, 12-month trend",
+                    "operationId": "getBulletin",
+                    "parameters": [
+                        _campaign_id(),
+                        {
+                            "name": "unit",
+                            "in": "query",
+                            "required": True,
+                            "description": "Official code of the unit holding the desks.",
+                            "schema": {"type": "string", "pattern": "^[0-9A-Za-z._-]{1,20}$"},
+                        },
+                        {
+                            "name": "month",
+                            "in": "query",
+                            "required": False,
+                            "description": "YYYY-MM, a calendar month of local days "
+                            "(default: this month).",
+                            "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                        },
+                    ],
+                    "responses": _responses({"$ref": "#/components/schemas/Bulletin"}),
+                }
+            },
+            "/campaigns/{campaign_id}/periodic": {
+                "get": {
+                    "summary": "The periodic report's numbers for a quarter, six months or a year",
+                    "operationId": "getPeriodic",
+                    "parameters": [
+                        _campaign_id(),
+                        {
+                            "name": "period",
+                            "in": "query",
+                            "required": True,
+                            "description": "2026-Q1 to 2026-Q4, 2026-H1, 2026-H2 or 2026.",
+                            "schema": {
+                                "type": "string",
+                                "pattern": "^[0-9]{4}(-(Q[1-4]|H[12]))?$",
+                            },
+                        },
+                    ],
+                    "responses": _responses({"$ref": "#/components/schemas/Periodic"}),
                 }
             },
             "/campaigns/{campaign_id}/targets": {

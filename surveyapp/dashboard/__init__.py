@@ -28,14 +28,13 @@ from surveyapp.services import (
     reports,
     sae,
 )
-from surveyapp.services.reports import INCONCLUSIVE, MET, NOT_MET
 
 bp = Blueprint("dashboard", __name__)
 require_roles(bp, "dashboard")
 
 
 def _verdict_text() -> dict[str, str]:
-    return {MET: _("Met"), NOT_MET: _("Not met"), INCONCLUSIVE: _("Not yet decidable")}
+    return {code: str(label) for code, label in reports.VERDICT_LABELS.items()}
 
 
 def _verdict_reason_text() -> dict[str, str]:
@@ -417,7 +416,7 @@ def responses(campaign_id: int) -> Any:
         "dashboard/responses.html",
         campaign=item,
         by_channel=by_channel,
-        targets=campaigns.target_rows(item),
+        targets=campaigns.target_rows(item, lang=current_language()),
     )
 
 

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from surveyapp.extensions import db
-from surveyapp.services import alerts
+from surveyapp.services import ServiceError, alerts
 
 alerts_cli = AppGroup(
     "alerts", help="Desk and commune alerts (rating below the standard, volume collapse)."
@@ -17,7 +17,10 @@ alerts_cli = AppGroup(
 @alerts_cli.command("check")
 def check_command() -> None:
     """Read the ratings since the last check, open or close alerts, e-mail recipients."""
-    result = alerts.check()
+    try:
+        result = alerts.check()
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(
         _(

@@ -20,7 +20,7 @@ from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
-from surveyapp.data import bits
+from surveyapp.data import bits, respondents
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import Question
@@ -29,7 +29,6 @@ from surveyapp.models.responses import Answer, Response, ResponseBits, ResponseS
 from surveyapp.models.sampling import Form, Household
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 
-DESIGN_COLUMNS = ["stratum", "psu", "ssu", "weight", "fpc1", "fpc2"]
 # Domain label of the responses a dashboard filter leaves out. They stay in the design (a
 # domain is estimated on the full sample, never by dropping rows); only their rows of
 # estimates are not shown.
@@ -701,19 +700,13 @@ def has_forms(campaign: Campaign) -> bool:
 
 def nonresponse_factors(campaign: Campaign) -> dict[str, float]:
     """Per village (the weighting class): Σ weight of the selected (non-reserve) paper forms
-    over Σ weight of those with a final response (on paper or online), as the export's
-    ``nr_factor``. Villages without a respondent are left out."""
-    answered = select(Response.serial).where(
-        Response.campaign_id == campaign.id,
-        Response.status == ResponseStatus.FINAL,
-        Response.serial.is_not(None),
-    )
-    responded = Form.serial.in_(answered)
+    over Σ weight of those that responded (:mod:`surveyapp.data.respondents`), as the
+    export's ``nr_factor``. Villages without a respondent are left out."""
     stmt = (
         select(
             Unit.code,
             func.sum(Form.weight),
-            func.sum(case((responded, Form.weight), else_=0.0)),
+            func.sum(case((respondents.responded(campaign.id), Form.weight), else_=0.0)),
         )
         .join(Household, Household.id == Form.household_id)
         .join(Unit, Unit.id == Household.village_id)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
+from surveyapp import localtime
 from surveyapp.data.queries import SAMPLES
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
@@ -125,14 +126,14 @@ def transactions_between(start: date, end: date) -> dict[int, float]:
 
 
 def last_rating_day(campaign: Campaign) -> date | None:
-    """The day of ``campaign``'s latest desk rating (None without any)."""
+    """The local day of ``campaign``'s latest desk rating (None without any)."""
     stmt = select(func.max(Response.submitted_at)).where(
         Response.campaign_id == campaign.id,
         Response.status == ResponseStatus.FINAL,
         SAMPLES["convenience"].condition(),
     )
     latest = db.session.scalar(stmt)
-    return latest.date() if latest is not None else None
+    return localtime.local_date(latest) if latest is not None else None
 
 
 __all__ = ["COLUMNS", "OVERALL_CODE", "last_rating_day", "rating_frame", "transactions_between"]

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from surveyapp.models.base import Base, TimestampMixin, str_enum
+from surveyapp.models.base import Base, TimestampMixin, str_enum, utcnow
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.invitations import Invitation
 from surveyapp.models.units import Unit
@@ -132,6 +132,15 @@ class Form(Base, TimestampMixin):
     household: Mapped[Household] = relationship()
     invitation: Mapped[Invitation | None] = relationship()
     batch: Mapped[Batch | None] = relationship(back_populates="forms")
+
+    def set_fate(self, fate: FormFate, at: datetime | None = None) -> bool:
+        """Record the form's fate and when it changed (``at``, default now); the one place a
+        fate is set. Returns False, changing nothing, when the form already has that fate."""
+        if self.fate == fate:
+            return False
+        self.fate = fate
+        self.fate_at = at if at is not None else utcnow()
+        return True
 
     @property
     def fate_now(self) -> FormFate:

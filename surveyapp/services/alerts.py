@@ -19,16 +19,16 @@ import re
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from surveyapp import localtime
 from surveyapp.analysis import alerts as rules
 from surveyapp.data import ratings
 from surveyapp.extensions import db
@@ -45,7 +45,6 @@ from surveyapp.models.alerts import (
 from surveyapp.models.units import ServicePoint, Unit
 from surveyapp.services import ServiceError, audit
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 # One @, no spaces, a dot in the domain: enough to catch a typo, not a full RFC 5322 parser.
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -176,26 +175,47 @@ def _check_ratings(
 
 
 def _history(
-    counts: dict[tuple[int, date], int], subject: int, day: date, earliest: date
+    counts: dict[tuple[int, date], int],
+    subject: int,
+    day: date,
+    earliest: date,
+    off: frozenset[date],
 ) -> list[int]:
     history: list[int] = []
     back = day - timedelta(days=1)
     while len(history) < rules.VOLUME_HISTORY and back >= earliest:
-        if rules.is_working_day(back):
+        if rules.is_working_day(back, off):
             history.append(int(counts.get((subject, back), 0)))
         back -= timedelta(days=1)
     return history
 
 
+def holidays() -> frozenset[date]:
+    """The public holidays the installation lists (config ``HOLIDAYS``); a bad entry is a
+    :class:`ServiceError` that names it."""
+    try:
+        return localtime.holidays()
+    except localtime.BadHoliday as exc:
+        raise ServiceError(
+            _(
+                "Public holidays (setting HOLIDAYS): %(value)s is not a date; write "
+                "YYYY-MM-DD, e.g. 2027-02-05.",
+                value=exc.value,
+            )
+        ) from None
+
+
 def _check_volume(scope: Scope, now: datetime, result: CheckResult) -> list[DeskAlert]:
-    yesterday = now.astimezone(LOCAL).date() - timedelta(days=1)
+    # Working days are local ones: Monday to Friday in the installation's time zone
+    # (surveyapp.localtime), less the public holidays it lists (config HOLIDAYS).
+    off = holidays()
+    yesterday = localtime.local_date(now) - timedelta(days=1)
     firsts = {d: (s.volume_day or yesterday - timedelta(days=1)) for d, s in scope.states.items()}
     if not firsts:
         return []
     earliest = min(firsts.values()) - timedelta(days=2 * rules.VOLUME_HISTORY)
-    since = datetime.combine(earliest, time.min, LOCAL).astimezone(UTC)
-    frame = ratings.rating_frame(since=since)
-    days = pd.to_datetime(frame["submitted_at"], utc=True).dt.tz_convert(LOCAL).dt.date
+    frame = ratings.rating_frame(since=localtime.day_start(earliest))
+    days = localtime.local_moments(frame["submitted_at"]).dt.date
     frame = frame.assign(day=days, subject=scope.subjects(frame)).dropna(subset=["subject"])
     counts: dict[tuple[int, date], int] = {}
     sizes: dict[Any, Any] = frame.groupby(["subject", "day"]).size().to_dict()
@@ -205,8 +225,8 @@ def _check_volume(scope: Scope, now: datetime, result: CheckResult) -> list[Desk
     for subject, state in scope.states.items():
         day = firsts[subject] + timedelta(days=1)
         while day <= yesterday:
-            if rules.is_working_day(day):
-                history = _history(counts, subject, day, earliest)
+            if rules.is_working_day(day, off):
+                history = _history(counts, subject, day, earliest, off)
                 count = int(counts.get((subject, day), 0))
                 current = scope.open_alert(subject, AlertKind.VOLUME)
                 if current is not None and count > 0:
@@ -262,7 +282,7 @@ def recipients_of(alert: DeskAlert) -> list[AlertRecipient]:
 def in_quiet_hours(recipient: AlertRecipient | None, now: datetime) -> bool:
     if recipient is None or recipient.quiet_start is None or recipient.quiet_end is None:
         return False
-    local = now.astimezone(LOCAL)
+    local = localtime.as_utc(now).astimezone(localtime.zone())
     minute = local.hour * 60 + local.minute
     start, end = recipient.quiet_start, recipient.quiet_end
     if start <= end:
@@ -287,7 +307,9 @@ def message_for(alert: DeskAlert) -> tuple[str, str]:
         else "quy tắc CUSUM một phía trên các đánh giá của mọi bộ phận một cửa của đơn vị, "
         "tính chung"
     )
-    opened = alert.opened_at.astimezone(LOCAL).strftime("%H:%M %d/%m/%Y")
+    opened = (
+        localtime.as_utc(alert.opened_at).astimezone(localtime.zone()).strftime("%H:%M %d/%m/%Y")
+    )
     if alert.kind == AlertKind.RATING:
         subject = f"[Cảnh báo] Đánh giá tại {place} giảm dưới chuẩn 80%"
         body = (

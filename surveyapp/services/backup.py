@@ -11,7 +11,7 @@ import contextlib
 import gzip
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -114,32 +114,9 @@ def restore(path: str | Path) -> dict[str, int]:
     except OSError as exc:
         raise ServiceError(str(exc)) from exc
     with handle:
-        try:
-            header = json.loads(handle.readline())
-        except ValueError as exc:
-            raise ServiceError(_("This file is not a surveyapp backup.")) from exc
-        if header.get("format") != FORMAT or header.get("version") != VERSION:
-            raise ServiceError(_("This file is not a surveyapp backup."))
-        current = _revision()
-        if header.get("revision") != current:
-            raise ServiceError(
-                _(
-                    "The backup was taken at schema revision %(backup)s but the database is at "
-                    "%(db)s; run surveyapp init-db with the matching version first.",
-                    backup=header.get("revision"),
-                    db=current,
-                )
-            )
+        header = _read_header(handle.readline())
         tables = {t.name: t for t in _tables()}
-        for table in tables.values():
-            if db.session.scalar(select(func.count()).select_from(table)):
-                raise ServiceError(
-                    _(
-                        "The database is not empty (table %(table)s has rows); restore needs an "
-                        "empty database.",
-                        table=table.name,
-                    )
-                )
+        _refuse_rows(tables.values())
         decoders = {name: _decoder(t) for name, t in tables.items()}
         counts = dict.fromkeys(tables, 0)
         batch: list[dict[str, Any]] = []
@@ -181,6 +158,40 @@ def restore(path: str | Path) -> dict[str, int]:
             raise ServiceError(_("The backup is incomplete: its row counts do not match."))
         _reset_sequences(tables.values())
     return counts
+
+
+def _read_header(line: str) -> dict[str, Any]:
+    """The backup's first line, refused unless it is a surveyapp backup of this schema."""
+    try:
+        header: dict[str, Any] = json.loads(line)
+    except ValueError as exc:
+        raise ServiceError(_("This file is not a surveyapp backup.")) from exc
+    if header.get("format") != FORMAT or header.get("version") != VERSION:
+        raise ServiceError(_("This file is not a surveyapp backup."))
+    current = _revision()
+    if header.get("revision") != current:
+        raise ServiceError(
+            _(
+                "The backup was taken at schema revision %(backup)s but the database is at "
+                "%(db)s; run surveyapp init-db with the matching version first.",
+                backup=header.get("revision"),
+                db=current,
+            )
+        )
+    return header
+
+
+def _refuse_rows(tables: Iterable[Table]) -> None:
+    """Restore needs an empty database: refuse one whose tables have rows."""
+    for table in tables:
+        if db.session.scalar(select(func.count()).select_from(table)):
+            raise ServiceError(
+                _(
+                    "The database is not empty (table %(table)s has rows); restore needs an "
+                    "empty database.",
+                    table=table.name,
+                )
+            )
 
 
 def _insert(table: Table, rows: list[dict[str, Any]], where: list[tuple[int, int]]) -> None:

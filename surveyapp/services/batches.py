@@ -9,9 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import String, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from surveyapp.data import queries
+from surveyapp.data import queries, respondents
 from surveyapp.extensions import db
-from surveyapp.models.base import utcnow
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.entry import Keying
 from surveyapp.models.responses import Response
@@ -59,8 +58,7 @@ def assign(batch: Batch, enumerator: User | None) -> None:
     batch.enumerator = enumerator
     for form in batch.forms:
         if enumerator is not None and form.fate == FormFate.PRINTED:
-            form.fate = FormFate.HANDED_OUT
-            form.fate_at = utcnow()
+            form.set_fate(FormFate.HANDED_OUT)
     audit.record(
         "assign",
         "batch",
@@ -80,8 +78,7 @@ def set_fate(form: Form, fate: FormFate) -> None:
     audit.record(
         "fate", "form", form.serial, before={"fate": form.fate.value}, after={"fate": fate.value}
     )
-    form.fate = fate
-    form.fate_at = utcnow()
+    form.set_fate(fate)
 
 
 def release_reserve(form: Form, batch: Batch | None = None) -> None:
@@ -93,8 +90,7 @@ def release_reserve(form: Form, batch: Batch | None = None) -> None:
     if batch is not None:
         form.batch = batch
         if batch.enumerator_id is not None and form.fate == FormFate.PRINTED:
-            form.fate = FormFate.HANDED_OUT
-            form.fate_at = utcnow()
+            form.set_fate(FormFate.HANDED_OUT)
     audit.record(
         "release",
         "form",
@@ -104,13 +100,12 @@ def release_reserve(form: Form, batch: Batch | None = None) -> None:
     )
 
 
-def _responded(forms: list[Form]) -> set[int]:
-    nonces = {nonce_for(f.serial): f.id for f in forms}
-    keyed = {
-        nonces[n]
-        for n in db.session.scalars(select(Response.nonce).where(Response.nonce.in_(list(nonces))))
+def _responded(campaign: Campaign, forms: list[Form]) -> set[int]:
+    """The forms whose household responded (:mod:`surveyapp.data.respondents`), and those whose
+    recorded fate says so before the answers are in (returned, not keyed yet)."""
+    return respondents.responded_form_ids(campaign.id) | {
+        f.id for f in forms if f.fate_now in RESPONDED
     }
-    return keyed | {f.id for f in forms if f.fate_now in RESPONDED}
 
 
 def response_rates(
@@ -134,7 +129,7 @@ def response_rates(
     if unit_ids is not None:
         keep = set(unit_ids)
         forms = [f for f in forms if f.household.village_id in keep]
-    responded = _responded(list(forms))
+    responded = _responded(campaign, list(forms))
     places = queries.level_labels(by) if by not in ("village", "enumerator", "batch") else {}
     groups: dict[str, dict[str, Any]] = {}
     for form in forms:

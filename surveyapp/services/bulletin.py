@@ -11,7 +11,10 @@ desks (service points) of that unit. For one month its bulletin shows
 - the three most recent comments, masked by :mod:`surveyapp.services.comments`;
 - the share good in each of the last 12 months (an SVG chart in HTML, drawn in the PDF).
 
-Months are calendar months of UTC days, as the desk standard's windows are. A month without
+Months are calendar months of local days (:mod:`surveyapp.localtime`), as the desk standard's
+windows are: a rating at 06:30 on 1 December in Đồng Nai (23:30 UTC on 30 November) is
+December's. Ratings held back by abuse detection (``Response.held``) are in none of the page's
+numbers — ratings, share, reasons, comments — until released. A month without
 ratings still has a bulletin: it says there were none. Everything that could grow (unit and
 desk names, comments, reasons, desks) is cut to a bounded size so the page stays one page.
 """
@@ -20,16 +23,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
-import pandas as pd
 from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from surveyapp import formatting
+from surveyapp import formatting, localtime
 from surveyapp.data import ratings
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
@@ -103,9 +106,64 @@ class Bulletin:
         share = self.total.share
         return None if share is None else share > self.standard
 
+    def to_dict(self) -> dict[str, Any]:
+        """The page's numbers for machines (``/api/v1/.../bulletin``): shares as fractions,
+        the month as local calendar month ``YYYY-MM`` with its UTC bounds, comments masked
+        and their moments in the installation's time zone."""
+        start, until = localtime.month(self.month)
+        zone = localtime.zone()
+        return {
+            "unit_code": self.unit_code,
+            "unit_name": self.unit_name,
+            "month": f"{self.month:%Y-%m}",
+            "time_zone": str(zone.key),
+            "from": start.isoformat(),
+            "until": until.isoformat(),
+            "campaign": self.campaign,
+            "standard": self.standard,
+            "above_standard": self.above_standard,
+            "total": _row_dict(self.total),
+            "desks": [_row_dict(r) for r in self.desks],
+            "other_desks": self.other_desks,
+            "low": self.low,
+            "reasons": [
+                {"label": r.label, "count": r.count, "share": r.share} for r in self.reasons
+            ],
+            "comments": [
+                {
+                    "submitted_at": localtime.as_utc(c.submitted_at).astimezone(zone).isoformat(),
+                    "desk": c.desk,
+                    "rating": c.rating,
+                    "text": c.text,
+                }
+                for c in self.comments
+            ],
+            "trend": [
+                {
+                    "month": f"{p.month:%Y-%m}",
+                    "ratings": p.ratings,
+                    "good": p.good,
+                    "share": p.share,
+                }
+                for p in self.trend
+            ],
+            "made": self.made.isoformat(),
+        }
+
+
+def _row_dict(row: StandardRow) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "ratings": row.ratings,
+        "good": row.good,
+        "share": row.share,
+        "transactions": row.transactions,
+        "per_100": row.per_100,
+    }
+
 
 def _next_month(first: date) -> date:
-    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return localtime.next_month(first)
 
 
 def _months_back(first: date, count: int) -> date:
@@ -205,8 +263,8 @@ def build(unit: Unit, month: date, campaign: Campaign | None = None, lang: str =
     first = _months_back(month, MONTHS - 1)
     last = _next_month(month) - timedelta(days=1)
     frame = desk_standard.ratings_between(campaign, first, last, desk_ids)
-    # Stored in UTC (SQLite returns it without a zone): the month of the UTC day.
-    stamps = pd.to_datetime(frame["submitted_at"], utc=True)
+    # Stored in UTC (SQLite returns it without a zone): the month of the local day.
+    stamps = localtime.local_moments(frame["submitted_at"])
     key = stamps.dt.year * 100 + stamps.dt.month
     by_month = desk_standard.good_counts(frame, key)
     trend = []
@@ -237,10 +295,12 @@ def build(unit: Unit, month: date, campaign: Campaign | None = None, lang: str =
         sum(known) if known else None,
         unit.id,
     )
-    start = datetime.combine(month, time.min, UTC)
-    until = datetime.combine(_next_month(month), time.min, UTC)
+    start, until = localtime.month(month)
     chosen = [campaign] if campaign is not None else _campaigns(desk_ids, start, until)
-    f = comments.CommentFilters(desk_ids=tuple(desk_ids), since=start, until=until)
+    # Held ratings are out of the reasons and comments too, as they are out of the counts.
+    f = comments.CommentFilters(
+        desk_ids=tuple(desk_ids), since=start, until=until, include_held=False
+    )
     low, reasons, recent = _reasons_and_comments(chosen, f, lang)
     return Bulletin(
         unit_id=unit.id,
@@ -255,7 +315,7 @@ def build(unit: Unit, month: date, campaign: Campaign | None = None, lang: str =
         reasons=reasons,
         comments=recent,
         trend=trend,
-        made=date.today(),
+        made=localtime.today(),
         lang=lang,
     )
 

@@ -34,6 +34,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, func, literal, or_, select
 
+from surveyapp import localtime
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.comments import CommentState
@@ -229,8 +230,11 @@ class CommentFilters:
     reason: int | None = None
     search: str = ""
     desk_ids: tuple[int, ...] | None = None  # a commune centre's desks (the bulletin)
-    since: datetime | None = None  # submitted at or after
+    since: datetime | None = None  # submitted at or after (an aware UTC instant)
     until: datetime | None = None  # submitted before
+    # False: leave out the ratings held back by abuse detection (services.abuse) until
+    # released, as every count of ratings does (the bulletin). The analysts' page lists them.
+    include_held: bool = True
 
 
 @dataclass(frozen=True)
@@ -294,6 +298,8 @@ def _narrow(stmt: Select[Any], f: CommentFilters) -> Select[Any]:
         stmt = stmt.where(Response.submitted_at >= f.since)
     if f.until is not None:
         stmt = stmt.where(Response.submitted_at < f.until)
+    if not f.include_held:
+        stmt = stmt.where(Response.held.is_(False))
     return stmt
 
 
@@ -470,7 +476,8 @@ def reason_counts(campaign: Campaign, f: CommentFilters, lang: str) -> ReasonCou
 
     The base is every final response in the filters whose lowest linked rating is 3 or lower
     (the responses asked "why?"); a response that ticked no reason counts in the base only.
-    The search, rating and reason filters of the page do not narrow the counts.
+    The search, rating and reason filters of the page do not narrow the counts. Ratings held
+    back by abuse detection are not counted until released (the page still lists them).
     """
     lay = layout(campaign)
     if not lay.reason_ids or not lay.rating_ids:
@@ -480,7 +487,11 @@ def reason_counts(campaign: Campaign, f: CommentFilters, lang: str) -> ReasonCou
         select(Response.id, Unit.name, ServicePoint.name, lowest)
         .outerjoin(Unit, Unit.id == Response.unit_id)
         .outerjoin(ServicePoint, ServicePoint.id == Response.service_point_id)
-        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.FINAL)
+        .where(
+            Response.campaign_id == campaign.id,
+            Response.status == ResponseStatus.FINAL,
+            Response.held.is_(False),
+        )
     )
     stmt = _narrow(stmt, f)
     low = select(stmt.subquery()).subquery()
@@ -526,7 +537,8 @@ COLUMNS = ("response_id", "submitted_at", "channel", "unit", "desk", "rating", "
 def _export_values(row: Row) -> list[Any]:
     return [
         str(row.response_id),
-        row.submitted_at.strftime("%Y-%m-%d %H:%M"),
+        # The local clock a person reads (stored in UTC), e.g. 06:30 on 1 December.
+        localtime.as_utc(row.submitted_at).astimezone(localtime.zone()).strftime("%Y-%m-%d %H:%M"),
         row.channel,
         row.unit,
         row.desk,

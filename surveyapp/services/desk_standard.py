@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from surveyapp import localtime
 from surveyapp.analysis import alerts as rules
 from surveyapp.data import ratings
 from surveyapp.extensions import db
@@ -78,7 +79,8 @@ def window(days: int | str | None, end: date | str | None, campaign: Campaign) -
     if end in (None, ""):
         # A closed campaign's window ends at its last rating, so its page is never empty.
         last = ratings.last_rating_day(campaign)
-        last_day = min(last or date.today(), date.today())
+        today = localtime.today()
+        last_day = min(last or today, today)
     elif isinstance(end, date):
         last_day = end
     else:
@@ -95,13 +97,11 @@ def ratings_between(
     last: date,
     desk_ids: Collection[int] | None = None,
 ) -> pd.DataFrame:
-    """The desk ratings from day ``start`` to day ``last`` (inclusive; days in UTC, as ratings
-    are stored), of one campaign or of all (``None``), of the given desks or of all."""
-    frame = ratings.rating_frame(
-        campaign,
-        since=datetime.combine(start, time.min),
-        until=datetime.combine(last + timedelta(days=1), time.min),
-    )
+    """The desk ratings from day ``start`` to day ``last`` (inclusive; local days of the
+    installation's time zone, :mod:`surveyapp.localtime`), of one campaign or of all
+    (``None``), of the given desks or of all."""
+    since, until = localtime.days(start, last)
+    frame = ratings.rating_frame(campaign, since=since, until=until)
     if desk_ids is not None:
         frame = frame[frame["service_point_id"].isin(list(desk_ids))]
     return frame
@@ -121,8 +121,8 @@ def desk_standard(
     campaign: Campaign, days: int = DEFAULT_DAYS, end: date | None = None
 ) -> StandardTable:
     """Every desk of the campaign's units, and every unit holding a desk, over ``days`` days
-    ending with ``end`` (inclusive; days in UTC, as ratings are stored)."""
-    last = end or date.today()
+    ending with ``end`` (inclusive; local days, :mod:`surveyapp.localtime`)."""
+    last = end or localtime.today()
     start = last - timedelta(days=days - 1)
     frame = ratings_between(campaign, start, last)
     volumes = ratings.transactions_between(start, last)

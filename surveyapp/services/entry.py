@@ -19,6 +19,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 
+from surveyapp import localtime
 from surveyapp.extensions import db
 from surveyapp.models.base import utcnow
 from surveyapp.models.campaigns import Channel
@@ -182,14 +183,15 @@ def finalise(form: Form, values: Mapping[str, int | None]) -> Response:
         flags=[],
     )
     by_code = {q.code: q.id for q in keyed_questions(qn)}
+    # The wave of the local day it is keyed on (06:30 on its first day is 23:30 UTC the day
+    # before, and already that wave's).
     now = utcnow()
+    today = localtime.local_date(now)
     response.period_id = next(
-        (p.id for p in form.campaign.periods if p.starts <= now.date() <= p.ends), None
+        (p.id for p in form.campaign.periods if p.starts <= today <= p.ends), None
     )
     db.session.add(response)
-    if form.fate != FormFate.RETURNED:
-        form.fate = FormFate.RETURNED
-        form.fate_at = now
+    form.set_fate(FormFate.RETURNED, now)
     db.session.flush()
     # One multi-row INSERT: ORM answer objects are written one statement each (SQLite cannot
     # return a batch's ids in order), which made keying or importing a form ~40 round trips.

@@ -29,14 +29,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from surveyapp.data import queries
+from surveyapp.data import queries, respondents
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.sampling import Form, FormFate, Household
 from surveyapp.models.units import Unit
 from surveyapp.services import levels, margins
-from surveyapp.services.entry import keyed_questions, nonce_for
+from surveyapp.services.entry import keyed_questions
 
 DESIGN = ["stratum", "psu", "ssu", "weight", "fpc1", "fpc2"]
 TAIL = ["fate", "nr_class", "nr_factor", "weight_nr"]
@@ -78,30 +78,14 @@ def _forms(campaign: Campaign) -> list[Form]:
     )
 
 
-def nonresponse_factors(forms: list[Form], responded: set[int]) -> dict[str, float]:
-    """Per village: Σ w(selected) / Σ w(responding); classes without respondents are left out."""
-    selected: dict[str, float] = defaultdict(float)
-    answered: dict[str, float] = defaultdict(float)
-    for form in forms:
-        if form.reserve:
-            continue
-        key = form.household.village.code
-        selected[key] += form.weight
-        if form.id in responded:
-            answered[key] += form.weight
-    return {k: selected[k] / answered[k] for k in selected if answered[k] > 0}
-
-
 def _unit_codes(places: list[str]) -> tuple[dict[int, str], dict[str, dict[int, str]]]:
     """Unit code, and code at each level of ``places``, by unit id (no lazy loads per row)."""
     units = {uid: code for uid, code in db.session.execute(select(Unit.id, Unit.code))}
     return units, {level: queries.level_codes(level) for level in places}
 
 
-SAMPLE_CHANNELS = {
-    "probability": {Channel.PAPER.value, Channel.WEB_INVITE.value},
-    "convenience": {Channel.QR.value, Channel.KIOSK.value},
-}
+# The probability sample's channels, as the report defines the samples.
+PROBABILITY_CHANNELS = frozenset(c.value for c in queries.SAMPLES["probability"].channels)
 
 
 def rows(
@@ -118,8 +102,6 @@ def rows(
     out = _all_rows(campaign, all_selected)
     if sample is None:
         return out
-    from surveyapp.data import queries
-
     out = [r for r in out if queries.in_sample(sample, r["channel"], r["weight"])]
     if sample == "convenience" and out:
         import pandas as pd
@@ -136,12 +118,7 @@ def _all_rows(campaign: Campaign, all_selected: bool) -> list[dict[str, Any]]:
     codes = [q.code for q in questions]
     question_code = {q.id: q.code for q in questions}
     forms = _forms(campaign)
-    by_nonce = {nonce_for(f.serial): f for f in forms}
-    by_response = {
-        f.invitation.response_id: f
-        for f in forms
-        if f.invitation is not None and f.invitation.response_id is not None
-    }
+    by_id = {f.id: f for f in forms}
     final = (
         Response.campaign_id == campaign.id,
         Response.status == ResponseStatus.FINAL,
@@ -152,7 +129,6 @@ def _all_rows(campaign: Campaign, all_selected: bool) -> list[dict[str, Any]]:
             Response.id,
             Response.channel,
             Response.serial,
-            Response.nonce,
             Response.unit_id,
             Response.service_point_id,
             *(getattr(Response, name) for name in DESIGN),
@@ -170,12 +146,11 @@ def _all_rows(campaign: Campaign, all_selected: bool) -> list[dict[str, Any]]:
     places = levels.area_levels(campaign)
     unit_code, place_codes = _unit_codes(places)
     cal_places = _cal_levels(places)
-    matched: dict[int, Form] = {}
-    for r in responses:
-        form = by_nonce.get(r.nonce) or by_response.get(r.id)
-        if form is not None:
-            matched[r.id] = form
-    factors = nonresponse_factors(forms, {f.id for f in matched.values()})
+    matched = {
+        response_id: by_id[form_id]
+        for response_id, form_id in respondents.form_of_response(campaign.id).items()
+    }
+    factors = queries.nonresponse_factors(campaign)
     out = []
     for r in responses:
         form = matched.get(r.id)
@@ -209,7 +184,7 @@ def _all_rows(campaign: Campaign, all_selected: bool) -> list[dict[str, Any]]:
             row["nr_factor"] = factors.get(village_code)
         else:
             row["fate"] = row["nr_class"] = row["nr_factor"] = None
-        probability = channel in SAMPLE_CHANNELS["probability"]
+        probability = channel in PROBABILITY_CHANNELS
         factor = row["nr_factor"] if row["nr_factor"] is not None else 1.0
         weight = row["weight"]
         row["weight_nr"] = weight * factor if probability and weight is not None else None
@@ -223,17 +198,14 @@ def _all_rows(campaign: Campaign, all_selected: bool) -> list[dict[str, Any]]:
         )
         out.append(row)
     if all_selected:
-        out.extend(
-            _nonrespondent_rows(
-                forms, set(matched.values()), codes, factors, place_codes, cal_places
-            )
-        )
+        responded = {f.id for f in matched.values()}
+        out.extend(_nonrespondent_rows(forms, responded, codes, factors, place_codes, cal_places))
     return out
 
 
 def _nonrespondent_rows(
     forms: list[Form],
-    responded: set[Form],
+    responded: set[int],
     codes: list[str],
     factors: dict[str, float],
     place_codes: dict[str, dict[int, str]],
@@ -243,7 +215,7 @@ def _nonrespondent_rows(
     its design fields and fate, so the analysis can form its own non-response adjustment."""
     out = []
     for form in sorted(forms, key=lambda f: f.serial):
-        if form.reserve or form in responded:
+        if form.reserve or form.id in responded:
             continue
         village = form.household.village
         row: dict[str, Any] = {

@@ -57,15 +57,9 @@ def import_frame(data: bytes, filename: str) -> int:
     for number, values in table.rows:
         village_code, code = values.get(village_col, ""), values.get(household_col, "")
         village = villages.get(village_code)
-        if not village_code:
-            problems.append(_cell(number, village_col, _("the village code is empty.")))
-        elif village is None:
-            reason = (
-                _("unit %(code)s is not a village.", code=village_code)
-                if village_code in other_units
-                else _("no village has the code %(code)s.", code=village_code)
-            )
-            problems.append(_cell(number, village_col, reason))
+        village_problem = _village_problem(village_code, village is not None, other_units)
+        if village_problem is not None:
+            problems.append(_cell(number, village_col, village_problem))
         if not code:
             problems.append(_cell(number, household_col, _("the household code is empty.")))
         elif len(code) > 30:
@@ -100,6 +94,17 @@ def import_frame(data: bytes, filename: str) -> int:
     db.session.flush()
     audit.record("import", "frame", filename, after={"households": len(rows)})
     return len(rows)
+
+
+def _village_problem(code: str, known: bool, other_units: set[str]) -> str | None:
+    """Why a row's village code names no village of the frame, or None."""
+    if not code:
+        return _("the village code is empty.")
+    if known:
+        return None
+    if code in other_units:
+        return _("unit %(code)s is not a village.", code=code)
+    return _("no village has the code %(code)s.", code=code)
 
 
 def import_frame_file(path: str | Path) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from surveyapp import xlsx
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
-from surveyapp.models.questionnaires import text_in
+from surveyapp.models.questionnaires import Question, text_in
 from surveyapp.models.responses import Response
 from surveyapp.models.sampling import Form
 from surveyapp.services import ServiceError, audit
@@ -113,6 +113,51 @@ def import_responses(campaign: Campaign, data: bytes, filename: str) -> list[Res
     expected = columns(campaign)
     sheet = table.sheet
     header = table.header
+    _check_header(sheet, header, expected)
+    questions = keyed_questions(campaign.questionnaire)
+    forms = {
+        f.serial: f for f in db.session.scalars(select(Form).where(Form.campaign_id == campaign.id))
+    }
+    final = set(
+        db.session.scalars(
+            select(Response.nonce).where(Response.nonce.in_([nonce_for(s) for s in forms]))
+        )
+    )
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    accepted: list[tuple[Form, dict[str, int | None]]] = []
+    for number, values in table.rows:
+        serial = values.get("serial", "").replace(" ", "")
+        form = forms.get(serial)
+        problem = _serial_problem(serial, form, seen, final)
+        row_problems = [] if problem is None else [_where(sheet, number, "serial", header, problem)]
+        seen.setdefault(serial, number)
+        answers, bad = _answers(values, questions)
+        row_problems += [_where(sheet, number, code, header, reason) for code, reason in bad]
+        problems.extend(row_problems)
+        if not row_problems and form is not None:
+            accepted.append((form, answers))
+    if problems:
+        raise ImportProblems(problems)
+    if not accepted:
+        raise ImportProblems([_("The file has no rows.")])
+    responses = []
+    for form, answers in accepted:
+        response = finalise(form, answers)
+        response.flags = ["imported"]
+        responses.append(response)
+    db.session.flush()
+    audit.record(
+        "import",
+        "responses",
+        campaign.id,
+        after={"file": filename, "serials": [f.serial for f, _a in accepted]},
+    )
+    return responses
+
+
+def _check_header(sheet: str | None, header: list[str], expected: list[str]) -> None:
+    """Refuse a file whose header lacks a column or has one this campaign does not know."""
     problems: list[str] = []
     missing = [c for c in expected if c not in header]
     unknown = [h for h in header if h and h not in expected]
@@ -134,88 +179,47 @@ def import_responses(campaign: Campaign, data: bytes, filename: str) -> list[Res
         )
     if problems:
         raise ImportProblems(problems)
-    questions = keyed_questions(campaign.questionnaire)
-    forms = {
-        f.serial: f for f in db.session.scalars(select(Form).where(Form.campaign_id == campaign.id))
-    }
-    final = set(
-        db.session.scalars(
-            select(Response.nonce).where(Response.nonce.in_([nonce_for(s) for s in forms]))
-        )
-    )
-    seen: dict[str, int] = {}
-    accepted: list[tuple[Form, dict[str, int | None]]] = []
-    for number, values in table.rows:
-        row_problems: list[str] = []
-        serial = values.get("serial", "").replace(" ", "")
-        form = forms.get(serial)
-        if not serial_is_valid(serial):
-            row_problems.append(
-                _where(
-                    sheet, number, "serial", header, _("the serial or its check digit is wrong.")
-                )
+
+
+def _serial_problem(
+    serial: str, form: Form | None, seen: dict[str, int], final: set[str]
+) -> str | None:
+    """Why a row's serial cannot be imported, or None."""
+    if not serial_is_valid(serial):
+        return _("the serial or its check digit is wrong.")
+    if form is None:
+        return _("no form of this campaign has this serial.")
+    if serial in seen:
+        return _("repeats row %(row)d.", row=seen[serial])
+    if nonce_for(serial) in final:
+        return _("this form has already been entered.")
+    if form.invitation is not None and form.invitation.used_at is not None:
+        return _("this household answered online.")
+    return None
+
+
+def _answers(
+    values: dict[str, str], questions: list[Question]
+) -> tuple[dict[str, int | None], list[tuple[str, str]]]:
+    """A row's answers by question code (blank and 0 are no answer), and (code, reason) for
+    each value that is not one of the question's keys."""
+    answers: dict[str, int | None] = {}
+    bad: list[tuple[str, str]] = []
+    for q in questions:
+        raw = values.get(q.code, "")
+        allowed = allowed_keys(q)
+        if raw == "":
+            answers[q.code] = None
+        elif raw.isdigit() and int(raw) in allowed:
+            answers[q.code] = int(raw) or None
+        else:
+            reason = _(
+                "%(value)s is not allowed: type one of %(keys)s.",
+                value=raw,
+                keys=", ".join(str(k) for k in allowed),
             )
-        elif form is None:
-            row_problems.append(
-                _where(
-                    sheet, number, "serial", header, _("no form of this campaign has this serial.")
-                )
-            )
-        elif serial in seen:
-            row_problems.append(
-                _where(sheet, number, "serial", header, _("repeats row %(row)d.", row=seen[serial]))
-            )
-        elif nonce_for(serial) in final:
-            row_problems.append(
-                _where(sheet, number, "serial", header, _("this form has already been entered."))
-            )
-        elif form.invitation is not None and form.invitation.used_at is not None:
-            row_problems.append(
-                _where(sheet, number, "serial", header, _("this household answered online."))
-            )
-        seen.setdefault(serial, number)
-        answers: dict[str, int | None] = {}
-        for q in questions:
-            raw = values.get(q.code, "")
-            allowed = allowed_keys(q)
-            if raw == "":
-                answers[q.code] = None
-            elif raw.isdigit() and int(raw) in allowed:
-                answers[q.code] = int(raw) or None
-            else:
-                row_problems.append(
-                    _where(
-                        sheet,
-                        number,
-                        q.code,
-                        header,
-                        _(
-                            "%(value)s is not allowed: type one of %(keys)s.",
-                            value=raw,
-                            keys=", ".join(str(k) for k in allowed),
-                        ),
-                    )
-                )
-        problems.extend(row_problems)
-        if not row_problems and form is not None:
-            accepted.append((form, answers))
-    if problems:
-        raise ImportProblems(problems)
-    if not accepted:
-        raise ImportProblems([_("The file has no rows.")])
-    responses = []
-    for form, answers in accepted:
-        response = finalise(form, answers)
-        response.flags = ["imported"]
-        responses.append(response)
-    db.session.flush()
-    audit.record(
-        "import",
-        "responses",
-        campaign.id,
-        after={"file": filename, "serials": [f.serial for f, _a in accepted]},
-    )
-    return responses
+            bad.append((q.code, reason))
+    return answers, bad
 
 
 def import_file(campaign: Campaign, path: str | Path) -> list[Response]:

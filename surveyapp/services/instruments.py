@@ -59,7 +59,6 @@ class InstrumentError(ServiceError):
     def __init__(self, line: int | None, problem: str, *, vi: str) -> None:
         self.line = line
         self.problem = problem
-        self.problem_vi = vi
         where_vi = f"dòng {line}: " if line else ""
         where = f"line {line}: " if line else ""
         super().__init__(f"{where_vi}{vi} / {where}{problem}")

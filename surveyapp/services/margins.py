@@ -49,7 +49,6 @@ VARIABLE_COLUMNS = ("variable", "biến", "bien")
 CATEGORY_COLUMNS = ("category", "nhóm", "nhom", "mã nhóm")
 POPULATION_COLUMNS = ("population", "dân số", "dan so")
 SOURCE_COLUMNS = ("source", "nguồn", "nguon")
-LABEL_COLUMNS = ("label", "tên nhóm")
 SHEET = "Bien dan so"
 # Totals of different variables must agree to this relative precision (raking needs equal sums).
 TOTAL_TOLERANCE = 1e-9

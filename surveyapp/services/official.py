@@ -180,6 +180,35 @@ def _parse_row(row: _Row) -> ResultRow | None:
         )
     score = row.number_or_none("score")
     max_score = row.number_or_none("max_score")
+    rank, rank_of = _parse_rank(row)
+    if score is None and rank is None:
+        row.bad("score", _("give a score, a rank or both."))
+    se = row.number_or_none("se")
+    if se is not None and se < 0:
+        row.bad("se", _("a standard error cannot be negative."))
+    if index is not None:
+        _check_score(row, index, node, score, max_score)
+    if len(row.problems) > before or index is None or kind is None or year is None:
+        return None
+    return ResultRow(
+        index=index,
+        kind=kind,
+        year=int(year),
+        province_code=row.text("province_code"),
+        province_name=row.text("province_name"),
+        node=node,
+        node_name=row.text("node_name"),
+        score=score,
+        max_score=max_score,
+        rank=None if rank is None else int(rank),
+        rank_of=None if rank_of is None else int(rank_of),
+        se=se,
+        source=row.text("source")[:300],
+    )
+
+
+def _parse_rank(row: _Row) -> tuple[float | None, float | None]:
+    """The rank and the number of provinces ranked: ``rank`` may say both ("45/63")."""
     rank_text = row.text("rank")
     rank_of = row.number_or_none("rank_of", integer=True)
     rank: float | None = None
@@ -206,12 +235,14 @@ def _parse_row(row: _Row) -> ResultRow | None:
         row.bad("rank_of", _("a rank needs the number of provinces ranked that year."))
     if rank is not None and rank_of is not None and not 1 <= rank <= rank_of:
         row.bad("rank", _("rank %(rank)d is outside 1–%(of)d.", rank=int(rank), of=int(rank_of)))
-    if score is None and rank is None:
-        row.bad("score", _("give a score, a rank or both."))
-    se = row.number_or_none("se")
-    if se is not None and se < 0:
-        row.bad("se", _("a standard error cannot be negative."))
-    if index is not None and max_score is not None and max_score <= 0:
+    return rank, rank_of
+
+
+def _check_score(
+    row: _Row, index: OfficialIndex, node: str, score: float | None, max_score: float | None
+) -> None:
+    """The score and its maximum against the index's scale (PAR INDEX fields have their own)."""
+    if max_score is not None and max_score <= 0:
         row.bad("max_score", _("the maximum must be positive."))
     if (
         index is OfficialIndex.PAR_INDEX
@@ -227,27 +258,10 @@ def _parse_row(row: _Row) -> ResultRow | None:
                 max=PAR_INDEX_MAX[node],
             ),
         )
-    if index is not None and score is not None:
+    if score is not None:
         top = max_score if max_score is not None else SCALE_MAX[index]
         if not 0 <= score <= top:
             row.bad("score", _("%(value)s is outside 0–%(max)s.", value=row.text("score"), max=top))
-    if len(row.problems) > before or index is None or kind is None or year is None:
-        return None
-    return ResultRow(
-        index=index,
-        kind=kind,
-        year=int(year),
-        province_code=row.text("province_code"),
-        province_name=row.text("province_name"),
-        node=node,
-        node_name=row.text("node_name"),
-        score=score,
-        max_score=max_score,
-        rank=None if rank is None else int(rank),
-        rank_of=None if rank_of is None else int(rank_of),
-        se=se,
-        source=row.text("source")[:300],
-    )
 
 
 def parse_results(data: bytes, filename: str) -> list[ResultRow]:

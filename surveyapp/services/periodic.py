@@ -38,7 +38,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,7 +48,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from surveyapp import formatting
+from surveyapp import formatting, localtime
 from surveyapp.analysis.differences import PairDifference, independent_difference
 from surveyapp.data import queries
 from surveyapp.data.queries import Filters
@@ -75,7 +75,7 @@ def language() -> str:
 
 def local_zone() -> ZoneInfo:
     """The installation's time zone, in which a period's days are read."""
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
+    return localtime.zone()
 
 
 @dataclass(frozen=True, order=True)
@@ -143,12 +143,7 @@ class Period:
     def bounds(self) -> tuple[datetime, datetime]:
         """[first moment, first moment after) in UTC, the days read in the installation's
         time zone."""
-        zone = local_zone()
-        after = date.fromordinal(self.ends.toordinal() + 1)
-        return (
-            datetime.combine(self.starts, time.min, zone).astimezone(UTC),
-            datetime.combine(after, time.min, zone).astimezone(UTC),
-        )
+        return localtime.days(self.starts, self.ends)
 
     def title(self) -> str:
         """As the report's title reads it: "quý I năm 2026", "6 tháng đầu năm 2026"."""
@@ -288,7 +283,7 @@ class PeriodicReport:
     notes: list[str] = field(default_factory=list)
     official: list[OfficialResult] = field(default_factory=list)
     province: str | None = None
-    made: date = field(default_factory=lambda: datetime.now(local_zone()).date())
+    made: date = field(default_factory=localtime.today)
 
     @property
     def empty(self) -> bool:
@@ -488,11 +483,8 @@ def published(year: int, province_code: str | None) -> list[OfficialResult]:
 
 
 def verdict_text(verdict: str | None) -> str:
-    return {
-        reports.MET: _("Met"),
-        reports.NOT_MET: _("Not met"),
-        reports.INCONCLUSIVE: _("Not yet decidable"),
-    }.get(verdict or "", "")
+    label = reports.VERDICT_LABELS.get(verdict or "")
+    return "" if label is None else str(label)
 
 
 def reason_text(reason: str | None) -> str:

@@ -17,7 +17,6 @@ from surveyapp.services import links
 from surveyapp.services.invitations import unused_codes
 
 PARAM = "r"  # query parameter on the desk URL
-FIELD = "receipt"  # hidden form field
 
 
 def create(desk: ServicePoint, count: int) -> list[ReceiptCode]:

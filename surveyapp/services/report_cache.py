@@ -378,6 +378,13 @@ def _release_refreshes(sender: Flask, **extra: Any) -> None:
         sent.set()
 
 
+def held_refreshes() -> int:
+    """Background refreshes this request has queued and holds until it ends (tests)."""
+    if not has_request_context():
+        return 0
+    return sum(not sent.is_set() for sent in g.get(_PENDING, []))
+
+
 def _refresh(
     app: Flask,
     campaign_id: int,

@@ -45,10 +45,6 @@ NUMBER_FORMATS = {"STT": "0", "Số phiếu (n)": "#,##0", "Hiệu ứng thiết
 OVERALL_VI = "Chỉ số chung"
 
 
-def verdict_label(verdict: str | None) -> str:
-    return reports.VERDICT_VI.get(verdict or "", "")
-
-
 def note(row: dict[str, Any]) -> str:
     """Why a verdict is inconclusive beyond an interval that holds the target (a zero SE, a
     small sample), and whether the row judges another node's estimate against its own target."""
@@ -118,6 +114,7 @@ def table(
         headers = ["Đơn vị", *(h for h in headers if h not in ("Kết quả kỳ trước", "Chỉ tiêu"))]
     out: list[list[Any]] = []
     domains = report.domains() if by_domain else [None]
+    verdicts = reports.vietnamese(reports.VERDICT_LABELS)
     for domain in domains:
         rows = report.rows(domain)
         for row in rows if items else _index_rows(rows):
@@ -129,7 +126,7 @@ def table(
                 row["estimate"],
                 row["ci_low"],
                 row["ci_high"],
-                verdict_label(row["verdict"]),
+                verdicts.get(row["verdict"] or "", ""),
                 row["n"],
                 row["deff"],
                 note(row),
@@ -322,6 +319,11 @@ def to_html(sections: Sequence[tuple[str, Report]], small_area: Any = None) -> s
         by_names=BY_VI,
         sample_label=sample_label,
         percent_headers=PERCENT_COLUMNS,
+        # the verdict cell's class, by the label the table shows
+        verdict_classes={
+            label: code.replace("_", "-")
+            for code, label in reports.vietnamese(reports.VERDICT_LABELS).items()
+        },
         computed_label=computed_label,
         held_label=held_label,
         small_area=small_area,

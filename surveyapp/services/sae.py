@@ -31,7 +31,6 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -285,15 +284,6 @@ def import_covariates(campaign: Campaign, data: bytes, filename: str) -> list[Ar
     return added
 
 
-def import_covariates_file(campaign: Campaign, path: str | Path) -> list[AreaCovariate]:
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ServiceError(_("File %(name)s not found.", name=str(path))) from exc
-    return import_covariates(campaign, data, path.name)
-
-
 def clear_covariates(campaign: Campaign) -> int:
     before = stored(campaign)
     if not before:
@@ -529,39 +519,9 @@ def estimate(
         "smoothed_units": int(gvf.smoothed.sum()),
     }
 
-    cov_keys: list[str] = []
-    columns: list[np.ndarray] = []
-    desk = _desk_share(campaign, level, code, lang, names, notes)
-    if desk is not None:
-        cov_keys.append(DESK_SHARE)
-        columns.append(desk)
-    stored_rows = {r.unit_id: r for r in stored(campaign)}
-    if stored_rows:
-        for key in ADMIN:
-            values = [getattr(stored_rows.get(u.id), key, None) for u in unit_list]
-            if all(v is not None for v in values):
-                cov_keys.append(key)
-                columns.append(np.array(values, dtype=float))
-    else:
-        notes.append(
-            _("No administrative covariates imported: the model uses the desk-rating share only.")
-        )
-    # a covariate equal for every unit is the intercept again
-    kept = [(k, c) for k, c in zip(cov_keys, columns, strict=True) if np.ptp(c) > 0]
-    for k in [k for k in cov_keys if k not in {kk for kk, _c in kept}]:
-        notes.append(
-            _("%(name)s is the same for every unit and was left out.", name=covariate_names()[k])
-        )
-    # keep at least one more unit with respondents than parameters: drop the last covariates
-    m_in = int(np.isfinite(direct).sum())
-    while kept and m_in < len(kept) + 2:
-        notes.append(
-            _(
-                "Too few units with respondents for %(name)s: left out.",
-                name=covariate_names()[kept[-1][0]],
-            )
-        )
-        kept.pop()
+    kept = _covariates(
+        campaign, level, code, lang, unit_list, int(np.isfinite(direct).sum()), notes
+    )
     x = np.column_stack([c for _k, c in kept]) if kept else None
     try:
         result = fay_herriot(
@@ -627,6 +587,54 @@ def estimate(
         gvf=gvf_info,
         notes=notes,
     )
+
+
+def _covariates(
+    campaign: Campaign,
+    level: str,
+    code: str,
+    lang: str,
+    unit_list: list[Unit],
+    m_in: int,
+    notes: list[str],
+) -> list[tuple[str, np.ndarray]]:
+    """The model's covariates by key: the desk-rating share and the administrative ones
+    imported for every unit, less those equal everywhere and those the ``m_in`` units with
+    respondents cannot carry; ``notes`` hears why each was left out."""
+    cov_keys: list[str] = []
+    columns: list[np.ndarray] = []
+    names = [u.name for u in unit_list]
+    desk = _desk_share(campaign, level, code, lang, names, notes)
+    if desk is not None:
+        cov_keys.append(DESK_SHARE)
+        columns.append(desk)
+    stored_rows = {r.unit_id: r for r in stored(campaign)}
+    if stored_rows:
+        for key in ADMIN:
+            values = [getattr(stored_rows.get(u.id), key, None) for u in unit_list]
+            if all(v is not None for v in values):
+                cov_keys.append(key)
+                columns.append(np.array(values, dtype=float))
+    else:
+        notes.append(
+            _("No administrative covariates imported: the model uses the desk-rating share only.")
+        )
+    # a covariate equal for every unit is the intercept again
+    kept = [(k, c) for k, c in zip(cov_keys, columns, strict=True) if np.ptp(c) > 0]
+    for k in [k for k in cov_keys if k not in {kk for kk, _c in kept}]:
+        notes.append(
+            _("%(name)s is the same for every unit and was left out.", name=covariate_names()[k])
+        )
+    # keep at least one more unit with respondents than parameters: drop the last covariates
+    while kept and m_in < len(kept) + 2:
+        notes.append(
+            _(
+                "Too few units with respondents for %(name)s: left out.",
+                name=covariate_names()[kept[-1][0]],
+            )
+        )
+        kept.pop()
+    return kept
 
 
 def _unit_row(

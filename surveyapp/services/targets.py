@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Target
@@ -180,8 +179,3 @@ def update_target(target: Target, target_pct: Decimal, target_rank: str | None) 
     db.session.flush()
     audit.record("update", "target", target.id, before=before, after=_snapshot(target))
     return target
-
-
-def targets_by_code(campaign: Campaign) -> dict[str, Target]:
-    stmt = select(Target).where(Target.campaign_id == campaign.id)
-    return {t.index_node.code: t for t in db.session.scalars(stmt)}

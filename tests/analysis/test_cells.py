@@ -163,9 +163,9 @@ def test_group_sum_equals_loop(layout: str, k: int) -> None:
 def test_factorize_reads_arrow_backed_columns_like_pandas(values: pd.Series) -> None:
     """Columns held in Arrow are hashed from their buffers, with pandas' codes and labels
     (first appearance, missing -1); a categorical keeps its order of appearance too."""
-    from surveyapp.analysis.design import _factorize
+    from surveyapp.analysis.design import factorize
 
-    codes, labels = _factorize(values)
+    codes, labels = factorize(values)
     expected_codes, expected_labels = pd.factorize(values, sort=False)
     np.testing.assert_array_equal(codes, expected_codes)
     assert [str(x) for x in labels] == [str(x) for x in expected_labels]

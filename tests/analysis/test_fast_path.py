@@ -22,12 +22,12 @@ import pytest
 from analysis_helpers import REFERENCE
 from click.testing import CliRunner
 
-from surveyapp.analysis import Spec, analyze
-from surveyapp.analysis._arrow import float_strings
+from surveyapp.analysis import Analysis, DesignSummary, Spec, analyze
 from surveyapp.analysis.cells import codes_for
 from surveyapp.analysis.cli import analyze as analyze_cmd
 from surveyapp.analysis.columns import ColumnTable
-from surveyapp.analysis.design import _factorize
+from surveyapp.analysis.design import factorize
+from surveyapp.analysis.results import EstimateBlock
 
 DATA = REFERENCE / "sipas-sim.csv"
 DESIGN = ["--weight", "w", "--strata", "stratum", "--cluster", "psu"]
@@ -97,7 +97,9 @@ def test_cli_runs_without_pandas() -> None:
     assert json.loads(proc.stdout)["design"]["psu"] == 30
 
 
-def test_float_strings_are_repr() -> None:
+def test_json_floats_are_repr() -> None:
+    """``Analysis.to_json`` formats the float columns in one go; each number reads as
+    ``json.dumps`` (``float.__repr__``) writes it, non-finite ones as null."""
     rng = np.random.default_rng(3)
     x = np.concatenate(
         [
@@ -108,7 +110,30 @@ def test_float_strings_are_repr() -> None:
             [math.nan, math.inf, -math.inf, 5e-324, 1.7976931348623157e308],
         ]
     )
-    assert float_strings(x) == [float.__repr__(v) for v in x.tolist()]
+
+    def analysis() -> Analysis:
+        k = len(x)
+        block = EstimateBlock(
+            kind="mean",
+            variable="v",
+            values=None,
+            domains=[None] * k,
+            est=x,
+            se=x[::-1].copy(),
+            lo=x,
+            hi=x,
+            deff=x,
+            n=np.arange(k, dtype=np.int64),
+            target=None,
+            verdict=None,
+            p_meets=None,
+            n_decide=None,
+            df=math.inf,
+        )
+        return Analysis(DesignSummary(n=k, strata=1, psu=2, df=1), blocks=[block])
+
+    fast = analysis().to_json()
+    assert fast == json.dumps(analysis().to_dict(), ensure_ascii=False)
 
 
 @pytest.mark.parametrize(
@@ -129,7 +154,7 @@ def test_factorize_and_codes_match_pandas(values: object) -> None:
         if isinstance(values, pa.Array)
         else pd.Series(values)
     )
-    codes, labels = _factorize(values)
+    codes, labels = factorize(values)
     pcodes, plabels = pd.factorize(ref, sort=False)
     assert codes.tolist() == pcodes.tolist()
     assert [str(x) for x in labels] == [str(x) for x in plabels]

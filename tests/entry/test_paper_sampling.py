@@ -96,6 +96,13 @@ def test_plan_errors_are_clear(campaign) -> None:
         sampling.parse_plan(bad)
 
 
+PICK = {
+    "srs": lambda rng, sizes, n: sampling.select_srs(rng, len(sizes), n),
+    "systematic": lambda rng, sizes, n: sampling.select_systematic(rng, len(sizes), n),
+    "pps": lambda rng, sizes, n: sampling.select_pps(rng, sizes, n),
+}
+
+
 @pytest.mark.parametrize("method", ["srs", "systematic", "pps"])
 def test_inclusion_probabilities_match_simulation(method: str) -> None:
     """The stored π of each method equals its selection frequency over many draws."""
@@ -106,7 +113,7 @@ def test_inclusion_probabilities_match_simulation(method: str) -> None:
     hits = np.zeros(len(sizes))
     probs = np.zeros(len(sizes))
     for _ in range(reps):
-        chosen, p = sampling._pick(rng, method, sizes, n)
+        chosen, p = PICK[method](rng, sizes, n)
         assert len(chosen) == n and len(set(chosen)) == n
         hits[chosen] += 1
         probs[chosen] = p

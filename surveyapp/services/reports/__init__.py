@@ -26,21 +26,22 @@ from surveyapp.services.reports.cells import (
 )
 from surveyapp.services.reports.common import (
     CONVENIENCE,
-    FILE_TITLES,
     INCONCLUSIVE,
     INVITED,
     MET,
     N_TO_DECIDE_REASONS,
     NOT_MET,
     PROBABILITY,
+    SAMPLE_TITLES,
     SAMPLES,
+    VERDICT_LABELS,
     VERDICT_REASON_VI,
     VERDICT_REASONS,
-    VERDICT_VI,
     VERDICTS,
     Report,
     Sample,
     percent,
+    vietnamese,
 )
 from surveyapp.services.reports.ranking import (
     EXACT_RANK_ROWS,
@@ -55,7 +56,6 @@ from surveyapp.services.reports.weighting import Weighting
 __all__ = [
     "CONVENIENCE",
     "EXACT_RANK_ROWS",
-    "FILE_TITLES",
     "INCONCLUSIVE",
     "INVITED",
     "MET",
@@ -63,10 +63,11 @@ __all__ = [
     "N_TO_DECIDE_REASONS",
     "PROBABILITY",
     "SAMPLES",
+    "SAMPLE_TITLES",
     "VERDICTS",
+    "VERDICT_LABELS",
     "VERDICT_REASONS",
     "VERDICT_REASON_VI",
-    "VERDICT_VI",
     "Ranking",
     "Report",
     "Sample",
@@ -85,5 +86,6 @@ __all__ = [
     "run",
     "run_cells",
     "trend",
+    "vietnamese",
     "weighting_for",
 ]

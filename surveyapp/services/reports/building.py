@@ -20,7 +20,7 @@ from surveyapp.models.questionnaires import AggregationRule
 from surveyapp.services import ServiceError, abuse, campaigns, levels, report_cache
 from surveyapp.services.reports.cells import analyze_args, cell_table, fpc_columns
 from surveyapp.services.reports.common import (
-    FILE_TITLES,
+    SAMPLE_TITLES,
     SAMPLES,
     Report,
     domain_sort,
@@ -30,6 +30,7 @@ from surveyapp.services.reports.common import (
     percent,
     row_order,
     spec_for,
+    vietnamese,
 )
 from surveyapp.services.reports.weighting import Weighting, weighting_dict
 
@@ -88,9 +89,10 @@ def file_sections(
     wanted = list(keys)
     if with_invited and "invited" not in wanted and has_answers(campaign, "invited"):
         wanted.append("invited")
+    titles = vietnamese(SAMPLE_TITLES)  # sheet and section titles, as the file's headers
     return [
         (
-            FILE_TITLES[key],
+            titles[key],
             build(
                 campaign,
                 sample=key,

@@ -8,6 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, overload
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
 from surveyapp.analysis import (
     Spec,
 )
@@ -25,9 +28,23 @@ from surveyapp.models.questionnaires import IndexLevel, QuestionType
 from surveyapp.services.campaigns import code_key
 from surveyapp.services.instruments import analysis_spec
 
-# Keyed by the analysis package's labels, the only place verdict labels are defined
-# (re-exported here for the views and the API schema).
-VERDICT_VI = {MET: "Đạt", NOT_MET: "Không đạt", INCONCLUSIVE: "Chưa đủ căn cứ"}
+# The one place verdicts (keyed by the analysis package's codes, re-exported above for the
+# views and the API schema) and samples get their names, in the reader's language; the report
+# files, which are in Vietnamese whatever the reader's language, render them with vietnamese().
+VERDICT_LABELS = {MET: _l("Met"), NOT_MET: _l("Not met"), INCONCLUSIVE: _l("Not yet decidable")}
+SAMPLE_TITLES = {
+    "probability": _l("Probability sample"),
+    "convenience": _l("QR – non-probability"),
+    "invited": _l("Invited sample (standalone codes)"),
+}
+
+
+def vietnamese(labels: dict[str, Any]) -> dict[str, str]:
+    """``labels`` (lazy strings by key) rendered in Vietnamese, for the report files."""
+    with force_locale("vi"):
+        return {key: str(label) for key, label in labels.items()}
+
+
 # Why a verdict is inconclusive (analysis.targets.VERDICT_REASONS codes), for the report files.
 VERDICT_REASON_VI = {
     "se_zero": "sai số chuẩn bằng 0",
@@ -135,13 +152,6 @@ def _by_column(by: str | None, filters: Filters | None) -> str | None:
         # The cell table's and the export's column of a breakdown is named after it.
         return by
     return queries.SUBSET if is_filtered(filters) else None
-
-
-FILE_TITLES = {
-    "probability": "Mẫu xác suất",
-    "convenience": "QR – phi xác suất",
-    "invited": "Mẫu mời (mã độc lập)",
-}
 
 
 def domain_sort(row: dict[str, Any]) -> tuple[int, str]:

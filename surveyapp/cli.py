@@ -115,7 +115,9 @@ def init_db_command() -> None:
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing if the demo is already loaded.")
 def demo_command(if_empty: bool) -> None:
-    """Load the Đồng Nai demo: units, desks, SIPAS campaign with 2025 targets, responses."""
+    """Load the Đồng Nai demo: units before and after 1 July 2025 with their crosswalk,
+    desks, two SIPAS campaigns (2024 on the old structure, this year's on the new) with the
+    2025 targets, responses."""
     if demo.is_loaded():
         if if_empty:
             click.echo(_("The Đồng Nai demo is already loaded."))
@@ -125,11 +127,13 @@ def demo_command(if_empty: bool) -> None:
     db.session.commit()
     click.echo(
         _(
-            "Loaded the Đồng Nai demo: %(units)d units, %(desks)d desks, campaign %(id)d "
-            "with %(n)d simulated responses.",
+            "Loaded the Đồng Nai demo: %(units)d units, %(desks)d desks, campaigns %(old)d "
+            "(2024, old structure) and %(id)d (this year, communes since 1 July 2025) with "
+            "%(n)d simulated responses.",
             units=summary.units,
             desks=summary.desks,
-            id=summary.campaign_id,
+            old=summary.campaign_id,
+            id=summary.current_campaign_id,
             n=summary.responses,
         )
     )

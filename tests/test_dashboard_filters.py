@@ -180,7 +180,9 @@ def test_dashboard_shows_ranks_and_response_rates(login_as, demo_data) -> None:
     # district's rate is theirs (not 0 % beside responses "without a form").
     assert summary["without_form"] == 0 and "không khớp" not in page
     paper = db.session.scalar(
-        select(func.count()).select_from(Response).where(Response.channel == Channel.PAPER)
+        select(func.count())
+        .select_from(Response)
+        .where(Response.channel == Channel.PAPER, Response.campaign_id == campaign.id)
     )
     assert total["responded"] == paper
     for row in summary["rows"]:
@@ -192,12 +194,19 @@ def test_dashboard_shows_ranks_and_response_rates(login_as, demo_data) -> None:
     assert len(summary["rows"]) == districts
     assert total["selected"] == sum(r["selected"] for r in summary["rows"])
     assert total["responded"] + total["refused"] + total["not_at_home"] <= total["selected"]
-    # Fates recorded by the supervisor move the district's numbers and the total rate.
+    # Fates recorded by the supervisor move the numbers and the total rate (forms are still
+    # out in this year's campaign, whose fieldwork is under way).
     from surveyapp.models.sampling import Form, FormFate
 
+    campaign = db.session.get_one(Campaign, demo_data.current_campaign_id)
+    total = batches.response_rate_summary(campaign)["total"]
     out = db.session.scalars(
         select(Form)
-        .where(Form.reserve.is_(False), Form.fate == FormFate.HANDED_OUT)
+        .where(
+            Form.reserve.is_(False),
+            Form.fate == FormFate.HANDED_OUT,
+            Form.campaign_id == campaign.id,
+        )
         .order_by(Form.serial)
     ).all()
     out = [f for f in out if entry.state(f) == entry.EntryState.OPEN][:3]

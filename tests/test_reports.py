@@ -13,7 +13,7 @@ from support import analyze_args_shown, run_shown, shown_lines
 from surveyapp.analysis.cli import analyze
 from surveyapp.extensions import db
 from surveyapp.models import Campaign, Channel, Form, Response, Unit, UnitLevel
-from surveyapp.services import reports
+from surveyapp.services import campaigns, reports
 from surveyapp.services.reports.common import spec_for
 
 CODES = ["1", "1.1", "1.2", "1.3", "1.4", "2", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6"]
@@ -255,12 +255,15 @@ def test_api_results_and_responses(app, client, demo_data) -> None:
     assert client.get(f"{base}/results?by=planet", headers=headers).status_code == 400
     rows = client.get(f"{base}/responses?sample=probability", headers=headers).json
     paper = db.session.scalar(
-        select(func.count()).select_from(Response).where(Response.channel == Channel.PAPER)
+        select(func.count())
+        .select_from(Response)
+        .where(Response.channel == Channel.PAPER, Response.campaign_id == demo_data.campaign_id)
     )
     assert len(rows) == paper and {r["channel"] for r in rows} == {"paper"}
     csv_text = client.get(f"{base}/responses?format=csv", headers=headers).get_data(as_text=True)
     assert csv_text.splitlines()[0].startswith("response_id,channel")
-    assert len(csv_text.splitlines()) == demo_data.responses + 1
+    final = campaigns.final_counts()[demo_data.campaign_id]
+    assert len(csv_text.splitlines()) == final + 1
     assert client.get(f"{base}/results").status_code == 401
 
 

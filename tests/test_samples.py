@@ -39,7 +39,7 @@ def _answer_standalone_code(runner, client, campaign_id: int, tmp_path: Path) ->
 def test_a_standalone_invitation_is_the_invited_sample_and_breaks_nothing(
     runner, client, login_as, demo_data, tmp_path: Path
 ) -> None:
-    cid = demo_data.campaign_id
+    cid = demo_data.current_campaign_id  # invitations are answered in an open campaign
     before = json.loads(runner.invoke(args=["report", "--campaign", str(cid)]).output)
     _answer_standalone_code(runner, client, cid, tmp_path)
     stored = db.session.scalars(select(Response).where(Response.channel == Channel.WEB_INVITE))

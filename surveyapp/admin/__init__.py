@@ -40,8 +40,10 @@ def index() -> Any:
 
 @bp.route("/units")
 def units() -> Any:
+    from surveyapp.forms.admin import UnitImportForm
+
     roots = db.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.code))
-    return render_template("admin/units.html", roots=roots.all())
+    return render_template("admin/units.html", roots=roots.all(), form=UnitImportForm())
 
 
 @bp.route("/desks")
@@ -168,6 +170,7 @@ def audit_log() -> Any:
 from surveyapp.admin import (  # noqa: E402, F401
     alert_recipients,
     audit_text,
+    crosswalk,
     manage,
     margins,
     official,

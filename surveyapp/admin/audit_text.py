@@ -71,6 +71,8 @@ def _objects() -> dict[str, str]:
         "official_result": _("published result %(id)s"),
         "area_covariates": _("the administrative covariates of campaign %(id)s"),
         "comment": _("comment %(id)s"),
+        "unit_crosswalk": _("the crosswalk of old unit %(id)s"),
+        "unit": _("administrative unit %(id)s"),
         "official_agency": _("agency %(id)s of an officials' survey"),
         "official_invitee": _("listed official %(id)s"),
         "campaign": _("campaign %(id)s"),

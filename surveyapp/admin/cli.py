@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from surveyapp.cli_common import emit, fail
 from surveyapp.extensions import db
 from surveyapp.models.official import OfficialIndex
-from surveyapp.services import ServiceError, official
+from surveyapp.services import ServiceError, crosswalk, official, unit_tree
 
 official_cli = AppGroup("official", help="Published index results and own-survey history.")
 
@@ -68,4 +68,69 @@ def official_template(output: str | None) -> None:
         sys.stdout.buffer.write(data)
 
 
-COMMANDS = (official_cli,)
+units_cli = AppGroup("units", help="Administrative units and the 2025 reorganisation.")
+crosswalk_cli = AppGroup("crosswalk", help="Old units → new units, with population shares.")
+units_cli.add_command(crosswalk_cli)
+
+
+@units_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+def units_import(file: str) -> None:
+    """Import units from CSV/XLSX (code, name, level, kind, parent_code, valid_from,
+    valid_to, urban): every row, or none. A stored code is updated."""
+    try:
+        data = Path(file).read_bytes()
+        changed = unit_tree.import_units(data, Path(file).name)
+    except OSError as exc:
+        fail(str(exc))
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(_("Nothing was imported.") + "\n" + str(exc))
+    db.session.commit()
+    click.echo(_("%(n)d units imported.", n=len(changed)))
+
+
+@crosswalk_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+def crosswalk_import(file: str) -> None:
+    """Import a crosswalk from CSV/XLSX: every row, or none (problems named by row and
+    column). The mappings of each old unit in the file replace its stored ones."""
+    try:
+        data = Path(file).read_bytes()
+        added = crosswalk.import_crosswalk(data, Path(file).name)
+    except OSError as exc:
+        fail(str(exc))
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(_("Nothing was imported.") + "\n" + str(exc))
+    db.session.commit()
+    click.echo(_("%(n)d crosswalk rows imported.", n=len(added)))
+
+
+@crosswalk_cli.command("list")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table")
+def crosswalk_list(fmt: str) -> None:
+    """The stored crosswalk; ``exact`` is false where an old unit was split."""
+    emit(
+        crosswalk.listing(),
+        fmt,
+        ["old_code", "old_name", "new_code", "new_name", "share", "exact", "population"],
+    )
+
+
+@crosswalk_cli.command("template")
+@click.option("--output", type=click.Path(dir_okay=False), help="File to write (default stdout).")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default=None)
+def crosswalk_template(output: str | None, fmt: str | None) -> None:
+    """The crosswalk's columns, the stored mappings and a blank row per historical unit not
+    yet mapped: XLSX, or CSV with --format csv or an output file ending in .csv."""
+    if fmt is None:
+        fmt = "csv" if (output is None or output.lower().endswith(".csv")) else "xlsx"
+    data = crosswalk.template(fmt)
+    if output:
+        Path(output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+COMMANDS = (official_cli, units_cli)

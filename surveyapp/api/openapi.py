@@ -169,10 +169,58 @@ _CHANGE = {
         "direction": {"type": "string", "enum": ["up", "down", "same"]},
     },
 }
+_ESTIMATE_OR_NULL = {
+    "type": ["object", "null"],
+    "properties": {
+        "estimate": {"type": "number"},
+        "se": {"type": "number"},
+        "ci_low": {"type": "number"},
+        "ci_high": {"type": "number"},
+        "n": {"type": "integer"},
+    },
+}
+ACROSS = {
+    "type": ["object", "null"],
+    "description": "Present when the last two campaigns were fielded on different "
+    "administrative structures (the 2025 reorganisation): the comparison per unit of the "
+    "newer structure, the older estimate through the unit crosswalk.",
+    "properties": {
+        "older": {"type": "integer"},
+        "newer": {"type": "integer"},
+        "territory_added": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
+            },
+        },
+        "units": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["unit", "newer", "older", "method", "exact", "change"],
+                "properties": {
+                    "unit": {"type": "object"},
+                    "newer": _ESTIMATE_OR_NULL,
+                    "older": _ESTIMATE_OR_NULL,
+                    "method": {
+                        "type": "string",
+                        "enum": ["same_unit", "crosswalk_population", "crosswalk_share", "none"],
+                    },
+                    "exact": {"type": "boolean"},
+                    "coverage": {"type": ["number", "null"]},
+                    "old_units": {"type": "array", "items": {"type": "object"}},
+                    "change": {"type": ["object", "null"]},
+                },
+            },
+        },
+    },
+}
 TREND = {
     "type": "object",
     "required": ["campaigns", "rows"],
     "properties": {
+        "across": ACROSS,
         "campaigns": {
             "type": "array",
             "items": {

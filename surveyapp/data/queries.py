@@ -294,22 +294,6 @@ def desk_labels() -> dict[int, str]:
     return {d.id: d.name if shared_desk[d.name] == 1 else f"{d.name} (#{d.id})" for d in points}
 
 
-def unit_levels_under(unit_ids: Iterable[int]) -> list[str]:
-    """Levels (UnitLevel values, coarsest first) of the units at or below ``unit_ids``."""
-    units = _unit_rows()
-    children: dict[int | None, list[int]] = {}
-    for uid, (_c, _n, parent, _l) in units.items():
-        children.setdefault(parent, []).append(uid)
-    todo = list(unit_ids)
-    present: set[str] = set()
-    while todo:
-        uid = todo.pop()
-        if uid in units:
-            present.add(units[uid][3])
-            todo.extend(children.get(uid, []))
-    return [lv.value for lv in UnitLevel if lv.value in present]
-
-
 def unit_levels_above(unit_ids: Iterable[int]) -> list[str]:
     """Levels (coarsest first) of ``unit_ids`` and of their ancestors."""
     units = _unit_rows()

@@ -131,6 +131,20 @@ class CovariateImportForm(Form):
     )
 
 
+class CrosswalkImportForm(Form):
+    file = FileField(
+        _l("Crosswalk file (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
+    )
+
+
+class UnitImportForm(Form):
+    file = FileField(
+        _l("Units file (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
+    )
+
+
 class OfficialsFrameForm(Form):
     """The officials' survey frame: the list of officials by agency."""
 

@@ -53,7 +53,13 @@ from surveyapp.models.sampling import (
     SampledUnit,
 )
 from surveyapp.models.snapshots import ReportSnapshot
-from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
+from surveyapp.models.units import (
+    ServicePoint,
+    TransactionVolume,
+    Unit,
+    UnitCrosswalk,
+    UnitLevel,
+)
 from surveyapp.models.users import ApiToken, Role, User
 
 __all__ = [
@@ -112,6 +118,7 @@ __all__ = [
     "TransactionVolume",
     "Unit",
     "UnitAlertState",
+    "UnitCrosswalk",
     "UnitLevel",
     "UnitRegion",
     "User",

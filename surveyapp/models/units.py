@@ -1,4 +1,13 @@
-"""Administrative units and the service points (one-stop desks) inside them."""
+"""Administrative units and the service points (one-stop desks) inside them.
+
+Since 1 July 2025 Vietnam has two tiers of local government: the province and the
+commune-level unit (xã, phường, đặc khu; ``Unit.kind``). The default tree is therefore
+province → commune → village/hamlet (thôn, ấp, khu phố: the sample frame's clusters).
+Districts (huyện, thị xã, thành phố thuộc tỉnh) remain possible as historical units: a
+commune under a district under a province is still a valid, older structure. Every unit
+carries its official code and the dates it was valid (``valid_from``/``valid_to``, empty
+when open); :class:`UnitCrosswalk` says where an old unit's population went.
+"""
 
 from __future__ import annotations
 
@@ -19,18 +28,39 @@ class UnitLevel(enum.StrEnum):
     VILLAGE = "village"
 
 
-# Which level may sit under which: the hierarchy is strict.
+# Which levels may sit under which. The default (post-2025) tree is province → commune →
+# village; a commune under a district is the historical (pre-July-2025) structure.
+PARENT_LEVELS: dict[UnitLevel, tuple[UnitLevel, ...]] = {
+    UnitLevel.DISTRICT: (UnitLevel.PROVINCE,),
+    UnitLevel.COMMUNE: (UnitLevel.PROVINCE, UnitLevel.DISTRICT),
+    UnitLevel.VILLAGE: (UnitLevel.COMMUNE,),
+}
+# The default parent of each level in today's structure.
 PARENT_LEVEL = {
     UnitLevel.DISTRICT: UnitLevel.PROVINCE,
-    UnitLevel.COMMUNE: UnitLevel.DISTRICT,
+    UnitLevel.COMMUNE: UnitLevel.PROVINCE,
     UnitLevel.VILLAGE: UnitLevel.COMMUNE,
 }
+#: The kinds a unit's name begins with, by level (today's and historical).
+KINDS: dict[UnitLevel, tuple[str, ...]] = {
+    UnitLevel.PROVINCE: ("tỉnh", "thành phố"),
+    UnitLevel.DISTRICT: ("huyện", "thị xã", "thành phố", "quận"),
+    UnitLevel.COMMUNE: ("xã", "phường", "đặc khu", "thị trấn"),
+    UnitLevel.VILLAGE: ("thôn", "ấp", "khu phố", "bản", "tổ dân phố"),
+}
+#: The day the two-tier structure took effect (Resolution 202/2025/QH15 and the
+#: Standing Committee's resolutions on each province's commune-level units).
+REFORM_DATE = date(2025, 7, 1)
 
 
 class Unit(Base):
     __tablename__ = "units"
     __table_args__ = (
         CheckConstraint("(level = 'province') = (parent_id IS NULL)", name="province_is_root"),
+        CheckConstraint(
+            "valid_to IS NULL OR valid_from IS NULL OR valid_to >= valid_from",
+            name="validity_order",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,6 +69,11 @@ class Unit(Base):
     level: Mapped[UnitLevel] = mapped_column(str_enum(UnitLevel, "unit_level"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     urban: Mapped[bool | None]
+    #: xã / phường / đặc khu (or thị trấn, huyện … for historical units); empty if unknown.
+    kind: Mapped[str | None] = mapped_column(String(20))
+    #: First and last day the unit existed with this code; empty = since / until always.
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.code")
@@ -52,8 +87,53 @@ class Unit(Base):
             unit = unit.parent
         return unit
 
+    def valid_on(self, day: date) -> bool:
+        """Whether the unit existed on ``day``."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+    @property
+    def historical(self) -> bool:
+        """A unit that no longer exists (it has an end date)."""
+        return self.valid_to is not None
+
     def __repr__(self) -> str:
         return f"<Unit {self.code} {self.name}>"
+
+
+class UnitCrosswalk(Base, TimestampMixin):
+    """Where an old unit's population went: one row per (old unit, new unit).
+
+    ``share`` is the part of the old unit's population now in the new unit (0 < share ≤ 1;
+    an old unit's shares add up to 1). A unit merged whole maps exactly (share 1); a split
+    unit maps by population share, which is an approximation for anything but a head count.
+    ``population`` (optional) is the number of people that moved; estimates for a new unit
+    from old data weight the old units by it (or by the share when it is not known).
+    """
+
+    __tablename__ = "unit_crosswalk"
+    __table_args__ = (
+        UniqueConstraint("old_unit_id", "new_unit_id"),
+        CheckConstraint("share > 0 AND share <= 1", name="share_in_range"),
+        CheckConstraint("population IS NULL OR population >= 0", name="population_nonnegative"),
+        CheckConstraint("old_unit_id <> new_unit_id", name="not_itself"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    old_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    new_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    share: Mapped[float]
+    population: Mapped[int | None]
+    source: Mapped[str] = mapped_column(String(300), default="")
+
+    old_unit: Mapped[Unit] = relationship(foreign_keys=[old_unit_id])
+    new_unit: Mapped[Unit] = relationship(foreign_keys=[new_unit_id])
+
+    @property
+    def exact(self) -> bool:
+        """The old unit went whole into the new one."""
+        return self.share >= 1.0
 
 
 def new_token() -> str:

@@ -92,7 +92,8 @@ def filter_units(campaign: Campaign) -> list[Unit]:
     todo = list(campaign.units)
     while todo:
         unit = todo.pop(0)
-        if unit.level != UnitLevel.VILLAGE and unit not in out:
+        existed = unit.valid_on(campaign.starts)  # not the old districts of a later campaign
+        if unit.level != UnitLevel.VILLAGE and existed and unit not in out:
             out.append(unit)
         if unit.parent_id is None:
             todo.extend(unit.children)

@@ -57,11 +57,17 @@ def unit_levels(campaign: Campaign) -> list[str]:
 
 def _unit_levels(campaign: Campaign) -> list[str]:
     answered = queries.answered_units(campaign)
-    found = (
-        queries.unit_levels_above(answered)
-        if answered
-        else queries.unit_levels_under(_campaign_unit_ids(campaign))
-    )
+    if answered:
+        found = queries.unit_levels_above(answered)
+    else:
+        # Before any response: the levels of the units that existed when it started.
+        inside = set(queries.unit_subtree_many(_campaign_unit_ids(campaign)))
+        present = {
+            u.level.value
+            for u in db.session.scalars(select(Unit).where(Unit.id.in_(inside)))
+            if u.valid_on(campaign.starts)
+        }
+        found = [lv.value for lv in UnitLevel if lv.value in present]
     return [lv for lv in found if lv not in _NOT_LEVELS]
 
 
@@ -136,4 +142,5 @@ def units_at(campaign: Campaign, level: str) -> list[Unit]:
     """Units of a unit ``level`` inside the campaign's units (by code)."""
     inside = set(queries.unit_subtree_many(_campaign_unit_ids(campaign)))
     stmt = select(Unit).where(Unit.level == UnitLevel(level)).order_by(Unit.code)
-    return [u for u in db.session.scalars(stmt) if u.id in inside]
+    # Units that existed when the campaign started: not the old districts of a 2026 campaign.
+    return [u for u in db.session.scalars(stmt) if u.id in inside and u.valid_on(campaign.starts)]

@@ -1,6 +1,8 @@
-"""Multistage selection district → commune → village → households, and the forms it yields.
+"""Multistage selection commune → village → households (the structure since 1 July 2025)
+or district → commune → village → households (the older one), and the forms it yields.
 
-A plan (JSON or TOML) names one stage per level, in order::
+A plan (JSON or TOML) names one stage per level, in order (a plan for today's two-tier
+structure starts at ``commune``)::
 
     seed = 2025
     [[stages]]
@@ -53,6 +55,8 @@ from surveyapp.models.units import Unit, UnitLevel
 from surveyapp.services import ServiceError, audit
 
 LEVELS = ("district", "commune", "village", "household")
+#: Since 1 July 2025 there are no districts: a plan may start at the commune.
+TWO_TIER_LEVELS = LEVELS[1:]
 METHODS = ("all", "srs", "systematic", "pps")
 
 # Damm's quasigroup: one check digit that catches every single-digit error and every
@@ -110,9 +114,15 @@ def parse_plan(text: str, filename: str = "plan.toml") -> tuple[list[Stage], int
 
 def _stages(data: dict[str, Any]) -> list[Stage]:
     raw = data.get("stages")
-    if not isinstance(raw, list) or [s.get("level") for s in raw] != list(LEVELS):
+    levels = [s.get("level") for s in raw] if isinstance(raw, list) else None
+    if not isinstance(raw, list) or levels not in (list(LEVELS), list(TWO_TIER_LEVELS)):
         raise PlanError(
-            _("The plan needs one stage per level, in order: %(levels)s.", levels=", ".join(LEVELS))
+            _(
+                "The plan needs one stage per level, in order: %(levels)s (or, without "
+                "districts, %(two_tier)s).",
+                levels=", ".join(LEVELS),
+                two_tier=", ".join(TWO_TIER_LEVELS),
+            )
         )
     stages = []
     for s in raw:
@@ -229,13 +239,16 @@ def _household_counts() -> dict[int, int]:
     return counts
 
 
-def _districts_of(campaign: Campaign) -> list[Unit]:
+def _first_stage_units(campaign: Campaign, level: str) -> list[Unit]:
+    """The units the first stage draws from: those of the plan's first level among the
+    campaign's units and their children, that existed when the campaign started (a campaign
+    fielded before 1 July 2025 draws from the old districts, one after it from the new
+    communes)."""
+    wanted = UnitLevel(level)
     out: list[Unit] = []
     for unit in campaign.units:
-        if unit.level == UnitLevel.DISTRICT:
-            out.append(unit)
-        elif unit.level == UnitLevel.PROVINCE:
-            out.extend(unit.children)
+        candidates = [unit] if unit.level == wanted else unit.children
+        out.extend(u for u in candidates if u.level == wanted and u.valid_on(campaign.starts))
     return sorted(out, key=lambda u: u.code)
 
 
@@ -265,18 +278,18 @@ def draw(
         user_id=user_id,
     )
     db.session.add(sample)
-    districts = [u for u in _districts_of(campaign) if counts.get(u.id)]
-    if not districts:
+    first = [u for u in _first_stage_units(campaign, stages[0].level) if counts.get(u.id)]
+    if not first:
         raise PlanError(_("The frame has no households in this campaign's units."))
 
-    # Stage 1 draws districts within their province; later stages within each selected parent.
+    # Stage 1 draws within the province; later stages within each selected parent.
     groups: list[tuple[list[SampledUnit], list[Unit]]] = []
     by_parent: dict[int | None, list[Unit]] = defaultdict(list)
-    for d in districts:
+    for d in first:
         by_parent[d.parent_id].append(d)
     groups = [([], units) for units in by_parent.values()]
     paths: list[_Path] = []
-    for number, stage in enumerate(stages[:3], start=1):
+    for number, stage in enumerate(stages[:-1], start=1):
         paths = []
         for chain, units in groups:
             sizes = [float(counts[u.id]) for u in units]
@@ -296,7 +309,7 @@ def draw(
             (path.chain, [c for c in path.unit.children if counts.get(c.id)]) for path in paths
         ]
 
-    households_stage = stages[3]
+    households_stage = stages[-1]
     next_number = (db.session.scalar(select(func.count()).select_from(Form)) or 0) + 1
     forms: list[Form] = []
     for path in paths:
@@ -346,7 +359,7 @@ def _design(
     levels: list[tuple[str, str, float | None]] = []  # (label, method, fpc)
     stratum: str | None = None
     with_replacement = False
-    for stage, record in zip(stages[:3], chain, strict=True):
+    for stage, record in zip(stages[:-1], chain, strict=True):
         if stage.method == "all" and not levels:
             stratum = record.unit.code
             continue

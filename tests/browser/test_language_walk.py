@@ -18,7 +18,8 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from surveyapp.extensions import db
-from surveyapp.models import Campaign, OfficialResult, ServicePoint, Unit, User
+from surveyapp.models import Campaign, OfficialResult, ServicePoint, Unit, UnitCrosswalk, User
+from surveyapp.models.units import KINDS
 from surveyapp.services import demo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +62,10 @@ ALLOWED_CODES = {"sex_age", "age_group"}
 ALLOWED_ON_PAGE = {
     "/admin/campaigns/N/margins": {"district", "area"},
     "/admin/campaigns/N/covariates": {"on_time_rate", "online_share", "urban_share"},
+    "/admin/units/crosswalk": {"old_code", "new_code", "old_name", "new_name"},
+    "/admin/units": {
+        "province", "district", "commune", "village", "parent_code", "valid_from", "valid_to",
+    },
     "/admin/official": {
         "max_score", "node_name", "own_survey", "province_code", "province_name", "rank_of",
     },
@@ -206,6 +211,10 @@ def test_english_pages_show_no_vietnamese_interface_phrases(
         # the published results' node names and sources, as the plans print them
         *db.session.scalars(select(OfficialResult.node_name)),
         *db.session.scalars(select(OfficialResult.source)),
+        # a unit's kind (xã, phường, đặc khu …) is the legal term a units file holds, and a
+        # crosswalk row's source is what the admin imported
+        *(kind for kinds in KINDS.values() for kind in kinds),
+        *db.session.scalars(select(UnitCrosswalk.source)),
     ]
     phrases = {p for p in vietnamese_phrases() if not any(p in name for name in names)}
     assert "Đăng xuất" in phrases

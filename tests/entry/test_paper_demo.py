@@ -21,8 +21,7 @@ def test_demo_has_frame_draw_batches_and_unkeyed_forms(demo_data) -> None:
     once = [f for f in forms if entry.state(f) == entry.EntryState.ONCE]
     assert len(once) == 3 and all(entry.keyings(f)[0].keyer.username == "enumerator1" for f in once)
     assert len(reconciliation.conflicts()) == 1
-    summary = {c["id"]: c for c in campaigns.summaries()}[demo_data.campaign_id]
-    assert summary["responses"] == demo_data.responses
+    assert sum(c["responses"] for c in campaigns.summaries()) == demo_data.responses
     # Every paper response is a form's final response, some by double entry, some imported.
     paper = db.session.scalars(select(Response).where(Response.channel == Channel.PAPER)).all()
     assert paper and all(r.nonce == entry.nonce_for(r.serial) for r in paper)

@@ -9,6 +9,8 @@ One module per concern, each importing only the ones above it in this list:
   ``surveyapp analyze`` arguments that reproduce it;
 - :mod:`.building` — the report and the sections of a report file;
 - :mod:`.ranking` — rank intervals and pairwise differences of the ``by`` levels;
+- :mod:`.across` — a campaign on the old administrative structure beside one on the new,
+  per unit through the crosswalk;
 - :mod:`.trends` — the campaigns of one questionnaire side by side.
 
 Callers use the names re-exported here (``reports.build``, ``reports.trend`` …).

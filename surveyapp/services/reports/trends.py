@@ -11,6 +11,7 @@ from sqlalchemy import select
 from surveyapp.analysis.targets import difference
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
+from surveyapp.services.reports import across
 from surveyapp.services.reports.building import build
 from surveyapp.services.reports.common import (
     fraction,
@@ -24,9 +25,13 @@ class Trend:
 
     campaigns: list[dict[str, Any]]
     rows: list[dict[str, Any]]
+    #: The last two campaigns were fielded on different administrative structures (the
+    #: 2025 reorganisation): the province rows' change is approximate, and ``units`` compares
+    #: each unit of the newer one through the crosswalk (see :mod:`.across`).
+    across: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"campaigns": self.campaigns, "rows": self.rows}
+        return {"campaigns": self.campaigns, "rows": self.rows, "across": self.across}
 
 
 def earlier_campaigns(campaign: Campaign) -> list[Campaign]:
@@ -52,6 +57,11 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
     the two designs' df; two campaigns are independent samples, so the covariance is 0.
     ``previous`` is the published result the plan lists for the year before, a fixed number;
     ``versus_previous`` is the last campaign's estimate and CI minus it.
+
+    When the last two campaigns were fielded on different administrative structures, each
+    ``change`` says ``approximate`` and ``across`` holds the comparison per unit of the newer
+    structure through the crosswalk, with which units joined from outside (see
+    :mod:`surveyapp.services.reports.across` for the method).
     """
 
     peers = earlier_campaigns(campaign)
@@ -60,6 +70,16 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
         {"id": c.id, "name": c.name, "starts": c.starts.isoformat(), "n": r.design["n"]}
         for c, r in zip(peers, built, strict=True)
     ]
+    across_info = None
+    if len(peers) > 1 and across.different_structures(peers[-2], peers[-1]):
+        across_info = {
+            "older": peers[-2].id,
+            "older_name": peers[-2].name,
+            "newer": peers[-1].id,
+            "newer_name": peers[-1].name,
+            "territory_added": across.territory_changed(peers[-2], peers[-1]),
+            "units": across.compare_units(peers[-2], peers[-1], level=level),
+        }
     nodes = {n.code: n for n in campaign.questionnaire.index_nodes}
     targets = {t.index_node.code: t for t in campaign.targets}
     codes = sorted(nodes, key=lambda code: row_order({"code": code, "level": ""}, nodes))
@@ -86,7 +106,12 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
                 level,
                 min(last["df"], before["df"]),
             )
-            change = diff.to_dict() | {"direction": _direction(diff.ci_low, diff.ci_high)}
+            change = diff.to_dict() | {
+                "direction": _direction(diff.ci_low, diff.ci_high),
+                # Across a change of structure the two estimates describe the province as
+                # it was on each campaign's first day.
+                "approximate": across_info is not None,
+            }
         node = nodes[code]
         target = targets.get(code)
         previous = fraction(target.previous_pct if target is not None else None)
@@ -112,7 +137,7 @@ def trend(campaign: Campaign, *, lang: str = "vi", level: float = 0.95) -> Trend
                 "change": change,
             }
         )
-    return Trend(columns, rows)
+    return Trend(columns, rows, across_info)
 
 
 def _direction(ci_low: float, ci_high: float) -> str:

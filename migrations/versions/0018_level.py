@@ -1,7 +1,7 @@
 """level is data: regions of communes, and commune / region calibration margins
 
-Revision ID: 0017_level
-Revises: 0016_officials
+Revision ID: 0018_level
+Revises: 0017_units
 Create Date: 2026-12-03 12:40:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0017_level"
-down_revision = "0016_officials"
+revision = "0018_level"
+down_revision = "0017_units"
 branch_labels = None
 depends_on = None
 

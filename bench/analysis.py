@@ -81,6 +81,13 @@ def index_args() -> list[str]:
     return [x for a in args for x in ("--index", a)]
 
 
+def design_args(estimates: list[str]) -> list[str]:
+    """The design (weight, strata, PSUs), then ``estimates``, by district and nationally with
+    logit intervals: the job every timed ``surveyapp analyze`` run does."""
+    design = ["--weight", "w", "--strata", "stratum", "--cluster", "psu"]
+    return [*design, *estimates, "--by", "district", "--national", "--ci", "logit"]
+
+
 CPU: dict[str, float] = {}
 
 
@@ -169,21 +176,7 @@ def main() -> None:
 
     items = [x for k in range(1, 34) for x in ("--prop", f"q{k}=4,5")]
     cli = [sys.executable, "-m", "surveyapp.analysis"]
-    common = [
-        "--weight",
-        "w",
-        "--strata",
-        "stratum",
-        "--cluster",
-        "psu",
-        *items,
-        *index_args(),
-        "--by",
-        "district",
-        "--national",
-        "--ci",
-        "logit",
-    ]
+    common = design_args([*items, *index_args()])
     results: list[tuple[str, str, float, float, str]] = []
     for label, path in (
         ("surveyapp analyze (CSV)", csv_path),
@@ -209,22 +202,7 @@ def main() -> None:
     ours = min(r[2] for r in results)
     # the peers' exact job on the same subsample, measured rather than extrapolated
     peer_items = [x for k in range(1, args.peer_items + 1) for x in ("--prop", f"q{k}=4,5")]
-    sub_cmd = [
-        *cli,
-        str(sub_csv),
-        "--weight",
-        "w",
-        "--strata",
-        "stratum",
-        "--cluster",
-        "psu",
-        *peer_items,
-        "--by",
-        "district",
-        "--national",
-        "--ci",
-        "logit",
-    ]
+    sub_cmd = [*cli, str(sub_csv), *design_args(peer_items)]
     wall, rss, _ = timed(sub_cmd)
     results.append(
         (

@@ -4,14 +4,12 @@ free comment) and helpers to store responses through the real submission path.""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
 from typing import Any
+
+from support import open_campaign
 
 from surveyapp.extensions import db
 from surveyapp.models import (
-    Campaign,
-    CampaignChannel,
-    CampaignStatus,
     Channel,
     ServicePoint,
     Unit,
@@ -99,16 +97,7 @@ def desk_campaign() -> dict[str, Any]:
     b = Unit(code="26068", name="Xã Long Thành", level=UnitLevel.COMMUNE, parent=province)
     desk_a = ServicePoint(unit=a, name="Một cửa Trấn Biên")
     desk_b = ServicePoint(unit=b, name="Một cửa Long Thành")
-    today = date.today()
-    item = Campaign(
-        name="Đánh giá tại quầy",
-        questionnaire=qn,
-        status=CampaignStatus.OPEN,
-        starts=today - timedelta(days=10),
-        ends=today + timedelta(days=10),
-        units=[province],
-        channels=[CampaignChannel(channel=c) for c in Channel],
-    )
+    item = open_campaign("Đánh giá tại quầy", qn, province)
     db.session.add_all([province, a, b, desk_a, desk_b, item])
     db.session.commit()
     return {"campaign": item, "qn": qn, "units": (a, b), "desks": (desk_a, desk_b)}

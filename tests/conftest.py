@@ -20,7 +20,7 @@ import pytest
 from flask import Flask, g, request_started
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
-from support import PG_URL, USING_POSTGRES, login, make_config, make_user
+from support import PG_URL, USING_POSTGRES, login, make_config, make_user, open_campaign
 
 from surveyapp import create_app
 from surveyapp.extensions import db
@@ -161,22 +161,11 @@ def sipas(app: Flask):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def campaign(app: Flask, sipas):  # type: ignore[no-untyped-def]
     """An open SIPAS campaign with the Đồng Nai 2025 targets, no responses."""
-    from datetime import date, timedelta
-
-    from surveyapp.models import Campaign, CampaignChannel, CampaignStatus, Channel, Unit, UnitLevel
+    from surveyapp.models import Unit, UnitLevel
     from surveyapp.services import demo, targets
 
     province = Unit(code="75", name="Tỉnh Đồng Nai", level=UnitLevel.PROVINCE)
-    today = date.today()
-    item = Campaign(
-        name="SIPAS thử nghiệm",
-        questionnaire=sipas,
-        status=CampaignStatus.OPEN,
-        starts=today - timedelta(days=10),
-        ends=today + timedelta(days=10),
-        units=[province],
-        channels=[CampaignChannel(channel=c) for c in Channel],
-    )
+    item = open_campaign("SIPAS thử nghiệm", sipas, province)
     db.session.add_all([province, item])
     db.session.flush()
     targets.import_targets_file(item, demo.TARGETS_FILE)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,23 @@ def make_user(username: str, role: str, password: str = PASSWORD):  # type: igno
     user = users.create_user(username, Role(role), password)
     db.session.commit()
     return user
+
+
+def open_campaign(name: str, questionnaire: Any, province: Any) -> Any:
+    """An open campaign over the province and every channel, from ten days ago to ten days
+    ahead (not added to the session)."""
+    from surveyapp.models import Campaign, CampaignChannel, CampaignStatus, Channel
+
+    today = date.today()
+    return Campaign(
+        name=name,
+        questionnaire=questionnaire,
+        status=CampaignStatus.OPEN,
+        starts=today - timedelta(days=10),
+        ends=today + timedelta(days=10),
+        units=[province],
+        channels=[CampaignChannel(channel=c) for c in Channel],
+    )
 
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:

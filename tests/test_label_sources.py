@@ -34,3 +34,21 @@ def test_every_sample_has_one_title(app: Flask) -> None:
             "invited": "Mẫu mời (mã độc lập)",
         }
         assert str(reports.SAMPLE_TITLES["probability"]) == "Probability sample"
+
+
+def test_verdict_reasons_have_one_table_the_pages_and_the_files_read(app: Flask) -> None:
+    from surveyapp.services import periodic, report_files
+
+    assert set(reports.VERDICT_REASON_LABELS) == set(targets.VERDICT_REASONS)
+    row = {"verdict": "inconclusive", "verdict_reason": "small_sample"}
+    with app.test_request_context("/?lang=en"):
+        assert periodic.reason_text("se_zero") == (
+            "standard error is zero: too few different answers"
+        )
+        assert periodic.reason_text("no_estimate") == "no estimate"
+        assert periodic.reason_text(None) == ""
+        # the report file's note is Vietnamese whatever the reader's language
+        assert report_files.note(row) == (
+            "Chưa kết luận: mẫu nhỏ: dưới 30 câu trả lời, hoặc độ chính xác thấp (CV trên 0,20)"
+        )
+        assert report_files.note({**row, "verdict_reason": "ci_contains_target"}) == ""

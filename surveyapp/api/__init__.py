@@ -6,7 +6,8 @@ Only the OpenAPI document is public.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, jsonify, request
 
@@ -91,6 +92,17 @@ def get_targets(campaign_id: int) -> Any:
     return jsonify(campaigns.target_rows(_campaign(campaign_id)))
 
 
+T = TypeVar("T")
+
+
+def _or_400(compute: Callable[[], T]) -> T:
+    """What the service computes, or a 400 carrying its message when it refuses the request."""
+    try:
+        return compute()
+    except ServiceError as exc:
+        abort(400, str(exc))
+
+
 def _choice(name: str, allowed: list[str], default: str | None) -> str | None:
     value = request.args.get(name, default)
     if value is not None and value not in allowed:
@@ -104,10 +116,7 @@ def get_results(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
     sample = _choice("sample", list(reports.SAMPLES), "probability")
     by = request.args.get("by") or None
-    try:
-        report = reports.build(campaign, sample=sample or "probability", by=by)
-    except ServiceError as exc:
-        abort(400, str(exc))
+    report = _or_400(lambda: reports.build(campaign, sample=sample or "probability", by=by))
     return jsonify(report.to_dict())
 
 
@@ -117,20 +126,15 @@ def get_differences(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
     by = request.args.get("by") or levels.default(campaign)
     variable = request.args.get("variable") or "overall"
-    try:
-        result = reports.differences(campaign, by=by, variable=variable)
-    except ServiceError as exc:
-        abort(400, str(exc))
+    result = _or_400(lambda: reports.differences(campaign, by=by, variable=variable))
     return jsonify({**result.to_dict(), "by": by})
 
 
 @bp.route("/campaigns/<int:campaign_id>/trend")
 def get_trend(campaign_id: int) -> Any:
     """The probability sample's index results across the questionnaire's campaigns."""
-    try:
-        trend = reports.trend(_campaign(campaign_id))
-    except ServiceError as exc:
-        abort(400, str(exc))
+    campaign = _campaign(campaign_id)
+    trend = _or_400(lambda: reports.trend(campaign))
     return jsonify(trend.to_dict())
 
 
@@ -140,15 +144,10 @@ def get_small_area(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
     method = _choice("method", list(sae.METHODS), "reml")
     bench = _choice("benchmark", list(sae.BENCHMARKS), None)
-    try:
-        result = sae.estimate(
-            campaign,
-            method=method or "reml",
-            bench=bench,
-            level=request.args.get("level") or None,
-        )
-    except ServiceError as exc:
-        abort(400, str(exc))
+    level = request.args.get("level") or None
+    result = _or_400(
+        lambda: sae.estimate(campaign, method=method or "reml", bench=bench, level=level)
+    )
     return jsonify(result.to_dict())
 
 
@@ -182,11 +181,10 @@ def get_bulletin(campaign_id: int) -> Any:
     month = request.args.get("month", f"{localtime.today():%Y-%m}")
     if not MONTH.fullmatch(month):
         abort(400, "month: write YYYY-MM, e.g. 2026-11")
-    try:
-        unit = bulletin.unit_by_code(code)
-        built = bulletin.build(unit, bulletin.parse_month(month), campaign, current_language())
-    except ServiceError as exc:
-        abort(400, str(exc))
+    unit = _or_400(lambda: bulletin.unit_by_code(code))
+    built = _or_400(
+        lambda: bulletin.build(unit, bulletin.parse_month(month), campaign, current_language())
+    )
     return jsonify(built.to_dict())
 
 
@@ -198,8 +196,5 @@ def get_periodic(campaign_id: int) -> Any:
     text = request.args.get("period", "")
     if not PERIOD.fullmatch(text):
         abort(400, "period: write 2026-Q1 to 2026-Q4, 2026-H1, 2026-H2 or 2026")
-    try:
-        report = periodic.build(campaign, text, lang=current_language())
-    except ServiceError as exc:
-        abort(400, str(exc))
+    report = _or_400(lambda: periodic.build(campaign, text, lang=current_language()))
     return jsonify(report.to_dict())

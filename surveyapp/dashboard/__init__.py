@@ -40,9 +40,9 @@ def _verdict_text() -> dict[str, str]:
 def _verdict_reason_text() -> dict[str, str]:
     """Why a verdict is not decided, where the interval alone does not say it."""
     return {
-        "se_zero": _("standard error is zero: too few different answers"),
-        "small_sample": _("small sample: fewer than 30 answers, or too imprecise (CV above 0.20)"),
-        "no_estimate": _("no estimate"),
+        code: str(label)
+        for code, label in reports.VERDICT_REASON_LABELS.items()
+        if code != "ci_contains_target"
     }
 
 

@@ -488,12 +488,8 @@ def verdict_text(verdict: str | None) -> str:
 
 
 def reason_text(reason: str | None) -> str:
-    return {
-        "se_zero": _("standard error is zero: too few different answers"),
-        "small_sample": _("small sample: fewer than 30 answers, or too imprecise (CV above 0.20)"),
-        "ci_contains_target": _("the interval holds the target"),
-        "no_estimate": _("no estimate"),
-    }.get(reason or "", "")
+    label = reports.VERDICT_REASON_LABELS.get(reason or "")
+    return "" if label is None else str(label)
 
 
 def direction_text(direction: str | None) -> str:

@@ -51,7 +51,8 @@ def note(row: dict[str, Any]) -> str:
     parts = []
     reason = row.get("verdict_reason")
     if reason and reason != "ci_contains_target":
-        parts.append("Chưa kết luận: " + reports.VERDICT_REASON_VI.get(reason, reason))
+        reasons = reports.vietnamese(reports.VERDICT_REASON_LABELS)
+        parts.append("Chưa kết luận: " + reasons.get(reason, reason))
     if row.get("note"):
         parts.append(row["note"])
     return "; ".join(parts)

@@ -5,54 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from paper_support import login_to_entry, one_village_draw, plan_toml
 from sqlalchemy import select
+from support import PASSWORD
 
 from surveyapp.extensions import db
-from surveyapp.models import Keying, Role, Unit, UnitLevel
-from surveyapp.services import batches, entry, frame, sampling, users
+from surveyapp.models import Keying, Role
+from surveyapp.services import entry, sampling, users
 
-PLAN = """seed = 5
-[[stages]]
-level = "district"
-method = "all"
-[[stages]]
-level = "commune"
-method = "srs"
-n = 1
-[[stages]]
-level = "village"
-method = "srs"
-n = 1
-[[stages]]
-level = "household"
-method = "srs"
-n = 3
-"""
+PLAN = plan_toml(seed=5, communes=("srs", 1), villages=("srs", 1), households=3, reserve=None)
 
 
 def _setup(campaign) -> list[str]:  # type: ignore[no-untyped-def]
-    province = campaign.units[0]
-    district = Unit(code="75-1", name="Huyện 1", level=UnitLevel.DISTRICT, parent=province)
-    commune = Unit(code="75-1-1", name="Xã 1", level=UnitLevel.COMMUNE, parent=district)
-    village = Unit(code="75-1-1-1", name="Ấp 1", level=UnitLevel.VILLAGE, parent=commune)
-    db.session.add_all([district, commune, village])
-    db.session.flush()
-    rows = "\n".join(f"75-1-1-1,H{h},Hộ {h}" for h in range(1, 11))
-    frame.import_frame(f"village,household,head_name\n{rows}\n".encode(), "f.csv")
-    stages, seed = sampling.parse_plan(PLAN)
-    draw = sampling.draw(campaign, stages, seed)
-    batches.make_batches(campaign, draw.id)
-    users.create_user("keyer", Role.ENUMERATOR, "correct-horse-42")
+    draw_id = one_village_draw(campaign, PLAN, households=10)
+    users.create_user("keyer", Role.ENUMERATOR, PASSWORD)
     db.session.commit()
-    return [f.serial for f in sampling.forms_of(draw.id)]
+    return [f.serial for f in sampling.forms_of(draw_id)]
 
 
 def _login_and_open(page, live_server: str, serial: str, js: bool = True) -> None:  # type: ignore[no-untyped-def]
-    page.goto(live_server + "/login")
-    page.fill("#username", "keyer")
-    page.fill("#password", "correct-horse-42")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/entry/**")
+    login_to_entry(page, live_server, "keyer")
     page.goto(live_server + "/entry/key")
     page.wait_for_selector("#serial:focus")  # autofocus: no mouse needed
     page.keyboard.type(serial)

@@ -5,52 +5,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from paper_support import login_to_entry, one_village_draw, plan_toml
 from sqlalchemy import select
+from support import PASSWORD
 
 from surveyapp.extensions import db
-from surveyapp.models import Role, Unit, UnitLevel
+from surveyapp.models import Role
 from surveyapp.models.sampling import Form
-from surveyapp.services import batches, entry, frame, sampling, users
+from surveyapp.services import entry, sampling, users
 
-PLAN = """seed = 7
-[[stages]]
-level = "district"
-method = "all"
-[[stages]]
-level = "commune"
-method = "srs"
-n = 1
-[[stages]]
-level = "village"
-method = "srs"
-n = 1
-[[stages]]
-level = "household"
-method = "srs"
-n = 2
-"""
-PASSWORD = "correct-horse-42"
+PLAN = plan_toml(seed=7, communes=("srs", 1), villages=("srs", 1), households=2, reserve=None)
 
 
 def _two_conflicts(campaign) -> list[str]:  # type: ignore[no-untyped-def]
     """Two forms keyed twice that differ in q5 only (4 against 1)."""
-    province = campaign.units[0]
-    district = Unit(code="75-1", name="Huyện 1", level=UnitLevel.DISTRICT, parent=province)
-    commune = Unit(code="75-1-1", name="Xã 1", level=UnitLevel.COMMUNE, parent=district)
-    village = Unit(code="75-1-1-1", name="Ấp 1", level=UnitLevel.VILLAGE, parent=commune)
-    db.session.add_all([district, commune, village])
-    db.session.flush()
-    rows = "\n".join(f"75-1-1-1,H{h},Hộ {h}" for h in range(1, 6))
-    frame.import_frame(f"village,household,head_name\n{rows}\n".encode(), "f.csv")
-    stages, seed = sampling.parse_plan(PLAN)
-    draw = sampling.draw(campaign, stages, seed)
-    batches.make_batches(campaign, draw.id)
+    draw_id = one_village_draw(campaign, PLAN, households=5)
     one = users.create_user("keyer1", Role.ENUMERATOR, PASSWORD)
     two = users.create_user("keyer2", Role.ENUMERATOR, PASSWORD)
     users.create_user("verifier", Role.SUPERVISOR, PASSWORD)
     questions = entry.keyed_questions(campaign.questionnaire)
     serials = []
-    for form in sampling.forms_of(draw.id):
+    for form in sampling.forms_of(draw_id):
         values: dict[str, int | None] = {q.code: 3 if q.values[-1] >= 3 else 1 for q in questions}
         values["q5"] = 4
         entry.save_keying(form, one, values, 40)
@@ -65,11 +40,7 @@ def _two_conflicts(campaign) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def _open(page, live_server: str, serial: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(live_server + "/login")
-    page.fill("#username", "verifier")
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/entry/**")
+    login_to_entry(page, live_server, "verifier")
     page.goto(f"{live_server}/entry/reconcile/{serial}")
 
 

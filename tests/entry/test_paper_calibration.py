@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from paper_support import answers
+from paper_support import answers, plan_toml
 from sqlalchemy import func, select
 from support import analyze_args_shown
 
@@ -20,24 +20,7 @@ from surveyapp.services import entry, exports, margins, reports, sampling
 PROBABILITY = reports.SAMPLES["probability"]
 # Equal-probability stages: the analysis takes their population sizes as fpc (a PPS stage's
 # fpc is a per-unit inclusion probability, which a stratum-constant fpc cannot express).
-SRS_PLAN = """seed = 5
-[[stages]]
-level = "district"
-method = "all"
-[[stages]]
-level = "commune"
-method = "srs"
-n = 2
-[[stages]]
-level = "village"
-method = "srs"
-n = 1
-[[stages]]
-level = "household"
-method = "srs"
-n = 4
-reserve = 1
-"""
+SRS_PLAN = plan_toml(seed=5, communes=("srs", 2), villages=("srs", 1), households=4, reserve=1)
 
 
 @pytest.fixture

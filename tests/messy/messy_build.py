@@ -33,7 +33,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +41,9 @@ from flask import Flask, g, got_request_exception, request_started
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
+from paper_support import plan_toml
 from sqlalchemy import select
-from support import PG_URL, USING_POSTGRES, login, make_config, make_user
+from support import PG_URL, USING_POSTGRES, login, make_config, make_user, open_campaign
 
 from surveyapp import create_app
 from surveyapp.extensions import db
@@ -325,25 +325,6 @@ class Built:
 
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 
-PLAN_TOML = """seed = {seed}
-[[stages]]
-level = "district"
-method = "all"
-[[stages]]
-level = "commune"
-method = "pps"
-n = 2
-[[stages]]
-level = "village"
-method = "pps"
-n = 1
-[[stages]]
-level = "household"
-method = "srs"
-n = 2
-reserve = 1
-"""
-
 
 def server_error(response: Any, what: str) -> str | None:
     if response.status_code >= 500:
@@ -428,10 +409,6 @@ def _post_form(client: FlaskClient, page: str, values: dict[str, Any], problems:
 
 def build(app: Flask, plan: Plan) -> Built:
     from surveyapp.models import (
-        Campaign,
-        CampaignChannel,
-        CampaignStatus,
-        Channel,
         Form,
         ServicePoint,
         Unit,
@@ -468,16 +445,7 @@ def build(app: Flask, plan: Plan) -> Built:
                         parent=commune,
                     )
                 )
-    today = date.today()
-    campaign = Campaign(
-        name=fit(plan.campaign, 200, "Đợt"),
-        questionnaire=qn,
-        status=CampaignStatus.OPEN,
-        starts=today - timedelta(days=10),
-        ends=today + timedelta(days=10),
-        units=[province],
-        channels=[CampaignChannel(channel=c) for c in Channel],
-    )
+    campaign = open_campaign(fit(plan.campaign, 200, "Đợt"), qn, province)
     db.session.add_all([province, campaign, *villages])
     db.session.flush()
     targets.import_targets_file(campaign, demo.TARGETS_FILE)
@@ -507,7 +475,7 @@ def build(app: Flask, plan: Plan) -> Built:
         result = cli(app, ["frame", "import", str(write_frame(["Chủ hộ"]))])
         assert result.exit_code == 0, result.output
     plan_path = tmp / "plan.toml"
-    plan_path.write_text(PLAN_TOML.format(seed=plan.seed), encoding="utf-8")
+    plan_path.write_text(plan_toml(seed=plan.seed, households=2), encoding="utf-8")
     result = cli(app, ["sample", "draw", "--campaign", str(campaign.id), "--plan", str(plan_path)])
     assert result.exit_code == 0, result.output
 
@@ -559,8 +527,9 @@ def build(app: Flask, plan: Plan) -> Built:
             sent = client.post(
                 f"/admin/desks/{desk_id}",
                 data={
-                    "period_start": (today - timedelta(days=10)).isoformat(),
-                    "period_end": (today + timedelta(days=10)).isoformat(),
+                    # the campaign's period
+                    "period_start": campaign.starts.isoformat(),
+                    "period_end": campaign.ends.isoformat(),
                     "transactions": str(desk_plan.volume),
                 },
             )

@@ -45,12 +45,13 @@ def vietnamese(labels: dict[str, Any]) -> dict[str, str]:
         return {key: str(label) for key, label in labels.items()}
 
 
-# Why a verdict is inconclusive (analysis.targets.VERDICT_REASONS codes), for the report files.
-VERDICT_REASON_VI = {
-    "se_zero": "sai số chuẩn bằng 0",
-    "small_sample": "mẫu nhỏ (dưới 30 phiếu hoặc CV trên 20%)",
-    "ci_contains_target": "khoảng tin cậy chứa chỉ tiêu",
-    "no_estimate": "không có ước lượng",
+# Why a verdict is inconclusive or missing (analysis.targets.VERDICT_REASONS codes): one table,
+# in the reader's language on pages; the report files render it with vietnamese().
+VERDICT_REASON_LABELS = {
+    "se_zero": _l("standard error is zero: too few different answers"),
+    "small_sample": _l("small sample: fewer than 30 answers, or too imprecise (CV above 0.20)"),
+    "ci_contains_target": _l("the interval holds the target"),
+    "no_estimate": _l("no estimate"),
 }
 
 

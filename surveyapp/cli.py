@@ -32,6 +32,7 @@ from surveyapp.services import (
     instruments,
     links,
     margins,
+    regions,
     targets,
     users,
 )
@@ -357,12 +358,60 @@ def margins_show(campaign_id: int, fmt: str) -> None:
 @margins_cli.command("template")
 @click.option("--campaign", "campaign_id", type=int, required=True)
 @click.option("--output", type=click.Path(dir_okay=False), required=True)
-def margins_template(campaign_id: int, output: str) -> None:
+@click.option(
+    "--level",
+    default=None,
+    help="Geographic level of the template: commune, region, or district for a campaign on "
+    "the historical structure (default: that of the current margins, else the breakdown's).",
+)
+def margins_template(campaign_id: int, output: str, level: str | None) -> None:
     """Write the XLSX template: every category of every variable, current totals filled in."""
     campaign = campaign_or_fail(campaign_id)
+    allowed = margins.geographic_levels(campaign)
+    if level is not None and level not in allowed:
+        raise click.BadParameter(", ".join(allowed), param_hint="--level")
     with open(output, "wb") as fh:
-        fh.write(margins.template(campaign))
+        fh.write(margins.template(campaign, level))
     click.echo(_("Template written to %(file)s.", file=output))
+
+
+regions_cli = AppGroup(
+    "regions",
+    help="Regions: named groups of communes, to break results down by and calibrate to.",
+)
+
+
+@regions_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+def regions_import(file: str) -> None:
+    """Replace every region from CSV or XLSX (commune_code, region; all rows or none)."""
+    try:
+        added = regions.import_regions_file(file)
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(_("%(file)s: nothing imported.", file=file) + "\n" + str(exc))
+    db.session.commit()
+    click.echo(_("Placed %(n)d communes in regions.", n=len(added)))
+
+
+@regions_cli.command("show")
+@FORMAT
+def regions_show(fmt: str) -> None:
+    """Show every region and its communes."""
+    rows = [
+        {"region": g["region"], "commune_code": u["code"], "commune": u["name"]}
+        for g in regions.overview()
+        for u in g["units"]
+    ]
+    emit(rows, fmt, ["region", "commune_code", "commune"])
+
+
+@regions_cli.command("clear")
+def regions_clear() -> None:
+    """Remove every region."""
+    removed = regions.clear()
+    db.session.commit()
+    click.echo(_("Removed the regions of %(n)d communes.", n=removed))
 
 
 # Every command module lists its commands in COMMANDS; the app factory registers them all the
@@ -377,5 +426,6 @@ COMMANDS = (
     questionnaires_cli,
     targets_cli,
     margins_cli,
+    regions_cli,
     users_cli,
 )

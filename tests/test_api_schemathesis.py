@@ -97,4 +97,8 @@ def test_api_answers_bad_parameters_with_a_json_400_or_404(app: Flask, client, d
     assert desk.status_code == 400 and "desk" in desk.json["message"]
     planet = client.get(f"{base}/results?by=planet", headers=headers)
     assert planet.status_code == 400
-    assert planet.json["message"] == "by: use one of channel, desk, district"
+    # the levels the campaign's units have, named (issue 13: the level is data)
+    assert planet.json["message"] == (
+        "Phân tổ planet: các đơn vị của đợt khảo sát này không có cấp đó; hãy dùng một trong "
+        "các cấp district, commune, desk, channel."
+    )

@@ -138,7 +138,7 @@ def test_dashboard_states_what_a_rank_interval_means_and_links_the_differences(
     table = client.get(link)
     assert table.status_code == 200
     html = table.get_data(as_text=True)
-    assert "Chênh lệch giữa các huyện" in html and "Giá trị p" in html
+    assert "Chênh lệch giữa các đơn vị (huyện)" in html and "Giá trị p" in html
     result = reports.differences(_campaign(demo_data), by="district")
     first = result.pairs[0]
     assert f"{first.estimate * 100:+.2f}" in html

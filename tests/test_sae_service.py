@@ -38,7 +38,7 @@ def test_service_fits_the_model_per_unit_of_the_breakdown(demo: Campaign) -> Non
     result = sae.estimate(demo)
     units = sae.units(demo)
     assert [u.code for u in result.units] == [u.code for u in units]
-    assert result.level == sae.breakdown()
+    assert result.level == sae.breakdown(demo) == "district"  # the demo's breakdown level
     doc = result.to_dict()
     assert doc["label"] == "model-based"
     assert doc["model"]["method"] == "reml"

@@ -13,7 +13,7 @@ from surveyapp.data import queries
 from surveyapp.data.queries import Filters
 from surveyapp.extensions import db
 from surveyapp.models import Campaign, MarginVariable, Unit
-from surveyapp.services import campaigns, crosswalk, margins, reports
+from surveyapp.services import campaigns, crosswalk, levels, margins, reports
 from surveyapp.services.reports import across
 
 
@@ -150,9 +150,12 @@ def test_trend_page_and_api_say_which_comparisons_are_approximate(login_as, demo
 
 def test_a_campaign_after_the_change_offers_no_old_district(demo_data) -> None:
     older, newer = _campaigns(demo_data)
-    old_districts = {u.code for u in margins.districts(older)}
+    old_districts = {u.code for u in levels.units_at(older, "district")}
     assert old_districts and all(code.startswith("75-") for code in old_districts)
-    assert margins.districts(newer) == []
-    assert margins.categories(newer)[MarginVariable.DISTRICT] == {}
-    assert {u.code for u in campaigns.filter_units(newer)} == {"75"}
+    assert levels.units_at(newer, "district") == []
+    # the level is data (issue 13 §4): the new campaign has communes only, no district margin
+    assert levels.unit_levels(newer) == ["commune"]
+    assert MarginVariable.DISTRICT not in margins.categories(newer)
+    communes = {u.code for u in levels.units_at(newer, "commune")}
+    assert {u.code for u in campaigns.filter_units(newer)} == {"75"} | communes
     assert {u.code for u in campaigns.filter_units(older)} == {"75"} | old_districts

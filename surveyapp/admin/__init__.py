@@ -202,5 +202,6 @@ from surveyapp.admin import (  # noqa: E402, F401
     margins,
     official,
     officials,
+    regions,
     sae,
 )

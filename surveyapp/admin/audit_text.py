@@ -143,6 +143,8 @@ def _fields() -> dict[str, str]:
         "responses": _("Responses"),
         "area": _("Urban or rural area"),
         "district": _("District"),
+        "commune": _("Commune"),
+        "region": _("Region"),
         "sex_age": _("Sex and age group"),
         "index": _("Index"),
         "kind": _("Kind"),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from surveyapp.admin import bp, import_file
 from surveyapp.extensions import db
 from surveyapp.forms.admin import MarginImportForm
 from surveyapp.models.campaigns import Campaign
-from surveyapp.services import margins
+from surveyapp.services import levels, margins
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -24,6 +24,8 @@ def margins_page(campaign_id: int) -> Any:
         campaign=item,
         groups=margins.overview(item),
         names=[str(n) for n in margins.variable_names().values()],
+        places=[(lv, levels.name(lv)) for lv in margins.geographic_levels(item)],
+        chosen=margins.stored_level(item),
         form=MarginImportForm(),
     )
 
@@ -50,9 +52,12 @@ def import_margins(campaign_id: int) -> Any:
 @bp.route("/campaigns/<int:campaign_id>/margins/template.xlsx")
 def margins_template(campaign_id: int) -> Any:
     item = db.get_or_404(Campaign, campaign_id)
+    level = request.args.get("level") or None
+    if level is not None and level not in margins.geographic_levels(item):
+        abort(404)
     disposition = f'attachment; filename="margins-campaign-{item.id}.xlsx"'
     return Response(
-        margins.template(item), mimetype=XLSX, headers={"Content-Disposition": disposition}
+        margins.template(item, level), mimetype=XLSX, headers={"Content-Disposition": disposition}
     )
 
 

@@ -577,7 +577,7 @@ class SmoothedVariances:
         ``proportion``: (pooled design effect :math:`\\hat d`, pooled share :math:`\\bar p`);
         ``loglinear``: (intercept :math:`a`, slope :math:`b`, smearing factor).
     fitted_on : int
-        Number of areas the function was fitted on.
+        Number of areas the function was fitted on (0: on the ``reference`` area).
     """
 
     variance: Float
@@ -585,6 +585,38 @@ class SmoothedVariances:
     form: str
     params: tuple[float, ...]
     fitted_on: int
+
+
+def _from_reference(
+    est: Float,
+    psi: Float,
+    nn: Float,
+    inside: NDArray[np.bool_],
+    ok: NDArray[np.bool_],
+    min_n: int,
+    replace_all: bool,
+    reference: tuple[float, float, float],
+) -> SmoothedVariances:
+    """The ``proportion`` GVF with :math:`\\hat d` the reference area's design effect."""
+    p_r, s_r, n_r = (float(v) for v in reference)
+    if not (0.0 < p_r < 1.0 and math.isfinite(s_r) and s_r > 0 and n_r > 0):
+        raise AnalysisError(
+            "generalised variance function: the reference area needs a share in (0, 1), a "
+            "positive SE and respondents"
+        )
+    d = s_r**2 / (p_r * (1.0 - p_r) / n_r)
+    pbar = float((nn[inside] * est[inside]).sum() / nn[inside].sum())
+    out = np.full(est.size, np.nan)
+    out[inside] = d * pbar * (1.0 - pbar) / nn[inside]
+    unstable = inside & (~ok | (nn < min_n))
+    use = inside if replace_all else unstable
+    return SmoothedVariances(
+        variance=np.where(use, out, np.where(inside, psi, np.nan)),
+        smoothed=use,
+        form="proportion",
+        params=(d, pbar),
+        fitted_on=0,
+    )
 
 
 def smooth_variances(
@@ -595,6 +627,7 @@ def smooth_variances(
     form: Literal["proportion", "loglinear"] = "proportion",
     min_n: int = 10,
     replace_all: bool = False,
+    reference: tuple[float, float, float] | None = None,
 ) -> SmoothedVariances:
     """Smooth design variances with a generalised variance function (GVF).
 
@@ -617,6 +650,12 @@ def smooth_variances(
 
     The reliable areas :math:`R` have a positive, finite SE and :math:`n_i \\ge` ``min_n``;
     when fewer than 2 (``loglinear``: 3) areas qualify, every area with a positive SE is used.
+    With ``proportion`` and a ``reference`` (estimate, SE, n of an area holding them all,
+    e.g. the province), too few reliable areas fit :math:`\\hat d` on the reference alone,
+    :math:`\\hat d = s_r^2 / (\\hat p_r(1-\\hat p_r)/n_r)`, its design effect: the areas'
+    own SEs are then not used at all (a commune that is one PSU of the design has no
+    design-based SE, and its ultimate-cluster SE of about 0 would make :math:`\\hat d`
+    near 0).
 
     Parameters
     ----------
@@ -629,6 +668,8 @@ def smooth_variances(
     replace_all : bool
         If True every in-sample area gets the smoothed variance; otherwise only unstable
         ones (SE ≤ 0, not finite, or :math:`n_i <` ``min_n``).
+    reference : (float, float, float), optional
+        Estimate, SE and respondents of an area that holds all the areas (``proportion``).
 
     Returns
     -------
@@ -648,6 +689,8 @@ def smooth_variances(
     ok = inside & np.isfinite(psi) & (psi > 0)
     reliable = ok & (nn >= min_n)
     need = 2 if form == "proportion" else 3
+    if reliable.sum() < need and form == "proportion" and reference is not None:
+        return _from_reference(est, psi, nn, inside, ok, min_n, replace_all, reference)
     if reliable.sum() < need:
         reliable = ok
     if reliable.sum() < need:

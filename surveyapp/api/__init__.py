@@ -21,6 +21,7 @@ from surveyapp.services import (
     bulletin,
     campaigns,
     exports,
+    levels,
     periodic,
     reports,
     sae,
@@ -114,7 +115,7 @@ def get_results(campaign_id: int) -> Any:
     """Estimates per item and index node, as `surveyapp report --format json`."""
     campaign = _campaign(campaign_id)
     sample = _choice("sample", list(reports.SAMPLES), "probability")
-    by = _choice("by", sorted(reports.BY_COLUMNS), None)
+    by = request.args.get("by") or None
     report = _or_400(lambda: reports.build(campaign, sample=sample or "probability", by=by))
     return jsonify(report.to_dict())
 
@@ -123,7 +124,7 @@ def get_results(campaign_id: int) -> Any:
 def get_differences(campaign_id: int) -> Any:
     """Every pair of domains of the probability sample: difference, t interval, p-value."""
     campaign = _campaign(campaign_id)
-    by = _choice("by", ["channel", "district"], "district") or "district"
+    by = request.args.get("by") or levels.default(campaign)
     variable = request.args.get("variable") or "overall"
     result = _or_400(lambda: reports.differences(campaign, by=by, variable=variable))
     return jsonify({**result.to_dict(), "by": by})
@@ -143,7 +144,10 @@ def get_small_area(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
     method = _choice("method", list(sae.METHODS), "reml")
     bench = _choice("benchmark", list(sae.BENCHMARKS), None)
-    result = _or_400(lambda: sae.estimate(campaign, method=method or "reml", bench=bench))
+    level = request.args.get("level") or None
+    result = _or_400(
+        lambda: sae.estimate(campaign, method=method or "reml", bench=bench, level=level)
+    )
     return jsonify(result.to_dict())
 
 

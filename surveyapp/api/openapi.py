@@ -72,6 +72,22 @@ def _enum(name: str, values: list[str]) -> dict[str, Any]:
     }
 
 
+def _by_level() -> dict[str, Any]:
+    """The breakdown: a level the campaign's units have, a region, a desk or a channel."""
+    return {
+        "name": "by",
+        "in": "query",
+        "required": False,
+        "description": (
+            "An administrative level the campaign's units have (commune; district for a "
+            "campaign on the historical structure; region when the province defined "
+            "regions), desk or channel. A level the campaign does not have is a 400 that "
+            "names the levels it has."
+        ),
+        "schema": {"type": "string", "enum": ["channel", "commune", "desk", "district", "region"]},
+    }
+
+
 ESTIMATE = {
     "type": "object",
     "required": ["statistic", "variable", "estimate", "se", "ci_low", "ci_high", "n"],
@@ -548,7 +564,7 @@ def document() -> dict[str, Any]:
                     "parameters": [
                         _campaign_id(),
                         _enum("sample", ["probability", "convenience", "invited"]),
-                        _enum("by", ["channel", "desk", "district"]),
+                        _by_level(),
                     ],
                     "responses": _responses({"$ref": "#/components/schemas/Results"}),
                 }
@@ -559,7 +575,7 @@ def document() -> dict[str, Any]:
                     "operationId": "getDifferences",
                     "parameters": [
                         _campaign_id(),
-                        _enum("by", ["channel", "district"]),
+                        _by_level(),
                         {
                             "name": "variable",
                             "in": "query",
@@ -588,6 +604,7 @@ def document() -> dict[str, Any]:
                         _campaign_id(),
                         _enum("method", ["reml", "ml", "fh"]),
                         _enum("benchmark", ["ratio", "difference"]),
+                        _enum("level", ["commune", "district"]),
                     ],
                     "responses": _responses({"$ref": "#/components/schemas/SmallArea"}),
                 }

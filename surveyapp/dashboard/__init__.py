@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from surveyapp.auth import require_roles
-from surveyapp.dashboard.charts import ci_chart, trend_chart
+from surveyapp.dashboard.charts import ci_chart, domain_chart, interval_chart, qq_plot, trend_chart
 from surveyapp.data import queries
 from surveyapp.extensions import db
 from surveyapp.i18n import current_language
@@ -23,6 +23,7 @@ from surveyapp.services import (
     abuse,
     batches,
     campaigns,
+    levels,
     report_files,
     reports,
     sae,
@@ -83,9 +84,21 @@ def campaign(campaign_id: int) -> Any:
     units = campaigns.filter_units(item)
     filters, chosen = _filters(item, units)
     breakdown = request.args.get("by") or None
-    if breakdown not in (None, "district", "channel"):
-        abort(400, _("Breakdown: use district or channel."))
+    # Desks are the QR sample's own breakdown (the default there), not one to choose.
+    choices = [c for c in levels.choices(item) if c != "desk"]
+    if breakdown is not None and breakdown not in choices:
+        abort(
+            400,
+            _(
+                "Breakdown: this campaign has no level %(value)s; use one of %(names)s.",
+                value=breakdown,
+                names=", ".join(choices),
+            ),
+        )
     chosen["by"] = breakdown or ""
+    default_by = levels.default(item)
+    # The level of the response rates: the chosen breakdown when it is one.
+    area_by = breakdown if levels.is_area(breakdown) else default_by
     sections = []
     errors = []
     for key in ("probability", "convenience", "invited"):
@@ -94,12 +107,12 @@ def campaign(campaign_id: int) -> Any:
             continue
         if key == "invited":
             # Shown only when someone answered a standalone code; such answers have no
-            # district or desk, so no breakdown and no unit filter applies to them.
+            # unit or desk, so no breakdown and no unit filter applies to them.
             if filters.unit_ids is not None or not reports.has_answers(item, key):
                 continue
             by = None
         else:
-            by = breakdown or ("district" if key == "probability" else "desk")
+            by = breakdown or (default_by if key == "probability" else "desk")
         try:
             # The page may show the latest report at once while a fresh one is computed; it
             # says so. The API always waits for the fresh one.
@@ -147,12 +160,14 @@ def campaign(campaign_id: int) -> Any:
                             title=titles[field],
                             description=description,
                             verdict_text=_verdict_text(),
+                            key=f"ci-{key}-{field}",
                         )
                     )
                 )
         sections.append(
             {
                 "key": key,
+                "domain_chart": _domain_chart(report, key),
                 "report": report,
                 "index_rows": index_rows,
                 "items": [r for r in report.rows() if r["level"] == "item"],
@@ -166,8 +181,9 @@ def campaign(campaign_id: int) -> Any:
                         "dashboard.differences",
                         campaign_id=item.id,
                         **{k: v for k, v in chosen.items() if v and k != "by"},
+                        by=by if by != default_by else None,
                     )
-                    if key == "probability" and by == "district"
+                    if key == "probability" and levels.is_area(by)
                     else None
                 ),
             }
@@ -180,17 +196,63 @@ def campaign(campaign_id: int) -> Any:
         verdicts=_verdict_text(),
         verdict_reasons=_verdict_reason_text(),
         by_channel=campaigns.channel_counts(item),
-        rates=batches.response_rate_summary(item, filters.unit_ids),
+        rates=batches.response_rate_summary(item, filters.unit_ids, by=area_by),
         filters=chosen,
+        by_choices=[(c, levels.name(c)) for c in choices],
+        default_by=levels.name(default_by) if default_by else None,
+        level_name=levels.name,
         filtered=not filters.empty,
         filter_units=units,
     )
 
 
+def _domain_chart(report: reports.Report, key: str) -> Markup | None:
+    """The overall index per unit of the breakdown as a dot plot sorted by estimate (the
+    table beside it sorts by any column)."""
+    if not report.by:
+        return None
+    rows = [
+        (str(domain), float(r["estimate"]), r["ci_low"], r["ci_high"])
+        for domain in report.domains()
+        for r in report.rows(domain)
+        if r["code"] == "overall" and r["estimate"] is not None
+    ]
+    if len(rows) < 2:
+        return None
+    whole = next((r for r in report.rows() if r["code"] == "overall"), None)
+    name = levels.name(report.by)
+    if report.descriptive:
+        # Not a random sample: the line is an interval only under that assumption.
+        description = _(
+            "One row per %(level)s, sorted by estimate: square, the estimate; line, the 95%% "
+            "interval that holds only if the respondents were a random sample; dashed line, all "
+            "of them. With many rows only the highest and lowest are named; the table below "
+            "names every one and sorts by any column.",
+            level=name,
+        )
+    else:
+        description = _(
+            "One row per %(level)s, sorted by estimate: square, the estimate; line, its "
+            "95%% interval; dashed line, the whole sample. With many rows only the highest "
+            "and lowest are named; the table below names every one and sorts by any column.",
+            level=name,
+        )
+    return Markup(
+        domain_chart(
+            rows,
+            title=_("Overall index by %(level)s, highest first", level=name),
+            description=description,
+            overall=whole["estimate"] if whole else None,
+            key=f"domains-{key}",
+        )
+    )
+
+
 @bp.route("/<int:campaign_id>/differences")
 def differences(campaign_id: int) -> Any:
-    """Every pair of districts of the probability sample: the difference of an index with
-    its confidence interval, from the joint covariance of the calibrated estimates."""
+    """Every pair of units of the probability sample at an administrative level: the
+    difference of an index with its confidence interval, from the joint covariance of the
+    calibrated estimates."""
     item = db.get_or_404(Campaign, campaign_id)
     units = campaigns.filter_units(item)
     filters, chosen = _filters(item, units)
@@ -203,16 +265,22 @@ def differences(campaign_id: int) -> Any:
     variable = request.args.get("variable") or "overall"
     if variable not in {code for code, _name in nodes}:
         abort(400, _("Index: this questionnaire has no index %(value)s.", value=variable))
+    by = request.args.get("by") or levels.default(item)
+    if not levels.is_area(by):
+        abort(400, _("Differences: choose an administrative level."))
     try:
-        result = reports.differences(item, by="district", variable=variable, filters=filters)
+        result = reports.differences(item, by=by, variable=variable, filters=filters)
     except ServiceError as exc:
         abort(400, str(exc))
+    assert by is not None
     return render_template(
         "dashboard/differences.html",
         campaign=item,
         result=result,
         nodes=nodes,
         variable=variable,
+        by=by,
+        level=levels.name(by),
         filters={k: v for k, v in chosen.items() if k != "by"},
     )
 
@@ -254,11 +322,10 @@ def trend(campaign_id: int) -> Any:
 @bp.route("/<int:campaign_id>/sae")
 def small_area(campaign_id: int) -> Any:
     """Model-based (Fay–Herriot) estimates per unit beside the direct ones."""
-    from surveyapp.dashboard.sae_charts import interval_chart, qq_plot
-
     item = db.get_or_404(Campaign, campaign_id)
     method = request.args.get("method") or "reml"
     bench = request.args.get("benchmark") or None
+    level = request.args.get("level") or None
     if method not in sae.METHODS:
         abort(400, _("Method: use one of %(names)s.", names=", ".join(sae.METHODS)))
     if bench is not None and bench not in sae.BENCHMARKS:
@@ -266,7 +333,9 @@ def small_area(campaign_id: int) -> Any:
     error = None
     result = chart = qq = None
     try:
-        result = sae.estimate(item, method=method, bench=bench, lang=current_language())
+        result = sae.estimate(
+            item, method=method, bench=bench, lang=current_language(), level=level
+        )
     except ServiceError as exc:
         error = str(exc)
     if result is not None:
@@ -303,6 +372,8 @@ def small_area(campaign_id: int) -> Any:
         bench=bench or "",
         methods=sae.METHODS,
         names=sae.covariate_names(),
+        level=level or "",
+        levels=[(lv, levels.name(lv)) for lv in levels.unit_levels(item)],
     )
 
 
@@ -319,7 +390,7 @@ def download(campaign_id: int, fmt: str) -> Any:
             report = reports.build(item, sample="probability", stale_ok=True)
             return report.to_dict()
         sections = reports.file_sections(
-            item, by={"probability": "district", "convenience": "desk"}, stale_ok=True
+            item, by={"probability": levels.default(item), "convenience": "desk"}, stale_ok=True
         )
     except ServiceError as exc:
         abort(400, str(exc))

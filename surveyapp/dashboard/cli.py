@@ -10,7 +10,7 @@ import click
 from flask.cli import with_appcontext
 
 from surveyapp.cli_common import campaign_or_fail
-from surveyapp.services import ServiceError, forecasts, report_files, reports, sae
+from surveyapp.services import ServiceError, forecasts, levels, report_files, reports, sae
 
 
 @click.command("report")
@@ -24,9 +24,10 @@ from surveyapp.services import ServiceError, forecasts, report_files, reports, s
 )
 @click.option(
     "--by",
-    type=click.Choice(sorted(reports.BY_COLUMNS)),
     default=None,
-    help="Also estimate per district, desk or channel (on the full design).",
+    help="Also estimate per administrative level of the campaign's units (commune; district "
+    "on the historical structure; region when the province defined regions), per desk or "
+    "per channel (on the full design).",
 )
 @click.option(
     "--sample",
@@ -55,6 +56,10 @@ def report_command(
 ) -> None:
     """The SIPAS report of a campaign: estimates, CIs and verdicts against the targets."""
     campaign = campaign_or_fail(campaign_id)
+    try:
+        levels.check(campaign, by)
+    except ServiceError as exc:
+        raise click.BadParameter(str(exc), param_hint="--by") from exc
     sample = sample or ("probability" if fmt == "json" else "both")
     keys = ["probability", "convenience"] if sample == "both" else [sample]
     if sample == "both" and reports.has_answers(campaign, "invited"):

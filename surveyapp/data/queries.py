@@ -24,6 +24,7 @@ from surveyapp.data import bits, respondents
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import Question, Questionnaire
+from surveyapp.models.regions import UnitRegion
 from surveyapp.models.responses import Answer, Response, ResponseBits, ResponseStatus
 from surveyapp.models.sampling import Form, Household
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
@@ -200,37 +201,143 @@ def unit_subtree(unit_id: int) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
+def unit_subtree_many(unit_ids: Iterable[int]) -> tuple[int, ...]:
+    """Every unit at or below any of ``unit_ids``."""
+    children: dict[int | None, list[int]] = {}
+    for uid, parent in db.session.execute(select(Unit.id, Unit.parent_id)):
+        children.setdefault(parent, []).append(uid)
+    out: set[int] = set()
+    todo = list(unit_ids)
+    while todo:
+        uid = todo.pop()
+        if uid not in out:
+            out.add(uid)
+            todo.extend(children.get(uid, []))
+    return tuple(sorted(out))
+
+
 def domain_labels(labels: list[Any], inside: np.ndarray) -> list[Any]:
     """Labels of a breakdown within a filter: outside rows share one label."""
     return [label if keep else OUTSIDE for label, keep in zip(labels, inside, strict=True)]
 
 
+# The breakdown and margin level that is not a unit level: a named group of communes
+# (surveyapp.models.regions). Every other level is a unit level (UnitLevel values).
+REGION = "region"
+
+
 @dataclass(frozen=True)
-class Labels:
-    district_of_unit: dict[int, str]
-    desk_names: dict[int, str]
+class Node:
+    """The unit (or region) at a level that a unit belongs to: its code and its name."""
+
+    code: str
+    name: str
 
 
-def labels() -> Labels:
-    """District name of every unit (units above district level map to themselves)."""
-    units = {u.id: u for u in db.session.scalars(select(Unit))}
-    top: dict[int, Unit] = {}
-    for unit_id, unit in units.items():
-        node: Unit | None = unit
-        while node is not None and node.level not in (UnitLevel.DISTRICT, UnitLevel.PROVINCE):
-            node = units.get(node.parent_id) if node.parent_id else None
-        top[unit_id] = node if node is not None else unit
-    # A label is a breakdown's key: two districts (or desks) that share a name (many communes
-    # are called "Tân Phú") would be pooled into one domain, so a shared name gets its code.
-    shared = Counter(n.name for n in {n.id: n for n in top.values()}.values())
-    district = {
-        unit_id: node.name if shared[node.name] == 1 else f"{node.name} ({node.code})"
-        for unit_id, node in top.items()
+def _unit_rows() -> dict[int, tuple[str, str, int | None, str]]:
+    """Every unit: id → (code, name, parent id, level value), one query."""
+    return {
+        uid: (code, name, parent, UnitLevel(level).value)
+        for uid, code, name, parent, level in db.session.execute(
+            select(Unit.id, Unit.code, Unit.name, Unit.parent_id, Unit.level)
+        )
     }
+
+
+def level_nodes(level: str, strict: bool = False) -> dict[int, Node | None]:
+    """The node at ``level`` every unit belongs to.
+
+    A unit level: the unit's nearest ancestor-or-self at that level; a unit with none (one
+    above the level, such as the provincial centre's desk) maps to the top of its tree, as
+    its own domain (None when ``strict``). :data:`REGION`: the region of the unit's nearest
+    ancestor-or-self that a region lists; None without one.
+    """
+    units = _unit_rows()
+    regions: dict[int, str] = {}
+    if level == REGION:
+        regions = dict(db.session.execute(select(UnitRegion.unit_id, UnitRegion.region)).all())
+    out: dict[int, Node | None] = {}
+    for uid in units:
+        node: int | None = uid
+        found: Node | None = None
+        while node is not None:
+            code, name, parent, node_level = units[node]
+            if level == REGION:
+                if node in regions:
+                    found = Node(regions[node], regions[node])
+                    break
+            elif node_level == level or (parent is None and not strict):
+                found = Node(code, name)
+                break
+            node = parent
+        out[uid] = found
+    return out
+
+
+def level_labels(level: str) -> dict[int, str]:
+    """Breakdown label at ``level`` of every unit (see :func:`level_nodes`).
+
+    A label is a breakdown's key: two communes (or desks) that share a name (many communes
+    are called "Tân Phú") would be pooled into one domain, so a shared name gets its code.
+    """
+    nodes = level_nodes(level)
+    distinct = {n.code: n for n in nodes.values() if n is not None}
+    shared = Counter(n.name for n in distinct.values())
+    return {
+        uid: node.name if shared[node.name] == 1 else f"{node.name} ({node.code})"
+        for uid, node in nodes.items()
+        if node is not None
+    }
+
+
+def level_codes(level: str) -> dict[int, str]:
+    """Code at ``level`` of every unit that has one (a region's code is its name), as
+    exports and calibration categories show it."""
+    return {uid: n.code for uid, n in level_nodes(level, strict=True).items() if n is not None}
+
+
+def desk_labels() -> dict[int, str]:
+    """Breakdown label of every desk: its name, with its id where names are shared."""
     points = list(db.session.scalars(select(ServicePoint)))
     shared_desk = Counter(d.name for d in points)
-    desks = {d.id: d.name if shared_desk[d.name] == 1 else f"{d.name} (#{d.id})" for d in points}
-    return Labels(district, desks)
+    return {d.id: d.name if shared_desk[d.name] == 1 else f"{d.name} (#{d.id})" for d in points}
+
+
+def unit_levels_above(unit_ids: Iterable[int]) -> list[str]:
+    """Levels (coarsest first) of ``unit_ids`` and of their ancestors."""
+    units = _unit_rows()
+    present: set[str] = set()
+    for start in set(unit_ids):
+        node: int | None = start
+        while node is not None and node in units:
+            present.add(units[node][3])
+            node = units[node][2]
+    return [lv.value for lv in UnitLevel if lv.value in present]
+
+
+def answered_units(campaign: Campaign) -> list[int]:
+    """The units ``campaign``'s final responses (or its forms' villages) belong to."""
+    responses = select(Response.unit_id).where(
+        Response.campaign_id == campaign.id, Response.unit_id.is_not(None)
+    )
+    villages = (
+        select(Household.village_id)
+        .join(Form, Form.household_id == Household.id)
+        .where(Form.campaign_id == campaign.id)
+    )
+    found = set(db.session.scalars(responses.distinct())) | set(
+        db.session.scalars(villages.distinct())
+    )
+    return sorted(u for u in found if u is not None)
+
+
+def regions_of(unit_ids: Iterable[int]) -> list[str]:
+    """Names of the regions that list any of ``unit_ids`` (sorted)."""
+    ids = list(unit_ids)
+    if not ids:
+        return []
+    stmt = select(UnitRegion.region).where(UnitRegion.unit_id.in_(ids)).distinct()
+    return sorted(db.session.scalars(stmt))
 
 
 def response_frame(
@@ -238,11 +345,13 @@ def response_frame(
     channels: Selection,
     questions: list[Question],
     questionnaire: Questionnaire | None = None,
+    levels: Sequence[str] = (),
 ) -> pd.DataFrame:
     """One row per final response of ``campaign`` on ``channels``.
 
     Columns: ``response_id``, ``channel``, the design columns, ``unit_id``,
-    ``service_point_id``, ``period_id``, ``submitted_at``, ``district``, ``desk`` and one
+    ``service_point_id``, ``period_id``, ``submitted_at``, one label column per level of
+    ``levels`` (e.g. ``commune``, ``region``: see :func:`level_labels`), ``desk`` and one
     column per question
     code holding the answer value (missing when not answered).
     """
@@ -277,13 +386,11 @@ def response_frame(
         frame[q.code] = pd.to_numeric(frame[q.code], errors="coerce").astype("float64")
     for col in ("weight", "fpc1", "fpc2"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-    names = labels()
-    frame["district"] = [
-        names.district_of_unit.get(int(u)) if pd.notna(u) else None for u in frame["unit_id"]
-    ]
-    frame["desk"] = [
-        names.desk_names.get(int(d)) if pd.notna(d) else None for d in frame["service_point_id"]
-    ]
+    for level in levels:
+        names = level_labels(level)
+        frame[level] = [names.get(int(u)) if pd.notna(u) else None for u in frame["unit_id"]]
+    desks = desk_labels()
+    frame["desk"] = [desks.get(int(d)) if pd.notna(d) else None for d in frame["service_point_id"]]
     return frame
 
 
@@ -330,15 +437,17 @@ def desks_without_volume(campaign: Campaign, sample: Selection) -> list[str]:
     )
     volumes = desk_volumes(campaign)
     ids = [d for d in db.session.scalars(rated.distinct()) if d is not None and d not in volumes]
-    names = labels().desk_names
+    names = desk_labels()
     return sorted(names.get(d, str(d)) for d in ids)
 
 
-BY_SQL = {
-    "district": Response.unit_id,
-    "desk": Response.service_point_id,
-    "channel": Response.channel,
-}
+# The response column a breakdown groups by: desks and channels, else the response's unit
+# (labelled at the breakdown's level by :func:`level_labels`).
+BY_SQL = {"desk": Response.service_point_id, "channel": Response.channel}
+
+
+def by_sql(by: str) -> Any:
+    return BY_SQL.get(by, Response.unit_id)
 
 
 def cell_frame(
@@ -378,7 +487,7 @@ def cell_frame(
     bits.fill(campaign, layout)
     key_cols = [expr.label(name) for name, expr in keys.items()]
     if by is not None:
-        key_cols.append(BY_SQL[by].label("by_key"))
+        key_cols.append(by_sql(by).label("by_key"))
     filtered = filters is not None and not filters.empty
     if filtered:
         assert filters is not None
@@ -452,8 +561,8 @@ def domains_nest_in_strata(
 ) -> bool:
     """Whether every stratum lies within one ``by`` level (and wholly inside or outside
     ``filters``): then the domains' estimates are independent under the design."""
-    # As text, so a district id, a desk id and a channel name compare alike on both databases.
-    key: ColumnElement[str] = func.coalesce(cast(BY_SQL[by], String), "")
+    # As text, so a unit id, a desk id and a channel name compare alike on both databases.
+    key: ColumnElement[str] = func.coalesce(cast(by_sql(by), String), "")
     if filters is not None and not filters.empty:
         key = case((filters.condition(), key), else_=OUTSIDE)
     per_stratum = (
@@ -498,13 +607,23 @@ def _cell_sums(
 
 
 def _by_labels(by: str, values: pd.Series) -> list[Any]:
-    if by in ("district", "desk"):
-        names = labels()
-        mapping = names.district_of_unit if by == "district" else names.desk_names
-        # One vectorised lookup per cell (a million cells at 1M responses), missing → None.
-        named = pd.to_numeric(values, errors="coerce").map(mapping)
-        return named.astype(object).where(named.notna(), None).tolist()
-    return [v.value if isinstance(v, Channel) else v for v in values]
+    if by == "channel":
+        return [v.value if isinstance(v, Channel) else v for v in values]
+    mapping = desk_labels() if by == "desk" else level_labels(by)
+    # One vectorised lookup per cell (a million cells at 1M responses), missing → None.
+    named = pd.to_numeric(values, errors="coerce").map(mapping)
+    return named.astype(object).where(named.notna(), None).tolist()
+
+
+def unit_psus(campaign: Campaign, channels: Selection) -> list[tuple[int, Any, Any]]:
+    """The distinct (unit, stratum, PSU) of ``campaign``'s final responses in a sample: how
+    many PSUs of the design a unit's respondents fall in."""
+    stmt = (
+        select(Response.unit_id, Response.stratum, Response.psu)
+        .where(*final(campaign, channels), Response.unit_id.is_not(None))
+        .distinct()
+    )
+    return [(u, s, p) for u, s, p in db.session.execute(stmt) if u is not None]
 
 
 def population_sizes(

@@ -117,6 +117,13 @@ class OfficialResultForm(Form):
     source = StringField(_l("Source"), validators=[Optional(), Length(max=300)])
 
 
+class RegionImportForm(Form):
+    file = FileField(
+        _l("Regions file (CSV or XLSX: commune_code, region)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a CSV or XLSX file."))],
+    )
+
+
 class CovariateImportForm(Form):
     file = FileField(
         _l("Covariates file (CSV or XLSX)"),

@@ -41,6 +41,7 @@ from surveyapp.models.questionnaires import (
     text_in,
 )
 from surveyapp.models.receipts import ReceiptCode
+from surveyapp.models.regions import UnitRegion
 from surveyapp.models.responses import Answer, Response, ResponseBits, ResponseStatus
 from surveyapp.models.sae import AreaCovariate
 from surveyapp.models.sampling import (
@@ -119,6 +120,7 @@ __all__ = [
     "UnitAlertState",
     "UnitCrosswalk",
     "UnitLevel",
+    "UnitRegion",
     "User",
     "text_in",
 ]

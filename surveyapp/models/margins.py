@@ -16,12 +16,17 @@ class MarginVariable(enum.StrEnum):
 
     ``sex_age`` is sex × age group cross-classified: its categories are ``"<sex>-<age group>"``
     with the instrument's option values (``"2-3"``: female, 40–49). ``area`` uses the ``area``
-    option values (1 urban, 2 rural); ``district`` the district-level unit codes.
+    option values (1 urban, 2 rural). The geographic variables are named after the level
+    their categories are: a unit level (``commune``: the commune-level unit codes; ``district``
+    for a campaign on the historical structure) or ``region`` (the region names of
+    :class:`surveyapp.models.regions.UnitRegion`). A campaign's margins use one of them.
     """
 
     SEX_AGE = "sex_age"
     AREA = "area"
     DISTRICT = "district"
+    COMMUNE = "commune"
+    REGION = "region"
 
 
 class PopulationMargin(Base, TimestampMixin):

@@ -16,7 +16,7 @@ from surveyapp.models.entry import Keying
 from surveyapp.models.responses import Response
 from surveyapp.models.sampling import Batch, Form, FormFate, Household
 from surveyapp.models.users import User
-from surveyapp.services import ServiceError, audit
+from surveyapp.services import ServiceError, audit, levels
 from surveyapp.services.entry import nonce_for
 
 RESPONDED = (FormFate.RETURNED, FormFate.ANSWERED_ONLINE)
@@ -111,7 +111,9 @@ def _responded(campaign: Campaign, forms: list[Form]) -> set[int]:
 def response_rates(
     campaign: Campaign, by: str, unit_ids: tuple[int, ...] | None = None
 ) -> list[dict[str, Any]]:
-    """Per village, district, enumerator or batch: forms by fate and the response rate.
+    """Per village, enumerator, batch or administrative level (``by`` a level of
+    :mod:`.levels`: ``commune``, ``region``, ``district`` on the historical structure):
+    forms by fate and the response rate.
 
     ``unit_ids`` keeps the forms of households in those villages only.
     """
@@ -128,18 +130,18 @@ def response_rates(
         keep = set(unit_ids)
         forms = [f for f in forms if f.household.village_id in keep]
     responded = _responded(campaign, list(forms))
-    districts = queries.labels().district_of_unit if by == "district" else {}
+    places = queries.level_labels(by) if by not in ("village", "enumerator", "batch") else {}
     groups: dict[str, dict[str, Any]] = {}
     for form in forms:
         if by == "village":
             key = f"{form.household.village.code} {form.household.village.name}"
-        elif by == "district":
-            key = districts.get(form.household.village_id, "–")
         elif by == "enumerator":
             enumerator = form.batch.enumerator if form.batch else None
             key = enumerator.username if enumerator else "–"
-        else:
+        elif by == "batch":
             key = f"{form.batch.id}. {form.batch.name}" if form.batch else "–"
+        else:
+            key = places.get(form.household.village_id, "–")
         row = groups.setdefault(
             key, {"key": key, "selected": 0, "responded": 0, **{f.value: 0 for f in FormFate}}
         )
@@ -163,14 +165,16 @@ def response_rates(
 
 
 def response_rate_summary(
-    campaign: Campaign, unit_ids: tuple[int, ...] | None = None
+    campaign: Campaign, unit_ids: tuple[int, ...] | None = None, by: str | None = None
 ) -> dict[str, Any]:
-    """Response rates of the paper sample by district and in total, for the dashboard.
+    """Response rates of the paper sample per ``by`` level (default: the campaign's
+    breakdown level, :func:`levels.default`) and in total, for the dashboard.
 
     The rate is responded / selected main-sample forms (reserves released into the sample
     count once they are); forms still out in the field count as not yet responded.
     """
-    rows = response_rates(campaign, "district", unit_ids)
+    by = by or levels.default(campaign)
+    rows = response_rates(campaign, by, unit_ids) if by else []
     total: dict[str, Any] = {"key": None}
     for row in rows:
         for name, value in row.items():
@@ -178,7 +182,7 @@ def response_rate_summary(
                 total[name] = total.get(name, 0) + value
     selected = total.get("selected", 0)
     total["rate"] = total.get("responded", 0) / selected if selected else None
-    return {"rows": rows, "total": total, "without_form": _without_form(campaign)}
+    return {"rows": rows, "total": total, "by": by, "without_form": _without_form(campaign)}
 
 
 def _without_form(campaign: Campaign) -> int:

@@ -86,15 +86,17 @@ def code_key(code: str) -> list[int]:
 
 
 def filter_units(campaign: Campaign) -> list[Unit]:
-    """Units an analyst can narrow the dashboard to: the campaign's units and their districts."""
+    """Units an analyst can narrow the dashboard to: the campaign's units and the units one
+    level below a province (its communes on the two-tier structure, its districts on the
+    historical one); never the villages of the sample frame."""
     out: list[Unit] = []
     todo = list(campaign.units)
     while todo:
         unit = todo.pop(0)
         existed = unit.valid_on(campaign.starts)  # not the old districts of a later campaign
-        if unit.level in (UnitLevel.PROVINCE, UnitLevel.DISTRICT) and existed and unit not in out:
+        if unit.level != UnitLevel.VILLAGE and existed and unit not in out:
             out.append(unit)
-        if unit.level == UnitLevel.PROVINCE:
+        if unit.parent_id is None:
             todo.extend(unit.children)
     return out
 

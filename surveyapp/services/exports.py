@@ -1,15 +1,18 @@
 """The flat file ``surveyapp analyze`` reads: one row per final response, design columns
 included, plus each paper form's fate and its non-response weighting class.
 
-Columns: response_id, channel, serial, district, unit, desk, the keyed items (q1…q33, empty when
-blank), the demographics, stratum, psu, ssu, weight, fpc1, fpc2, fate, nr_class, nr_factor,
-weight_nr, cal_sex_age, cal_area, cal_district.
+Columns: response_id, channel, serial, one column per administrative level the campaign's data
+has (its unit levels, e.g. ``commune``, or ``district`` and ``commune`` on the historical
+structure, then ``region`` when the province grouped its communes: the code at that level),
+unit, desk, the keyed items (q1…q33, empty when blank), the demographics, stratum, psu, ssu,
+weight, fpc1, fpc2, fate, nr_class, nr_factor, weight_nr, cal_sex_age, cal_area and
+``cal_<level>`` for each of those levels that can be a calibration margin.
 ``nr_class`` is the village a selected household lives in; ``nr_factor`` is Σ weight of the
 class's selected (non-reserve) households over Σ weight of those that responded (on paper or
 online), so ``weight_nr = weight × nr_factor`` is the weighting-class non-response adjusted
 weight the report calibrates (``weight`` where the response has no form to class it; empty
 for desk ratings). ``cal_*`` are the respondent's categories of the population margins the
-report calibrates to (``sex-age group`` option values, area value, district code;
+report calibrates to (``sex-age group`` option values, area value, code at the level;
 ``unknown`` when not answered), the columns ``surveyapp report --show-analyze-command``
 passes to ``--margin``. With
 ``all_selected`` the file also has one row per selected household that did not respond
@@ -32,12 +35,12 @@ from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import Question
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.sampling import Form, FormFate, Household
-from surveyapp.models.units import Unit, UnitLevel
-from surveyapp.services import margins
+from surveyapp.models.units import Unit
+from surveyapp.services import levels, margins
 from surveyapp.services.entry import keyed_questions
 
 DESIGN = ["stratum", "psu", "ssu", "weight", "fpc1", "fpc2"]
-TAIL = ["fate", "nr_class", "nr_factor", "weight_nr", *margins.COLUMNS.values()]
+TAIL = ["fate", "nr_class", "nr_factor", "weight_nr"]
 
 
 def exported_questions(campaign: Campaign) -> list[Question]:
@@ -60,9 +63,27 @@ def _question_codes(campaign: Campaign) -> dict[int, str]:
     }
 
 
-def header(campaign: Campaign) -> list[str]:
+def _cal_levels(places: list[str]) -> list[str]:
+    """The levels among ``places`` that a calibration margin can be at."""
+    return [lv for lv in places if lv in {v.value for v in margins.geographic()}]
+
+
+def header(campaign: Campaign, places: list[str] | None = None) -> list[str]:
     codes = [q.code for q in exported_questions(campaign)]
-    return ["response_id", "channel", "serial", "district", "unit", "desk", *codes, *DESIGN, *TAIL]
+    places = levels.area_levels(campaign) if places is None else places
+    cal = ["cal_sex_age", "cal_area", *(f"cal_{lv}" for lv in _cal_levels(places))]
+    return [
+        "response_id",
+        "channel",
+        "serial",
+        *places,
+        "unit",
+        "desk",
+        *codes,
+        *DESIGN,
+        *TAIL,
+        *cal,
+    ]
 
 
 def _forms(campaign: Campaign) -> list[Form]:
@@ -78,26 +99,10 @@ def _forms(campaign: Campaign) -> list[Form]:
     )
 
 
-def _unit_codes() -> tuple[dict[int, str], dict[int, str | None]]:
-    """Unit code and district code by unit id, from one query (no lazy loads per row)."""
-    units = {
-        uid: (code, parent, level)
-        for uid, code, parent, level in db.session.execute(
-            select(Unit.id, Unit.code, Unit.parent_id, Unit.level)
-        ).all()
-    }
-    district: dict[int, str | None] = {}
-    for uid in units:
-        current: int | None = uid
-        while current is not None and units[current][2] != UnitLevel.DISTRICT:
-            current = units[current][1]
-        district[uid] = units[current][0] if current is not None else None
-    return {uid: u[0] for uid, u in units.items()}, district
-
-
-def district_codes() -> dict[int, str | None]:
-    """District code of every unit (as the export's ``district`` column)."""
-    return _unit_codes()[1]
+def _unit_codes(places: list[str]) -> tuple[dict[int, str], dict[str, dict[int, str]]]:
+    """Unit code, and code at each level of ``places``, by unit id (no lazy loads per row)."""
+    units = {uid: code for uid, code in db.session.execute(select(Unit.id, Unit.code))}
+    return units, {level: queries.level_codes(level) for level in places}
 
 
 # The probability sample's channels, as the report defines the samples.
@@ -174,7 +179,9 @@ def _all_rows(campaign: Campaign, all_selected: bool) -> list[dict[str, Any]]:
         .where(*final, Answer.question_id.in_(list(question_code)))
     ):
         answers[response_id][question_code[question_id]] = value
-    unit_code, district_code = _unit_codes()
+    places = levels.area_levels(campaign)
+    unit_code, place_codes = _unit_codes(places)
+    cal_places = _cal_levels(places)
     matched = {
         response_id: by_id[form_id]
         for response_id, form_id in respondents.form_of_response(campaign.id).items()
@@ -192,7 +199,7 @@ def _all_rows(campaign: Campaign, all_selected: bool) -> list[dict[str, Any]]:
             "response_id": r.id,
             "channel": channel,
             "serial": r.serial or (form.serial if form else None),
-            "district": district_code.get(unit_id) if unit_id else None,
+            **{lv: place_codes[lv].get(unit_id) if unit_id else None for lv in places},
             "unit": unit_code.get(unit_id) if unit_id else None,
             "desk": r.service_point_id,
         }
@@ -219,18 +226,26 @@ def _all_rows(campaign: Campaign, all_selected: bool) -> list[dict[str, Any]]:
         row["weight_nr"] = weight * factor if probability and weight is not None else None
         row.update(
             margins.cell_of(
-                values.get("sex"), values.get("age_group"), values.get("area"), row["district"]
+                values.get("sex"),
+                values.get("age_group"),
+                values.get("area"),
+                {lv: row[lv] for lv in cal_places},
             )
         )
         out.append(row)
     if all_selected:
         responded = {f.id for f in matched.values()}
-        out.extend(_nonrespondent_rows(forms, responded, codes, factors))
+        out.extend(_nonrespondent_rows(forms, responded, codes, factors, place_codes, cal_places))
     return out
 
 
 def _nonrespondent_rows(
-    forms: list[Form], responded: set[int], codes: list[str], factors: dict[str, float]
+    forms: list[Form],
+    responded: set[int],
+    codes: list[str],
+    factors: dict[str, float],
+    place_codes: dict[str, dict[int, str]],
+    cal_places: list[str],
 ) -> list[dict[str, Any]]:
     """One row per selected (non-reserve) household without a final response: no answers,
     its design fields and fate, so the analysis can form its own non-response adjustment."""
@@ -239,12 +254,11 @@ def _nonrespondent_rows(
         if form.reserve or form.id in responded:
             continue
         village = form.household.village
-        district = village.ancestor(UnitLevel.DISTRICT)
         row: dict[str, Any] = {
             "response_id": None,
             "channel": "paper",
             "serial": form.serial,
-            "district": district.code if district else None,
+            **{lv: codes_at.get(village.id) for lv, codes_at in place_codes.items()},
             "unit": village.parent.code if village.parent else village.code,
             "desk": None,
             **dict.fromkeys(codes),
@@ -255,7 +269,7 @@ def _nonrespondent_rows(
         row["nr_class"] = village.code
         row["nr_factor"] = factors.get(village.code)
         row["weight_nr"] = None
-        row.update(margins.cell_of(None, None, None, row["district"]))
+        row.update(margins.cell_of(None, None, None, {lv: row[lv] for lv in cal_places}))
         out.append(row)
     return out
 
@@ -288,16 +302,17 @@ def to_xlsx(campaign: Campaign, all_selected: bool = False, sample: str | None =
 def to_parquet(campaign: Campaign, all_selected: bool = False, sample: str | None = None) -> bytes:
     import pandas as pd
 
-    columns = header(campaign)
+    places = levels.area_levels(campaign)
+    columns = header(campaign, places)
     frame = pd.DataFrame(rows(campaign, all_selected, sample), columns=columns)
     codes = [q.code for q in exported_questions(campaign)]
     for code in [*codes, "desk"]:
         frame[code] = frame[code].astype("Int64")
     for name in ("weight", "fpc1", "fpc2", "nr_factor", "weight_nr"):
         frame[name] = frame[name].astype("float64")
-    for name in ("channel", "serial", "district", "unit", "stratum", "psu", "ssu", "fate"):
+    for name in ("channel", "serial", *places, "unit", "stratum", "psu", "ssu", "fate"):
         frame[name] = frame[name].astype("string")
-    for name in ("nr_class", *margins.COLUMNS.values()):
+    for name in ("nr_class", *(c for c in columns if c.startswith("cal_"))):
         frame[name] = frame[name].astype("string")
     out = io.BytesIO()
     frame.to_parquet(out, index=False)

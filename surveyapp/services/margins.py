@@ -7,12 +7,16 @@ variable  category    population    source (optional; label is ignored)
 ========  ==========  ============  ==========================================
 sex_age   ``1-1``     people        sex × age group: ``<sex>-<age group>`` option values
 area      ``1``/``2`` people        the ``area`` option values (urban, rural)
-district  ``75-731``  people        district-level unit codes of the campaign's units
+commune   ``26734``   people        unit codes of the campaign's units of that level
+region    ``Bắc``     people        region names (:mod:`.regions`)
 ========  ==========  ============  ==========================================
 
-Every variable in a file must list all its categories, and every variable must add up to the
-same population (raking cannot meet margins that disagree). The file replaces all of the
-campaign's margins; any problem imports nothing and names the file row and column.
+The geographic variable is named after its level (:mod:`.levels`): a unit level the
+campaign's units have (``commune``; ``district`` on the historical structure) or
+``region``, as the province chooses; a file uses one. Every variable in a file must list all
+its categories, and every variable must add up to the same population (raking cannot meet
+margins that disagree). The file replaces all of the campaign's margins; any problem imports
+nothing and names the file row and column.
 """
 
 from __future__ import annotations
@@ -35,8 +39,8 @@ from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.margins import MarginVariable, PopulationMargin
 from surveyapp.models.questionnaires import Question, text_in
-from surveyapp.models.units import Unit, UnitLevel
-from surveyapp.services import ServiceError, audit
+from surveyapp.models.units import UnitLevel
+from surveyapp.services import ServiceError, audit, levels
 from surveyapp.services.frame import ImportProblems, _pick
 from surveyapp.services.imports import _where
 from surveyapp.services.tables import read_table
@@ -50,27 +54,32 @@ SHEET = "Bien dan so"
 TOTAL_TOLERANCE = 1e-9
 # The respondent's calibration category per variable, as columns of the export and of the
 # report's cell table, and the category of a respondent whose answer (or unit) is missing.
-COLUMNS = {
-    MarginVariable.SEX_AGE: "cal_sex_age",
-    MarginVariable.AREA: "cal_area",
-    MarginVariable.DISTRICT: "cal_district",
-}
+COLUMNS = {v: f"cal_{v.value}" for v in MarginVariable}
 UNKNOWN = "unknown"
 # The answers each variable is read from.
 ANSWERS = {MarginVariable.SEX_AGE: ("sex", "age_group"), MarginVariable.AREA: ("area",)}
 
 
+def geographic() -> list[MarginVariable]:
+    """The margin variables that are a level (a unit level or :data:`levels.REGION`)."""
+    area_levels = {lv.value for lv in UnitLevel} | {levels.REGION}
+    return [v for v in MarginVariable if v.value in area_levels]
+
+
 def cell_of(
-    sex: int | None, age_group: int | None, area: int | None, district: str | None
+    sex: int | None, age_group: int | None, area: int | None, places: dict[str, str | None]
 ) -> dict[str, str]:
-    """One respondent's calibration categories (:data:`UNKNOWN` where not known)."""
-    return {
+    """One respondent's calibration categories (:data:`UNKNOWN` where not known);
+    ``places`` gives her code at each level (``{"commune": "26734", "region": "Bắc"}``)."""
+    out = {
         COLUMNS[MarginVariable.SEX_AGE]: (
             f"{int(sex)}-{int(age_group)}" if sex is not None and age_group is not None else UNKNOWN
         ),
         COLUMNS[MarginVariable.AREA]: str(int(area)) if area is not None else UNKNOWN,
-        COLUMNS[MarginVariable.DISTRICT]: district or UNKNOWN,
     }
+    for level, code in places.items():
+        out[f"cal_{level}"] = code or UNKNOWN
+    return out
 
 
 @dataclass(frozen=True)
@@ -92,23 +101,6 @@ def _options(campaign: Campaign, code: str, lang: str) -> list[tuple[str, str]]:
     return [(str(o.value), text_in(o.label, lang)) for o in question.option_set.options]
 
 
-def districts(campaign: Campaign) -> list[Unit]:
-    """District-level units inside the campaign's units (every district if it names none)
-    that existed when the campaign started: none since the districts went (1 July 2025)."""
-    units = {u.id: u for u in db.session.scalars(select(Unit).order_by(Unit.code))}
-    inside = {u.id for u in campaign.units}
-    out = []
-    for unit in units.values():
-        if unit.level != UnitLevel.DISTRICT or not unit.valid_on(campaign.starts):
-            continue
-        node: Unit | None = unit
-        while node is not None and node.id not in inside:
-            node = units.get(node.parent_id) if node.parent_id else None
-        if node is not None or not inside:
-            out.append(unit)
-    return out
-
-
 def categories(campaign: Campaign, lang: str = "vi") -> dict[MarginVariable, dict[str, str]]:
     """Category code → label of every margin variable the campaign's instrument supports."""
     sexes = _options(campaign, "sex", lang)
@@ -121,7 +113,14 @@ def categories(campaign: Campaign, lang: str = "vi") -> dict[MarginVariable, dic
     area = _options(campaign, "area", lang)
     if area:
         out[MarginVariable.AREA] = dict(area)
-    out[MarginVariable.DISTRICT] = {u.code: u.name for u in districts(campaign)}
+    for level in levels.area_levels(campaign):
+        variable = next((v for v in geographic() if v.value == level), None)
+        if variable is None:
+            continue
+        if level == levels.REGION:
+            out[variable] = {name: name for name in levels.regions(campaign)}
+        else:
+            out[variable] = {u.code: u.name for u in levels.units_at(campaign, level)}
     return out
 
 
@@ -239,12 +238,29 @@ def parse_margins(
         row_source = (values.get(source_col, "") if source_col else "") or source
         rows.append(MarginRow(variable, category, population, row_source[:300]))
     if not problems:
+        problems.extend(_one_level(rows, variable_col))
+    if not problems:
         problems.extend(_check_totals(rows, known, category_col, population_col))
     if not rows and not problems:
         problems.append(_("The file has no rows."))
     if problems:
         raise ImportProblems(problems)
     return rows
+
+
+def _one_level(rows: list[MarginRow], variable_col: str) -> list[str]:
+    """A file calibrates to one geographic level: communes or their regions, not both."""
+    places = [v for v in geographic() if any(r.variable == v for r in rows)]
+    if len(places) < 2:
+        return []
+    return [
+        _(
+            "Column %(col)s: the file has margins for %(names)s; calibrate to one level only "
+            "(raking to a level and to groups of it adds nothing).",
+            col=variable_col,
+            names=", ".join(v.value for v in places),
+        )
+    ]
 
 
 def _check_totals(
@@ -373,7 +389,7 @@ def clear(campaign: Campaign) -> int:
 
 
 def for_analysis(campaign: Campaign) -> list[tuple[MarginVariable, tuple[tuple[str, float], ...]]]:
-    """Stored margins per variable (sex_age, area, district order), categories as imported."""
+    """Stored margins per variable (sex_age, area, then the level), categories as imported."""
     grouped: dict[MarginVariable, list[tuple[str, float]]] = defaultdict(list)
     for m in stored(campaign):
         grouped[m.variable].append((m.category, float(m.population)))
@@ -417,12 +433,24 @@ def variable_names() -> dict[MarginVariable, str]:
     return {
         MarginVariable.SEX_AGE: _("sex × age group"),
         MarginVariable.AREA: _("urban/rural"),
-        MarginVariable.DISTRICT: _("district"),
+        **{v: levels.name(v.value) for v in geographic()},
     }
 
 
-def template(campaign: Campaign) -> bytes:
-    """An XLSX listing every category of every variable, with labels and empty totals."""
+def geographic_levels(campaign: Campaign) -> list[str]:
+    """The levels the campaign can be calibrated at (commune, region, district …)."""
+    return [v.value for v in categories(campaign) if v in geographic()]
+
+
+def stored_level(campaign: Campaign) -> str | None:
+    """The geographic level of the campaign's stored margins, if any."""
+    return next((m.variable.value for m in stored(campaign) if m.variable in geographic()), None)
+
+
+def template(campaign: Campaign, level: str | None = None) -> bytes:
+    """An XLSX listing every category of every variable, with labels and empty totals; of
+    the geographic variables only ``level`` (default: the stored margins' level, else the
+    campaign's breakdown level), since a file calibrates to one."""
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -431,7 +459,10 @@ def template(campaign: Campaign) -> bytes:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     current = {(m.variable, m.category): m for m in stored(campaign)}
+    level = level or stored_level(campaign) or levels.default(campaign)
     for variable, cats in categories(campaign).items():
+        if variable in geographic() and variable.value != level:
+            continue
         for code, label in cats.items():
             old = current.get((variable, code))
             xlsx.append(

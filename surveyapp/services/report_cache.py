@@ -128,6 +128,12 @@ def fingerprint(campaign: Campaign) -> tuple[Any, ...]:
         (t.index_node_id, str(t.target_pct), str(t.previous_pct), t.previous_rank, t.target_rank)
         for t in campaign.targets
     )
+    from surveyapp.models.regions import UnitRegion
+
+    # Regions label a region breakdown and place respondents in a region margin.
+    regions = tuple(
+        sorted((u, r) for u, r in db.session.execute(select(UnitRegion.unit_id, UnitRegion.region)))
+    )
     return (
         count,
         low,
@@ -141,6 +147,7 @@ def fingerprint(campaign: Campaign) -> tuple[Any, ...]:
         tuple(sorted(queries.desk_volumes(campaign).items())),
         tuple(fates),
         margin_state,
+        regions,
         campaign.questionnaire_id,
         # The questionnaire each channel asks: a sample is read with its channels' one.
         tuple(sorted((c.channel.value, c.questionnaire_id or 0) for c in campaign.channels)),

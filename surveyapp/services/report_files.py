@@ -243,7 +243,26 @@ def to_xlsx(sections: Sequence[tuple[str, Report]], small_area: Any = None) -> b
     return buffer.getvalue()
 
 
-BY_VI = {"district": "huyện", "desk": "bộ phận", "channel": "kênh"}
+class _Names(dict[str, str]):
+    """Names by key; an unknown key names itself (a level added to the units later)."""
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+# What a report file's breakdown is called in its (Vietnamese) sheet titles: every level the
+# units can have (UnitLevel values), regions, desks and channels.
+BY_VI = _Names(
+    {
+        "province": "tỉnh",
+        "district": "huyện",
+        "commune": "xã",
+        "village": "thôn, ấp",
+        "region": "vùng",
+        "desk": "bộ phận",
+        "channel": "kênh",
+    }
+)
 
 
 def sample_label(report: Report) -> str:

@@ -1,8 +1,8 @@
 """Small-area estimates per unit: direct estimates from the report, a Fay–Herriot model on top.
 
-The unit level is the dashboard's breakdown level of the probability sample (whatever
-:data:`reports.BY_COLUMNS` offers besides desks and channels), never named here, so moving the
-breakdown from districts to communes (issue 13 §1) moves the small-area estimates with it.
+The unit level is data (:mod:`.levels`): by default the campaign's breakdown level (the
+communes of the two-tier structure, the districts of a historical campaign), or any unit
+level its units have (``level="commune"`` on a historical campaign), never named here.
 
 For each unit of that level:
 
@@ -52,11 +52,12 @@ from surveyapp.analysis.sae import (
     normal_qq,
     smooth_variances,
 )
+from surveyapp.data import queries
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.sae import AreaCovariate
 from surveyapp.models.units import Unit
-from surveyapp.services import ServiceError, audit, margins, reports
+from surveyapp.services import ServiceError, audit, levels, margins, reports
 from surveyapp.services.frame import ImportProblems, _pick
 from surveyapp.services.imports import _where
 from surveyapp.services.tables import read_table
@@ -86,16 +87,30 @@ def covariate_names() -> dict[str, str]:
     }
 
 
-def breakdown() -> str:
-    """The ``by`` key of the dashboard's unit breakdown (the report's administrative level)."""
-    return next(k for k in reports.BY_COLUMNS if k not in ("desk", "channel"))
+def breakdown(campaign: Campaign, level: str | None = None) -> str:
+    """The unit level the small areas are at: ``level`` when the campaign's units have it,
+    else the campaign's breakdown level (:func:`levels.default`)."""
+    have = levels.unit_levels(campaign)
+    if level is not None:
+        if level not in have:
+            raise ServiceError(
+                _(
+                    "Level %(value)s: this campaign's units have no such level; use one of "
+                    "%(names)s.",
+                    value=level,
+                    names=", ".join(have),
+                )
+            )
+        return level
+    found = levels.default(campaign)
+    if found is None:
+        raise ServiceError(_("The campaign has no units to estimate for."))
+    return found
 
 
-def units(campaign: Campaign) -> list[Unit]:
-    """The units of the breakdown level inside the campaign, by code."""
-    # margins.districts lists the units of the level the report breaks down by and the
-    # margins calibrate to; issue 13 §1 makes that level data, and this follows it.
-    return margins.districts(campaign)
+def units(campaign: Campaign, level: str | None = None) -> list[Unit]:
+    """The units of the small-area level inside the campaign, by code."""
+    return levels.units_at(campaign, breakdown(campaign, level))
 
 
 # ---- administrative covariates: all-or-nothing import, audited ----------------------------
@@ -122,10 +137,12 @@ def _share(raw: str) -> float | None:
 def parse_covariates(campaign: Campaign, data: bytes, filename: str) -> list[CovariateRow]:
     """Every row of a covariates file, checked; :class:`ImportProblems` lists every problem.
 
-    One row per unit of the breakdown level (column ``unit``: the unit code), at least one of
-    ``on_time_rate``, ``online_share``, ``urban_share`` (shares in [0, 1], or percentages
-    with ``%``), optional ``source``. Every unit must be listed and every cell of a present
-    covariate filled: the model needs each covariate for every unit.
+    One row per unit of one level the campaign's units have (column ``unit``: the unit
+    code; the level is that of the first known unit: communes, or the districts of a
+    historical campaign), at least one of ``on_time_rate``, ``online_share``,
+    ``urban_share`` (shares in [0, 1], or percentages with ``%``), optional ``source``.
+    Every unit of that level must be listed and every cell of a present covariate filled:
+    the model needs each covariate for every unit.
     """
     table = read_table(data, filename)
     sheet, header = table.sheet, table.header
@@ -142,7 +159,9 @@ def parse_covariates(campaign: Campaign, data: bytes, filename: str) -> list[Cov
                 )
             ]
         )
-    known = {u.code: u for u in units(campaign)}
+    by_level = {lv: levels.units_at(campaign, lv) for lv in levels.unit_levels(campaign)}
+    known = {u.code: u for found in by_level.values() for u in found}
+    chosen: str | None = None
     problems: list[str] = []
     seen: dict[str, int] = {}
     rows: list[CovariateRow] = []
@@ -174,6 +193,24 @@ def parse_covariates(campaign: Campaign, data: bytes, filename: str) -> list[Cov
                 )
             )
             continue
+        chosen = chosen or unit.level.value
+        if unit.level.value != chosen:
+            problems.append(
+                _where(
+                    sheet,
+                    number,
+                    unit_col,
+                    header,
+                    _(
+                        "unit %(code)s is a %(level)s, the file lists %(chosen)s units: "
+                        "use one level.",
+                        code=code,
+                        level=levels.name(unit.level.value),
+                        chosen=levels.name(chosen),
+                    ),
+                )
+            )
+            continue
         seen[code] = number
         parsed: dict[str, float] = {}
         for key, col in present.items():
@@ -191,8 +228,8 @@ def parse_covariates(campaign: Campaign, data: bytes, filename: str) -> list[Cov
         rows.append(
             CovariateRow(unit, parsed, (values.get(source_col, "") if source_col else "")[:300])
         )
-    if not problems:
-        missing = [c for c in known if c not in seen]
+    if not problems and chosen is not None:
+        missing = [u.code for u in by_level[chosen] if u.code not in seen]
         if missing:
             problems.append(
                 _(
@@ -257,8 +294,9 @@ def clear_covariates(campaign: Campaign) -> int:
     return len(before)
 
 
-def template(campaign: Campaign) -> bytes:
-    """An XLSX with one row per unit of the breakdown level and the current values."""
+def template(campaign: Campaign, level: str | None = None) -> bytes:
+    """An XLSX with one row per unit of ``level`` (default: the breakdown level) and the
+    current values."""
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -267,7 +305,7 @@ def template(campaign: Campaign) -> bytes:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     current = {r.unit_id: r for r in stored(campaign)}
-    for unit in units(campaign):
+    for unit in units(campaign, level):
         old = current.get(unit.id)
         xlsx.append(
             ws,
@@ -406,6 +444,7 @@ def estimate(
     bench: str | None = None,
     code: str = "overall",
     lang: str = "vi",
+    level: str | None = None,
 ) -> SmallAreaReport:
     """Fit the Fay–Herriot model to the units' direct estimates of index ``code``.
 
@@ -416,17 +455,19 @@ def estimate(
         raise ServiceError(_("Method: use one of %(names)s.", names=", ".join(METHODS)))
     if bench is not None and bench not in BENCHMARKS:
         raise ServiceError(_("Benchmarking: use one of %(names)s.", names=", ".join(BENCHMARKS)))
-    level = breakdown()
+    level = breakdown(campaign, level)
     probability = reports.build(campaign, sample="probability", by=level, lang=lang)
     rows = _overall_rows(probability, code)
     if None not in rows:
         raise ServiceError(_("The probability sample has no responses yet."))
     province_row = rows[None]
-    unit_list = units(campaign)
+    unit_list = units(campaign, level)
     if not unit_list:
         raise ServiceError(_("The campaign has no units to estimate for."))
     notes: list[str] = []
-    names = [u.name for u in unit_list]
+    # The report's domain of each unit: its name, with its code where names are shared.
+    labels = queries.level_labels(level)
+    names = [labels.get(u.id, u.name) for u in unit_list]
 
     def value(name: str, key: str) -> float:
         row = rows.get(name)
@@ -438,8 +479,29 @@ def estimate(
     n_resp = np.array([rows[n]["n"] if n in rows else 0 for n in names], dtype=float)
     # a unit with an estimate but no design SE is left to the GVF like an SE of 0
     se = np.where(np.isfinite(direct) & ~np.isfinite(se), 0.0, se)
+    # A unit whose respondents are all in one PSU (a commune drawn as a cluster) has no
+    # design-based SE: the ultimate-cluster estimate of about 0 is an artefact, so such units
+    # get the GVF variance, fitted on the province when no unit is reliable.
+    one_psu = _single_psu(campaign, level, names) & np.isfinite(direct)
+    se = np.where(one_psu, 0.0, se)
+    if one_psu.any():
+        notes.append(
+            _(
+                "%(n)d units each lie in a single PSU of the design, so their design-based "
+                "standard error cannot be estimated: their direct intervals use the smoothed "
+                "variance.",
+                n=int(one_psu.sum()),
+            )
+        )
+    reference = (
+        float(province_row["estimate"]),
+        float(province_row["se"] or math.nan),
+        float(province_row["n"]),
+    )
     try:
-        gvf = smooth_variances(direct, se, n_resp, form="proportion", min_n=MIN_N)
+        gvf = smooth_variances(
+            direct, se, n_resp, form="proportion", min_n=MIN_N, reference=reference
+        )
     except AnalysisError as exc:
         raise ServiceError(
             _(
@@ -500,7 +562,9 @@ def estimate(
             unit,
             area,
             int(n_resp[i]),
-            None if area.direct is None else float(se[i]),
+            None
+            if area.direct is None
+            else float(math.sqrt(gvf.variance[i]) if one_psu[i] else se[i]),
             bool(gvf.smoothed[i]),
             {k: float(c[i]) for k, c in kept},
         )
@@ -604,6 +668,17 @@ def _unit_row(
         residual=area.residual,
         covariates=covariates,
     )
+
+
+def _single_psu(campaign: Campaign, level: str, names: list[str]) -> np.ndarray:
+    """Whether each unit's respondents (probability sample) all lie in one PSU."""
+    labels = queries.level_labels(level)
+    psus: dict[str, set[tuple[Any, Any]]] = {}
+    for unit_id, stratum, psu in queries.unit_psus(campaign, reports.PROBABILITY):
+        label = labels.get(unit_id)
+        if label is not None:
+            psus.setdefault(label, set()).add((stratum, psu))
+    return np.array([len(psus.get(name, ())) == 1 for name in names], dtype=bool)
 
 
 def _desk_share(

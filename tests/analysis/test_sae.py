@@ -336,3 +336,24 @@ def test_standardised_residuals_and_qq() -> None:
     assert theo[0] == pytest.approx(float(stats.norm.ppf(0.625 / (k + 0.25))))
     lo, hi = a0.interval(0.95)
     assert hi - lo == pytest.approx(2 * 1.959963984540054 * math.sqrt(a0.mse))
+
+
+def test_gvf_fits_the_reference_when_no_area_has_a_usable_se() -> None:
+    """Communes that are each one PSU have no design SE (0 here): with the province as the
+    reference, d is its design effect and every commune gets d·p̄(1 − p̄)/n."""
+    est = np.array([0.6, 0.7, 0.8, np.nan])
+    n = np.array([5.0, 10.0, 20.0, 0.0])
+    se = np.array([0.0, 0.0, 0.0, np.nan])
+    p_r, s_r, n_r = 0.72, 0.03, 400.0
+    out = smooth_variances(est, se, n, min_n=30, reference=(p_r, s_r, n_r))
+    d = s_r**2 / (p_r * (1 - p_r) / n_r)
+    pbar = (5 * 0.6 + 10 * 0.7 + 20 * 0.8) / 35
+    assert out.params == pytest.approx((d, pbar), rel=1e-12)
+    assert out.fitted_on == 0 and out.smoothed.tolist() == [True, True, True, False]
+    assert out.variance[:3] == pytest.approx(d * pbar * (1 - pbar) / n[:3], rel=1e-12)
+    assert np.isnan(out.variance[3])
+    # without the reference, as before: too few areas with a positive SE
+    with pytest.raises(AnalysisError):
+        smooth_variances(est, se, n, min_n=30)
+    with pytest.raises(AnalysisError):
+        smooth_variances(est, se, n, min_n=30, reference=(0.72, 0.0, 400.0))

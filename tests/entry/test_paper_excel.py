@@ -133,7 +133,16 @@ def test_export_csv_to_stdout_and_xlsx_parquet_files(paper, runner, tmp_path) ->
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
     assert len(rows) == 3
-    assert list(rows[0])[:6] == ["response_id", "channel", "serial", "district", "unit", "desk"]
+    # one column per level the data has: the historical districts and their communes
+    assert list(rows[0])[:7] == [
+        "response_id",
+        "channel",
+        "serial",
+        "district",
+        "commune",
+        "unit",
+        "desk",
+    ]
     row = rows[0]
     assert row["channel"] == "paper" and row["q9"] == "" and row["q1"] == "4"
     for column in (

@@ -227,10 +227,10 @@ def compare_report_and_analyze(app: Flask, built: Built, tmp: Path) -> list[str]
     cid = str(built.campaign_id)
     # The report labels a district or desk as the dashboard does (its name, with its code or
     # id when two share the name); the export has the code or id.
-    labels = queries.labels()
+    districts = queries.level_labels("district")
     names = {
-        "district": {u.code: labels.district_of_unit[u.id] for u in db.session.query(Unit)},
-        "desk": {str(k): v for k, v in labels.desk_names.items()},
+        "district": {u.code: districts[u.id] for u in db.session.query(Unit) if u.id in districts},
+        "desk": {str(k): v for k, v in queries.desk_labels().items()},
     }
     failures: list[str] = []
     for sample, rows in (("probability", built.paper), ("convenience", built.convenience)):

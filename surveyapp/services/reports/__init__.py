@@ -27,7 +27,6 @@ from surveyapp.services.reports.cells import (
     weighting_for,
 )
 from surveyapp.services.reports.common import (
-    BY_COLUMNS,
     CONVENIENCE,
     INCONCLUSIVE,
     INVITED,
@@ -57,7 +56,6 @@ from surveyapp.services.reports.trends import Trend, earlier_campaigns, trend
 from surveyapp.services.reports.weighting import Weighting
 
 __all__ = [
-    "BY_COLUMNS",
     "CONVENIENCE",
     "EXACT_RANK_ROWS",
     "INCONCLUSIVE",

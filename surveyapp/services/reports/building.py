@@ -17,10 +17,9 @@ from surveyapp.data import queries
 from surveyapp.data.queries import Filters
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.questionnaires import AggregationRule
-from surveyapp.services import ServiceError, abuse, campaigns, report_cache
+from surveyapp.services import ServiceError, abuse, campaigns, levels, report_cache
 from surveyapp.services.reports.cells import analyze_args, cell_table, fpc_columns
 from surveyapp.services.reports.common import (
-    BY_COLUMNS,
     SAMPLE_TITLES,
     SAMPLES,
     Report,
@@ -58,8 +57,7 @@ def build(
     the same reports again and again. With ``stale_ok`` the latest report may come at once,
     marked ``stale``, while the fresh one is computed in the background.
     """
-    if by is not None and by not in BY_COLUMNS:
-        raise ServiceError(f"--by: use one of {', '.join(BY_COLUMNS)}")
+    levels.check(campaign, by)
     if filters is not None and filters.empty:
         filters = None  # the same report as without: one cache entry (page and downloads)
     return report_cache.cached(
@@ -87,7 +85,7 @@ def file_sections(
     """The (title, report) sections of a report file, one per sample, never pooled.
 
     The invited sample (standalone invitation codes) joins the file whenever the campaign
-    has such answers, without a breakdown: its answers have no district or desk.
+    has such answers, without a breakdown: its answers have no unit or desk.
     """
     by = by or {}
     wanted = list(keys)
@@ -150,7 +148,7 @@ def _build(
             # One cell table serves both: the filter's whole domain, then its ``by`` levels.
             specs = [spec_for(campaign, None, ci, filters, chosen)]
             if by:
-                outside = cells[BY_COLUMNS[by]].to_numpy() == queries.OUTSIDE
+                outside = cells[by].to_numpy() == queries.OUTSIDE
                 subset = np.where(outside, queries.OUTSIDE, "in")
                 # One concat: an insert into the wide cell table would fragment it.
                 cells = pd.concat(

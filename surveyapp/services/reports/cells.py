@@ -20,9 +20,8 @@ from surveyapp.data.queries import Filters
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.questionnaires import Question, QuestionType
 from surveyapp.models.responses import Response
-from surveyapp.services import ServiceError, margins
+from surveyapp.services import ServiceError, levels, margins
 from surveyapp.services.reports.common import (
-    BY_COLUMNS,
     Sample,
     is_filtered,
     questionnaire_for,
@@ -75,7 +74,7 @@ def analyze_args(
     for name, target in spec.targets:
         args += ["--target", f"{name}={target:g}"]
     if by:
-        args += ["--by", BY_COLUMNS[by]]
+        args += ["--by", by]
     args += ["--lonely-psu", "adjust", "--ci", ci]
     return args
 
@@ -88,7 +87,7 @@ def frame_for(campaign: Campaign, sample: Sample, filters: Filters | None = None
         assert filters is not None
         inside = filters.mask(frame)
         frame[queries.SUBSET] = queries.domain_labels(["in"] * len(frame), inside)
-        for column in BY_COLUMNS.values():
+        for column in ["desk", "channel", *levels.area_levels(campaign)]:
             frame[column] = queries.domain_labels(list(frame[column]), inside)
     return frame
 
@@ -96,7 +95,9 @@ def frame_for(campaign: Campaign, sample: Sample, filters: Filters | None = None
 def _frame(campaign: Campaign, sample: Sample) -> pd.DataFrame:
     qn = questionnaire_for(campaign, sample)
     questions = [q for q in qn.questions if q.type in (QuestionType.LIKERT5, QuestionType.SINGLE)]
-    frame = queries.response_frame(campaign, sample, questions, qn)
+    frame = queries.response_frame(
+        campaign, sample, questions, qn, levels=levels.area_levels(campaign)
+    )
     if sample.key == "invited":
         frame["weight"] = 1.0
         return frame
@@ -166,6 +167,10 @@ probability_cells = _probability_cells  # public for services.periodic's period 
 def weighting_for(campaign: Campaign, sample: Sample) -> Weighting:
     """The weighting of ``sample`` (no adjustment for the convenience sample)."""
     if not sample.probability:
+        return Weighting()
+    if not margins.for_analysis(campaign) and not queries.has_forms(campaign):
+        # Design weights only: nothing to read (and a cell table without key columns
+        # would have no rows to hold the weights).
         return Weighting()
     return _probability_cells(campaign, sample, [], {})[1]
 

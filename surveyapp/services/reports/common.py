@@ -1,4 +1,4 @@
-"""What every report module shares: the samples, the ``by`` levels, the report type, the
+"""What every report module shares: the samples, the report type, the
 spec of what a report estimates and the orders rows are shown in."""
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from surveyapp.services import ServiceError
 from surveyapp.services.campaigns import code_key
 from surveyapp.services.instruments import analysis_spec
 
-BY_COLUMNS = {"district": "district", "desk": "desk", "channel": "channel"}
 # The one place verdicts (keyed by the analysis package's codes, re-exported above for the
 # views and the API schema) and samples get their names, in the reader's language; the report
 # files, which are in Vietnamese whatever the reader's language, render them with vietnamese().
@@ -175,7 +174,8 @@ def is_filtered(filters: Filters | None) -> bool:
 
 def _by_column(by: str | None, filters: Filters | None) -> str | None:
     if by:
-        return BY_COLUMNS[by]
+        # The cell table's and the export's column of a breakdown is named after it.
+        return by
     return queries.SUBSET if is_filtered(filters) else None
 
 

@@ -22,10 +22,9 @@ from surveyapp.data.queries import Filters
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.questionnaires import IndexLevel
 from surveyapp.models.responses import Response
-from surveyapp.services import ServiceError, campaigns, report_cache
+from surveyapp.services import ServiceError, campaigns, levels, report_cache
 from surveyapp.services.reports.cells import cell_table, frame_for, row_design
 from surveyapp.services.reports.common import (
-    BY_COLUMNS,
     SAMPLES,
     Report,
     domain_value,
@@ -174,7 +173,7 @@ def index_choices(campaign: Campaign, lang: str = "vi") -> list[tuple[str, str]]
 def differences(
     campaign: Campaign,
     *,
-    by: str = "district",
+    by: str | None = None,
     variable: str = "overall",
     filters: Filters | None = None,
     level: float = 0.95,
@@ -185,8 +184,14 @@ def differences(
 
     Only the probability sample: the other two have no design to give such intervals.
     """
-    if by not in BY_COLUMNS:
-        raise ServiceError(f"by: use one of {', '.join(BY_COLUMNS)}")
+    by = by or levels.default(campaign)
+    if by is None:
+        raise ServiceError(_("The campaign's units have no level to compare."))
+    if by == "desk":
+        raise ServiceError(
+            _("Differences: the probability sample has no desks; choose a level or the channel.")
+        )
+    levels.check(campaign, by)
     if filters is not None and filters.empty:
         filters = None
     return report_cache.cached(

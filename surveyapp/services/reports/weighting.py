@@ -10,10 +10,13 @@ weights built in three steps (see :class:`Weighting`):
    respondents carry the weight of the selected households that did not answer. A response
    with no paper form to class it (e.g. the demo's simulated responses) keeps factor 1;
 3. calibrated to the campaign's population margins when an admin has imported them
-   (sex × age group, urban/rural, district): post-stratified to one, raked to several.
+   (sex × age group, urban/rural, and one geographic level the province chose: communes,
+   regions of communes, or the districts of a historical campaign): post-stratified to one,
+   raked to several.
    Variances use the calibration residuals; the non-response factors are treated as fixed.
 
-A respondent who did not give a margin's answer (sex, age group, area) or has no district is
+A respondent who did not give a margin's answer (sex, age group, area) or has no unit at the
+margin's level is
 neither dropped nor imputed: she is calibrated in an ``unknown`` category of that margin whose
 population total is the weighted share of such respondents (after steps 1–2) times the
 population, the known categories sharing the rest in the population's proportions. This keeps
@@ -36,11 +39,11 @@ from typing import Any
 import pandas as pd
 from flask_babel import gettext as _
 
+from surveyapp.data import queries
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.margins import MarginVariable
 from surveyapp.models.questionnaires import Question
 from surveyapp.services import margins
-from surveyapp.services.exports import district_codes
 from surveyapp.services.reports.common import Sample, percent
 
 
@@ -103,9 +106,10 @@ class Weighting:
 
 
 def with_margin_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add the calibration category columns (``cal_sex_age``, ``cal_area``, ``cal_district``)
-    to a frame of responses or cells with the answers ``sex``, ``age_group``, ``area`` (where
-    asked for) and ``unit_id``; labels are those of :func:`margins.cell_of`."""
+    """Add the calibration category columns (``cal_sex_age``, ``cal_area`` and one per
+    geographic level, e.g. ``cal_commune``, ``cal_region``) to a frame of responses or cells
+    with the answers ``sex``, ``age_group``, ``area`` (where asked for) and ``unit_id``;
+    labels are those of :func:`margins.cell_of`."""
 
     def codes(name: str) -> pd.Series:
         if name not in frame.columns:
@@ -118,10 +122,12 @@ def with_margin_columns(frame: pd.DataFrame) -> pd.DataFrame:
     added = {
         margins.COLUMNS[MarginVariable.SEX_AGE]: sex_age.fillna(margins.UNKNOWN).astype(str),
         margins.COLUMNS[MarginVariable.AREA]: codes("area").fillna(margins.UNKNOWN).astype(str),
-        margins.COLUMNS[MarginVariable.DISTRICT]: (
-            units.map(district_codes()).astype("string").fillna(margins.UNKNOWN).astype(str)
-        ),
     }
+    for variable in margins.geographic():
+        codes_at = queries.level_codes(variable.value)
+        added[margins.COLUMNS[variable]] = (
+            units.map(codes_at).astype("string").fillna(margins.UNKNOWN).astype(str)
+        )
     # One concat: inserting columns one by one fragments a wide cell table.
     return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1)
 

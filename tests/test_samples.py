@@ -53,7 +53,7 @@ def test_a_standalone_invitation_is_the_invited_sample_and_breaks_nothing(
         f"/dashboard/{cid}/report.html",
         f"/dashboard/{cid}/report.json",
         f"/api/v1/campaigns/{cid}/results",
-        f"/api/v1/campaigns/{cid}/results?by=district",
+        f"/api/v1/campaigns/{cid}/results?by=commune",  # the open campaign is on communes
         f"/api/v1/campaigns/{cid}/trend",
     ):
         assert client.get(url).status_code == 200, url

@@ -605,9 +605,13 @@ def _from_reference(
             "positive SE and respondents"
         )
     d = s_r**2 / (p_r * (1.0 - p_r) / n_r)
-    pbar = float((nn[inside] * est[inside]).sum() / nn[inside].sum())
+    counted = inside & (nn > 0)
+    total = float(nn[counted].sum())
+    # No area with respondents to average over: the reference area's own share.
+    pbar = float((nn[counted] * est[counted]).sum() / total) if total > 0 else p_r
     out = np.full(est.size, np.nan)
-    out[inside] = d * pbar * (1.0 - pbar) / nn[inside]
+    # An area without respondents has no variance to smooth (it gets the synthetic estimate).
+    out[counted] = d * pbar * (1.0 - pbar) / nn[counted]
     unstable = inside & (~ok | (nn < min_n))
     use = inside if replace_all else unstable
     return SmoothedVariances(

@@ -357,3 +357,12 @@ def test_gvf_fits_the_reference_when_no_area_has_a_usable_se() -> None:
         smooth_variances(est, se, n, min_n=30)
     with pytest.raises(AnalysisError):
         smooth_variances(est, se, n, min_n=30, reference=(0.72, 0.0, 400.0))
+
+
+def test_gvf_with_a_reference_and_no_area_in_sample_smooths_nothing() -> None:
+    """Every area out of sample (a messy campaign whose respondents have no commune): there
+    is nothing to average or smooth, and no 0/0 (it answered 500 on the report files)."""
+    est = np.array([np.nan, np.nan])
+    out = smooth_variances(est, [np.nan, np.nan], [0.0, 0.0], reference=(0.7, 0.05, 12.0))
+    assert np.isnan(out.variance).all() and not out.smoothed.any()
+    assert out.params[1] == pytest.approx(0.7)

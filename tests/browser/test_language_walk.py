@@ -60,7 +60,8 @@ RAW_CODES = re.compile(
 ALLOWED_CODES = {"sex_age", "age_group"}
 # The margins page tells the admin the values a margins file takes (its syntax).
 ALLOWED_ON_PAGE = {
-    "/admin/campaigns/N/margins": {"district", "area"},
+    "/admin/campaigns/N/margins": {"district", "commune", "region", "area"},
+    "/admin/regions": {"commune_code", "region"},
     "/admin/campaigns/N/covariates": {"on_time_rate", "online_share", "urban_share"},
     "/admin/units/crosswalk": {"old_code", "new_code", "old_name", "new_name"},
     "/admin/units": {

@@ -87,7 +87,16 @@ def test_fates_and_margins_change_the_fingerprint(app, demo_data) -> None:
     campaign = db.session.get(Campaign, demo_data.campaign_id)
     with app.test_request_context():
         before = report_cache.fingerprint(campaign)
-        form = db.session.scalars(select(Form).where(Form.reserve.is_(False))).first()
+        # One of this campaign's forms (the demo has two campaigns) not refused already.
+        form = db.session.scalars(
+            select(Form)
+            .where(
+                Form.campaign_id == campaign.id,
+                Form.reserve.is_(False),
+                Form.fate.is_distinct_from(FormFate.REFUSED),
+            )
+            .order_by(Form.id)
+        ).first()
         batches.set_fate(form, FormFate.REFUSED)
         db.session.commit()
         after_fate = report_cache.fingerprint(campaign)

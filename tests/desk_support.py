@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
-from datetime import datetime
+import socket
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from email import message_from_bytes, policy
+from zoneinfo import ZoneInfo
+
+from aiosmtpd.controller import Controller
 
 from surveyapp.extensions import db
 from surveyapp.models import Answer, Channel, Response, ServicePoint, Unit, UnitLevel
@@ -44,3 +50,49 @@ def rate(campaign, desk: ServicePoint, values: Iterable[int], at: Iterable[datet
         )
         db.session.add(response)
     db.session.flush()
+
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class Inbox:
+    """The messages a local aiosmtpd server received, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[object] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@contextmanager
+def smtp_server(app) -> Iterator[Inbox]:  # type: ignore[no-untyped-def]
+    """A real SMTP server on a free local port, with the app's SMTP settings pointing at it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_FROM="canhbao@dongnai.gov.vn")
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def working_days(last: date, count: int) -> list[date]:
+    """The ``count`` weekdays up to ``last``, oldest first."""
+    days: list[date] = []
+    day = last
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day -= timedelta(days=1)
+    return sorted(days)
+
+
+def local_moment(day: date, hour: float) -> datetime:
+    """``hour`` hours after local midnight of ``day``, in UTC."""
+    return (datetime.combine(day, time.min, LOCAL) + timedelta(hours=hour)).astimezone(UTC)

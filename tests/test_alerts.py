@@ -2,62 +2,23 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
-from email import message_from_bytes, policy
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
-from aiosmtpd.controller import Controller
-from desk_support import commune, desk, rate
+from desk_support import Inbox, commune, desk, local_moment, rate, smtp_server, working_days
 from sqlalchemy import func, select
 
 from surveyapp.extensions import db
 from surveyapp.models import AlertNotification, AlertRecipient, DeskAlert, NotificationStatus
 from surveyapp.services import alerts
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[object] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
 
 @pytest.fixture
 def smtp(app) -> Iterator[Inbox]:  # type: ignore[no-untyped-def]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_FROM="canhbao@dongnai.gov.vn")
-    try:
+    with smtp_server(app) as inbox:
         yield inbox
-    finally:
-        controller.stop()
-
-
-def _working_days(last: date, count: int) -> list[date]:
-    days: list[date] = []
-    day = last
-    while len(days) < count:
-        if day.weekday() < 5:
-            days.append(day)
-        day -= timedelta(days=1)
-    return sorted(days)
-
-
-def _at(day: date, hour: float) -> datetime:
-    moment = datetime.combine(day, time.min, LOCAL) + timedelta(hours=hour)
-    return moment.astimezone(UTC)
 
 
 def test_a_drift_below_target_sends_exactly_one_mail_and_a_stable_desk_none(
@@ -74,15 +35,15 @@ def test_a_drift_below_target_sends_exactly_one_mail_and_a_stable_desk_none(
     )
     db.session.commit()
     rng = np.random.default_rng(14)
-    days = _working_days(date.today() - timedelta(days=1), 22)  # a simulated month
+    days = working_days(date.today() - timedelta(days=1), 22)  # a simulated month
     for i, day in enumerate(days):
-        moments = [_at(day, 8 + 8 * k / 20) for k in range(20)]
+        moments = [local_moment(day, 8 + 8 * k / 20) for k in range(20)]
         # Stable: 90 % good all month. Drifting: 90 % for ten days, then 55 %.
         share = 0.55 if i >= 10 else 0.90
         rate(campaign, stable, [5 if g else 2 for g in rng.random(20) < 0.90], moments)
         rate(campaign, drifting, [5 if g else 2 for g in rng.random(20) < share], moments)
         db.session.commit()
-        alerts.check(now=_at(day, 17))  # the evening check
+        alerts.check(now=local_moment(day, 17))  # the evening check
         db.session.commit()
 
     assert len(smtp.messages) == 1, [(m["To"], m["Subject"]) for m in smtp.messages]
@@ -135,7 +96,7 @@ def test_quiet_hours_hold_the_mail_until_they_end(campaign, smtp) -> None:
             quiet_end=7 * 60,
         )
     )
-    night = _at(date.today() - timedelta(days=2), 22)
+    night = local_moment(date.today() - timedelta(days=2), 22)
     rate(campaign, item, [2] * 14, [night - timedelta(minutes=i) for i in range(14, 0, -1)])
     db.session.commit()
     held = alerts.check(now=night)
@@ -186,7 +147,7 @@ def test_admin_manages_recipients_and_sees_who_was_told(campaign, smtp, login_as
     (person,) = alerts.recipients()
     assert (person.quiet_start, person.quiet_end) == (21 * 60, 7 * 60)
 
-    noon = _at(date.today() - timedelta(days=1), 12)
+    noon = local_moment(date.today() - timedelta(days=1), 12)
     rate(campaign, item, [1] * 13, [noon - timedelta(minutes=i) for i in range(13, 0, -1)])
     db.session.commit()
     alerts.check(now=noon)

@@ -3,15 +3,11 @@ server (aiosmtpd), with recipients per commune, quiet hours, no repeats and the 
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
-from email import message_from_bytes, policy
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
-from desk_support import commune, desk, rate
+from desk_support import Inbox, commune, desk, local_moment, rate, smtp_server, working_days
 from sqlalchemy import select
 
 from surveyapp.analysis.alerts import simulate
@@ -27,45 +23,11 @@ from surveyapp.models import (
 )
 from surveyapp.services import alerts
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[object] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
 
 @pytest.fixture
 def smtp(app) -> Iterator[Inbox]:  # type: ignore[no-untyped-def]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_FROM="canhbao@dongnai.gov.vn")
-    try:
+    with smtp_server(app) as inbox:
         yield inbox
-    finally:
-        controller.stop()
-
-
-def _working_days(last: date, count: int) -> list[date]:
-    days: list[date] = []
-    day = last
-    while len(days) < count:
-        if day.weekday() < 5:
-            days.append(day)
-        day -= timedelta(days=1)
-    return sorted(days)
-
-
-def _at(day: date, hour: float) -> datetime:
-    return (datetime.combine(day, time.min, LOCAL) + timedelta(hours=hour)).astimezone(UTC)
 
 
 def _mails(inbox: Inbox) -> list[tuple[str, str]]:
@@ -105,13 +67,13 @@ def test_a_commune_whose_desks_slip_together_alerts_once_though_no_desk_alone_do
     # One rating a day per desk for 30 working days, 40 % of them bad, spread so that no desk
     # has a run of bad ones: each desk's own chart stays below its threshold (at most about
     # 3.5 of 7), while the commune's 90 pooled ratings cross it.
-    days = _working_days(date.today() - timedelta(days=1), 30)
+    days = working_days(date.today() - timedelta(days=1), 30)
     for d, day in enumerate(days):
         for i, item in enumerate(desks):
             bad = (d + i) % 5 in (0, 2)
-            rate(campaign, item, [2 if bad else 5], [_at(day, 9 + i)])
+            rate(campaign, item, [2 if bad else 5], [local_moment(day, 9 + i)])
         db.session.commit()
-        alerts.check(now=_at(day, 17))
+        alerts.check(now=local_moment(day, 17))
         db.session.commit()
 
     assert _alerts("desk") == []
@@ -142,7 +104,7 @@ def test_a_commune_whose_desks_slip_together_alerts_once_though_no_desk_alone_do
     assert "Xã Phú Hòa, tính chung mọi bộ phận một cửa: đánh giá dưới chuẩn 80%" in shown
 
     # Good ratings bring the pooled chart back to 0: the alert closes.
-    later = _at(date.today(), 8)
+    later = local_moment(date.today(), 8)
     for item in desks:
         rate(campaign, item, [5] * 20, [later + timedelta(minutes=m) for m in range(20)])
     db.session.commit()
@@ -180,17 +142,17 @@ def test_a_commune_volume_collapse_is_held_in_quiet_hours_then_sent_and_audited(
     db.session.commit()
     # 12 good ratings a day at each desk (below a desk's usual 20, so no desk volume rule),
     # 24 for the commune; then a working day with none at all.
-    days = _working_days(date.today() - timedelta(days=2), 21)
+    days = working_days(date.today() - timedelta(days=2), 21)
     busy, silent = days[:-1], days[-1]
     for day in busy:
         for item in (first, second):
-            rate(campaign, item, [5] * 12, [_at(day, 8 + k * 0.5) for k in range(12)])
+            rate(campaign, item, [5] * 12, [local_moment(day, 8 + k * 0.5) for k in range(12)])
         db.session.commit()
-        alerts.check(now=_at(day + timedelta(days=1), 6))
+        alerts.check(now=local_moment(day + timedelta(days=1), 6))
         db.session.commit()
     assert _alerts("unit") == [] and _alerts("desk") == []
 
-    night = _at(silent + timedelta(days=1), 6)  # 06:00: still the recipient's quiet hours
+    night = local_moment(silent + timedelta(days=1), 6)  # 06:00: still the recipient's quiet hours
     held = alerts.check(now=night)
     db.session.commit()
     (collapse,) = _alerts("unit")

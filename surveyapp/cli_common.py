@@ -6,7 +6,9 @@ Command modules (surveyapp.cli and each blueprint's cli) import this module, nev
 from __future__ import annotations
 
 import json
-from typing import Any, NoReturn
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 import click
 from flask import current_app
@@ -15,6 +17,9 @@ from flask_babel import gettext as _
 from surveyapp.extensions import db
 from surveyapp.hygiene import clean_text
 from surveyapp.models.campaigns import Campaign
+from surveyapp.services import ServiceError
+
+T = TypeVar("T")
 
 
 def emit(payload: Any, fmt: str, columns: list[str] | None = None) -> None:
@@ -55,6 +60,21 @@ TEXT = CleanText()
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
 )
+
+
+def import_file(importer: Callable[[bytes, str], T], file: str) -> T:
+    """Hand FILE's bytes and name to an all-or-nothing importer and commit what it did; an
+    unreadable file or a refusal ends the command with the problems, nothing kept."""
+    try:
+        data = Path(file).read_bytes()
+        done = importer(data, Path(file).name)
+    except OSError as exc:
+        fail(str(exc))
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(_("Nothing was imported.") + "\n" + str(exc))
+    db.session.commit()
+    return done
 
 
 def campaign_or_fail(campaign_id: int) -> Campaign:

@@ -9,10 +9,9 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from surveyapp.cli_common import emit, fail
-from surveyapp.extensions import db
+from surveyapp.cli_common import emit, import_file
 from surveyapp.models.official import OfficialIndex
-from surveyapp.services import ServiceError, crosswalk, official, unit_tree
+from surveyapp.services import crosswalk, official, unit_tree
 
 official_cli = AppGroup("official", help="Published index results and own-survey history.")
 
@@ -21,15 +20,7 @@ official_cli = AppGroup("official", help="Published index results and own-survey
 @click.argument("file", type=click.Path(dir_okay=False))
 def official_import(file: str) -> None:
     """Import results from CSV/XLSX: every row, or none (problems named by row and column)."""
-    try:
-        data = Path(file).read_bytes()
-        changed = official.import_results(data, Path(file).name)
-    except OSError as exc:
-        fail(str(exc))
-    except ServiceError as exc:
-        db.session.rollback()
-        fail(_("Nothing was imported.") + "\n" + str(exc))
-    db.session.commit()
+    changed = import_file(official.import_results, file)
     click.echo(_("%(n)d results imported.", n=len(changed)))
 
 
@@ -78,15 +69,7 @@ units_cli.add_command(crosswalk_cli)
 def units_import(file: str) -> None:
     """Import units from CSV/XLSX (code, name, level, kind, parent_code, valid_from,
     valid_to, urban): every row, or none. A stored code is updated."""
-    try:
-        data = Path(file).read_bytes()
-        changed = unit_tree.import_units(data, Path(file).name)
-    except OSError as exc:
-        fail(str(exc))
-    except ServiceError as exc:
-        db.session.rollback()
-        fail(_("Nothing was imported.") + "\n" + str(exc))
-    db.session.commit()
+    changed = import_file(unit_tree.import_units, file)
     click.echo(_("%(n)d units imported.", n=len(changed)))
 
 
@@ -95,15 +78,7 @@ def units_import(file: str) -> None:
 def crosswalk_import(file: str) -> None:
     """Import a crosswalk from CSV/XLSX: every row, or none (problems named by row and
     column). The mappings of each old unit in the file replace its stored ones."""
-    try:
-        data = Path(file).read_bytes()
-        added = crosswalk.import_crosswalk(data, Path(file).name)
-    except OSError as exc:
-        fail(str(exc))
-    except ServiceError as exc:
-        db.session.rollback()
-        fail(_("Nothing was imported.") + "\n" + str(exc))
-    db.session.commit()
+    added = import_file(crosswalk.import_crosswalk, file)
     click.echo(_("%(n)d crosswalk rows imported.", n=len(added)))
 
 

@@ -115,7 +115,7 @@ def _frame(campaign: Campaign, sample: Sample) -> pd.DataFrame:
     return with_margin_columns(frame)
 
 
-def _probability_cells(
+def probability_cells(
     campaign: Campaign,
     sample: Sample,
     questions: list[Question],
@@ -161,9 +161,6 @@ def _probability_cells(
     return cells, weighting_from(cells, "sw", stored, nonresponse)
 
 
-probability_cells = _probability_cells  # public for services.periodic's period domains
-
-
 def weighting_for(campaign: Campaign, sample: Sample) -> Weighting:
     """The weighting of ``sample`` (no adjustment for the convenience sample)."""
     if not sample.probability:
@@ -172,7 +169,7 @@ def weighting_for(campaign: Campaign, sample: Sample) -> Weighting:
         # Design weights only: nothing to read (and a cell table without key columns
         # would have no rows to hold the weights).
         return Weighting()
-    return _probability_cells(campaign, sample, [], {})[1]
+    return probability_cells(campaign, sample, [], {})[1]
 
 
 def fpc_columns(stage1: Any, stage2: Any) -> tuple[str, ...]:
@@ -206,7 +203,7 @@ def cell_table(
     qn = questionnaire_for(campaign, sample)
     likert = [q for q in qn.questions if q.type == QuestionType.LIKERT5]
     if sample.probability:
-        cells, weighting = _probability_cells(
+        cells, weighting = probability_cells(
             campaign,
             sample,
             likert,

@@ -84,10 +84,42 @@ class CellTable:
     stacks: dict[tuple[str | None, ...], FloatArray] = field(
         default_factory=dict, repr=False, compare=False
     )
+    second: RowMoments | None = None
 
     @property
     def ncell(self) -> int:
         return len(self.unit)
+
+
+@dataclass(frozen=True)
+class RowMoments:
+    """Cells that each hold many variance units of one row apiece (a stratified design in
+    which every row is its own PSU, e.g. desk ratings stratified by desk), kept as sums
+    instead of rows.
+
+    A row's score for any ratio-type statistic is a linear function of its moment vector
+    ``x`` (its unweighted ``y`` and ``r`` values), times the row's weight, which is the same
+    for every row of a cell. The within-stratum sum of squared scores then needs only each
+    cell's sums of products ``x x'``: the variance is exact (Binder 1983) and the cell table
+    stays one row per (stratum, domain) whatever the number of rows.
+
+    Attributes
+    ----------
+    products : array (C, K, K)
+        Per cell, the sum over its rows of ``x x'`` (unweighted).
+    index : dict
+        Moment name of :attr:`CellTable.mom` (``"{var}:wy"``, ``"{var}:wr"``) -> position
+        in ``x`` of the unweighted value it sums.
+    weight : array (C,)
+        The weight of every row of the cell.
+    units : array (H,)
+        Rows (variance units) per stratum.
+    """
+
+    products: FloatArray
+    index: dict[str, int]
+    weight: FloatArray
+    units: IntArray
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .calibration_frame import margin_codes
-from .cells import CellTable, domain_codes
+from .cells import CellTable, RowMoments, domain_codes
 from .design import DesignStructure, combination_codes, is_blank, population_sizes
 from .errors import AnalysisError
 from .estimate import analyze_cells
@@ -108,6 +108,97 @@ def analyze_cell_frame(
         dom_labels=dom_labels,
     )
     return analyze_cells(ct, spec, plan, [m[0] for m in spec.margins], targets, labels)
+
+
+def analyze_row_moments(
+    cells: pd.DataFrame,
+    products: np.ndarray,
+    columns: list[str],
+    spec: Spec,
+    *,
+    strata: str | None = "stratum",
+    weight: str = "w",
+    lonely_psu: str = "fail",
+) -> Analysis:
+    """Estimates of a stratified design whose every row is its own PSU, from cell sums.
+
+    The design R writes ``svydesign(ids = ~1, strata = ~stratum, weights = ~w)`` (desk
+    ratings stratified by desk, each rating a draw with replacement) needs no row at all:
+    per cell (one stratum and one domain, all rows of the same weight) the first moments of
+    the module docstring and the sums of products of the rows' unweighted answers give the
+    same estimates as :func:`analyze_cell_frame` with one PSU per row (tested), at a cost
+    that follows the cells, not the rows.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        One row per cell: the ``strata`` and ``spec.by`` columns, ``n``, ``sw``, the
+        ``weight`` of its rows and the weighted moment columns (``q__wy``, ``q__wr``,
+        ``q__r``).
+    products : array (C, K, K)
+        Per cell, the sum over its rows of ``x x'``, ``x`` the row's unweighted values
+        named by ``columns``.
+    columns : list of str
+        ``q__y`` (1 when the answer is in the share's set) and ``q__r`` (1 when answered) of
+        every share column ``q``.
+    lonely_psu : str
+        ``average`` needs the rows and is refused.
+    """
+    if spec.margins:
+        raise AnalysisError("row moments: calibration needs the rows")
+    if lonely_psu == "average":
+        raise AnalysisError("row moments: lonely_psu 'average' needs the rows")
+    nrow = len(cells)
+    if products.shape != (nrow, len(columns), len(columns)):
+        raise AnalysisError("row moments: one K x K block of products per cell is needed")
+    for c in [x for x in (strata, spec.by, weight, "n", "sw") if x]:
+        if c not in cells.columns:
+            raise AnalysisError(f"cell table: unknown column {c!r}")
+    for c in [x for x in (strata, "n", "sw", weight) if x]:
+        _refuse_missing(cells[c], c)
+    s_lab = cells[strata].to_numpy() if strata else np.zeros(nrow)
+    s_codes, nh_count = combination_codes(s_lab)
+    n = cells["n"].to_numpy(dtype=np.float64)
+    units = np.bincount(s_codes, weights=n, minlength=nh_count).round().astype(np.int64)
+    structure = DesignStructure(
+        n_psu_in_stratum=units,
+        popsize1=np.full(nh_count, np.inf),
+        stratum_of_psu=np.repeat(np.arange(nh_count, dtype=np.int64), units),
+        lonely_psu=lonely_psu,
+    )
+    dom = np.zeros(nrow, dtype=np.int64)
+    dom_labels: list[Any] = [None]
+    if spec.by:
+        dom, dom_labels = domain_codes(cells[spec.by].to_numpy())
+    plan = make_plan(None, spec)
+    position = {name: i for i, name in enumerate(columns)}
+    index: dict[str, int] = {}
+    for key in plan.moments:
+        prefix = key.split("|", 1)[0]
+        for moment, column in (("wy", f"{prefix}__y"), ("wr", f"{prefix}__r")):
+            if column in position:
+                index[f"{key}:{moment}"] = position[column]
+    cell_codes = np.arange(nrow, dtype=np.int64)
+    ct = CellTable(
+        unit=cell_codes,
+        psu=cell_codes,
+        stratum=s_codes,
+        cal=np.zeros(nrow, dtype=np.int64),
+        dom=dom,
+        n=n,
+        sw=cells["sw"].to_numpy(dtype=np.float64),
+        mom=_moments(cells, plan),
+        structure=structure,
+        n_units=nrow,
+        dom_labels=dom_labels,
+        second=RowMoments(
+            products=np.asarray(products, dtype=np.float64),
+            index=index,
+            weight=cells[weight].to_numpy(dtype=np.float64),
+            units=units,
+        ),
+    )
+    return analyze_cells(ct, spec, plan)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from .cells import CellTable, _unique_inverse
+from .cells import CellTable, RowMoments, _unique_inverse
 from .design import FloatArray, IntArray, _sampling_f
 from .errors import AnalysisError
-from .linearization import GroupSum, group_sum, stratified_variance, unit_variance
+from .linearization import (
+    GroupSum,
+    group_sum,
+    moment_stage1,
+    stratified_variance,
+    unit_variance,
+)
 
 DENSE_LIMIT = 20_000_000
 # values per raking sweep array of several domains (calibration cells x domains x statistics)
@@ -249,7 +255,12 @@ def estimate_linear(
         est = np.hstack([theta, combine(theta, combos)])
     k = z.shape[1]
     st = ct.structure
-    if cal is None:
+    if ct.second is not None:
+        if cal is not None:
+            raise AnalysisError("row moments: calibration needs the rows")
+        t2 = _row_squares(ct.second, stats, combos, theta, denom, dom)
+        var = moment_stage1(st, dom, ct.stratum, np.where(ok[:, None], z, 0.0), t2, ndom)
+    elif cal is None:
         key = dom * ct.n_units + ct.unit
         keep = ok
         uniq, inv = np.unique(key[keep], return_inverse=True)
@@ -305,6 +316,46 @@ def estimate_linear(
         wsum = np.hstack([wsum, w_idx])
     assert var.shape == (ndom, k)
     return LinearResult(est=est, var=var, n=n, wsum=wsum, deff=deff, extra=extra)
+
+
+def _row_squares(
+    second: RowMoments,
+    stats: list[BaseStat],
+    combos: FloatArray | None,
+    theta: FloatArray,
+    denom: FloatArray,
+    dom: IntArray,
+) -> FloatArray:
+    """Per cell and statistic, the sum over its rows of their squared scores.
+
+    A row's score is ``w * g_d' x`` with ``g_d`` holding, per statistic of domain ``d``,
+    ``1/sum(b)`` at its ``a`` moment and ``-theta/sum(b)`` at its ``b`` moment (the same
+    non-finite guards as :func:`_scores`); its square summed over the cell's rows is
+    ``w**2 * g_d' (sum x x') g_d``.
+    """
+    k_dim = second.products.shape[1]
+    ndom = theta.shape[0]
+    s = len(stats)
+    finite_theta = np.where(np.isfinite(theta), theta, 0.0)
+    usable = (denom != 0) & np.isfinite(denom)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(usable, 1.0 / np.where(usable, denom, 1.0), 0.0)
+    g = np.zeros((ndom, k_dim, s))
+    for j, st in enumerate(stats):
+        if st.a not in second.index or (st.b is not None and st.b not in second.index):
+            raise AnalysisError(f"row moments: no products for {st.a.rsplit(':', 1)[0]}")
+        g[:, second.index[st.a], j] += inv[:, j]
+        if st.b is not None:
+            g[:, second.index[st.b], j] -= finite_theta[:, j] * inv[:, j]
+    if combos is not None:
+        g = np.concatenate([g, g @ combos], axis=2)
+    ok = dom >= 0
+    out = np.zeros((len(dom), g.shape[2]))
+    if ok.any():
+        gc = g[dom[ok]]
+        prod = np.matmul(second.products[ok], gc)
+        out[ok] = np.einsum("ckv,ckv->cv", prod, gc) * (second.weight[ok] ** 2)[:, None]
+    return out
 
 
 def combine(values: FloatArray, combos: FloatArray) -> FloatArray:

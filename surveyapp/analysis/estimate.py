@@ -405,6 +405,12 @@ def _weighted_units(ct: CellTable) -> tuple[int, int]:
     (Lumley 2010, sec. 2.2; pinned by ``tests/analysis/reference/make_zero_weight.R``).
     """
     st = ct.structure
+    if ct.second is not None:
+        # every row its own PSU, and all rows of a cell weigh the same
+        live_cell = np.abs(ct.sw) > 0
+        if bool(live_cell.all()):
+            return st.n_psu, st.n_strata
+        return int(ct.n[live_cell].sum()), len(np.unique(ct.stratum[live_cell]))
     w_psu = np.bincount(ct.psu, weights=np.abs(ct.sw), minlength=st.n_psu)
     live = w_psu > 0
     if bool(live.all()):

@@ -236,22 +236,70 @@ def _stage1(
 ) -> FloatArray:
     """The stage-1 term of :func:`stratified_variance` from PSU totals ``tot1`` per
     (domain ``dom1``, PSU ``psu1``) group."""
-    s = tot1.shape[1]
-    nh = structure.n_psu_in_stratum
     h_count = structure.n_strata
-    lonely = structure.lonely_psu
     h = structure.stratum_of_psu[psu1]
     # only the (domain, stratum) pairs that hold a group: the others contribute zero
     uk, kinv = np.unique(dom1 * h_count + h, return_inverse=True)
+    kh = (uk % h_count).astype(np.int64)
+    ss, raw = _centred_ss(kinv.astype(np.int64), tot1, len(uk), structure.n_psu_in_stratum[kh])
+    return _stage1_from_ss(structure, uk, ss, raw, ndom, present_strata)
+
+
+def moment_stage1(
+    structure: DesignStructure,
+    dom: IntArray,
+    stratum: IntArray,
+    t1: FloatArray,
+    t2: FloatArray,
+    ndom: int,
+) -> FloatArray:
+    """The stage-1 variance of a design whose every row is its own PSU, from cell sums.
+
+    ``t1`` and ``t2`` (cells x statistics) are each cell's sum of its rows' scores and of
+    their squares; cells with ``dom`` -1 are left out. Per (domain, stratum) the centred sum
+    of squares over the stratum's ``n_h`` rows (those outside the domain score zero) is
+    ``sum(t2) - sum(t1)**2 / n_h``, the same quantity :func:`_centred_ss` forms from PSU
+    totals.
+
+    Returns
+    -------
+    array (ndom, s)
+    """
+    h_count = structure.n_strata
+    ok = dom >= 0
+    uk, kinv = np.unique(dom[ok] * h_count + stratum[ok], return_inverse=True)
+    kinv = kinv.astype(np.int64)
+    full = structure.n_psu_in_stratum[(uk % h_count).astype(np.int64)]
+    sum1 = group_sum(kinv, t1[ok], len(uk))
+    raw = group_sum(kinv, t2[ok], len(uk))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ss = raw - sum1 * sum1 / np.maximum(full, 1)[:, None]
+    # rounding may leave a hair below zero where every score of the stratum is equal
+    np.maximum(ss, 0.0, out=ss)
+    return _stage1_from_ss(structure, uk, ss, raw, ndom, None)
+
+
+def _stage1_from_ss(
+    structure: DesignStructure,
+    uk: IntArray,
+    ss: FloatArray,
+    raw: FloatArray,
+    ndom: int,
+    present_strata: FloatArray | None,
+) -> FloatArray:
+    """Scale each (domain, stratum) key's centred (``ss``) or, for a lonely PSU under
+    ``adjust``, uncentred (``raw``) sum of squares, and sum them per domain."""
+    s = ss.shape[1]
+    nh = structure.n_psu_in_stratum
+    h_count = structure.n_strata
+    lonely = structure.lonely_psu
     kd = (uk // h_count).astype(np.int64)
     kh = (uk % h_count).astype(np.int64)
-    full_k = nh[kh]
-    ss, raw = _centred_ss(kinv.astype(np.int64), tot1, len(uk), full_k)
     f_h = _sampling_f(nh, structure.popsize1)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale_h = np.where(nh > 1, f_h * nh / np.maximum(nh - 1, 1), f_h)
     scale_h = np.where(f_h < 1e-7, 0.0, scale_h)
-    lone_k = full_k == 1
+    lone_k = nh[kh] == 1
     if lonely == "adjust":
         contrib = np.where(lone_k[:, None], raw, ss)
     else:

@@ -524,7 +524,7 @@ def cell_frame(
     cells = sums.drop(columns=[c for c in ("by_key", "inside") if c in sums.columns])
     labels: dict[str, Any] = {}
     if by is not None:
-        labels[by] = _by_labels(by, sums["by_key"])
+        labels[by] = by_labels(by, sums["by_key"])
     if filtered:
         inside = sums["inside"].to_numpy() == 1
         column = by or SUBSET
@@ -606,7 +606,8 @@ def _cell_sums(
     return groups.sum().reset_index()
 
 
-def _by_labels(by: str, values: pd.Series) -> list[Any]:
+def by_labels(by: str, values: pd.Series) -> list[Any]:
+    """The ``by`` level's label of each value (desk ids, channels or unit ids)."""
     if by == "channel":
         return [v.value if isinstance(v, Channel) else v for v in values]
     mapping = desk_labels() if by == "desk" else level_labels(by)

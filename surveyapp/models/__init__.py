@@ -53,6 +53,7 @@ from surveyapp.models.sampling import (
     SampledUnit,
 )
 from surveyapp.models.snapshots import ReportSnapshot
+from surveyapp.models.tallies import TallyCell, TallyJournal, TallyMember
 from surveyapp.models.units import (
     ServicePoint,
     TransactionVolume,
@@ -114,6 +115,9 @@ __all__ = [
     "SampledUnit",
     "Section",
     "ServicePoint",
+    "TallyCell",
+    "TallyJournal",
+    "TallyMember",
     "Target",
     "TransactionVolume",
     "Unit",

@@ -12,13 +12,12 @@ import pandas as pd
 from surveyapp.analysis import (
     AnalysisError,
 )
-from surveyapp.analysis.cells_api import analyze_cell_frame
 from surveyapp.data import queries
 from surveyapp.data.queries import Filters
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.questionnaires import AggregationRule
 from surveyapp.services import ServiceError, abuse, campaigns, levels, report_cache
-from surveyapp.services.reports.cells import analyze_args, cell_table, fpc_columns
+from surveyapp.services.reports.cells import analyze_args, analyze_table, cell_table, fpc_columns
 from surveyapp.services.reports.common import (
     SAMPLE_TITLES,
     SAMPLES,
@@ -158,9 +157,7 @@ def _build(
         else:
             specs = [spec_for(campaign, by, ci, sample=chosen)]
         results = [
-            analyze_cell_frame(
-                cells, dataclasses.replace(spec, margins=weighting.margins), **cell_design
-            )
+            analyze_table(cells, dataclasses.replace(spec, margins=weighting.margins), cell_design)
             for spec in specs
         ]
         result = results[0]

@@ -14,8 +14,9 @@ from surveyapp.analysis import (
     Analysis,
     analyze,
 )
-from surveyapp.analysis.cells_api import analyze_cell_frame
-from surveyapp.data import queries
+from surveyapp.analysis.cells_api import analyze_cell_frame, analyze_row_moments
+from surveyapp.analysis.results import Spec
+from surveyapp.data import queries, tallies
 from surveyapp.data.queries import Filters
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.questionnaires import Question, QuestionType
@@ -192,7 +193,7 @@ def run_cells(
     spec = dataclasses.replace(
         spec_for(campaign, by, ci, filters, sample), margins=weighting.margins
     )
-    return analyze_cell_frame(cells, spec, **design)
+    return analyze_table(cells, spec, design)
 
 
 def cell_table(
@@ -223,6 +224,9 @@ def cell_table(
             "lonely_psu": "adjust",
         }
         return cells, weighting, design
+    if not is_filtered(filters):
+        # Ratings are tallied per desk as they arrive: the cells are the desks.
+        return _tallied_table(campaign, sample, by)
     if sample.key == "invited":
         cells = queries.cell_frame(
             campaign,
@@ -254,6 +258,63 @@ def cell_table(
         if col.endswith(("__wy", "__wr")) or col == "sw":
             cells[col] = cells[col] * weight
     return cells, Weighting(), {"strata": "desk_id", "psu": "psu", "lonely_psu": "adjust"}
+
+
+def _tallied_table(
+    campaign: Campaign, sample: Sample, by: str | None
+) -> tuple[pd.DataFrame, Weighting, dict[str, Any]]:
+    """The convenience or invited sample's cell table from its running tallies: one row
+    per (desk, channel, unit) with the first moments the analysis reads, weighted, and the
+    sums of products (:func:`analyze_table` hands both to the analysis)."""
+    got = tallies.cells(campaign, sample, questionnaire_for(campaign, sample))
+    frame = got.frame
+    n = frame["n"].to_numpy(dtype=np.float64)
+    if sample.key == "invited":
+        weight = np.ones(len(frame))
+        strata: str | None = None
+    else:
+        # Every rating of a desk weighs the desk's volume over its ratings in the sample.
+        volumes = queries.desk_volumes(campaign)
+        per_desk = frame.groupby("desk_id")["n"].transform("sum").to_numpy(dtype=np.float64)
+        volume = frame["desk_id"].map(volumes).to_numpy(dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weight = np.where(np.isnan(volume), queries.NO_VOLUME_WEIGHT, volume / per_desk)
+        strata = "desk_id"
+    diagonal = np.diagonal(got.products, axis1=1, axis2=2) if len(frame) else np.zeros((0, 0))
+    columns: dict[str, Any] = {"n": n, "sw": n * weight, "w": weight}
+    for i, code in enumerate(got.codes):
+        y, r = diagonal[:, 2 * i], diagonal[:, 2 * i + 1]
+        columns[f"{code}__wy"] = weight * y
+        columns[f"{code}__wr"] = weight * r
+        columns[f"{code}__r"] = r
+    cells = pd.concat(
+        [frame[["desk_id", "channel"]], pd.DataFrame(columns, index=frame.index)], axis=1
+    )
+    if by is not None:
+        source = {"desk": frame["desk_id"], "channel": frame["channel"]}.get(by, frame["unit_id"])
+        cells[by] = queries.by_labels(by, source.where(source != tallies.NONE))
+        _require_domains(cells, by)
+    design: dict[str, Any] = {
+        "strata": strata,
+        "lonely_psu": "adjust",
+        "moments": (got.products, got.columns),
+    }
+    return cells, Weighting(), design
+
+
+def analyze_table(cells: pd.DataFrame, spec: Spec, design: dict[str, Any]) -> Analysis:
+    """The analysis of a :func:`cell_table`: from sums of products when it carries them."""
+    if "moments" in design:
+        products, columns = design["moments"]
+        return analyze_row_moments(
+            cells,
+            products,
+            columns,
+            spec,
+            strata=design["strata"],
+            lonely_psu=design["lonely_psu"],
+        )
+    return analyze_cell_frame(cells, spec, **design)
 
 
 def _require_domains(cells: pd.DataFrame, by: str | None) -> None:

@@ -57,6 +57,9 @@ class TallyCell(Base):
             "unit_id",
             name="uq_tally_cells_key",
         ),
+        # Derived: a backup leaves the tallies out; restoring the responses journals them
+        # again (the triggers fire on every insert) and the first report rebuilds the cells.
+        {"info": {"cache": True}},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +77,7 @@ class TallyMember(Base):
     """A response counted in a cell, with the flags it added (to take them out again)."""
 
     __tablename__ = "tally_members"
+    __table_args__ = {"info": {"cache": True}}
 
     # No foreign key to responses: a deleted response's contribution must outlive it until
     # the next fold takes it out.
@@ -92,6 +96,7 @@ class TallyJournal(Base):
     """
 
     __tablename__ = "tally_journal"
+    __table_args__ = {"info": {"cache": True}}
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     response_id: Mapped[int] = mapped_column(BigInteger, index=True)

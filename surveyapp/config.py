@@ -67,14 +67,6 @@ DEFAULTS: dict[str, Any] = {
     "SQLITE_MMAP_SIZE": 256 * 1024 * 1024,  # SQLite only: memory-mapped reads
     "SQLITE_WAL_AUTOCHECKPOINT": 10000,  # SQLite only: pages (4 KiB) between WAL checkpoints
     "QR_PAPER": "A4",  # or A5
-    # Campaign reports kept per process until their inputs change (0: no cache); edits the
-    # fingerprint cannot see (renamed units) show after this many seconds at the latest.
-    "REPORT_CACHE_SIZE": 32,
-    "REPORT_CACHE_SECONDS": 300,
-    # When the data have changed, the dashboard page and its downloads show the latest report
-    # at once (saying when it was computed) if it is at most this old, and compute the fresh
-    # one in the background; an older one is recomputed before the page answers.
-    "REPORT_STALE_SECONDS": 24 * 3600,
     # Public holidays and other non-working weekdays (ISO dates, local days): the alerts'
     # volume rule skips them as it skips weekends. Vietnam's days off (Tết, Giỗ Tổ Hùng Vương,
     # 30/4, 1/5, 2/9 and the days the government moves) change every year, so they are

@@ -25,7 +25,6 @@ from support import PG_URL, USING_POSTGRES, login, make_config, make_user, open_
 from surveyapp import create_app
 from surveyapp.extensions import db
 from surveyapp.models import Base
-from surveyapp.services import report_cache
 
 
 @pytest.fixture(scope="session")
@@ -106,9 +105,6 @@ def app(
         else:
             _truncate_all()
         yield application
-        # A report refresh still running in the background would hold locks the next
-        # test's TRUNCATE waits for.
-        report_cache.wait_for_refreshes()
         db.session.remove()
         db.engine.dispose()
 

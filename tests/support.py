@@ -38,9 +38,6 @@ def make_config(tmp_path: Path, pg_schema: str | None, **extra: Any) -> dict[str
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "BASE_URL": "https://khaosat.example.vn",
-        # Reports are computed before the page answers (no background threads outliving a
-        # test); tests of the stale path turn it on.
-        "REPORT_STALE_SECONDS": 0,
         # A cheap hash: scrypt costs ~0.5 s per login or new user on this machine, and the
         # suite logs in hundreds of times (tests/test_auth.py checks the production default).
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

@@ -150,11 +150,6 @@ RESULTS = {
             "format": "date-time",
             "description": "When these estimates were computed (UTC).",
         },
-        "stale": {
-            "type": "boolean",
-            "description": "Always false here: the API waits for estimates from every "
-            "response stored so far.",
-        },
     },
 }
 

@@ -114,10 +114,8 @@ def campaign(campaign_id: int) -> Any:
         else:
             by = breakdown or (default_by if key == "probability" else "desk")
         try:
-            # The page may show the latest report at once while a fresh one is computed; it
-            # says so. The API always waits for the fresh one.
             report = reports.build(
-                item, sample=key, by=by, filters=filters, stale_ok=True, lang=current_language()
+                item, sample=key, by=by, filters=filters, lang=current_language()
             )
             ranking = reports.rank_intervals(item, report, filters=filters)
         except ServiceError as exc:
@@ -387,10 +385,10 @@ def download(campaign_id: int, fmt: str) -> Any:
         # (its time is in the file) while the fresh one is computed. The API and `surveyapp
         # report` always wait for the fresh one.
         if fmt == "json":
-            report = reports.build(item, sample="probability", stale_ok=True)
+            report = reports.build(item, sample="probability")
             return report.to_dict()
         sections = reports.file_sections(
-            item, by={"probability": levels.default(item), "convenience": "desk"}, stale_ok=True
+            item, by={"probability": levels.default(item), "convenience": "desk"}
         )
     except ServiceError as exc:
         abort(400, str(exc))

@@ -120,6 +120,26 @@ def fold() -> int:
 
 
 def _fold(ids: Sequence[int]) -> None:
+    change, new_members, had_members = _changes(ids)
+    if had_members:
+        db.session.execute(delete(TallyMember).where(TallyMember.response_id.in_(ids)))
+    cell_ids = _apply(change)
+    if new_members:
+        db.session.execute(
+            insert(TallyMember),
+            [
+                {"response_id": rid, "cell_id": cell_ids[key], "flags": blob}
+                for rid, key, blob in new_members
+            ],
+        )
+
+
+def _changes(
+    ids: Sequence[int],
+) -> tuple[dict[int | Key, _Change], list[tuple[int, Key, bytes]], bool]:
+    """What folding responses ``ids`` changes: per cell (by id for the contributions taken
+    out, by key for those put in) rows and products; the new members; whether any of the
+    responses had one."""
     old = db.session.execute(
         select(TallyMember.response_id, TallyMember.cell_id, TallyMember.flags).where(
             TallyMember.response_id.in_(ids)
@@ -145,18 +165,11 @@ def _fold(ids: Sequence[int]) -> None:
         if (qn := db.session.get(Questionnaire, qid)) is not None
     }
     flags = _flags(counted, items)
-    # Changes per cell (by id for the old, by key for the new): rows and products.
-    change: dict[int | Key, _Change] = {}
-
-    def add(target: int | Key, x: np.ndarray, sign: int) -> None:
-        entry = change.get(target)
-        if entry is None:
-            entry = change[target] = _Change(0, np.zeros((len(x), len(x)), dtype=np.int64))
-        entry.n += sign
-        entry.products += sign * np.outer(x, x).astype(np.int64)
-
+    groups: dict[int | Key, list[np.ndarray]] = {}
+    signs: dict[int | Key, int] = {}
     for _rid, cell_id, blob in old:
-        add(int(cell_id), np.frombuffer(blob, dtype=np.uint8), -1)
+        groups.setdefault(int(cell_id), []).append(np.frombuffer(blob, dtype=np.uint8))
+        signs[int(cell_id)] = -1
     new_members: list[tuple[int, Key, bytes]] = []
     for r in counted:
         if r.questionnaire_id not in items:
@@ -170,19 +183,16 @@ def _fold(ids: Sequence[int]) -> None:
             NONE if r.unit_id is None else int(r.unit_id),
         )
         x = flags[int(r.id)]
-        add(key, x, +1)
+        groups.setdefault(key, []).append(x)
+        signs[key] = 1
         new_members.append((int(r.id), key, x.tobytes()))
-    if old:
-        db.session.execute(delete(TallyMember).where(TallyMember.response_id.in_(ids)))
-    cell_ids = _apply(change)
-    if new_members:
-        db.session.execute(
-            insert(TallyMember),
-            [
-                {"response_id": rid, "cell_id": cell_ids[key], "flags": blob}
-                for rid, key, blob in new_members
-            ],
-        )
+    # One product per cell: X'X over its rows.
+    change: dict[int | Key, _Change] = {}
+    for target, rows in groups.items():
+        matrix = np.vstack(rows).astype(np.int64)
+        sign = signs[target]
+        change[target] = _Change(sign * len(rows), sign * (matrix.T @ matrix))
+    return change, new_members, bool(old)
 
 
 @dataclass

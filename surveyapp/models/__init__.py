@@ -52,7 +52,6 @@ from surveyapp.models.sampling import (
     SampleDraw,
     SampledUnit,
 )
-from surveyapp.models.snapshots import ReportSnapshot
 from surveyapp.models.tallies import TallyCell, TallyJournal, TallyMember
 from surveyapp.models.units import (
     ServicePoint,
@@ -104,7 +103,6 @@ __all__ = [
     "Questionnaire",
     "ReceiptCode",
     "RecipientScope",
-    "ReportSnapshot",
     "RespondentType",
     "Response",
     "ResponseBits",

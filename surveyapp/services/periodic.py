@@ -75,7 +75,7 @@ from surveyapp.models.campaigns import Campaign
 from surveyapp.models.official import OfficialResult, ResultKind
 from surveyapp.models.questionnaires import QuestionType
 from surveyapp.models.responses import Response
-from surveyapp.services import ServiceError, official, report_cache, reports
+from surveyapp.services import ServiceError, official, reports
 from surveyapp.services.reports.cells import probability_cells
 from surveyapp.services.reports.common import spec_for
 
@@ -693,12 +693,7 @@ def period_differences(
     """Per index node, ``period`` minus ``before`` as two domains of ``campaign``'s one design
     (probability sample, calibrated as every report): the exact design-based difference with
     its covariance (:func:`surveyapp.analysis.compare.domain_differences`)."""
-    return report_cache.cached(
-        campaign,
-        ("period-differences", period.code, before.code, level, str(local_zone())),
-        lambda c: _period_differences(c, period, before, level),
-        persist=False,
-    )
+    return _period_differences(campaign, period, before, level)
 
 
 def _period_differences(

@@ -281,9 +281,6 @@ class Databases:
             try:
                 yield application
             finally:
-                from surveyapp.services import report_cache
-
-                report_cache.wait_for_refreshes()
                 db.session.remove()
                 db.engine.dispose()
         if schema is not None:

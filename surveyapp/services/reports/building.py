@@ -14,9 +14,10 @@ from surveyapp.analysis import (
 )
 from surveyapp.data import queries
 from surveyapp.data.queries import Filters
+from surveyapp.models.base import utcnow
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.questionnaires import AggregationRule
-from surveyapp.services import ServiceError, abuse, campaigns, levels, report_cache
+from surveyapp.services import ServiceError, abuse, campaigns, levels
 from surveyapp.services.reports.cells import analyze_args, analyze_table, cell_table, fpc_columns
 from surveyapp.services.reports.common import (
     SAMPLE_TITLES,
@@ -44,28 +45,21 @@ def build(
     ci: str = "logit",
     lang: str = "vi",
     filters: Filters | None = None,
-    stale_ok: bool = False,
 ) -> Report:
     """Estimate every item and index node of ``campaign`` (and per ``by`` level).
 
     With ``filters`` the whole-sample rows are those of the filter's domain and the ``by``
     levels are crossed with it; the design (and its calibration) stays the full sample's.
 
-    Kept until the campaign's responses, targets, margins, form fates or desk volumes change
-    (:mod:`surveyapp.services.report_cache`): the dashboard, its downloads and the API ask for
-    the same reports again and again. With ``stale_ok`` the latest report may come at once,
-    marked ``stale``, while the fresh one is computed in the background.
+    Always from the data as they are: the desk ratings' cells are tallied as responses change
+    (:mod:`surveyapp.data.tallies`) and the paper sample is read per household, so a report
+    costs what its cells cost and nothing is kept between requests.
     """
     levels.check(campaign, by)
     if filters is not None and filters.empty:
-        filters = None  # the same report as without: one cache entry (page and downloads)
-    return report_cache.cached(
-        campaign,
-        ("report", sample, by, ci, lang, filters),
-        lambda c: _build(c, sample=sample, by=by, ci=ci, lang=lang, filters=filters),
-        stamp=_stamp,
-        stale_ok=stale_ok,
-    )
+        filters = None
+    report = _build(campaign, sample=sample, by=by, ci=ci, lang=lang, filters=filters)
+    return dataclasses.replace(report, computed_at=utcnow())
 
 
 def has_answers(campaign: Campaign, sample: str) -> bool:
@@ -78,7 +72,6 @@ def file_sections(
     keys: Sequence[str] = ("probability", "convenience"),
     by: dict[str, str | None] | None = None,
     ci: str = "logit",
-    stale_ok: bool = False,
     with_invited: bool = True,
 ) -> list[tuple[str, Report]]:
     """The (title, report) sections of a report file, one per sample, never pooled.
@@ -99,17 +92,10 @@ def file_sections(
                 sample=key,
                 by=by.get(key) if key != "invited" else None,
                 ci=ci,
-                stale_ok=stale_ok,
             ),
         )
         for key in wanted
     ]
-
-
-def _stamp(report: Report, made: report_cache.Stamp) -> Report:
-    return dataclasses.replace(
-        report, computed_at=made.computed_at, inputs=made.fingerprint, stale=made.stale
-    )
 
 
 def _build(

@@ -72,11 +72,8 @@ class Report:
     estimates: list[dict[str, Any]]
     by: str | None = None
     analyze_args: list[str] = field(default_factory=list)
-    # When it was computed, from which inputs, and whether newer responses exist (a stale
-    # snapshot the dashboard shows while the fresh report is computed).
+    # When it was computed: a file taken while fieldwork goes on says which moment it shows.
     computed_at: datetime | None = None
-    inputs: str = ""
-    stale: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,7 +86,6 @@ class Report:
             "design": self.design,
             "estimates": self.estimates,
             "computed_at": self.computed_at.isoformat() if self.computed_at else None,
-            "stale": self.stale,
         }
 
     @property

@@ -22,7 +22,7 @@ from surveyapp.data.queries import Filters
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.questionnaires import IndexLevel
 from surveyapp.models.responses import Response
-from surveyapp.services import ServiceError, campaigns, levels, report_cache
+from surveyapp.services import ServiceError, campaigns, levels
 from surveyapp.services.reports.cells import cell_table, frame_for, row_design
 from surveyapp.services.reports.common import (
     SAMPLES,
@@ -66,16 +66,7 @@ def rank_intervals(
     """
     if report.by is None:
         return Ranking({})
-    return report_cache.cached(
-        campaign,
-        ("ranks", report.sample, report.by, variable, filters, level),
-        lambda c: _rank_intervals(c, report, variable, filters, level),
-        # Keyed by the report's own inputs: a stale report shown while the fresh one is
-        # computed keeps its ranking (not recomputed for every new response). Cheap to
-        # compute, so kept in the process only.
-        inputs=report.inputs,
-        persist=False,
-    )
+    return _rank_intervals(campaign, report, variable, filters, level)
 
 
 def _rank_intervals(
@@ -194,13 +185,7 @@ def differences(
     levels.check(campaign, by)
     if filters is not None and filters.empty:
         filters = None
-    return report_cache.cached(
-        campaign,
-        ("differences", by, variable, filters, level),
-        lambda c: _differences(c, by, variable, filters, level),
-        # Cheap next to the report; kept in the process only.
-        persist=False,
-    )
+    return _differences(campaign, by, variable, filters, level)
 
 
 def _differences(

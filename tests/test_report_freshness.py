@@ -143,3 +143,28 @@ def test_the_page_counts_a_rating_stored_a_moment_ago(app, client, demo_data) ->
     after = reports.build(campaign, sample="convenience", by="desk").design["n"]
     assert after == before - 1
     assert f"{after:,}".replace(",", ".") in page
+
+
+def test_fold_command_does_the_reports_folds_ahead(app, runner, demo_data) -> None:
+    """``surveyapp fold`` leaves nothing for the next report to write (a read replica's
+    dashboards need that done on the primary)."""
+    from surveyapp.data import tallies
+    from surveyapp.models import TallyJournal
+
+    campaign = db.session.get(Campaign, demo_data.current_campaign_id)
+    rating = db.session.scalars(
+        select(Response)
+        .where(Response.campaign_id == campaign.id, Response.channel == Channel.QR)
+        .order_by(Response.id)
+    ).first()
+    rating.status = ResponseStatus.VOID
+    db.session.commit()
+    assert db.session.scalar(select(TallyJournal.id).limit(1)) is not None
+    result = runner.invoke(args=["fold"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(TallyJournal.id).limit(1)) is None
+    assert tallies.fold() == 0
+    again = runner.invoke(args=["fold", "--campaign", str(campaign.id)])
+    assert again.exit_code == 0, again.output
+    missing = runner.invoke(args=["fold", "--campaign", "99999"])
+    assert missing.exit_code != 0 and "99999" in missing.output

@@ -8,6 +8,7 @@ import sys
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from surveyapp.cli_common import campaign_or_fail
 from surveyapp.services import ServiceError, forecasts, levels, report_files, reports, sae
@@ -152,10 +153,32 @@ def forecast_command(
 from surveyapp.dashboard.alerts_cli import alerts_cli  # noqa: E402
 from surveyapp.dashboard.bulletin_cli import bulletin_command  # noqa: E402
 from surveyapp.dashboard.officials_cli import officials_cli  # noqa: E402
+
+
+@click.command("fold")
+@click.option("--campaign", "campaign_id", type=int, help="Only this campaign's bit masks.")
+@with_appcontext
+def fold_command(campaign_id: int | None) -> None:
+    """Fold the desk tallies' journal and new responses' answers now (what the next report
+    would do on its way): after a bulk import, and on a timer on a primary whose dashboards a
+    read replica serves."""
+    campaign = campaign_or_fail(campaign_id) if campaign_id is not None else None
+    tallied, folded = reports.fold(campaign)
+    click.echo(
+        _(
+            "Folded %(tallied)d changed responses into the desk tallies and the answers of "
+            "%(folded)d new responses into bit masks.",
+            tallied=tallied,
+            folded=folded,
+        )
+    )
+
+
 from surveyapp.dashboard.periodic_cli import periodic_report_command  # noqa: E402
 
 COMMANDS = (
     report_command,
+    fold_command,
     forecast_command,
     alerts_cli,
     bulletin_command,

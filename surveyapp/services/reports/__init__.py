@@ -18,7 +18,7 @@ Callers use the names re-exported here (``reports.build``, ``reports.trend`` …
 
 from __future__ import annotations
 
-from surveyapp.services.reports.building import build, file_sections, has_answers
+from surveyapp.services.reports.building import build, file_sections, fold, has_answers
 from surveyapp.services.reports.cells import (
     analyze_args,
     frame_for,
@@ -80,6 +80,7 @@ __all__ = [
     "differences",
     "earlier_campaigns",
     "file_sections",
+    "fold",
     "frame_for",
     "has_answers",
     "index_choices",

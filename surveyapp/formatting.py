@@ -12,10 +12,12 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from decimal import Decimal
+from functools import cache
 
+from babel import Locale
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 from flask import Flask, has_app_context
 from flask_babel import to_user_timezone
 
@@ -49,8 +51,20 @@ def number(value: Number | None, digits: int = 0, *, lang: str | None = None) ->
     if _missing(value):
         return DASH
     assert value is not None
-    text = format_decimal(value, _pattern(digits), locale=_lang(lang))
+    # The pattern and the locale parsed once per process: a report page formats thousands
+    # of numbers, and format_decimal parses both again on every call.
+    text = _number_pattern(digits).apply(value, _locale(_lang(lang)))
     return text.replace("-", MINUS)
+
+
+@cache
+def _number_pattern(digits: int) -> NumberPattern:
+    return parse_pattern(_pattern(digits))
+
+
+@cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang)
 
 
 def percent(value: Number | None, digits: int = 2, *, lang: str | None = None) -> str:

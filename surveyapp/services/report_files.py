@@ -175,9 +175,10 @@ def _write_rows(ws: Any, headers: list[str], rows: list[list[Any]]) -> int:
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     formats = _formats(headers)
-    for row in rows:
+    # Rows go one under another: counted here (``ws.max_row`` scans every cell, so asking it
+    # per row made a thousand-row sheet quadratic).
+    for current, row in enumerate(rows, start=header_row + 1):
         xlsx.append(ws, row)
-        current = ws.max_row
         for col, number_format in formats.items():
             ws.cell(current, col).number_format = number_format
     return header_row

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, overload
 
 from flask_babel import force_locale
@@ -94,15 +95,18 @@ class Report:
 
     def rows(self, domain: Any = None) -> list[dict[str, Any]]:
         """Estimates of one domain (``None``: the whole sample), in the plans' order."""
-        return [r for r in self.estimates if domain_value(r) == domain]
+        return list(self._by_domain.get(domain, ()))
 
     def domains(self) -> list[Any]:
-        seen: list[Any] = []
+        return [d for d in self._by_domain if d is not None]
+
+    @cached_property
+    def _by_domain(self) -> dict[Any, list[dict[str, Any]]]:
+        # A page asks for every domain's rows (a chart and a table per commune): one pass.
+        out: dict[Any, list[dict[str, Any]]] = {}
         for row in self.estimates:
-            value = domain_value(row)
-            if value is not None and value not in seen:
-                seen.append(value)
-        return seen
+            out.setdefault(domain_value(row), []).append(row)
+        return out
 
 
 def domain_value(row: dict[str, Any]) -> Any:

@@ -35,6 +35,11 @@ from surveyapp.services.reports.common import (
 # Above this many responses the rows' pass for the exact domain covariance costs seconds on
 # every change of the campaign; the ranking then treats the levels as independent (flagged).
 EXACT_RANK_ROWS = 20_000
+# The joint covariance of n levels comes from every pair's difference (n(n-1)/2 of them):
+# seconds for the 95 communes of a province on every view, so above this many levels the
+# ranking takes the levels as independent and says it is approximate; the differences page
+# (on request) still gives every pair exactly.
+EXACT_RANK_DOMAINS = 30
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,10 @@ def _rank_intervals(
     stratum = Response.stratum if sample.probability else Response.service_point_id
     cov = np.diag(np.array([r["se"] for r in rows]) ** 2)
     exact = queries.domains_nest_in_strata(campaign, sample, stratum, report.by, filters)
-    small = campaigns.final_counts_by_channel(campaign, sample) <= EXACT_RANK_ROWS
+    small = (
+        len(rows) <= EXACT_RANK_DOMAINS
+        and campaigns.final_counts_by_channel(campaign, sample) <= EXACT_RANK_ROWS
+    )
     calibrated = sample.probability and bool(report.design.get("margins"))
     if (calibrated or not exact) and small:
         joint: DomainDifferences | DomainComparison

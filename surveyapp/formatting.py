@@ -53,7 +53,7 @@ def number(value: Number | None, digits: int = 0, *, lang: str | None = None) ->
     assert value is not None
     # The pattern and the locale parsed once per process: a report page formats thousands
     # of numbers, and format_decimal parses both again on every call.
-    text = _number_pattern(digits).apply(value, _locale(_lang(lang)))
+    text = str(_number_pattern(digits).apply(value, _locale(_lang(lang))))
     return text.replace("-", MINUS)
 
 

@@ -14,6 +14,15 @@ from surveyapp import create_app
 from surveyapp.extensions import db
 from surveyapp.models import Base
 
+TRIGGERS = (
+    "tally_response_insert",
+    "tally_response_update",
+    "tally_response_delete",
+    "tally_answer_insert",
+    "tally_answer_update",
+    "tally_answer_delete",
+)
+
 
 def test_migrations_match_models(tmp_path: Path, pg_schema, monkeypatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
@@ -29,6 +38,9 @@ def test_migrations_match_models(tmp_path: Path, pg_schema, monkeypatch) -> None
                 MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
             )
         assert diff == []
+        # Triggers are not in the models' metadata: the migrations must make the same ones
+        # (and a later batch rebuild of responses or answers on SQLite must not drop them).
+        assert _tally_triggers() == set(TRIGGERS)
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         upgrade()
@@ -36,6 +48,18 @@ def test_migrations_match_models(tmp_path: Path, pg_schema, monkeypatch) -> None
             with db.engine.begin() as conn:
                 conn.exec_driver_sql("DROP TABLE alembic_version")
         db.engine.dispose()
+
+
+def _tally_triggers() -> set[str]:
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            rows = conn.exec_driver_sql(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+                " AND tgrelid IN ('responses'::regclass, 'answers'::regclass)"
+            )
+        return {name for (name,) in rows if name.startswith("tally_")}
 
 
 def test_init_db_command_runs_migrations(tmp_path: Path, monkeypatch) -> None:

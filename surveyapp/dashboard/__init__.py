@@ -381,9 +381,7 @@ def download(campaign_id: int, fmt: str) -> Any:
     if fmt not in {"xlsx", "html", "json"}:
         abort(404)
     try:
-        # What the page shows: while responses arrive, possibly the latest computed report
-        # (its time is in the file) while the fresh one is computed. The API and `surveyapp
-        # report` always wait for the fresh one.
+        # The reports as the data stand now; the file says when they were computed.
         if fmt == "json":
             report = reports.build(item, sample="probability")
             return report.to_dict()
@@ -392,7 +390,7 @@ def download(campaign_id: int, fmt: str) -> Any:
         )
     except ServiceError as exc:
         abort(400, str(exc))
-    small_area = sae.for_report(item)
+    small_area = sae.for_report(item, sections)
     if fmt == "xlsx":
         data = report_files.to_xlsx(sections, small_area)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

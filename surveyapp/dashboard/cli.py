@@ -107,9 +107,9 @@ def report_command(
         )
         data = json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")
     elif fmt == "xlsx":
-        data = report_files.to_xlsx(sections, sae.for_report(campaign))
+        data = report_files.to_xlsx(sections, sae.for_report(campaign, sections))
     else:
-        data = report_files.to_html(sections, sae.for_report(campaign)).encode("utf-8")
+        data = report_files.to_html(sections, sae.for_report(campaign, sections)).encode("utf-8")
     if output:
         with open(output, "wb") as fh:
             fh.write(data)

@@ -20,13 +20,14 @@ from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
-from surveyapp.data import bits, respondents
+from surveyapp.data import bits, respondents, tallies
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import Question, Questionnaire
 from surveyapp.models.regions import UnitRegion
 from surveyapp.models.responses import Answer, Response, ResponseBits, ResponseStatus
 from surveyapp.models.sampling import Form, Household
+from surveyapp.models.tallies import TALLIED_CHANNELS
 from surveyapp.models.units import ServicePoint, TransactionVolume, Unit, UnitLevel
 
 # Domain label of the responses a dashboard filter leaves out. They stay in the design (a
@@ -316,17 +317,23 @@ def unit_levels_above(unit_ids: Iterable[int]) -> list[str]:
 
 
 def answered_units(campaign: Campaign) -> list[int]:
-    """The units ``campaign``'s final responses (or its forms' villages) belong to."""
+    """The units ``campaign``'s responses (or its forms' villages) belong to: the desk
+    ratings' from their tallied cells (one row per desk, not per rating), the others' from
+    the responses."""
     responses = select(Response.unit_id).where(
-        Response.campaign_id == campaign.id, Response.unit_id.is_not(None)
+        Response.campaign_id == campaign.id,
+        Response.unit_id.is_not(None),
+        Response.channel.not_in(TALLIED_CHANNELS),
     )
     villages = (
         select(Household.village_id)
         .join(Form, Form.household_id == Household.id)
         .where(Form.campaign_id == campaign.id)
     )
-    found = set(db.session.scalars(responses.distinct())) | set(
-        db.session.scalars(villages.distinct())
+    found = (
+        set(db.session.scalars(responses.distinct()))
+        | set(db.session.scalars(villages.distinct()))
+        | tallies.units(campaign)
     )
     return sorted(u for u in found if u is not None)
 
@@ -429,14 +436,11 @@ def volume_weights(frame: pd.DataFrame, volumes: dict[int, float]) -> np.ndarray
     return weights.fillna(NO_VOLUME_WEIGHT).to_numpy(dtype=np.float64)
 
 
-def desks_without_volume(campaign: Campaign, sample: Selection) -> list[str]:
+def desks_without_volume(campaign: Campaign, sample: Sample) -> list[str]:
     """Names of the desks rated in ``sample`` that have no transaction volume recorded for
     the campaign's dates (weighted :data:`NO_VOLUME_WEIGHT` per rating)."""
-    rated = select(Response.service_point_id).where(
-        *final(campaign, sample), Response.service_point_id.is_not(None)
-    )
     volumes = desk_volumes(campaign)
-    ids = [d for d in db.session.scalars(rated.distinct()) if d is not None and d not in volumes]
+    ids = [d for d in tallies.desks(campaign, sample) if d not in volumes]
     names = desk_labels()
     return sorted(names.get(d, str(d)) for d in ids)
 

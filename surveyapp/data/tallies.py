@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,12 +19,14 @@ from sqlalchemy import delete, insert, select, text
 
 from surveyapp.data import bits
 from surveyapp.data.locks import write_lock
-from surveyapp.data.queries import Sample
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import Questionnaire, QuestionType
 from surveyapp.models.responses import Answer, Response, ResponseStatus
 from surveyapp.models.tallies import TallyCell, TallyJournal, TallyMember
+
+if TYPE_CHECKING:
+    from surveyapp.data.queries import Sample
 
 FOLD_CHUNK = 5_000  # journal rows folded per round (bounds each statement's IN list)
 # Serialises folds across processes on PostgreSQL (SQLite has its one writer's file lock).
@@ -314,6 +316,29 @@ def cells(campaign: Campaign, sample: Sample, qn: Questionnaire) -> Cells:
     )
     columns = [f"{code}__{m}" for code in spec.codes for m in ("y", "r")]
     return Cells(frame, products, columns, spec.codes)
+
+
+def units(campaign: Campaign) -> set[int]:
+    """The units of ``campaign``'s tallied responses (after a fold)."""
+    fold()
+    found = db.session.scalars(
+        select(TallyCell.unit_id).where(TallyCell.campaign_id == campaign.id).distinct()
+    )
+    return {int(u) for u in found if u != NONE}
+
+
+def desks(campaign: Campaign, sample: Sample) -> list[int]:
+    """The desks rated in ``sample`` (after a fold)."""
+    fold()
+    found = db.session.scalars(
+        select(TallyCell.service_point_id)
+        .where(
+            TallyCell.campaign_id == campaign.id,
+            TallyCell.channel.in_([c.value for c in sample.channels]),
+        )
+        .distinct()
+    )
+    return sorted(int(d) for d in found if d != NONE)
 
 
 def _layout_changed(campaign: Campaign, qn: Questionnaire, layout: str) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,6 +38,14 @@ class Response(Base):
         CheckConstraint("weight IS NULL OR weight > 0", name="weight_positive"),
         # A dashboard query reads one campaign's final responses of one sample (0006).
         Index("ix_responses_campaign_status_channel", "campaign_id", "status", "channel"),
+        # The few responses held out as bursts, counted on every report without reading the
+        # campaign's others.
+        Index(
+            "ix_responses_held",
+            "campaign_id",
+            sqlite_where=text("held"),
+            postgresql_where=text("held"),
+        ),
         # A desk rating and the full survey the same visitor chose to answer after it share a
         # random link id (derived from the rating's nonce): one answer per questionnaire.
         UniqueConstraint("link_id", "questionnaire_id"),

@@ -31,6 +31,17 @@ def final_counts_by_channel(campaign: Campaign, channels: Any) -> int:
     return int(db.session.scalar(stmt) or 0)
 
 
+def has_final(campaign: Campaign, channels: Any) -> bool:
+    """Whether ``campaign`` has a final response in a sample or on channels: one index probe,
+    where :func:`final_counts_by_channel` counts them all."""
+    from surveyapp.data.queries import final
+
+    return (
+        db.session.scalar(select(Response.id).where(*final(campaign, channels)).limit(1))
+        is not None
+    )
+
+
 def channel_counts(campaign: Campaign) -> dict[str, int]:
     """Final responses of ``campaign`` per channel value."""
     stmt = (

@@ -30,6 +30,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -445,8 +446,12 @@ def estimate(
     code: str = "overall",
     lang: str = "vi",
     level: str | None = None,
+    reports_made: Sequence[reports.Report] = (),
 ) -> SmallAreaReport:
     """Fit the Fay–Herriot model to the units' direct estimates of index ``code``.
+
+    ``reports_made``: reports the caller has just computed (a report file's sections); the
+    probability sample's by ``level`` is taken from them rather than computed again.
 
     Raises :class:`ServiceError` with a message for the user when the model cannot be fitted
     (too few units with respondents, no variance to work with, unknown method).
@@ -456,7 +461,14 @@ def estimate(
     if bench is not None and bench not in BENCHMARKS:
         raise ServiceError(_("Benchmarking: use one of %(names)s.", names=", ".join(BENCHMARKS)))
     level = breakdown(campaign, level)
-    probability = reports.build(campaign, sample="probability", by=level, lang=lang)
+    made = [
+        r
+        for r in reports_made
+        if r.sample == "probability" and r.by == level and "filters" not in r.design
+    ]
+    probability = (
+        made[0] if made else reports.build(campaign, sample="probability", by=level, lang=lang)
+    )
     rows = _overall_rows(probability, code)
     if None not in rows:
         raise ServiceError(_("The probability sample has no responses yet."))
@@ -739,11 +751,13 @@ REPORT_HEADERS = [
 ]
 
 
-def for_report(campaign: Campaign) -> SmallAreaReport | None:
-    """The default (REML) small-area estimates for the report files, or None when the model
-    cannot be fitted (the report then simply has no small-area section)."""
+def for_report(
+    campaign: Campaign, sections: Sequence[tuple[str, reports.Report]] = ()
+) -> SmallAreaReport | None:
+    """The default (REML) small-area estimates for a report file of ``sections``, or None
+    when the model cannot be fitted (the report then simply has no small-area section)."""
     try:
-        return estimate(campaign)
+        return estimate(campaign, reports_made=[report for _title, report in sections])
     except ServiceError:
         return None
 

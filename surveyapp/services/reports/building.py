@@ -90,7 +90,7 @@ def fold(campaign: Campaign | None = None) -> tuple[int, int]:
 
 
 def has_answers(campaign: Campaign, sample: str) -> bool:
-    return campaigns.final_counts_by_channel(campaign, SAMPLES[sample]) > 0
+    return campaigns.has_final(campaign, SAMPLES[sample])
 
 
 def file_sections(
@@ -145,7 +145,7 @@ def _build(
         # Burst-flagged responses left out of these estimates until an analyst releases them.
         "held_out": abuse.held_out(campaign, chosen.channels),
     }
-    if not campaigns.final_counts_by_channel(campaign, chosen):
+    if not campaigns.has_final(campaign, chosen):
         return Report(
             summary,
             sample,

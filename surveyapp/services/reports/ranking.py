@@ -203,7 +203,7 @@ def _differences(
     spec = spec_for(campaign, by, "logit", filters, sample)
     if variable not in {n for n, _p in spec.indices} | {c for c, _v in spec.props}:
         raise ServiceError(f"variable: no index or item named {variable!r}")
-    if not campaigns.final_counts_by_channel(campaign, sample):
+    if not campaigns.has_final(campaign, sample):
         raise ServiceError(_("No responses yet."))
     try:
         cells, weighting, design = cell_table(campaign, sample, by, filters)

@@ -643,7 +643,7 @@ def measure(app: Any, meta: dict[str, Any], args: argparse.Namespace) -> dict[st
         out["shows"] = float(new_response_shows(app, client, meta))
         if args.profile:
             for name, fn in ((f"GET /dashboard/<id>?by={BY}", page), ("report.xlsx", xlsx)):
-                add_response(app, meta, f"profile-{name}")
+                add_response(app, meta, f"prof-{name[-4:]}")
                 with profiled(True, f"{name}, fresh after a new response"):
                     fn()
     finally:
@@ -678,7 +678,7 @@ def add_response(app: Any, meta: dict[str, Any], tag: str) -> int:
         source = values.pop("id")
         # Unique per run too: a --reuse run stores into a database an earlier run added to.
         values["nonce"] = f"bench-{RUN}-{tag}"
-        values["ssu"] = f"{values['psu']}/bench-{RUN}-{tag}"
+        values["ssu"] = f"{values['psu']}/b{RUN[-10:]}-{tag}"  # ≤ 50 characters
         new_id = db.session.execute(
             Response.__table__.insert().values(**values).returning(Response.id)
         ).scalar_one()

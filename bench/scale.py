@@ -135,10 +135,13 @@ def build_schema(app: Any, rng: np.random.Generator) -> dict[str, Any]:
         provinces = db.session.execute(
             insert(Unit).returning(Unit.id),
             [
-                {"code": f"P{p + 1:02d}", "name": f"Tỉnh mô phỏng {p + 1}",
-                 "level": UnitLevel.PROVINCE}
+                {
+                    "code": f"P{p + 1:02d}",
+                    "name": f"Tỉnh mô phỏng {p + 1}",
+                    "level": UnitLevel.PROVINCE,
+                }
                 for p in range(PROVINCES)
-            ],  # fmt: skip
+            ],
         ).scalars()
         province_ids = list(provinces)
         rows = []
@@ -167,10 +170,14 @@ def build_schema(app: Any, rng: np.random.Generator) -> dict[str, Any]:
         db.session.execute(
             insert(TransactionVolume),
             [
-                {"service_point_id": d, "period_start": starts, "period_end": ends,
-                 "transactions": int(v)}
+                {
+                    "service_point_id": d,
+                    "period_start": starts,
+                    "period_end": ends,
+                    "transactions": int(v),
+                }
                 for d, v in zip(desk_ids, volume, strict=True)
-            ],  # fmt: skip
+            ],
         )
         campaign_ids, period_ids = [], []
         for p, pid in enumerate(province_ids):
@@ -181,7 +188,10 @@ def build_schema(app: Any, rng: np.random.Generator) -> dict[str, Any]:
                 starts=starts,
                 ends=ends,
                 units=[db.session.get_one(Unit, pid)],
-                channels=[CampaignChannel(channel=Channel.QR), CampaignChannel(channel=Channel.KIOSK)],
+                channels=[
+                    CampaignChannel(channel=Channel.QR),
+                    CampaignChannel(channel=Channel.KIOSK),
+                ],
                 periods=[CampaignPeriod(name="Đợt 1", starts=starts, ends=ends)],
             )
             db.session.add(campaign)
@@ -324,7 +334,8 @@ def add_rows(
                 "INSERT INTO responses (campaign_id, questionnaire_id, channel, status, nonce,"
                 " unit_id, service_point_id, period_id, language, flags, held, submitted_at)"
                 f" SELECT a.campaign_id, {meta['qn']}, a.channel, 'final',"
-                " 'sim-' || a.campaign_id || '-' || a.cell || '-' || g, a.unit_id, a.service_point_id, a.period_id,"
+                " 'sim-' || a.campaign_id || '-' || a.cell || '-' || g, a.unit_id,"
+                " a.service_point_id, a.period_id,"
                 " 'vi', '[]', false, now() - (g % 1000) * interval '1 hour' FROM " + series
             )
             cur.execute("SET session_replication_role = DEFAULT")
@@ -394,7 +405,10 @@ def check_equivalence(app: Any, conn: Any, meta: dict[str, Any], rng: np.random.
                 starts=meta["starts"],
                 ends=meta["ends"],
                 units=[db.session.get_one(Unit, meta["province_ids"][0])],
-                channels=[CampaignChannel(channel=Channel.QR), CampaignChannel(channel=Channel.KIOSK)],
+                channels=[
+                    CampaignChannel(channel=Channel.QR),
+                    CampaignChannel(channel=Channel.KIOSK),
+                ],
                 periods=[CampaignPeriod(name="Đợt 1", starts=meta["starts"], ends=meta["ends"])],
             )
             db.session.add(campaign)
@@ -536,13 +550,32 @@ def measure(app: Any, conn: Any, cid: int, repeat: int) -> dict[str, float]:
         )
         out["run_cells"] = best(in_session(lambda c: report_cells.run_cells(c, sample, "commune")))
         out["fingerprint"] = best(in_session(report_cache.fingerprint))
+        # The queries of build() that still read the campaign's response rows (not cells).
+        for name, fn in _row_queries().items():
+            out[name] = best(in_session(lambda c, fn=fn: fn(c, sample)))
         for name, table in (("peer", "responses_sim"), ("flat", "responses_flat")):
             sql = text(
-                f"SELECT service_point_id, count(*) FROM {table}"
-                " WHERE campaign_id = :c GROUP BY 1"
+                f"SELECT service_point_id, count(*) FROM {table} WHERE campaign_id = :c GROUP BY 1"
             )
-            out[name] = best(in_session(lambda c, sql=sql: db.session.execute(sql, {"c": c.id}).all()))
+            out[name] = best(
+                in_session(lambda c, sql=sql: db.session.execute(sql, {"c": c.id}).all())
+            )
     return out
+
+
+def _row_queries() -> dict[str, Callable[[Any, Any], Any]]:
+    from surveyapp.data import queries
+    from surveyapp.services import abuse, campaigns
+
+    return {
+        "final_counts": lambda c, s: campaigns.final_counts_by_channel(c, s),
+        "held_out": lambda c, s: abuse.held_out(c, s.channels),
+        "answered_units": lambda c, s: queries.answered_units(c),
+        "no_volume": lambda c, s: queries.desks_without_volume(c, s),
+    }
+
+
+ROW_QUERIES = ("final_counts", "held_out", "answered_units", "no_volume")
 
 
 def explain(conn: Any, cid: int) -> list[str]:
@@ -675,6 +708,21 @@ def print_table(
         " GROUP BY 1 (partitioned); flat: the same over responses_flat (one table, index on"
         " campaign_id); run_cells: tallies read + analysis only; fprint: the report cache's"
         " fingerprint (every cached request)"
+    )
+    print("\n== build()'s queries over the campaign's response rows, best of runs (ms)")
+    print(
+        f"{'ratings':>10} {'province':>8} {'its ratings':>11} "
+        + " ".join(f"{k:>14}" for k in ROW_QUERIES)
+    )
+    for total, p, m in results:
+        print(
+            f"{total:>10,} {f'P{p + 1:02d}':>8} {int(m['ratings']):>11,} "
+            + " ".join(f"{1000 * m[k]:>14.1f}" for k in ROW_QUERIES)
+        )
+    print(
+        "final_counts: campaigns.final_counts_by_channel; held_out: abuse.held_out;"
+        " answered_units: queries.answered_units (the levels); no_volume:"
+        " queries.desks_without_volume"
     )
     if explained:
         print("\n== EXPLAIN (ANALYZE, BUFFERS) at the largest scale, largest province")

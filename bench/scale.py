@@ -325,7 +325,9 @@ def add_rows(
         cur.execute("TRUNCATE bench_add")
         with cur.copy("COPY bench_add FROM STDIN") as copy:
             copy.write(buf.getvalue())
-        series = "bench_add a, generate_series(a.start + 1, a.start + a.add) g"
+        # In arrival order: every desk's k-th rating before any desk's (k+1)-th, so the
+        # provinces' rows interleave on the pages as they do when all of them are in the field.
+        series = "bench_add a, generate_series(a.start + 1, a.start + a.add) g ORDER BY g, a.cell"
         if app_rows:
             # The tally triggers (and foreign key checks) do not fire in replica mode: the
             # tallies of these rows are the simulated ones.

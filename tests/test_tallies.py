@@ -240,3 +240,23 @@ def test_report_from_tallies_equals_report_from_rows(app, demo_data, by) -> None
                 assert b[key] == pytest.approx(value, rel=1e-9, abs=1e-12), (a["variable"], key)
             else:
                 assert b[key] == value, (a["variable"], key)
+
+
+def test_a_fold_inside_a_unit_of_work_is_undone_with_it(app, demo_data) -> None:
+    """A report read in the middle of someone's unit of work (a level check during an import)
+    does not commit that work: the fold joins it, and a rollback undoes both."""
+    campaign = _current(demo_data)
+    tallies.fold()
+    before = _stored()
+    rating = db.session.scalars(
+        select(Response).where(Response.campaign_id == campaign.id, Response.channel == Channel.QR)
+    ).first()
+    rating.status = ResponseStatus.VOID
+    db.session.flush()  # the caller's own write, not committed
+    tallies.fold()
+    assert sum(n for n, _ in _stored().values()) == sum(n for n, _ in before.values()) - 1
+    db.session.rollback()
+    assert db.session.get(Response, rating.id).status == ResponseStatus.FINAL
+    _assert_equal(_stored(), before)
+    tallies.fold()
+    _assert_equal(_stored(), _from_scratch())

@@ -65,7 +65,7 @@ def upgrade():
     )
     op.create_table(
         "tally_members",
-        sa.Column("response_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("response_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("cell_id", sa.Integer(), nullable=False),
         sa.Column("flags", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -80,8 +80,8 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_tally_members_cell_id"), ["cell_id"], unique=False)
     op.create_table(
         "tally_journal",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("response_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("response_id", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tally_journal")),
     )
     with op.batch_alter_table("tally_journal", schema=None) as batch_op:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, event, insert, select, text
+from sqlalchemy.orm import Session
 
 from surveyapp.data import bits
 from surveyapp.data.locks import write_lock
@@ -86,39 +87,68 @@ def counts(channel: str, status: str, held: bool, weight: float | None) -> bool:
 
 
 def fold() -> int:
-    """Fold every journalled change into the cells; commit. Returns the responses folded.
+    """Fold every journalled change into the cells. Returns the responses folded.
 
-    Ends the caller's transaction first (on SQLite a write must not upgrade a stale read
-    snapshot). Journal rows are deleted by the ids read, so a change committed meanwhile
-    keeps its own row for the next fold.
+    A caller with no writes of its own: its transaction is ended first (on SQLite a write
+    must not upgrade a stale read snapshot) and the fold commits in one of its own, under the
+    writers' lock. A caller in the middle of its own unit of work (a report checked during an
+    import): the fold joins that transaction, so the caller's commit or rollback keeps or
+    undoes both together (a rollback leaves the journal rows for the next fold).
+
+    Journal rows are deleted by the ids read, so a change committed meanwhile keeps its own
+    row for the next fold.
     """
-    if db.session.scalar(select(TallyJournal.id).limit(1)) is None:
+    session = db.session
+    if session.scalar(select(TallyJournal.id).limit(1)) is None:
         return 0
-    db.session.commit()
-    folded = 0
+    joined = bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+    if joined:
+        session.flush()
+        return _fold_journal()
+    session.commit()
     with write_lock():
         try:
-            if db.engine.dialect.name == "postgresql":
-                db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FOLD_LOCK})
-            while True:
-                rows = db.session.execute(
-                    select(TallyJournal.id, TallyJournal.response_id)
-                    .order_by(TallyJournal.id)
-                    .limit(FOLD_CHUNK)
-                ).all()
-                if not rows:
-                    break
-                ids = sorted({rid for _jid, rid in rows})
-                _fold(ids)
-                db.session.execute(
-                    delete(TallyJournal).where(TallyJournal.id.in_([jid for jid, _ in rows]))
-                )
-                folded += len(ids)
-            db.session.commit()
+            folded = _fold_journal()
+            session.commit()
         except Exception:
-            db.session.rollback()
+            session.rollback()
             raise
     return folded
+
+
+def _fold_journal() -> int:
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FOLD_LOCK})
+    folded = 0
+    while True:
+        rows = db.session.execute(
+            select(TallyJournal.id, TallyJournal.response_id)
+            .order_by(TallyJournal.id)
+            .limit(FOLD_CHUNK)
+        ).all()
+        if not rows:
+            return folded
+        ids = sorted({rid for _jid, rid in rows})
+        _fold(ids)
+        db.session.execute(
+            delete(TallyJournal).where(TallyJournal.id.in_([jid for jid, _ in rows]))
+        )
+        folded += len(ids)
+
+
+# Set on a session once it has flushed writes of its own, until its transaction ends.
+_WROTE = "surveyapp.tallies.wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _wrote(session: Session, _context: object) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _ended(session: Session) -> None:
+    session.info.pop(_WROTE, None)
 
 
 def _fold(ids: Sequence[int]) -> None:
@@ -319,17 +349,29 @@ def cells(campaign: Campaign, sample: Sample, qn: Questionnaire) -> Cells:
 
 
 def units(campaign: Campaign) -> set[int]:
-    """The units of ``campaign``'s tallied responses (after a fold)."""
-    fold()
-    found = db.session.scalars(
-        select(TallyCell.unit_id).where(TallyCell.campaign_id == campaign.id).distinct()
+    """The units of ``campaign``'s tallied responses: those of its cells and of the responses
+    journalled since the last fold. Read only (no fold): callers check levels in the middle
+    of their own unit of work, which a fold's commit would end."""
+    found = set(
+        db.session.scalars(
+            select(TallyCell.unit_id).where(TallyCell.campaign_id == campaign.id).distinct()
+        )
     )
-    return {int(u) for u in found if u != NONE}
+    found |= set(
+        db.session.scalars(
+            select(Response.unit_id)
+            .where(
+                Response.id.in_(select(TallyJournal.response_id)),
+                Response.campaign_id == campaign.id,
+            )
+            .distinct()
+        )
+    )
+    return {int(u) for u in found if u is not None and u != NONE}
 
 
 def desks(campaign: Campaign, sample: Sample) -> list[int]:
-    """The desks rated in ``sample`` (after a fold)."""
-    fold()
+    """The desks rated in ``sample``, as of the last fold (a report has just folded)."""
     found = db.session.scalars(
         select(TallyCell.service_point_id)
         .where(

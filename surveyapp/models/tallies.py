@@ -81,7 +81,7 @@ class TallyMember(Base):
 
     # No foreign key to responses: a deleted response's contribution must outlive it until
     # the next fold takes it out.
-    response_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    response_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     cell_id: Mapped[int] = mapped_column(
         ForeignKey("tally_cells.id", ondelete="CASCADE"), index=True
     )
@@ -98,8 +98,9 @@ class TallyJournal(Base):
     __tablename__ = "tally_journal"
     __table_args__ = {"info": {"cache": True}}
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    response_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    # INTEGER like every id (routing.ID_MAX): two billion changes before it wraps.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(Integer, index=True)
 
 
 _CHANNELS = ", ".join(f"'{c}'" for c in TALLIED_CHANNELS)

@@ -299,7 +299,23 @@ class Gunicorn:
             env=env,
         )
         wait_for(self.port)
-        time.sleep(0.5)  # let both workers boot
+        self.settle()
+
+    def settle(self, timeout: float = 180) -> None:
+        """Wait until the workers are idle: booted, not still importing the application.
+
+        A worker that is still importing (seconds when Python may not cache bytecode, as
+        with PYTHONDONTWRITEBYTECODE, on a busy machine) takes no connection, and its import
+        CPU would be counted as the load's.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = self.workers()
+            before = cpu_seconds(pids)
+            time.sleep(0.5)
+            if len(pids) >= 2 and cpu_seconds(pids) - before < 0.03:
+                return
+        print(f"warning: the workers of port {self.port} did not settle in {timeout:.0f} s")
 
     def workers(self) -> list[int]:
         out = subprocess.run(
@@ -528,6 +544,8 @@ def bench_backend(name: str, url: str, args: argparse.Namespace) -> None:
                 kind=form,
             )
             acked += warm["acked"]
+        minimal.settle()
+        server.settle()
         base = measure(minimal, "/ok", None, args)
         results = {}
         for form in forms:

@@ -9,6 +9,7 @@ answered as the first one was. There is no check-then-insert anywhere on this pa
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from surveyapp.data.locks import write_lock
 from surveyapp.extensions import db
@@ -204,29 +205,34 @@ def _store_on_driver(
     PostgreSQL: the one statement of :func:`_insert_response_with_answers` in autocommit
     (atomic: a repeated nonce stores nothing). SQLite: the response, then its answers by
     ``executemany``, under the writers' lock, committed before the caller answers 303.
-    Raises the driver's IntegrityError on a repeated nonce or link.
+    Driver errors come out as SQLAlchemy's (IntegrityError for a repeated nonce or link;
+    an unreachable database stays an outage, answered 503), and a connection the error
+    shows dead is dropped from the pool, as Core would do.
     """
-    prepared = _driver_statement(engine.dialect)
-    connection = engine.raw_connection()
+    dialect = engine.dialect
+    prepared = _driver_statement(dialect)
+    driver_error = dialect.loaded_dbapi.Error
     try:
-        driver = connection.driver_connection
-        if engine.dialect.name == "postgresql":
+        connection = engine.raw_connection()
+    except driver_error as exc:
+        raise DBAPIError.instance(None, None, exc, driver_error, dialect=dialect) from exc
+    cursor = None
+    try:
+        cursor = connection.cursor()
+        if dialect.name == "postgresql":
             params = prepared.parameters({**row, "qids": qids, "vals": values, "texts": texts})
+            driver = connection.driver_connection
             driver.autocommit = True  # type: ignore[union-attr]
             try:
-                cursor = connection.cursor()
                 cursor.execute(prepared.sql, params)
                 found = cursor.fetchone()
-                assert found is not None  # RETURNING gives the one new id
-                response_id = int(found[0])
-                cursor.close()
             finally:
                 driver.autocommit = False  # type: ignore[union-attr]
-            return response_id
+            assert found is not None  # RETURNING gives the one new id
+            return int(found[0])
         params = prepared.parameters(row)
         with write_lock():
             try:
-                cursor = connection.cursor()
                 cursor.execute(prepared.sql, params)
                 response_id = int(cursor.lastrowid)
                 if qids:
@@ -237,14 +243,29 @@ def _store_on_driver(
                             for q, v, t in zip(qids, values, texts, strict=True)
                         ],
                     )
-                cursor.close()
                 connection.commit()
             except BaseException:
-                connection.rollback()
+                with contextlib.suppress(driver_error):
+                    connection.rollback()
                 raise
         return response_id
+    except driver_error as exc:
+        invalidated = dialect.is_disconnect(exc, connection.driver_connection, cursor)
+        if invalidated:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            prepared.sql,
+            None,
+            exc,
+            driver_error,
+            connection_invalidated=invalidated,
+            dialect=dialect,
+        ) from exc
     finally:
-        connection.close()  # back to the pool
+        if cursor is not None:
+            with contextlib.suppress(driver_error):
+                cursor.close()
+        connection.close()  # back to the pool (or gone, if invalidated)
 
 
 def _paper_design(conn: Any, invitation_id: int) -> dict[str, Any]:
@@ -384,7 +405,7 @@ def store(sub: Submission) -> Stored:
                 ).rowcount
                 if claimed != 1:
                     raise ReceiptUsed("receipt already used")  # rolls the insert back
-    except (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError):
+    except IntegrityError:
         with engine.connect() as conn:
             existing = conn.scalar(select(Response.id).where(Response.nonce == sub.nonce))
         if existing is None and sub.link_id is not None:

@@ -105,3 +105,39 @@ def test_a_repeated_nonce_on_the_driver_path_returns_the_first_response(
     stored = db.session.scalar(select(Response).where(Response.nonce == sub.nonce))
     assert stored is not None and stored.held is True and stored.flags == ["burst"]
     assert stored.channel == Channel.KIOSK
+
+
+def test_a_failing_answer_leaves_no_response_behind(app, desk, campaign, monkeypatch) -> None:
+    """The response and its answers are one transaction on the driver path too: an answer the
+    database refuses (here a question id that does not exist) rolls the response back."""
+    import importlib
+
+    from sqlalchemy.exc import IntegrityError
+
+    store_module = importlib.import_module("surveyapp.services.submissions.store")
+    real = store_module._answer_columns
+
+    def broken(spec, answers):  # type: ignore[no-untyped-def]
+        qids, values, texts = real(spec, answers)
+        return [*qids, 10**9], [*values, 1], [*texts, None]
+
+    monkeypatch.setattr(store_module, "_answer_columns", broken)
+    nonce = "atomic-" + submissions.issue_nonce("qr:x")[:40]
+    with app.test_request_context():
+        sub = submissions.Submission(
+            campaign_id=campaign.id,
+            questionnaire_id=campaign.questionnaire_id,
+            channel=Channel.QR,
+            nonce=nonce,
+            answers={"q1": 4},
+            unit_id=desk.unit_id,
+            service_point_id=desk.id,
+        )
+        try:
+            submissions.store(sub)
+        except IntegrityError:
+            pass
+        else:  # pragma: no cover - the foreign key must refuse the answer
+            raise AssertionError("an answer to no question was stored")
+    db.session.expire_all()
+    assert db.session.scalar(select(Response).where(Response.nonce == nonce)) is None

@@ -7,19 +7,29 @@ Not a test (pytest never collects it). Run from the repository root:
 
 What it does, for each backend:
 1. makes a fresh database (a SQLite file in WAL mode; a scratch PostgreSQL database that it
-   drops afterwards), migrates it and adds the SIPAS questionnaire, an open campaign and a desk;
+   drops afterwards), migrates it and adds two open campaigns with a desk each: one whose QR
+   channel asks the desk questionnaire (desk-2026: 6 ratings, as the demo's 2026 campaign
+   does, SIPAS being offered after it) and one that asks the full SIPAS form on QR;
 2. starts ``gunicorn -c gunicorn.conf.py -w 2 "surveyapp:create_app()"`` (the repository's
    settings: 4 threads per worker) on 127.0.0.1 with rate limits off
    (``SURVEYAPP_RATELIMIT_ENABLED=false``) and, beside it, the same gunicorn settings serving a
    minimal Flask endpoint, both measured in the same run by the same load generator;
 3. the load generator is a second process on 127.0.0.1 (threads, one connection per request,
-   bounded by a request count and a time limit): every request is a full SIPAS form (33 items,
-   6 demographics, a comment) POSTed to ``/s/<token>/send``; nonces are minted with the shared
-   secret exactly as the form page would issue them, so only the submit path is timed;
-4. prints responses/s, p50 and p99 for both, the CPU time per response of the gunicorn
+   bounded by a request count and a time limit). Two submit loads, each POSTed to
+   ``/s/<token>/send`` as a browser sends the form (the empty honeypot field included):
+   *desk*, what a citizen posts on the demo's QR form — the 6 ratings, ``step=2`` (the
+   page's script showed the "why?" questions in place), an empty "why?" text, and for a
+   rating of 3 or lower (about one visitor in five) a reason and a comment; the reply is the
+   303 that offers the full survey; *SIPAS*, the full form (33 items, 6 demographics, a
+   comment). Nonces are minted with the shared secret exactly as the form page would issue
+   them, and every request body is built before the clock starts, so only the server's side
+   is timed (as for the minimal endpoint, whose body is ``x=1``);
+4. prints responses/s, p50 and p99 for each, the CPU time per response of the gunicorn
    workers, the load generator and (PostgreSQL) the database backends — steadier than rates
    on a shared machine — and checks the rows: one per acknowledged POST;
-5. the crash check: the same load again, and ``kill -9`` of one gunicorn worker in the middle;
+   The minimal endpoint is measured before and after the submit loads; the ratio uses the
+   mean of its two rates;
+5. the crash check: the desk load again, and ``kill -9`` of one gunicorn worker in the middle;
    afterwards every POST that got its 303 must be in the database (printed as a count check).
 
 Only 127.0.0.1 is ever contacted; all request counts and durations are bounded.
@@ -81,33 +91,66 @@ def _nonce(scope: str) -> str:
     return f"{raw}.{base64.urlsafe_b64encode(digest[:18]).decode()}"
 
 
-def _form(token: str, rng: random.Random) -> dict[str, str]:
+DESK_RATINGS = ("d_access", "d_procedures", "d_staff", "d_results", "d_complaints", "d_overall")
+
+
+def _desk_form(token: str, rng: random.Random) -> dict[str, str]:
+    """What the demo's QR page posts: 6 ratings; "why?" answered when one is 3 or lower."""
+    low = rng.random() < 0.2
+    data = {code: str(rng.choice([4, 4, 5, 5, 5])) for code in DESK_RATINGS}
+    data["nonce"] = _nonce(f"qr:{token}")
+    data["step"] = "2"
+    data["website"] = ""
+    data["d_why"] = ""
+    if low:
+        data[rng.choice(DESK_RATINGS)] = str(rng.choice([1, 2, 3]))
+        data["d_reasons"] = str(rng.choice([1, 3, 6, 7]))
+        if rng.random() < 0.5:
+            data["d_why"] = "Chờ lâu, hướng dẫn chưa rõ."
+    return data
+
+
+def _sipas_form(token: str, rng: random.Random) -> dict[str, str]:
     data = {f"q{i}": str(rng.choice([3, 4, 4, 5, 5])) for i in range(1, 34)}
     data.update(sex="1", age_group="2", ethnicity="1", education="3", occupation="2", area="1")
     data["comment"] = "Cán bộ hướng dẫn tận tình."
     data["nonce"] = _nonce(f"qr:{token}")
+    data["website"] = ""
     return data
 
 
+FORMS = {"desk": _desk_form, "sipas": _sipas_form}
+
+
 def load(
-    port: int, path: str, token: str | None, requests: int, concurrency: int, seconds: float
+    port: int,
+    path: str,
+    token: str | None,
+    requests: int,
+    concurrency: int,
+    seconds: float,
+    kind: str = "desk",
 ) -> dict[str, Any]:
     """Send at most ``requests`` POSTs within ``seconds``; latencies and acknowledged nonces."""
+    # Every body is ready before the clock starts: the server's side is what is timed.
+    rng = random.Random(requests)
+    bodies: list[tuple[str, str | None]] = []
+    for _ in range(requests):
+        data = FORMS[kind](token, rng) if token else {"x": "1"}
+        bodies.append((urllib.parse.urlencode(data), data.get("nonce")))
     lock = threading.Lock()
     latencies: list[float] = []
     acked: list[str] = []
     failures: dict[str, int] = {}
     counter = iter(range(requests))
-    deadline = time.monotonic() + seconds
 
-    def worker(seed: int) -> None:
-        rng = random.Random(seed)
+    def worker() -> None:
         while time.monotonic() < deadline:
             with lock:
-                if next(counter, None) is None:
-                    return
-            data = _form(token, rng) if token else {"x": "1"}
-            body = urllib.parse.urlencode(data)
+                index = next(counter, None)
+            if index is None:
+                return
+            body, nonce = bodies[index]
             start = time.perf_counter()
             try:
                 conn = http.client.HTTPConnection(HOST, port, timeout=10)
@@ -129,14 +172,15 @@ def load(
             with lock:
                 if status in (200, 303):
                     latencies.append(elapsed)
-                    if token:
-                        acked.append(data["nonce"])
+                    if nonce:
+                        acked.append(nonce)
                 else:
                     failures[str(status)] = failures.get(str(status), 0) + 1
 
+    deadline = time.monotonic() + seconds
     started = time.perf_counter()
     cpu = time.process_time()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:
@@ -152,14 +196,16 @@ def load(
 
 
 def _child_main(argv: list[str]) -> None:
-    """``submit.py --child PORT PATH TOKEN N C SECONDS``: run one load, print JSON."""
-    port, path, token, n, c, seconds = argv
-    result = load(int(port), path, token if token != "-" else None, int(n), int(c), float(seconds))
+    """``submit.py --child PORT PATH TOKEN N C SECONDS KIND``: run one load, print JSON."""
+    port, path, token, n, c, seconds, kind = argv
+    result = load(
+        int(port), path, token if token != "-" else None, int(n), int(c), float(seconds), kind
+    )
     json.dump(result, sys.stdout)
 
 
 def run_load(
-    port: int, path: str, token: str | None, n: int, c: int, seconds: float
+    port: int, path: str, token: str | None, n: int, c: int, seconds: float, kind: str = "desk"
 ) -> subprocess.Popen[str]:
     env = {**os.environ, "BENCH_SECRET": SECRET}
     return subprocess.Popen(
@@ -173,6 +219,7 @@ def run_load(
             str(n),
             str(c),
             str(seconds),
+            kind,
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -252,7 +299,23 @@ class Gunicorn:
             env=env,
         )
         wait_for(self.port)
-        time.sleep(0.5)  # let both workers boot
+        self.settle()
+
+    def settle(self, timeout: float = 180) -> None:
+        """Wait until the workers are idle: booted, not still importing the application.
+
+        A worker that is still importing (seconds when Python may not cache bytecode, as
+        with PYTHONDONTWRITEBYTECODE, on a busy machine) takes no connection, and its import
+        CPU would be counted as the load's.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = self.workers()
+            before = cpu_seconds(pids)
+            time.sleep(0.5)
+            if len(pids) >= 2 and cpu_seconds(pids) - before < 0.03:
+                return
+        print(f"warning: the workers of port {self.port} did not settle in {timeout:.0f} s")
 
     def workers(self) -> list[int]:
         out = subprocess.run(
@@ -284,8 +347,12 @@ def app_env(url: str) -> dict[str, str]:
     return env
 
 
-def prepare(url: str) -> str:
-    """Migrate, add SIPAS + an open campaign + a desk; return the desk's token."""
+def prepare(url: str) -> dict[str, str]:
+    """Migrate; add two open campaigns with a desk each; return the desks' tokens by form.
+
+    ``desk``: the QR channel asks the desk questionnaire, SIPAS being the campaign's own (as
+    in the demo's 2026 campaign); ``sipas``: the QR channel asks the full SIPAS form.
+    """
     code = """
 import json
 from datetime import date, timedelta
@@ -299,15 +366,25 @@ app = create_app()
 with app.app_context():
     upgrade()
     qn = instruments.sipas()
-    province = Unit(code="75", name="Tỉnh Đồng Nai", level=UnitLevel.PROVINCE)
+    short = instruments.desk()
     today = date.today()
-    db.session.add(Campaign(name="bench", questionnaire=qn, status=CampaignStatus.OPEN,
-        starts=today - timedelta(days=5), ends=today + timedelta(days=5), units=[province],
-        channels=[CampaignChannel(channel=c) for c in Channel]))
-    desk = ServicePoint(unit=province, name="Bàn đo tải")
-    db.session.add(desk)
+    tokens = {}
+    for form, code, name in (("desk", "75", "Tỉnh Đồng Nai"), ("sipas", "74", "Tỉnh Bình Dương")):
+        province = Unit(code=code, name=name, level=UnitLevel.PROVINCE)
+        channels = [CampaignChannel(channel=c) for c in Channel]
+        if form == "desk":
+            for item in channels:
+                if item.channel in (Channel.QR, Channel.KIOSK):
+                    item.questionnaire = short
+        db.session.add(Campaign(name=f"bench {form}", questionnaire=qn,
+            status=CampaignStatus.OPEN, starts=today - timedelta(days=5),
+            ends=today + timedelta(days=5), units=[province], channels=channels))
+        desk = ServicePoint(unit=province, name="Bàn đo tải")
+        db.session.add(desk)
+        db.session.flush()
+        tokens[form] = desk.token
     db.session.commit()
-    print(json.dumps(desk.token))
+    print(json.dumps(tokens))
 """
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -319,7 +396,7 @@ with app.app_context():
     )
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
-    return str(json.loads(out.stdout.strip().splitlines()[-1]))
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def stored_nonces(url: str, nonces: list[str]) -> int:
@@ -410,16 +487,21 @@ def measure(
     token: str | None,
     args: argparse.Namespace,
     db_url: str | None = None,
+    kind: str = "desk",
 ) -> dict[str, Any]:
     pids = server.workers()
     backends = pg_backends(db_url) if db_url and db_url.startswith("postgresql") else []
     before = cpu_seconds(pids), cpu_seconds(backends)
-    proc = run_load(server.port, path, token, args.requests, args.concurrency, args.seconds)
+    proc = run_load(server.port, path, token, args.requests, args.concurrency, args.seconds, kind)
     out, _ = proc.communicate(timeout=args.seconds + 60)
     result = dict(json.loads(out))
     result["server_cpu"] = cpu_seconds(pids) - before[0]
     result["db_cpu"] = cpu_seconds(backends) - before[1]
     return result
+
+
+def rate(result: dict[str, Any]) -> float:
+    return len(result["latencies"]) / result["wall"] if result["latencies"] else 0.0
 
 
 def cpu_summary(result: dict[str, Any]) -> str:
@@ -433,6 +515,9 @@ def cpu_summary(result: dict[str, Any]) -> str:
     return text
 
 
+LABELS = {"desk": "QR submit, desk form", "sipas": "QR submit, full SIPAS"}
+
+
 def bench_backend(name: str, url: str, args: argparse.Namespace) -> None:
     print(
         f"\n== {name}: gunicorn -w 2 ({CONFIG.name}: {gunicorn_settings()}), "
@@ -441,31 +526,43 @@ def bench_backend(name: str, url: str, args: argparse.Namespace) -> None:
     )
     load1, load5, _ = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load average {load1:.2f} (1 min) {load5:.2f} (5 min)")
-    token = prepare(url)
+    tokens = prepare(url)
+    forms = [f for f in args.forms.split(",") if f]
     env = app_env(url)
     minimal = Gunicorn("submit:minimal_app()", env, ROOT / "bench")
     server = Gunicorn("surveyapp:create_app()", env, ROOT)
+    acked: list[str] = []
     try:
-        # Warm up both (imports, the questionnaire cache in each worker).
+        # Warm up both (imports, the questionnaire caches in each worker).
         measure(minimal, "/ok", None, argparse.Namespace(**{**vars(args), "requests": 50}))
-        warm = measure(
-            server,
-            f"/s/{token}/send",
-            token,
-            argparse.Namespace(**{**vars(args), "requests": 100}),
-        )
+        for form in forms:
+            warm = measure(
+                server,
+                f"/s/{tokens[form]}/send",
+                tokens[form],
+                argparse.Namespace(**{**vars(args), "requests": 100}),
+                kind=form,
+            )
+            acked += warm["acked"]
+        minimal.settle()
+        server.settle()
         base = measure(minimal, "/ok", None, args)
-        result = measure(server, f"/s/{token}/send", token, args, db_url=url)
+        results = {}
+        for form in forms:
+            token = tokens[form]
+            results[form] = measure(server, f"/s/{token}/send", token, args, url, form)
+            acked += results[form]["acked"]
+        base2 = measure(minimal, "/ok", None, args)
         print(f"minimal Flask endpoint : {summary(base)}")
         print(f"                         {cpu_summary(base)}")
-        print(f"QR submit (full SIPAS) : {summary(result)}")
-        print(f"                         {cpu_summary(result)}")
-        if base["latencies"] and result["latencies"]:
-            ratio = (len(result["latencies"]) / result["wall"]) / (
-                len(base["latencies"]) / base["wall"]
-            )
-            print(f"submit / minimal rate  : {ratio:.2f}")
-        acked = warm["acked"] + result["acked"]
+        print(f"  measured again after : {summary(base2)}")
+        print(f"                         {cpu_summary(base2)}")
+        reference = (rate(base) + rate(base2)) / 2
+        for form, result in results.items():
+            print(f"{LABELS[form]:23s}: {summary(result)}")
+            print(f"                         {cpu_summary(result)}")
+            if reference and result["latencies"]:
+                print(f"  / minimal (mean) rate: {rate(result) / reference:.2f}")
         found = stored_nonces(url, acked)
         rows, answers = count_rows(url)
         print(
@@ -474,9 +571,17 @@ def bench_backend(name: str, url: str, args: argparse.Namespace) -> None:
         )
 
         # The crash check: kill -9 one worker in the middle of a load.
+        form = forms[0]
+        token = tokens[form]
         before = count_rows(url)[0]
         proc = run_load(
-            server.port, f"/s/{token}/send", token, args.requests, args.concurrency, args.seconds
+            server.port,
+            f"/s/{token}/send",
+            token,
+            args.requests,
+            args.concurrency,
+            args.seconds,
+            form,
         )
         time.sleep(args.kill_after)
         victims = server.workers()
@@ -487,7 +592,10 @@ def bench_backend(name: str, url: str, args: argparse.Namespace) -> None:
         found = stored_nonces(url, crash["acked"])
         after = count_rows(url)[0]
         lost = len(crash["acked"]) - found
-        print(f"kill -9 worker {victims[:1]} after {args.kill_after:.1f} s: {summary(crash)}")
+        print(
+            f"kill -9 worker {victims[:1]} after {args.kill_after:.1f} s ({form} form): "
+            f"{summary(crash)}"
+        )
         print(
             f"crash count check      : {len(crash['acked'])} acknowledged (303), {found} in the "
             f"database, {lost} missing; {after - before} new rows "
@@ -505,6 +613,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="time bound per load")
     parser.add_argument("--kill-after", type=float, default=2.0)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--forms",
+        default="desk,sipas",
+        help="submit loads: desk (the demo's QR form, also the crash check's), sipas",
+    )
     args = parser.parse_args()
     args.requests = min(args.requests, 20_000)
     args.seconds = min(args.seconds, 120.0)

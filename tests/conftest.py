@@ -171,8 +171,11 @@ def _truncate_all() -> None:
 
     DELETE, children first, not TRUNCATE: a TRUNCATE of the ~40 tables swaps their files and
     syncs them to disk, 1.2–1.4 s each time on this machine, against 0.03 s for the DELETEs of
-    a test's few rows."""
+    a test's few rows. Without the foreign-key triggers (every row goes, so there is nothing
+    to check or cascade): after a test on the demo's ~125,000 rows they took 4.5 s, 0.2 s
+    without."""
     with db.engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
         conn.execute(

@@ -6,12 +6,27 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from surveyapp.extensions import db
-from surveyapp.models import Channel, Form, FormFate, Household, Keying, Response
-from surveyapp.services import campaigns, entry, reconciliation
+from surveyapp.models import (
+    Channel,
+    Form,
+    FormFate,
+    Household,
+    Keying,
+    Response,
+    Unit,
+    UnitLevel,
+)
+from surveyapp.services import campaigns, demo, entry, reconciliation
 
 
 def test_demo_has_frame_draw_batches_and_unkeyed_forms(demo_data) -> None:
-    assert db.session.scalar(select(func.count()).select_from(Household)) > 5000
+    # Every village has a household list of at least the demo's smallest size (the sizes
+    # themselves are drawn at random).
+    villages = db.session.scalars(select(Unit).where(Unit.level == UnitLevel.VILLAGE)).all()
+    least = sum(
+        (demo.NEW_FRAME_HOUSEHOLDS if v.valid_from else demo.FRAME_HOUSEHOLDS)[0] for v in villages
+    )
+    assert villages and db.session.scalar(select(func.count()).select_from(Household)) >= least
     forms = db.session.scalars(select(Form).where(Form.reserve.is_(False))).all()
     assert forms and all(f.fate != FormFate.PRINTED for f in forms)
     open_forms = [f for f in forms if entry.state(f) == entry.EntryState.OPEN]

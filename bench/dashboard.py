@@ -667,7 +667,7 @@ def measure(app: Any, meta: dict[str, Any], args: argparse.Namespace) -> dict[st
     # (1) The first views after the bulk load: the first folds the load's journal and bits,
     # unless --fold-first times that fold on its own before it.
     if args.fold_first:
-        out.update(fold_first(app, cid))
+        out.update(fold_first(app, cid, args.profile))
     out["page_first"] = _timed(page)
     note(f"GET /dashboard/<id>?by={BY}, first view after the load", out["page_first"])
     out["xlsx_first"] = _timed(xlsx)
@@ -718,7 +718,7 @@ def measure(app: Any, meta: dict[str, Any], args: argparse.Namespace) -> dict[st
     return out
 
 
-def fold_first(app: Any, cid: int) -> dict[str, float]:
+def fold_first(app: Any, cid: int, profile: bool) -> dict[str, float]:
     """The first view's fold on its own: the ratings' journal into the tally cells, then the
     paper answers into their bit masks (``services.reports.fold``, as ``surveyapp fold``)."""
     from surveyapp.data import tallies
@@ -729,7 +729,8 @@ def fold_first(app: Any, cid: int) -> dict[str, float]:
     out: dict[str, float] = {}
     with app.app_context():
         t0 = time.perf_counter()
-        folded = tallies.fold()
+        with profiled(profile, "data.tallies.fold() of the loaded ratings", 25):
+            folded = tallies.fold()
         out["fold_tallies"] = time.perf_counter() - t0
         note(f"fold of the tally journal ({folded:,} ratings)", out["fold_tallies"])
         t0 = time.perf_counter()
@@ -989,7 +990,9 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--repeat", type=int, default=3, help="fresh runs; the best is shown")
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile one more fresh page and XLSX"
+        "--profile",
+        action="store_true",
+        help="cProfile one more fresh page and XLSX (and the fold with --fold-first)",
     )
     parser.add_argument(
         "--fold-first", action="store_true",

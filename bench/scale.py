@@ -16,8 +16,8 @@ It
    vectors ``x`` (satisfied, answered per rated item) of its n ratings are drawn from a few
    random patterns with multinomial counts, so ``products = sum count * x x'`` is a genuine
    sum of outer products of 0/1 vectors with y <= r; n per cell follows the desk's volume.
-   The app also reads the ``responses`` table (how many final ratings, the cache key, the
-   levels, the desks without volume), so each rating also gets a response row without its
+   The app also reads the ``responses`` table (whether a final rating exists, the held-out
+   count through a partial index), so each rating also gets a response row without its
    answers, inserted with the tally triggers off (``session_replication_role = replica``).
    Before that it checks on a small campaign that the report from such tallies equals, to
    1e-9, the report from the equivalent real responses with answers folded the normal way;
@@ -27,9 +27,11 @@ It
    GROUP BY desk reads only its partition;
 4. for the smallest, a middle and the largest province (by communes) and for 1M, 3M and 10M
    ratings in all (same cells, more ratings per cell), times ``reports.build(campaign,
-   sample="convenience", by="commune")`` in an app context (report cache off, a new session
-   per run, best of ``--repeat`` after one warm-up), the tally read plus analysis alone
-   (``run_cells``), the report cache's fingerprint (what every cached request pays), and the
+   sample="convenience", by="commune")`` in an app context (no report is kept between
+   requests; a new session per run, best of ``--repeat`` after one warm-up), the tally read
+   plus analysis alone (``run_cells``), the queries of ``build()`` that once read the
+   campaign's response rows (now a probe, a partial index or the tallied cells; also
+   ``final_counts_by_channel``, which the dashboard's ranking still counts with), and the
    peer ``SELECT service_point_id, count(*) FROM responses_sim WHERE campaign_id = X GROUP
    BY 1``, and prints them with the ratios to the peer.
 
@@ -87,8 +89,6 @@ def make_app(url: str) -> Any:
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "BASE_URL": "http://127.0.0.1:5000",
-            # Every build computes its report (no process cache, no snapshot).
-            "REPORT_CACHE_SIZE": 0,
         }
     )
 
@@ -511,12 +511,12 @@ class _SmallCells(Cells):
 
 
 def measure(app: Any, conn: Any, cid: int, repeat: int) -> dict[str, float]:
-    """build (cache off), run_cells, the cache fingerprint, and the two GROUP BY peers."""
+    """build, run_cells, build()'s once row-reading queries, and the two GROUP BY peers."""
     from sqlalchemy import func, select, text
 
     from surveyapp.extensions import db
     from surveyapp.models import Campaign, TallyCell
-    from surveyapp.services import report_cache, reports
+    from surveyapp.services import reports
     from surveyapp.services.reports import cells as report_cells
 
     sample = reports.SAMPLES["convenience"]
@@ -551,8 +551,8 @@ def measure(app: Any, conn: Any, cid: int, repeat: int) -> dict[str, float]:
             in_session(lambda c: reports.build(c, sample="convenience", by="commune"))
         )
         out["run_cells"] = best(in_session(lambda c: report_cells.run_cells(c, sample, "commune")))
-        out["fingerprint"] = best(in_session(report_cache.fingerprint))
-        # The queries of build() that still read the campaign's response rows (not cells).
+        # The queries of build() that read the campaign's response rows before issue 16 §1
+        # (now a probe, a partial index, the tallied cells), and the count the ranking keeps.
         for name, fn in _row_queries().items():
             out[name] = best(in_session(lambda c, fn=fn: fn(c, sample)))
         for name, table in (("peer", "responses_sim"), ("flat", "responses_flat")):
@@ -571,13 +571,14 @@ def _row_queries() -> dict[str, Callable[[Any, Any], Any]]:
 
     return {
         "final_counts": lambda c, s: campaigns.final_counts_by_channel(c, s),
+        "has_final": lambda c, s: campaigns.has_final(c, s),
         "held_out": lambda c, s: abuse.held_out(c, s.channels),
         "answered_units": lambda c, s: queries.answered_units(c),
         "no_volume": lambda c, s: queries.desks_without_volume(c, s),
     }
 
 
-ROW_QUERIES = ("final_counts", "held_out", "answered_units", "no_volume")
+ROW_QUERIES = ("has_final", "held_out", "answered_units", "no_volume", "final_counts")
 
 
 def explain(conn: Any, cid: int) -> list[str]:
@@ -669,7 +670,7 @@ def main() -> None:
                 note(
                     f"  province P{p + 1:02d} ({sizes[p]} communes): {int(m['cells'])} cells, "
                     f"{int(m['ratings']):,} ratings; build {m['build']:.3f} s, run_cells "
-                    f"{m['run_cells']:.3f} s, fingerprint {m['fingerprint']:.3f} s, peer "
+                    f"{m['run_cells']:.3f} s, peer "
                     f"{m['peer']:.3f} s, flat {m['flat']:.3f} s"
                 )
             if total == scales[-1]:
@@ -694,7 +695,7 @@ def print_table(
     print("\n== reports.build(campaign, sample='convenience', by='commune'), best of runs (s)")
     head = (
         f"{'ratings':>10} {'province':>8} {'communes':>8} {'cells':>6} {'its ratings':>11} "
-        f"{'build':>7} {'run_cells':>9} {'fprint':>7} {'peer':>7} {'flat':>7} "
+        f"{'build':>7} {'run_cells':>9} {'peer':>7} {'flat':>7} "
         f"{'build/peer':>10} {'cells/peer':>10}"
     )
     print(head)
@@ -702,16 +703,15 @@ def print_table(
         print(
             f"{total:>10,} {f'P{p + 1:02d}':>8} {sizes[p]:>8} {int(m['cells']):>6} "
             f"{int(m['ratings']):>11,} {m['build']:>7.3f} {m['run_cells']:>9.3f} "
-            f"{m['fingerprint']:>7.3f} {m['peer']:>7.3f} {m['flat']:>7.3f} "
+            f"{m['peer']:>7.3f} {m['flat']:>7.3f} "
             f"{m['build'] / m['peer']:>10.2f} {m['run_cells'] / m['peer']:>10.2f}"
         )
     print(
         "peer: SELECT service_point_id, count(*) FROM responses_sim WHERE campaign_id = X"
         " GROUP BY 1 (partitioned); flat: the same over responses_flat (one table, index on"
-        " campaign_id); run_cells: tallies read + analysis only; fprint: the report cache's"
-        " fingerprint (every cached request)"
+        " campaign_id); run_cells: tallies read + analysis only"
     )
-    print("\n== build()'s queries over the campaign's response rows, best of runs (ms)")
+    print("\n== build()'s once row-reading queries, best of runs (ms)")
     print(
         f"{'ratings':>10} {'province':>8} {'its ratings':>11} "
         + " ".join(f"{k:>14}" for k in ROW_QUERIES)
@@ -722,9 +722,10 @@ def print_table(
             + " ".join(f"{1000 * m[k]:>14.1f}" for k in ROW_QUERIES)
         )
     print(
-        "final_counts: campaigns.final_counts_by_channel; held_out: abuse.held_out;"
+        "has_final: campaigns.has_final (build's probe); held_out: abuse.held_out;"
         " answered_units: queries.answered_units (the levels); no_volume:"
-        " queries.desks_without_volume"
+        " queries.desks_without_volume; final_counts: campaigns.final_counts_by_channel"
+        " (no longer in build(); the dashboard's ranking still counts with it)"
     )
     if explained:
         print("\n== EXPLAIN (ANALYZE, BUFFERS) at the largest scale, largest province")

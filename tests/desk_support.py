@@ -69,6 +69,12 @@ def rate(campaign, desk: ServicePoint, values: Iterable[int], at: Iterable[datet
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
+def local_today() -> date:
+    """Today in the installation's time zone: the alerts cut days there, so a test that
+    counts back from the machine's (UTC) date is a day off from 17:00 UTC on."""
+    return datetime.now(LOCAL).date()
+
+
 class Inbox:
     """The messages a local aiosmtpd server received, parsed."""
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from desk_support import Inbox, commune, desk, local_moment, rate, smtp_server, working_days
+from desk_support import (
+    Inbox,
+    commune,
+    desk,
+    local_moment,
+    local_today,
+    rate,
+    smtp_server,
+    working_days,
+)
 from sqlalchemy import func, select
 
 from surveyapp.extensions import db
@@ -35,7 +44,7 @@ def test_a_drift_below_target_sends_exactly_one_mail_and_a_stable_desk_none(
     )
     db.session.commit()
     rng = np.random.default_rng(14)
-    days = working_days(date.today() - timedelta(days=1), 22)  # a simulated month
+    days = working_days(local_today() - timedelta(days=1), 22)  # a simulated month
     for i, day in enumerate(days):
         moments = [local_moment(day, 8 + 8 * k / 20) for k in range(20)]
         # Stable: 90 % good all month. Drifting: 90 % for ten days, then 55 %.
@@ -96,7 +105,7 @@ def test_quiet_hours_hold_the_mail_until_they_end(campaign, smtp) -> None:
             quiet_end=7 * 60,
         )
     )
-    night = local_moment(date.today() - timedelta(days=2), 22)
+    night = local_moment(local_today() - timedelta(days=2), 22)
     rate(campaign, item, [2] * 14, [night - timedelta(minutes=i) for i in range(14, 0, -1)])
     db.session.commit()
     held = alerts.check(now=night)
@@ -147,7 +156,7 @@ def test_admin_manages_recipients_and_sees_who_was_told(campaign, smtp, login_as
     (person,) = alerts.recipients()
     assert (person.quiet_start, person.quiet_end) == (21 * 60, 7 * 60)
 
-    noon = local_moment(date.today() - timedelta(days=1), 12)
+    noon = local_moment(local_today() - timedelta(days=1), 12)
     rate(campaign, item, [1] * 13, [noon - timedelta(minutes=i) for i in range(13, 0, -1)])
     db.session.commit()
     alerts.check(now=noon)

@@ -4,10 +4,19 @@ server (aiosmtpd), with recipients per commune, quiet hours, no repeats and the 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from desk_support import Inbox, commune, desk, local_moment, rate, smtp_server, working_days
+from desk_support import (
+    Inbox,
+    commune,
+    desk,
+    local_moment,
+    local_today,
+    rate,
+    smtp_server,
+    working_days,
+)
 from sqlalchemy import select
 
 from surveyapp.analysis.alerts import simulate
@@ -67,7 +76,7 @@ def test_a_commune_whose_desks_slip_together_alerts_once_though_no_desk_alone_do
     # One rating a day per desk for 30 working days, 40 % of them bad, spread so that no desk
     # has a run of bad ones: each desk's own chart stays below its threshold (at most about
     # 3.5 of 7), while the commune's 90 pooled ratings cross it.
-    days = working_days(date.today() - timedelta(days=1), 30)
+    days = working_days(local_today() - timedelta(days=1), 30)
     for d, day in enumerate(days):
         for i, item in enumerate(desks):
             bad = (d + i) % 5 in (0, 2)
@@ -104,7 +113,7 @@ def test_a_commune_whose_desks_slip_together_alerts_once_though_no_desk_alone_do
     assert "Xã Phú Hòa, tính chung mọi bộ phận một cửa: đánh giá dưới chuẩn 80%" in shown
 
     # Good ratings bring the pooled chart back to 0: the alert closes.
-    later = local_moment(date.today(), 8)
+    later = local_moment(local_today(), 8)
     for item in desks:
         rate(campaign, item, [5] * 20, [later + timedelta(minutes=m) for m in range(20)])
     db.session.commit()
@@ -142,7 +151,7 @@ def test_a_commune_volume_collapse_is_held_in_quiet_hours_then_sent_and_audited(
     db.session.commit()
     # 12 good ratings a day at each desk (below a desk's usual 20, so no desk volume rule),
     # 24 for the commune; then a working day with none at all.
-    days = working_days(date.today() - timedelta(days=2), 21)
+    days = working_days(local_today() - timedelta(days=2), 21)
     busy, silent = days[:-1], days[-1]
     for day in busy:
         for item in (first, second):

@@ -94,7 +94,7 @@ def upgrade():
             "ix_responses_held",
             ["campaign_id"],
             unique=False,
-            sqlite_where=sa.text("held"),
+            sqlite_where=sa.text("held = 1"),
             postgresql_where=sa.text("held"),
         )
     # The triggers as models.tallies defines them; the responses already stored are

@@ -270,20 +270,28 @@ def _apply(change: dict[int | Key, _Change]) -> dict[Key, int]:
         for cell in db.session.scalars(select(TallyCell).where(TallyCell.id.in_(list(by_id)))):
             pending.append((cell, by_id[cell.id]))
     keyed: dict[Key, TallyCell] = {}
-    for key, entry in change.items():
-        if not isinstance(key, tuple):
-            continue
+    wanted = [key for key in change if isinstance(key, tuple)]
+    # The cells of the campaigns concerned, in one statement (a campaign has one per desk,
+    # channel and unit): a bulk fold touches hundreds of them per round.
+    existing: dict[Key, TallyCell] = {}
+    if wanted:
+        for cell in db.session.scalars(
+            select(TallyCell).where(TallyCell.campaign_id.in_({k[0] for k in wanted}))
+        ):
+            existing[
+                (
+                    cell.campaign_id,
+                    cell.layout,
+                    cell.questionnaire_id,
+                    cell.channel,
+                    cell.service_point_id,
+                    cell.unit_id,
+                )
+            ] = cell
+    for key in wanted:
+        entry = change[key]
         campaign, layout, qn, channel, desk, unit = key
-        found = db.session.scalar(
-            select(TallyCell).where(
-                TallyCell.campaign_id == campaign,
-                TallyCell.layout == layout,
-                TallyCell.questionnaire_id == qn,
-                TallyCell.channel == channel,
-                TallyCell.service_point_id == desk,
-                TallyCell.unit_id == unit,
-            )
-        )
+        found = existing.get(key)
         if found is None:
             found = TallyCell(
                 campaign_id=campaign,

@@ -43,7 +43,9 @@ class Response(Base):
         Index(
             "ix_responses_held",
             "campaign_id",
-            sqlite_where=text("held"),
+            # The predicate as the queries write it (``held = true()``): SQLite matches a
+            # partial index only on the same expression, PostgreSQL not on ``IS true``.
+            sqlite_where=text("held = 1"),
             postgresql_where=text("held"),
         ),
         # A desk rating and the full survey the same visitor chose to answer after it share a

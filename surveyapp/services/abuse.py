@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import Text, cast, func, or_, select, true
 
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
@@ -197,7 +197,8 @@ def flagged(campaign: Campaign, limit: int = 1000) -> tuple[list[Flagged], int]:
             select(func.count()).where(
                 Response.campaign_id == campaign.id,
                 Response.status == ResponseStatus.FINAL,
-                Response.held.is_(True),
+                # "= true", not "IS true": the partial index ix_responses_held serves it.
+                Response.held == true(),
             )
         )
         or 0
@@ -251,7 +252,8 @@ def held_out(campaign: Campaign, channels: Iterable[Channel]) -> int:
                 Response.campaign_id == campaign.id,
                 Response.status == ResponseStatus.FINAL,
                 Response.channel.in_(list(channels)),
-                Response.held.is_(True),
+                # "= true", not "IS true": the partial index ix_responses_held serves it.
+                Response.held == true(),
             )
         )
         or 0

@@ -66,8 +66,8 @@ def build(
 
 def fold(campaign: Campaign | None = None) -> tuple[int, int]:
     """Do now what the next report would do on its way: fold the desk tallies' journal, and
-    the answers of new responses of ``campaign`` (default: every campaign) into their bit
-    masks, for each questionnaire its samples ask. For a primary whose dashboards are served
+    the answers of new responses of ``campaign`` (default: every campaign) into the bit masks
+    of its paper questionnaire. For a primary whose dashboards are served
     from a read replica, and after a bulk import. Returns (ratings folded, responses folded)."""
     tallied = tallies.fold()
     folded = 0
@@ -77,15 +77,13 @@ def fold(campaign: Campaign | None = None) -> tuple[int, int]:
         else list(db.session.scalars(select(Campaign).order_by(Campaign.id)))
     )
     for item in chosen:
-        seen: set[int] = set()
-        for sample in SAMPLES.values():
-            try:
-                qn = questionnaire_for(item, sample)
-            except ServiceError:
-                continue  # channels that disagree: every report of the sample says so
-            if qn.id not in seen:
-                seen.add(qn.id)
-                folded += bits.fill(item, bits.layout_for(qn))
+        # The paper sample is read through the bits; the ratings through their tallies (a
+        # filtered report of the ratings fills their bits when it is asked for).
+        try:
+            qn = questionnaire_for(item, SAMPLES["probability"])
+        except ServiceError:
+            continue  # channels that disagree: every report of the sample says so
+        folded += bits.fill(item, bits.layout_for(qn))
     return tallied, folded
 
 

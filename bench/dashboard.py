@@ -860,6 +860,34 @@ def shape(app: Any, meta: dict[str, Any]) -> str:
 # ----------------------------------------------------------------------------- backends
 
 
+def _run(
+    app: Any,
+    n: int,
+    args: argparse.Namespace,
+    reusing: bool,
+    load: Callable[[Any, dict[str, Any], int, float], dict[str, Any]],
+) -> dict[str, Any]:
+    """Set up (or reuse) the bench campaign, bulk-load ``n`` responses with ``load``, and
+    measure."""
+    out: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    if reusing:
+        meta = reuse(app)
+        out["setup"], out["load"] = time.perf_counter() - t0, 0.0
+    else:
+        meta = prepare(app, args.desk_questionnaire)
+        out["setup"] = time.perf_counter() - t0
+        note("setup (migrate, demo, bench campaign)", out["setup"])
+        t0 = time.perf_counter()
+        meta.update(load(app, meta, n, args.paper_share))
+        out["load"] = time.perf_counter() - t0
+        note(f"bulk load of {n:,} responses", out["load"])
+    out["shape"] = shape(app, meta)
+    print(f"  {out['shape']}", flush=True)
+    out.update(measure(app, meta, args))
+    return out
+
+
 def run_sqlite(n: int, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
         path = Path(args.sqlite_file) if args.sqlite_file else Path(tmp) / "bench.sqlite"
@@ -867,22 +895,7 @@ def run_sqlite(n: int, args: argparse.Namespace) -> dict[str, Any]:
         if not reusing:
             path.unlink(missing_ok=True)
         app = make_app(f"sqlite:///{path}")
-        out: dict[str, Any] = {}
-        t0 = time.perf_counter()
-        if reusing:
-            meta = reuse(app)
-            out["setup"], out["load"] = time.perf_counter() - t0, 0.0
-        else:
-            meta = prepare(app, args.desk_questionnaire)
-            out["setup"] = time.perf_counter() - t0
-            note("setup (migrate, demo, bench campaign)", out["setup"])
-            t0 = time.perf_counter()
-            meta.update(load_sqlite(app, meta, n, args.paper_share))
-            out["load"] = time.perf_counter() - t0
-            note(f"bulk load of {n:,} responses", out["load"])
-        out["shape"] = shape(app, meta)
-        print(f"  {out['shape']}", flush=True)
-        out.update(measure(app, meta, args))
+        out = _run(app, n, args, reusing, load_sqlite)
         with app.app_context():
             from surveyapp.extensions import db
 
@@ -906,23 +919,7 @@ def run_postgres(n: int, args: argparse.Namespace) -> dict[str, Any]:
     url = f"{normalise_database_url(PG_URL)}{sep}options=-csearch_path%3D{schema}"
     app = make_app(url)
     try:
-        out: dict[str, Any] = {}
-        t0 = time.perf_counter()
-        if args.reuse:
-            meta = reuse(app)
-            out["setup"], out["load"] = time.perf_counter() - t0, 0.0
-        else:
-            meta = prepare(app, args.desk_questionnaire)
-            out["setup"] = time.perf_counter() - t0
-            note("setup (migrate, demo, bench campaign)", out["setup"])
-            t0 = time.perf_counter()
-            meta.update(load_postgres(app, meta, n, args.paper_share))
-            out["load"] = time.perf_counter() - t0
-            note(f"bulk load of {n:,} responses", out["load"])
-        out["shape"] = shape(app, meta)
-        print(f"  {out['shape']}", flush=True)
-        out.update(measure(app, meta, args))
-        return out
+        return _run(app, n, args, bool(args.reuse), load_postgres)
     finally:
         with app.app_context():
             from surveyapp.extensions import db

@@ -230,7 +230,6 @@ class Cells:
 
     def __init__(self, meta: dict[str, Any], rng: np.random.Generator) -> None:
         n_desks = len(meta["desk_ids"])
-        k = 2 * meta["items"]
         self.desk = np.repeat(meta["desk_ids"], len(CHANNELS))
         self.unit = np.repeat(meta["desk_unit"], len(CHANNELS))
         self.province = np.repeat(meta["desk_province"], len(CHANNELS))
@@ -240,16 +239,7 @@ class Cells:
         share = np.repeat(meta["volume"], len(CHANNELS)) * np.tile(CHANNEL_SHARE, n_desks)
         self.share = share / share.sum()
         size = len(self.desk)
-        # Per cell, PATTERNS flag vectors: answered with 0.9, satisfied (if answered) with the
-        # cell's own rate; the pattern weights drawn once (Dirichlet), counts per scale.
-        rate = rng.beta(6, 3, size)
-        answered = rng.random((size, PATTERNS, meta["items"])) < 0.9
-        satisfied = answered & (rng.random((size, PATTERNS, meta["items"])) < rate[:, None, None])
-        x = np.zeros((size, PATTERNS, k), dtype=np.int64)
-        x[:, :, 0::2] = satisfied
-        x[:, :, 1::2] = answered
-        self.x = x
-        self.p = rng.dirichlet(np.ones(PATTERNS), size)
+        self.x, self.p = patterns(rng, size, meta["items"], 0.9)
         self.n = np.zeros(size, dtype=np.int64)
 
     def __len__(self) -> int:
@@ -483,6 +473,20 @@ def check_equivalence(app: Any, conn: Any, meta: dict[str, Any], rng: np.random.
     )
 
 
+def patterns(
+    rng: np.random.Generator, size: int, items: int, answered_rate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell, PATTERNS flag vectors (answered with ``answered_rate``, satisfied if answered
+    with the cell's own rate) and their weights (Dirichlet, drawn once; counts per scale)."""
+    rate = rng.beta(6, 3, size)
+    answered = rng.random((size, PATTERNS, items)) < answered_rate
+    satisfied = answered & (rng.random((size, PATTERNS, items)) < rate[:, None, None])
+    x = np.zeros((size, PATTERNS, 2 * items), dtype=np.int64)
+    x[:, :, 0::2] = satisfied
+    x[:, :, 1::2] = answered
+    return x, rng.dirichlet(np.ones(PATTERNS), size)
+
+
 class _SmallCells(Cells):
     """The check's cells: 4 desks x 2 channels of one campaign."""
 
@@ -490,21 +494,13 @@ class _SmallCells(Cells):
         self, meta: dict[str, Any], desks: np.ndarray, campaign: int, period: int,
         rng: np.random.Generator,
     ) -> None:  # fmt: skip
-        k = 2 * meta["items"]
         self.desk = np.repeat(meta["desk_ids"][desks], len(CHANNELS))
         self.unit = np.repeat(meta["desk_unit"][desks], len(CHANNELS))
         self.channel = np.tile(np.array(CHANNELS), len(desks))
         size = len(self.desk)
         self.campaign = np.full(size, campaign)
         self.period = np.full(size, period)
-        rate = rng.beta(6, 3, size)
-        answered = rng.random((size, PATTERNS, meta["items"])) < 0.85
-        satisfied = answered & (rng.random((size, PATTERNS, meta["items"])) < rate[:, None, None])
-        x = np.zeros((size, PATTERNS, k), dtype=np.int64)
-        x[:, :, 0::2] = satisfied
-        x[:, :, 1::2] = answered
-        self.x = x
-        self.p = rng.dirichlet(np.ones(PATTERNS), size)
+        self.x, self.p = patterns(rng, size, meta["items"], 0.85)
 
 
 # ----------------------------------------------------------------------------- measuring

@@ -13,15 +13,7 @@ from support import make_config
 from surveyapp import create_app
 from surveyapp.extensions import db
 from surveyapp.models import Base
-
-TRIGGERS = (
-    "tally_response_insert",
-    "tally_response_update",
-    "tally_response_delete",
-    "tally_answer_insert",
-    "tally_answer_update",
-    "tally_answer_delete",
-)
+from surveyapp.models.tallies import TRIGGER_NAMES
 
 
 def test_migrations_match_models(tmp_path: Path, pg_schema, monkeypatch) -> None:
@@ -40,7 +32,7 @@ def test_migrations_match_models(tmp_path: Path, pg_schema, monkeypatch) -> None
         assert diff == []
         # Triggers are not in the models' metadata: the migrations must make the same ones
         # (and a later batch rebuild of responses or answers on SQLite must not drop them).
-        assert _tally_triggers() == set(TRIGGERS)
+        assert _tally_triggers() == set(TRIGGER_NAMES)
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         upgrade()

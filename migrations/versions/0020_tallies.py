@@ -10,7 +10,7 @@ Create Date: 2026-12-03 16:20:00
 import sqlalchemy as sa
 from alembic import op
 
-from surveyapp.models.tallies import TALLIED_CHANNELS, trigger_statements
+from surveyapp.models.tallies import TALLIED_CHANNELS, TRIGGER_NAMES, trigger_statements
 
 # revision identifiers, used by Alembic.
 revision = "0020_tallies"
@@ -18,14 +18,6 @@ down_revision = "0019_level"
 branch_labels = None
 depends_on = None
 
-TRIGGERS = (
-    "tally_response_insert",
-    "tally_response_update",
-    "tally_response_delete",
-    "tally_answer_insert",
-    "tally_answer_update",
-    "tally_answer_delete",
-)
 FUNCTIONS = (
     "tally_new_responses",
     "tally_new_answers",
@@ -112,7 +104,7 @@ def downgrade():
     with op.batch_alter_table("responses", schema=None) as batch_op:
         batch_op.drop_index("ix_responses_held")
     postgresql = op.get_bind().dialect.name == "postgresql"
-    for name in TRIGGERS:
+    for name in TRIGGER_NAMES:
         table = "answers" if "answer" in name else "responses"
         op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if postgresql else ""))
     if postgresql:

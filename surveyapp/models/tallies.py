@@ -188,6 +188,17 @@ POSTGRESQL_TRIGGERS = (
 )
 
 
+# Every trigger above, by name (the migration drops them; a test checks they exist).
+TRIGGER_NAMES = (
+    "tally_response_insert",
+    "tally_response_update",
+    "tally_response_delete",
+    "tally_answer_insert",
+    "tally_answer_update",
+    "tally_answer_delete",
+)
+
+
 def trigger_statements(dialect: str) -> tuple[str, ...]:
     """The DDL of the journal's triggers on ``dialect`` (the migration creates the same)."""
     return POSTGRESQL_TRIGGERS if dialect == "postgresql" else SQLITE_TRIGGERS

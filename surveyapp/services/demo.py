@@ -87,6 +87,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import func, insert, select
 
+from surveyapp.data import tallies
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import (
     Campaign,
@@ -330,6 +331,9 @@ def load(today: date | None = None) -> DemoSummary:
         keyers, today, in_field_per_batch=1, on_screen_batches=0,
         in_field_every=IN_FIELD_EVERY_2026,
     )  # fmt: skip
+    # The ratings' tallies folded now, in the caller's transaction: the demo's first view
+    # (and every test that copies the demo) starts from folded cells.
+    tallies.fold()
     return DemoSummary(
         campaign_id=ids[0],
         current_campaign_id=ids[1],

@@ -120,3 +120,21 @@ def run_shown(runner: Any, output: str) -> list[dict[str, Any]]:
             assert done.exit_code == 0, done.output
             results.append(json.loads(done.output))
     return results
+
+
+def refused_connection() -> Any:
+    """A ``do_connect`` listener that fails every new connection as the driver does while the
+    database server restarts (psycopg or sqlite3 OperationalError)."""
+    if db.engine.dialect.name == "postgresql":
+        import psycopg
+
+        refused: Exception = psycopg.OperationalError("connection refused: server restarting")
+    else:
+        import sqlite3
+
+        refused = sqlite3.OperationalError("unable to open database file")
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise refused
+
+    return fail

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select, text
-from support import USING_POSTGRES, make_config, make_user
+from support import USING_POSTGRES, make_config, make_user, refused_connection
 
 from surveyapp.extensions import db
 from surveyapp.models import Response, ServicePoint
@@ -34,18 +34,7 @@ def desk(app, campaign):  # type: ignore[no-untyped-def]
 def database_down() -> Iterator[None]:
     """Every new connection fails as the driver fails when the server is restarting."""
     engine = db.engine
-    if engine.dialect.name == "postgresql":
-        import psycopg
-
-        refused: Exception = psycopg.OperationalError("connection refused: server restarting")
-    else:
-        import sqlite3
-
-        refused = sqlite3.OperationalError("unable to open database file")
-
-    def fail(*_args: object, **_kwargs: object) -> None:
-        raise refused
-
+    fail = refused_connection()
     db.session.remove()
     engine.dispose()
     event.listen(engine, "do_connect", fail)

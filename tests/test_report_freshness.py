@@ -45,6 +45,14 @@ def _new_paper_response(campaign: Campaign, nonce: str) -> None:
     db.session.commit()
 
 
+def _first_rating(campaign: Campaign) -> Response:
+    return db.session.scalars(
+        select(Response)
+        .where(Response.campaign_id == campaign.id, Response.channel == Channel.QR)
+        .order_by(Response.id)
+    ).first()
+
+
 def _estimates(report: reports.Report) -> dict[tuple, float]:
     return {(r["code"], str(r["domain"])): r["estimate"] for r in report.estimates}
 
@@ -100,11 +108,7 @@ def test_every_input_shows_in_the_next_report(app, demo_data) -> None:
 def test_desk_ratings_holds_releases_and_volumes_show_at_once(app, demo_data) -> None:
     campaign = db.session.get(Campaign, demo_data.current_campaign_id)
     first = reports.build(campaign, sample="convenience", by="desk")
-    rating = db.session.scalars(
-        select(Response)
-        .where(Response.campaign_id == campaign.id, Response.channel == Channel.QR)
-        .order_by(Response.id)
-    ).first()
+    rating = _first_rating(campaign)
     rating.held = True
     db.session.commit()
     held = reports.build(campaign, sample="convenience", by="desk")
@@ -131,11 +135,7 @@ def test_the_page_counts_a_rating_stored_a_moment_ago(app, client, demo_data) ->
     login(client, "analyst1")
     campaign = db.session.get(Campaign, demo_data.current_campaign_id)
     before = reports.build(campaign, sample="convenience", by="desk").design["n"]
-    rating = db.session.scalars(
-        select(Response)
-        .where(Response.campaign_id == campaign.id, Response.channel == Channel.QR)
-        .order_by(Response.id)
-    ).first()
+    rating = _first_rating(campaign)
     rating.status = ResponseStatus.VOID
     db.session.commit()
     page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
@@ -152,11 +152,7 @@ def test_fold_command_does_the_reports_folds_ahead(app, runner, demo_data) -> No
     from surveyapp.models import TallyJournal
 
     campaign = db.session.get(Campaign, demo_data.current_campaign_id)
-    rating = db.session.scalars(
-        select(Response)
-        .where(Response.campaign_id == campaign.id, Response.channel == Channel.QR)
-        .order_by(Response.id)
-    ).first()
+    rating = _first_rating(campaign)
     rating.status = ResponseStatus.VOID
     db.session.commit()
     assert db.session.scalar(select(TallyJournal.id).limit(1)) is not None

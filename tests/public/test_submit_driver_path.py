@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, select
+from support import refused_connection
 
 from surveyapp.extensions import db
 from surveyapp.models import Response
@@ -39,23 +40,6 @@ def test_a_qr_submission_is_stored_with_the_types_the_orm_reads(
     assert len(answers) == 14
 
 
-def _refuse_connections():  # type: ignore[no-untyped-def]
-    engine = db.engine
-    if engine.dialect.name == "postgresql":
-        import psycopg
-
-        refused: Exception = psycopg.OperationalError("connection refused: server restarting")
-    else:
-        import sqlite3
-
-        refused = sqlite3.OperationalError("unable to open database file")
-
-    def fail(*_args: object, **_kwargs: object) -> None:
-        raise refused
-
-    return fail
-
-
 def test_an_outage_after_the_desk_was_cached_is_a_503_and_the_resend_stores_once(
     app, client, desk, fresh_nonce, responses
 ) -> None:
@@ -67,7 +51,7 @@ def test_an_outage_after_the_desk_was_cached_is_a_503_and_the_resend_stores_once
     second = {"nonce": fresh_nonce(url), "q1": "2"}
     assert client.post(f"{url}/send", data=first).status_code == 303
     engine = db.engine
-    fail = _refuse_connections()
+    fail = refused_connection()
     db.session.remove()
     engine.dispose()
     event.listen(engine, "do_connect", fail)

@@ -138,8 +138,9 @@ def test_the_page_counts_a_rating_stored_a_moment_ago(app, client, demo_data) ->
     rating = _first_rating(campaign)
     rating.status = ResponseStatus.VOID
     db.session.commit()
-    page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
-    assert client.get(f"/dashboard/{campaign.id}").status_code == 200
+    response = client.get(f"/dashboard/{campaign.id}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
     after = reports.build(campaign, sample="convenience", by="desk").design["n"]
     assert after == before - 1
     assert f"{after:,}".replace(",", ".") in page

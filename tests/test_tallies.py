@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sqlalchemy import insert, select, update
 
-from surveyapp.data import tallies
+from surveyapp.data import bits, tallies
 from surveyapp.extensions import db
 from surveyapp.models import (
     Answer,
@@ -49,7 +49,7 @@ def _from_scratch() -> dict[tuple, tuple[int, np.ndarray]]:
             qn = db.session.get(Questionnaire, r.questionnaire_id)
             likert = [q.id for q in qn.questions if q.type == QuestionType.LIKERT5]
             layouts[r.questionnaire_id] = (
-                tallies.cells_layout(qn),
+                bits.layout_for(qn).id,
                 likert,
                 {int(v) for v in qn.satisfied_values},
             )

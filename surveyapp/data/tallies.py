@@ -59,11 +59,6 @@ class Cells:
     codes: tuple[str, ...]
 
 
-def cells_layout(qn: Questionnaire) -> str:
-    """The layout id the cells of ``qn`` are kept under."""
-    return bits.layout_for(qn).id
-
-
 def _items(qn: Questionnaire) -> _Items:
     layout = bits.layout_for(qn)
     likert = [q for q in qn.questions if q.type == QuestionType.LIKERT5]

@@ -251,13 +251,21 @@ def cell_table(
     _require_domains(cells, by)
     # Every rating of a desk has the same weight, so the database sums unweighted counts and
     # the desk's weight multiplies them here.
-    volumes = queries.desk_volumes(campaign)
-    per_desk = cells.groupby("desk_id")["n"].transform("sum")
-    weight = (cells["desk_id"].map(volumes) / per_desk).fillna(queries.NO_VOLUME_WEIGHT)
+    weight = _desk_weights(campaign, cells)
     for col in cells.columns:
         if col.endswith(("__wy", "__wr")) or col == "sw":
             cells[col] = cells[col] * weight
     return cells, Weighting(), {"strata": "desk_id", "psu": "psu", "lonely_psu": "adjust"}
+
+
+def _desk_weights(campaign: Campaign, cells: pd.DataFrame) -> np.ndarray:
+    """The weight of every rating in each cell: its desk's transaction volume over the desk's
+    ratings in the sample (``n`` summed per ``desk_id``); :data:`queries.NO_VOLUME_WEIGHT`
+    for a desk without a volume."""
+    volumes = queries.desk_volumes(campaign)
+    per_desk = cells.groupby("desk_id", dropna=False)["n"].transform("sum")
+    weight = (cells["desk_id"].map(volumes) / per_desk).fillna(queries.NO_VOLUME_WEIGHT)
+    return weight.to_numpy(dtype=np.float64)
 
 
 def _tallied_table(
@@ -273,12 +281,7 @@ def _tallied_table(
         weight = np.ones(len(frame))
         strata: str | None = None
     else:
-        # Every rating of a desk weighs the desk's volume over its ratings in the sample.
-        volumes = queries.desk_volumes(campaign)
-        per_desk = frame.groupby("desk_id")["n"].transform("sum").to_numpy(dtype=np.float64)
-        volume = frame["desk_id"].map(volumes).to_numpy(dtype=np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            weight = np.where(np.isnan(volume), queries.NO_VOLUME_WEIGHT, volume / per_desk)
+        weight = _desk_weights(campaign, frame)
         strata = "desk_id"
     diagonal = np.diagonal(got.products, axis1=1, axis2=2) if len(frame) else np.zeros((0, 0))
     columns: dict[str, Any] = {"n": n, "sw": n * weight, "w": weight}

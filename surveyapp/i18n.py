@@ -26,10 +26,17 @@ def select_locale() -> str:
     default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():  # command line: the installation's language
         return default
+    # Kept on the request: a report page formats thousands of numbers, each asking.
+    known: str | None = request.environ.get(_CHOSEN)
+    if known is not None:
+        return known
     choice = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    if choice is not None and choice in languages:
-        return choice
-    return default
+    chosen = choice if choice is not None and choice in languages else default
+    request.environ[_CHOSEN] = chosen
+    return chosen
+
+
+_CHOSEN = "surveyapp.lang"
 
 
 @cache

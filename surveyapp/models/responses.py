@@ -48,6 +48,14 @@ class Response(Base):
             sqlite_where=text("held = 1"),
             postgresql_where=text("held"),
         ),
+        # A paper form's response, found from its form (which household responded, on every
+        # report): only paper and invited answers carry a serial, so the index stays small.
+        Index(
+            "ix_responses_serial",
+            "serial",
+            sqlite_where=text("serial IS NOT NULL"),
+            postgresql_where=text("serial IS NOT NULL"),
+        ),
         # A desk rating and the full survey the same visitor chose to answer after it share a
         # random link id (derived from the rating's nonce): one answer per questionnaire.
         UniqueConstraint("link_id", "questionnaire_id"),

@@ -146,8 +146,15 @@ class Form(Base, TimestampMixin):
     def fate_now(self) -> FormFate:
         """An invitation used online overrides what the paper trail says; a form returned on
         paper (whose final response also closes its invitation) stays returned."""
-        if self.fate == FormFate.RETURNED:
-            return self.fate
-        if self.invitation is not None and self.invitation.used_at is not None:
-            return FormFate.ANSWERED_ONLINE
-        return self.fate
+        used_at = self.invitation.used_at if self.invitation is not None else None
+        return fate_now(self.fate, used_at)
+
+
+def fate_now(fate: FormFate, invitation_used_at: datetime | None) -> FormFate:
+    """:attr:`Form.fate_now` from the form's recorded fate and when its invitation was used
+    (None: unused, or no invitation), for readers that fetch the two columns in bulk."""
+    if fate == FormFate.RETURNED:
+        return fate
+    if invitation_used_at is not None:
+        return FormFate.ANSWERED_ONLINE
+    return fate

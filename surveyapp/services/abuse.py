@@ -32,6 +32,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Text, cast, func, or_, select, true
+from sqlalchemy.sql import ColumnElement
 
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
@@ -192,17 +193,7 @@ class Flagged:
 def flagged(campaign: Campaign, limit: int = 1000) -> tuple[list[Flagged], int]:
     """The campaign's flagged final responses, newest first (at most ``limit``), and how
     many of all its final responses are held out."""
-    held_count = int(
-        db.session.scalar(
-            select(func.count()).where(
-                Response.campaign_id == campaign.id,
-                Response.status == ResponseStatus.FINAL,
-                # "= true", not "IS true": the partial index ix_responses_held serves it.
-                Response.held == true(),
-            )
-        )
-        or 0
-    )
+    held_count = _held_count(campaign)
     # Flags are a JSON list, which SQLite and PostgreSQL query differently; as text, a
     # response without flags is "[]" in both, so the database skips those rows.
     rows = db.session.execute(
@@ -246,15 +237,22 @@ def release(response: Response) -> bool:
 
 def held_out(campaign: Campaign, channels: Iterable[Channel]) -> int:
     """How many of the campaign's final responses on ``channels`` are held out."""
-    return int(
-        db.session.scalar(
-            select(func.count()).where(
-                Response.campaign_id == campaign.id,
-                Response.status == ResponseStatus.FINAL,
-                Response.channel.in_(list(channels)),
-                # "= true", not "IS true": the partial index ix_responses_held serves it.
-                Response.held == true(),
-            )
-        )
-        or 0
+    return _held_count(campaign, Response.channel.in_(list(channels)))
+
+
+def _held_count(campaign: Campaign, *where: ColumnElement[bool]) -> int:
+    """How many of the campaign's final responses (``where``) are held out: looked up
+    through the partial index ix_responses_held first. Written as one filter, SQLite's
+    planner took the campaign's (status, channel) index and read every rating of the
+    campaign on every report (60 ms at 100k)."""
+    held = select(Response.id).where(
+        Response.campaign_id == campaign.id,
+        # "= true", not "IS true": the partial index serves only the same expression.
+        Response.held == true(),
     )
+    count = db.session.scalar(
+        select(func.count()).where(
+            Response.id.in_(held), Response.status == ResponseStatus.FINAL, *where
+        )
+    )
+    return int(count or 0)

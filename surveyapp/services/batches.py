@@ -7,14 +7,16 @@ from typing import Any, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import String, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from surveyapp.data import queries, respondents
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.entry import Keying
+from surveyapp.models.invitations import Invitation
 from surveyapp.models.responses import Response
-from surveyapp.models.sampling import Batch, Form, FormFate, Household
+from surveyapp.models.sampling import Batch, Form, FormFate, Household, fate_now
+from surveyapp.models.units import Unit
 from surveyapp.models.users import User
 from surveyapp.services import ServiceError, audit, levels
 from surveyapp.services.entry import nonce_for
@@ -100,14 +102,6 @@ def release_reserve(form: Form, batch: Batch | None = None) -> None:
     )
 
 
-def _responded(campaign: Campaign, forms: list[Form]) -> set[int]:
-    """The forms whose household responded (:mod:`surveyapp.data.respondents`), and those whose
-    recorded fate says so before the answers are in (returned, not keyed yet)."""
-    return respondents.responded_form_ids(campaign.id) | {
-        f.id for f in forms if f.fate_now in RESPONDED
-    }
-
-
 def response_rates(
     campaign: Campaign, by: str, unit_ids: tuple[int, ...] | None = None
 ) -> list[dict[str, Any]]:
@@ -116,48 +110,58 @@ def response_rates(
     forms by fate and the response rate.
 
     ``unit_ids`` keeps the forms of households in those villages only.
+
+    A form responded when its household's response is in (:mod:`surveyapp.data.respondents`)
+    or its fate says so before the answers are (returned, not keyed yet; answered online).
     """
-    forms = db.session.scalars(
-        select(Form)
-        .where(Form.campaign_id == campaign.id, Form.reserve.is_(False))
-        .options(
-            selectinload(Form.household).selectinload(Household.village),
-            selectinload(Form.batch).selectinload(Batch.enumerator),
-            selectinload(Form.invitation),
+    village = aliased(Unit)
+    # One row per form, the columns only: read on every dashboard view, and ORM objects for
+    # a few thousand forms with their households, villages, batches and invitations cost
+    # more than the whole report's estimation.
+    stmt = (
+        select(
+            Form.id,
+            Form.fate,
+            Invitation.used_at,
+            Household.village_id,
+            village.code,
+            village.name,
+            Batch.id,
+            Batch.name,
+            User.username,
         )
-    ).all()
+        .join(Household, Household.id == Form.household_id)
+        .join(village, village.id == Household.village_id)
+        .outerjoin(Invitation, Invitation.id == Form.invitation_id)
+        .outerjoin(Batch, Batch.id == Form.batch_id)
+        .outerjoin(User, User.id == Batch.enumerator_id)
+        .where(Form.campaign_id == campaign.id, Form.reserve.is_(False))
+    )
     if unit_ids is not None:
-        keep = set(unit_ids)
-        forms = [f for f in forms if f.household.village_id in keep]
-    responded = _responded(campaign, list(forms))
+        stmt = stmt.where(Household.village_id.in_(unit_ids))
+    forms = db.session.execute(stmt).all()
+    responded = respondents.responded_form_ids(campaign.id)
     places = queries.level_labels(by) if by not in ("village", "enumerator", "batch") else {}
     groups: dict[str, dict[str, Any]] = {}
-    for form in forms:
+    for form_id, fate, used_at, village_id, code, name, batch_id, batch, username in forms:
         if by == "village":
-            key = f"{form.household.village.code} {form.household.village.name}"
+            key = f"{code} {name}"
         elif by == "enumerator":
-            enumerator = form.batch.enumerator if form.batch else None
-            key = enumerator.username if enumerator else "–"
+            key = username or "–"
         elif by == "batch":
-            key = f"{form.batch.id}. {form.batch.name}" if form.batch else "–"
+            key = f"{batch_id}. {batch}" if batch_id is not None else "–"
         else:
-            key = places.get(form.household.village_id, "–")
+            key = places.get(village_id, "–")
         row = groups.setdefault(
             key, {"key": key, "selected": 0, "responded": 0, **{f.value: 0 for f in FormFate}}
         )
         row["selected"] += 1
-        fate = (
-            FormFate.RETURNED
-            if form.id in responded
-            and form.fate_now
-            in (
-                FormFate.PRINTED,
-                FormFate.HANDED_OUT,
-            )
-            else form.fate_now
-        )
-        row[fate.value] += 1
-        row["responded"] += form.id in responded
+        now = fate_now(FormFate(fate), used_at)
+        answered = form_id in responded or now in RESPONDED
+        if form_id in responded and now in (FormFate.PRINTED, FormFate.HANDED_OUT):
+            now = FormFate.RETURNED
+        row[now.value] += 1
+        row["responded"] += answered
     out = sorted(groups.values(), key=lambda r: r["key"])
     for row in out:
         row["rate"] = row["responded"] / row["selected"] if row["selected"] else None

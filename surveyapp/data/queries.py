@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from surveyapp.data import bits, respondents, tallies
+from surveyapp.data.memo import memo
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import Question, Questionnaire
@@ -236,13 +237,18 @@ class Node:
 
 
 def _unit_rows() -> dict[int, tuple[str, str, int | None, str]]:
-    """Every unit: id → (code, name, parent id, level value), one query."""
-    return {
-        uid: (code, name, parent, UnitLevel(level).value)
-        for uid, code, name, parent, level in db.session.execute(
-            select(Unit.id, Unit.code, Unit.name, Unit.parent_id, Unit.level)
-        )
-    }
+    """Every unit: id → (code, name, parent id, level value), one query per transaction
+    (every breakdown label and level a page shows reads them)."""
+    kept = memo("units")
+    if "rows" not in kept:
+        kept["rows"] = {
+            uid: (code, name, parent, UnitLevel(level).value)
+            for uid, code, name, parent, level in db.session.execute(
+                select(Unit.id, Unit.code, Unit.name, Unit.parent_id, Unit.level)
+            )
+        }
+    rows: dict[int, tuple[str, str, int | None, str]] = kept["rows"]
+    return rows
 
 
 def level_nodes(level: str, strict: bool = False) -> dict[int, Node | None]:
@@ -253,6 +259,13 @@ def level_nodes(level: str, strict: bool = False) -> dict[int, Node | None]:
     its own domain (None when ``strict``). :data:`REGION`: the region of the unit's nearest
     ancestor-or-self that a region lists; None without one.
     """
+    kept = memo("level_nodes")
+    if (level, strict) not in kept:
+        kept[(level, strict)] = _level_nodes(level, strict)
+    return dict(kept[(level, strict)])
+
+
+def _level_nodes(level: str, strict: bool) -> dict[int, Node | None]:
     units = _unit_rows()
     regions: dict[int, str] = {}
     if level == REGION:
@@ -320,11 +333,15 @@ def answered_units(campaign: Campaign) -> list[int]:
     """The units ``campaign``'s responses (or its forms' villages) belong to: the desk
     ratings' from their tallied cells (one row per desk, not per rating), the others' from
     the responses."""
-    responses = select(Response.unit_id).where(
+    # Every status and the untallied channels, listed, in a subquery of ids: the (campaign,
+    # status, channel) index then reads only those rows ("channel NOT IN" read every rating
+    # too, and SQLite reads the whole unit index for a DISTINCT unit_id on the table itself).
+    untallied = select(Response.id).where(
         Response.campaign_id == campaign.id,
-        Response.unit_id.is_not(None),
-        Response.channel.not_in(TALLIED_CHANNELS),
+        Response.status.in_(list(ResponseStatus)),
+        Response.channel.in_([c for c in Channel if c.value not in TALLIED_CHANNELS]),
     )
+    responses = select(Response.unit_id).where(Response.id.in_(untallied))
     villages = (
         select(Household.village_id)
         .join(Form, Form.household_id == Household.id)

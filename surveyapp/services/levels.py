@@ -9,13 +9,11 @@ forms belong to (or, before any, from the units under the campaign's own).
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import gettext as _
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from surveyapp.data import queries
+from surveyapp.data.memo import memo
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.units import Unit, UnitLevel
@@ -35,24 +33,16 @@ def _campaign_unit_ids(campaign: Campaign) -> list[int]:
     )
 
 
-# A page asks for a campaign's levels several times (the breakdown's check, its default, the
-# response rates, the form's choices); they are read once per session until it writes.
-_MEMO = "surveyapp.levels"
-
-
-@event.listens_for(Session, "after_flush")
-def _forget(session: Session, _context: Any) -> None:
-    session.info.pop(_MEMO, None)
-
-
 def unit_levels(campaign: Campaign) -> list[str]:
     """Unit levels (coarsest first) the campaign's results can break down by: those of the
     units its responses and forms belong to, and of their ancestors; before any, those under
     the campaign's units."""
-    memo: dict[int, list[str]] = db.session.info.setdefault(_MEMO, {})
-    if campaign.id not in memo:
-        memo[campaign.id] = _unit_levels(campaign)
-    return list(memo[campaign.id])
+    # A page asks several times (the breakdown's check, its default, the response rates,
+    # the form's choices).
+    kept = memo("levels")
+    if campaign.id not in kept:
+        kept[campaign.id] = _unit_levels(campaign)
+    return list(kept[campaign.id])
 
 
 def _unit_levels(campaign: Campaign) -> list[str]:
@@ -73,7 +63,12 @@ def _unit_levels(campaign: Campaign) -> list[str]:
 
 def regions(campaign: Campaign) -> list[str]:
     """Names of the regions that group units inside the campaign."""
-    return queries.regions_of(queries.unit_subtree_many(_campaign_unit_ids(campaign)))
+    kept = memo("regions")
+    if campaign.id not in kept:
+        kept[campaign.id] = queries.regions_of(
+            queries.unit_subtree_many(_campaign_unit_ids(campaign))
+        )
+    return list(kept[campaign.id])
 
 
 def area_levels(campaign: Campaign) -> list[str]:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sqlalchemy import insert, select, update
 
-from surveyapp.data import bits, tallies
+from surveyapp.data import bits, queries, tallies
 from surveyapp.extensions import db
 from surveyapp.models import (
     Answer,
@@ -260,3 +260,54 @@ def test_a_fold_inside_a_unit_of_work_is_undone_with_it(app, demo_data) -> None:
     _assert_equal(_stored(), before)
     tallies.fold()
     _assert_equal(_stored(), _from_scratch())
+
+
+def _nest_from_rows(campaign: Campaign, by: str) -> bool:
+    """Whether every desk's final, counted QR/kiosk ratings lie in one ``by`` level, from
+    the responses themselves."""
+    levels: dict[int | None, set] = defaultdict(set)
+    for r in db.session.scalars(
+        select(Response).where(
+            Response.campaign_id == campaign.id,
+            Response.status == ResponseStatus.FINAL,
+            Response.channel.in_([Channel.QR, Channel.KIOSK]),
+            Response.held.is_(False),
+        )
+    ):
+        key = {"desk": r.service_point_id, "channel": str(r.channel)}.get(by, r.unit_id)
+        levels[r.service_point_id].add(key)
+    return all(len(keys) == 1 for keys in levels.values())
+
+
+def test_strata_nesting_is_read_from_the_tallies_as_from_the_rows(app, demo_data) -> None:
+    campaign = _current(demo_data)
+    sample = reports.SAMPLES["convenience"]
+
+    def nested(by: str) -> bool:
+        return queries.domains_nest_in_strata(campaign, sample, Response.service_point_id, by)
+
+    for by in ("desk", "channel", "commune"):
+        assert nested(by) == _nest_from_rows(campaign, by), by
+    assert nested("desk")
+    # Every desk in one commune and on one channel: nested; then one rating moved to
+    # another commune (and channel) un-nests its desk.
+    ratings = db.session.scalars(
+        select(Response).where(
+            Response.campaign_id == campaign.id,
+            Response.channel.in_([Channel.QR, Channel.KIOSK]),
+        )
+    ).all()
+    units = sorted({r.unit_id for r in ratings if r.unit_id is not None})
+    assert len(units) >= 2
+    for r in ratings:
+        r.unit_id = units[(r.service_point_id or 0) % len(units)]
+        r.channel = Channel.QR
+    db.session.commit()
+    assert nested("commune") and nested("channel")
+    assert _nest_from_rows(campaign, "commune") and _nest_from_rows(campaign, "channel")
+    moved = next(r for r in ratings if r.status == ResponseStatus.FINAL and not r.held)
+    moved.unit_id = next(u for u in units if u != moved.unit_id)
+    moved.channel = Channel.KIOSK
+    db.session.commit()
+    assert not nested("commune") and not nested("channel")
+    assert not _nest_from_rows(campaign, "commune") and not _nest_from_rows(campaign, "channel")

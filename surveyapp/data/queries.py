@@ -582,9 +582,18 @@ def domains_nest_in_strata(
 ) -> bool:
     """Whether every stratum lies within one ``by`` level (and wholly inside or outside
     ``filters``): then the domains' estimates are independent under the design."""
+    unfiltered = filters is None or filters.empty
+    if (
+        isinstance(channels, Sample)
+        and not channels.probability
+        and stratum is Response.service_point_id
+        and unfiltered
+    ):
+        # The desk ratings' strata are their desks: the tallied cells answer it.
+        return tallies.strata_nest(campaign, channels, by)
     # As text, so a unit id, a desk id and a channel name compare alike on both databases.
     key: ColumnElement[str] = func.coalesce(cast(by_sql(by), String), "")
-    if filters is not None and not filters.empty:
+    if filters is not None and not unfiltered:
         key = case((filters.condition(), key), else_=OUTSIDE)
     per_stratum = (
         select(stratum.label("s"))

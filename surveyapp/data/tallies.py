@@ -386,6 +386,27 @@ def desks(campaign: Campaign, sample: Sample) -> list[int]:
     return sorted(int(d) for d in found if d != NONE)
 
 
+def strata_nest(campaign: Campaign, sample: Sample, by: str) -> bool:
+    """Whether every desk's tallied ratings in ``sample`` lie in one ``by`` level (the desk
+    itself, the channel, or else the unit), after a fold: read from the cells, one row per
+    (desk, channel, unit), where the rows' GROUP BY read every rating."""
+    fold()
+    rows = db.session.execute(
+        select(TallyCell.service_point_id, TallyCell.channel, TallyCell.unit_id)
+        .where(
+            TallyCell.campaign_id == campaign.id,
+            TallyCell.channel.in_([c.value for c in sample.channels]),
+            TallyCell.n > 0,
+        )
+        .distinct()
+    ).all()
+    levels: dict[int, set[object]] = {}
+    for desk, channel, unit in rows:
+        key = desk if by == "desk" else channel if by == "channel" else unit
+        levels.setdefault(int(desk), set()).add(key)
+    return all(len(keys) == 1 for keys in levels.values())
+
+
 def _layout_changed(campaign: Campaign, qn: Questionnaire, layout: str) -> bool:
     """Cells of ``qn`` under another layout (its rated items changed since): journal their
     responses so the next fold moves them to the present layout."""

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from decimal import Decimal
 
+import numpy as np
 import pytest
+from babel.numbers import format_decimal
 from flask import Flask, render_template_string
 
 from surveyapp import formatting
@@ -24,6 +27,23 @@ def test_numbers(lang: str, expected: list[str]) -> None:
         formatting.number(Decimal("1234567.8"), 2, lang=lang),
     ]
     assert got == expected
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_numbers_are_written_as_babel_writes_them(lang: str) -> None:
+    """Half-way cases, negatives rounding to zero, big and tiny values, ints, Decimals and
+    numpy numbers, against Babel's own pattern code."""
+    rng = random.Random(7)
+    values: list[object] = [0, -0.0, 0.125, 2.675, -0.004, -0.005, 1e-7, 123456789.555, 10**12]
+    values += [rng.uniform(-1e6, 1e6) for _ in range(300)]
+    values += [round(rng.uniform(-100, 100), 3) for _ in range(300)]
+    values += [rng.randint(-(10**9), 10**9) for _ in range(100)]
+    values += [Decimal("1234.5650"), Decimal("-0.0049"), np.float64(79.955), np.int64(1009)]
+    for value in values:
+        for digits in (0, 1, 2, 3):
+            pattern = "#,##0" + ("." + "0" * digits if digits else "")
+            expected = format_decimal(value, format=pattern, locale=lang).replace("-", "\u2212")
+            assert formatting.number(value, digits, lang=lang) == expected, (value, digits)
 
 
 def test_percentages_and_shares() -> None:

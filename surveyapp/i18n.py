@@ -22,14 +22,14 @@ LANG_COOKIE = "lang"
 
 
 def select_locale() -> str:
-    languages = current_app.config["LANGUAGES"]
-    default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():  # command line: the installation's language
-        return default
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     # Kept on the request: a report page formats thousands of numbers, each asking.
     known: str | None = request.environ.get(_CHOSEN)
     if known is not None:
         return known
+    languages = current_app.config["LANGUAGES"]
+    default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
     choice = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     chosen = choice if choice is not None and choice in languages else default
     request.environ[_CHOSEN] = chosen

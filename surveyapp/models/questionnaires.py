@@ -197,11 +197,14 @@ class IndexNode(Base):
     max_points: Mapped[float | None]
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="index_nodes")
+    # Loaded with the nodes, in one query for all of them: every report reads every node's
+    # parts (one query per node otherwise, twenty on a report page).
     parts: Mapped[list[IndexPart]] = relationship(
         back_populates="node",
         order_by="IndexPart.position",
         cascade="all, delete-orphan",
         foreign_keys="IndexPart.node_id",
+        lazy="selectin",
     )
 
     @property

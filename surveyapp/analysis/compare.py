@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from .design import FloatArray
 from .differences import PairDifference
+from .dist import t_cdf, t_ppf
 from .errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ def domain_differences(
     est = np.array([found[f"{variable}@{i}"].estimate for i in range(len(labels))])
     var = np.array([found[f"{variable}@{i}"].se ** 2 for i in range(len(labels))])
     df = float(result.design.df) if spec.df == "design" else math.inf
-    q = float(sps.t.ppf(0.5 + spec.level / 2, df)) if df > 0 else math.nan
+    q = t_ppf(0.5 + spec.level / 2, df) if df > 0 else math.nan
     cov = np.diag(var)
     out: list[PairDifference] = []
     for i, j in pairs:
@@ -201,7 +201,7 @@ def domain_differences(
             out.append(PairDifference(labels[i], labels[j], None, None, None, None, None))
             continue
         se = math.sqrt(v_diff)
-        p = float(2 * sps.t.sf(abs(d) / se, df)) if se > 0 and df > 0 else math.nan
+        p = 2 * t_cdf(-abs(d) / se, df) if se > 0 and df > 0 else math.nan
         out.append(
             PairDifference(
                 labels[i],

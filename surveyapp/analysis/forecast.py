@@ -30,7 +30,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import statsmodels.api as sm
 
 from .ci import quantile
 from .dist import norm_cdf, t_cdf
@@ -211,6 +210,10 @@ def _assemble(
 def _regression(
     o: np.ndarray, s: np.ndarray, y: np.ndarray, own_now: float, own_se_now: float, level: float
 ) -> Forecast:
+    # Imported here: statsmodels takes ~1 s to import, and every process that loads the
+    # web application would pay it; only a forecast with enough history needs it.
+    import statsmodels.api as sm
+
     fit = sm.OLS(y, sm.add_constant(o, has_constant="add")).fit()
     frame = fit.get_prediction(np.array([[1.0, own_now]])).summary_frame(alpha=1 - level)
     estimate = float(frame["mean"].iloc[0])

@@ -67,8 +67,8 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, stats
 
+from .dist import norm_ppf
 from .errors import AnalysisError
 
 METHODS = ("reml", "ml", "fh")
@@ -125,7 +125,7 @@ class AreaEstimate:
 
     def interval(self, level: float = 0.95) -> tuple[float, float]:
         """Normal interval ``eblup ± z·√mse`` for the model-based estimate."""
-        z = float(stats.norm.ppf(0.5 + level / 2))
+        z = norm_ppf(0.5 + level / 2)
         return self.eblup - z * self.rmse, self.eblup + z * self.rmse
 
 
@@ -305,6 +305,8 @@ def _moment(y: Float, x: Float, psi: Float, tol: float) -> tuple[float, int]:
     hi = max(float(np.var(y)), float(np.median(psi)), 1e-12)
     while h(hi) > 0.0:
         hi *= 2.0
+    from scipy import optimize  # imported here: ~1 s to import, needed by REML/ML only
+
     root, res = optimize.brentq(
         h, 0.0, hi, xtol=tol * hi * 1e-3, rtol=4 * np.finfo(float).eps, full_output=True
     )
@@ -753,4 +755,4 @@ def normal_qq(values: ArrayLike) -> tuple[Float, Float]:
     if k == 0:
         return np.empty(0), np.empty(0)
     pp = (np.arange(1, k + 1) - 0.375) / (k + 0.25)
-    return np.asarray(stats.norm.ppf(pp), dtype=np.float64), v
+    return np.array([norm_ppf(float(p)) for p in pp], dtype=np.float64), v

@@ -38,11 +38,11 @@ import numpy as np
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
-from scipy import stats
 from sqlalchemy import delete, select
 
 from surveyapp import xlsx
 from surveyapp.analysis import AnalysisError
+from surveyapp.analysis.dist import norm_ppf
 from surveyapp.analysis.sae import BENCHMARKS as BENCHMARKS
 from surveyapp.analysis.sae import METHODS as METHODS
 from surveyapp.analysis.sae import (
@@ -658,7 +658,7 @@ def _unit_row(
     covariates: dict[str, float],
 ) -> UnitEstimate:
     lo, hi = area.interval(LEVEL)
-    z = float(stats.norm.ppf(0.5 + LEVEL / 2))
+    z = norm_ppf(0.5 + LEVEL / 2)
     return UnitEstimate(
         code=unit.code,
         name=unit.name,

@@ -43,10 +43,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from scipy import stats
 from sqlalchemy import select
 
 from surveyapp.analysis import analyze
+from surveyapp.analysis.dist import norm_ppf
 from surveyapp.data import queries
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
@@ -174,7 +174,7 @@ def compare_units(older: Campaign, newer: Campaign, *, level: float = 0.95) -> l
             del older_points[uid]
             if parent is not None and parent in parent_points and parent_points[parent].usable:
                 stand_in[uid] = parent
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = norm_ppf(0.5 + level / 2)
     rows = []
     resolved = Resolved(older_points, parent_points, stand_in)
     for uid in targets:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .cells import CellTable, RowMoments, _unique_inverse
-from .design import FloatArray, IntArray, _sampling_f
+from .design import DesignStructure, FloatArray, IntArray, _sampling_f
 from .errors import AnalysisError
 from .linearization import (
     GroupSum,
@@ -25,6 +25,8 @@ from .linearization import (
 )
 
 DENSE_LIMIT = 20_000_000
+# units x domains up to which domain_covariance forms every domain's unit totals (dense)
+COV_DENSE_LIMIT = 4_000_000
 # values per raking sweep array of several domains (calibration cells x domains x statistics)
 RAKE_BATCH = 2_000_000
 
@@ -493,6 +495,24 @@ def _calibrated_variance(
     return out
 
 
+def domain_estimates(
+    ct: CellTable,
+    stats: list[BaseStat],
+    combos: FloatArray | None,
+    column: int,
+    dom: IntArray,
+    ndom: int,
+) -> FloatArray:
+    """The domains' estimates of one statistic (column of ``stats`` and ``combos``), as
+    :func:`estimate_linear` gives them, without their variances."""
+    theta = _scores(ct, stats, dom, ndom).theta
+    if column < len(stats):
+        return np.asarray(theta[:, column], dtype=np.float64)
+    if combos is None:
+        raise AnalysisError(f"column {column} is neither a statistic nor a combination")
+    return combine(theta, combos)[:, column - len(stats)]
+
+
 def domain_covariance(
     ct: CellTable,
     stats: list[BaseStat],
@@ -500,7 +520,7 @@ def domain_covariance(
     column: int,
     dom: IntArray,
     ndom: int,
-    variances: FloatArray,
+    variances: FloatArray | None,
     cal: Calibration | None = None,
 ) -> FloatArray:
     """Joint covariance matrix of the ``ndom`` domain estimates of one statistic (column of
@@ -517,7 +537,9 @@ def domain_covariance(
     ``T = A − W O``: ``A`` the domain's own score totals (sparse), ``W`` the calibrated weight
     of each unit per calibration cell, ``O`` the residual offsets of every domain (the
     regression :func:`_calibrated_variance` uses), so every product is of sparse matrices
-    and small dense ones: O(cells + strata x domains^2 + domains x calibration cells^2).
+    and small dense ones: O(cells + strata x domains^2 + domains x calibration cells^2);
+    up to :data:`COV_DENSE_LIMIT` units x domains, ``T`` itself is formed and centred within
+    each stratum (PSU), as the variances are, so its diagonal is theirs to rounding.
 
     A row-moment table (every row its own PSU, :class:`RowMoments`) holds each row in one
     domain, so ``Σ_u t_ud t_ue`` is zero for two domains and only the centring couples them:
@@ -525,8 +547,9 @@ def domain_covariance(
 
     Parameters
     ----------
-    variances : array (ndom,)
-        The domains' variances (:func:`estimate_linear`), put on the diagonal as they are.
+    variances : array (ndom,), optional
+        The domains' variances (:func:`estimate_linear`), put on the diagonal as they are
+        (None: the form's own; a row-moment table then lacks the rows' squares there).
     cal : Calibration, optional
         The calibration ``ct`` carries (its moments already calibrated).
 
@@ -546,10 +569,10 @@ def domain_covariance(
     st = ct.structure
     import scipy.sparse as sp  # imported lazily: slow to import
 
-    s1, c1 = _stage_factors(st.n_psu_in_stratum, st.popsize1, st.lonely_psu)
     if ct.second is not None:
         if cal is not None:
             raise AnalysisError("row moments: calibration needs the rows")
+        _s1, c1 = _stage_factors(st.n_psu_in_stratum, st.popsize1, st.lonely_psu)
         sums = sp.csr_matrix((zc[ok], (ct.stratum[ok], dom[ok])), shape=(st.n_strata, ndom))
         dense = np.asarray(sums.todense())
         cov = -(dense.T @ (c1[:, None] * dense))
@@ -560,29 +583,49 @@ def domain_covariance(
         if cal is not None:
             w = sp.csr_matrix((ct.sw, (ct.unit, ct.cal)), shape=(nu, cal.margins.shape[0]))
             offsets = _domain_offsets(ct, stats, combos, column, zc, dom, ndom, sc, cal)
-        if st.two_stage:
-            assert st.psu_of_ssu is not None and st.n_ssu_in_psu is not None
-            assert st.popsize2 is not None
-            h_of_psu = st.stratum_of_psu
-            outer = st.n_psu_in_stratum[h_of_psu] / st.popsize1[h_of_psu]
-            s2, c2 = _stage_factors(st.n_ssu_in_psu, st.popsize2, st.lonely_psu)
-            cov2 = _form(a, w, offsets, st.psu_of_ssu, s2 * outer, c2 * outer)
-            agg = sp.csr_matrix((np.ones(nu), (st.psu_of_ssu, np.arange(nu))), shape=(st.n_psu, nu))
-            a = sp.csr_matrix(agg @ a)
-            w = None if w is None else sp.csr_matrix(agg @ w)
-        cov1 = _form(a, w, offsets, st.stratum_of_psu, s1, c1)
-        if st.lonely_psu == "average" and cal is None:
-            cov1 = _averaged(ct, stats, combos, column, dom, ndom, cov1)
-        elif st.lonely_psu == "average":
-            lone = st.n_psu_in_stratum == 1
-            f = _sampling_f(st.n_psu_in_stratum, st.popsize1)
-            nok = int(np.sum(~(lone & (f >= 1e-7))))
-            if nok < st.n_strata:
-                cov1 = cov1 * (st.n_strata / nok if nok else np.nan)
-        cov = cov1 if not st.two_stage else cov1 + cov2
+        cov1, cov2 = _stage_forms(st, a, w, offsets)
+        if st.lonely_psu == "average":
+            cov1 = _averaged(ct, stats, combos, column, dom, ndom, cov1, cal is not None)
+        cov = cov1 + cov2
     out = np.asarray((cov + cov.T) / 2, dtype=np.float64)
-    np.fill_diagonal(out, variances)
+    if variances is not None:
+        np.fill_diagonal(out, variances)
     return out
+
+
+def _stage_forms(
+    st: DesignStructure, a: Any, w: Any, offsets: FloatArray | None
+) -> tuple[FloatArray, FloatArray]:
+    """The stage-1 and stage-2 (zero for one stage) covariance forms of the unit totals
+    ``T = a − w @ offsets`` (see :func:`domain_covariance`)."""
+    import scipy.sparse as sp
+
+    nu, ndom = a.shape
+    s1, c1 = _stage_factors(st.n_psu_in_stratum, st.popsize1, st.lonely_psu)
+    form: Any
+    first: Any
+    if nu * ndom <= COV_DENSE_LIMIT:
+        # the units' totals of every domain side by side, centred as the variances are
+        first = a.toarray()
+        if w is not None:
+            first -= np.asarray(w @ offsets, dtype=np.float64)
+        form = _dense_form
+    else:
+        form, first = _form, (a, w, offsets)
+    cov2 = np.zeros((ndom, ndom))
+    if st.two_stage:
+        assert st.psu_of_ssu is not None and st.n_ssu_in_psu is not None
+        assert st.popsize2 is not None
+        h_of_psu = st.stratum_of_psu
+        outer = st.n_psu_in_stratum[h_of_psu] / st.popsize1[h_of_psu]
+        s2, c2 = _stage_factors(st.n_ssu_in_psu, st.popsize2, st.lonely_psu)
+        cov2 = form(first, st.psu_of_ssu, s2 * outer, c2 * outer)
+        agg = sp.csr_matrix((np.ones(nu), (st.psu_of_ssu, np.arange(nu))), shape=(st.n_psu, nu))
+        if form is _dense_form:
+            first = np.asarray(agg @ first, dtype=np.float64)
+        else:
+            first = (sp.csr_matrix(agg @ a), None if w is None else sp.csr_matrix(agg @ w), offsets)
+    return form(first, st.stratum_of_psu, s1, c1), cov2
 
 
 def _stage_factors(n: IntArray, popsize: FloatArray, lonely: str) -> tuple[FloatArray, FloatArray]:
@@ -599,18 +642,33 @@ def _stage_factors(n: IntArray, popsize: FloatArray, lonely: str) -> tuple[Float
     return np.asarray(s, dtype=np.float64), np.asarray(c, dtype=np.float64)
 
 
+def _dense_form(totals: FloatArray, group: IntArray, s: FloatArray, c: FloatArray) -> FloatArray:
+    """:func:`_form` from the units' totals themselves (units x domains), centred within
+    each group (the lonely ones, ``c`` zero, are not) before the products, as
+    :func:`~.linearization.unit_variance` centres them."""
+    ngroups = len(s)
+    count = np.bincount(group, minlength=ngroups).astype(np.float64)
+    centre = c > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(
+            centre[:, None], group_sum(group, totals, ngroups) / np.maximum(count, 1)[:, None], 0.0
+        )
+    dev = totals - mean[group]
+    return np.asarray(dev.T @ (s[group][:, None] * dev), dtype=np.float64)
+
+
 def _form(
-    a: Any,
-    w: Any,
-    offsets: FloatArray | None,
+    parts: tuple[Any, Any, FloatArray | None],
     group: IntArray,
     s: FloatArray,
     c: FloatArray,
 ) -> FloatArray:
-    """``T' diag(s_g(u)) T − (G T)' diag(c) (G T)`` for ``T = a − w @ offsets`` (``w`` None:
-    ``T = a``), ``G`` the indicator of ``group`` (units → groups), never forming ``T``."""
+    """``T' diag(s_g(u)) T − (G T)' diag(c) (G T)`` for ``T = a − w @ offsets`` (``parts``;
+    ``w`` None: ``T = a``), ``G`` the indicator of ``group`` (units → groups), never forming
+    ``T``."""
     import scipy.sparse as sp
 
+    a, w, offsets = parts
     nunits = a.shape[0]
     ngroups = len(s)
     su = sp.diags(s[group])
@@ -684,11 +742,21 @@ def _averaged(
     dom: IntArray,
     ndom: int,
     cov: FloatArray,
+    calibrated: bool,
 ) -> FloatArray:
     """Lonely PSUs under ``average``: each variance is scaled by its own (domain's) strata
     count over the non-lonely ones among them, and the covariance of two domains is what
-    that rule gives the variance of their mean (strata of either domain) by polarization."""
+    that rule gives the variance of their mean (strata of either domain) by polarization.
+    Calibrated, every domain counts every stratum (as :func:`_calibrated_variance`): one
+    factor for the whole matrix."""
     st = ct.structure
+    f = _sampling_f(st.n_psu_in_stratum, st.popsize1)
+    usable = (~((st.n_psu_in_stratum == 1) & (f >= 1e-7))).astype(np.float64)
+    if usable.all():
+        return cov
+    if calibrated:
+        nok = float(usable.sum())
+        return cov * (st.n_strata / nok if nok else np.nan)
     nbase = len(stats)
     cnt = _stack(ct, [x.cnt for x in stats])
     if column < nbase:
@@ -699,10 +767,6 @@ def _averaged(
     hcount = st.n_strata
     key = np.where(dom >= 0, dom * hcount + ct.stratum, -1)
     present = (group_sum(key, cc, ndom * hcount).reshape(ndom, hcount) > 0).astype(np.float64)
-    f = _sampling_f(st.n_psu_in_stratum, st.popsize1)
-    usable = (~((st.n_psu_in_stratum == 1) & (f >= 1e-7))).astype(np.float64)
-    if usable.all():
-        return cov
     both = present @ present.T
     nstrat_1 = present.sum(axis=1)
     nok_1 = present @ usable

@@ -34,6 +34,7 @@ from .engine import (
     apply_calibration,
     calibrate,
     domain_covariance,
+    domain_estimates,
     estimate_linear,
 )
 from .errors import AnalysisError
@@ -541,8 +542,9 @@ def domain_comparison(
     """The ``spec.by`` domains' estimates of ``variable`` and their joint covariance, from a
     cell table as :func:`analyze_cells` reads it (calibrated by ``spec.margins``).
 
-    Estimates and variances are those :func:`analyze_cells` reports; the covariances come in
-    one pass from the variance units' score totals of every domain
+    Estimates and variances are those :func:`analyze_cells` reports (calibrated: the
+    variances to rounding, from the same pass); the covariances come in one pass from the
+    variance units' score totals of every domain
     (:func:`~surveyapp.analysis.engine.domain_covariance`), calibration residuals included,
     equal to what the variance of each pair's mean gives by polarization. Domains without an
     estimate have NaN variances.
@@ -568,10 +570,18 @@ def domain_comparison(
         )
         ct = apply_calibration(ct, cal)
     ndom = len(ct.dom_labels)
-    res = estimate_linear(ct, p.stats, p.combos, ct.dom, ndom, cal)
-    est = res.est[:, column]
-    var = np.where(np.isfinite(est), np.clip(res.var[:, column], 0, None), np.nan)
-    cov = domain_covariance(ct, p.stats, p.combos, column, ct.dom, ndom, var, cal)
+    if cal is None:
+        res = estimate_linear(ct, p.stats, p.combos, ct.dom, ndom, cal)
+        est = res.est[:, column]
+        var = np.where(np.isfinite(est), np.clip(res.var[:, column], 0, None), np.nan)
+        cov = domain_covariance(ct, p.stats, p.combos, column, ct.dom, ndom, var, cal)
+    else:
+        # calibrated: the variances are the covariance's own diagonal (the by run's loop
+        # over the domains, one residual regression each, is what this pass replaces)
+        est = domain_estimates(ct, p.stats, p.combos, column, ct.dom, ndom)
+        cov = domain_covariance(ct, p.stats, p.combos, column, ct.dom, ndom, None, cal)
+        diag = np.diag(cov)
+        np.fill_diagonal(cov, np.where(np.isfinite(est), np.clip(diag, 0, None), np.nan))
     return DomainComparison(
         variable=variable,
         by=spec.by,

@@ -31,7 +31,7 @@ It
    requests; a new session per run, best of ``--repeat`` after one warm-up), the tally read
    plus analysis alone (``run_cells``), the queries of ``build()`` that once read the
    campaign's response rows (now a probe, a partial index or the tallied cells; also
-   ``final_counts_by_channel``, which the dashboard's ranking still counts with), and the
+   ``final_counts_by_channel``, which the dashboard's ranking once counted with), and the
    peer ``SELECT service_point_id, count(*) FROM responses_sim WHERE campaign_id = X GROUP
    BY 1``, and prints them with the ratios to the peer.
 
@@ -548,7 +548,7 @@ def measure(app: Any, conn: Any, cid: int, repeat: int) -> dict[str, float]:
         )
         out["run_cells"] = best(in_session(lambda c: report_cells.run_cells(c, sample, "commune")))
         # The queries of build() that read the campaign's response rows before issue 16 §1
-        # (now a probe, a partial index, the tallied cells), and the count the ranking keeps.
+        # (now a probe, a partial index, the tallied cells), and the count the ranking once kept.
         for name, fn in _row_queries().items():
             out[name] = best(in_session(lambda c, fn=fn: fn(c, sample)))
         for name, table in (("peer", "responses_sim"), ("flat", "responses_flat")):
@@ -721,7 +721,7 @@ def print_table(
         "has_final: campaigns.has_final (build's probe); held_out: abuse.held_out;"
         " answered_units: queries.answered_units (the levels); no_volume:"
         " queries.desks_without_volume; final_counts: campaigns.final_counts_by_channel"
-        " (no longer in build(); the dashboard's ranking still counts with it)"
+        " (no longer in build() nor in the dashboard's ranking)"
     )
     if explained:
         print("\n== EXPLAIN (ANALYZE, BUFFERS) at the largest scale, largest province")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from sqlalchemy import func, select
 
@@ -13,6 +15,7 @@ from surveyapp.models.campaigns import Channel
 from surveyapp.models.responses import Response
 from surveyapp.models.units import Unit, UnitLevel
 from surveyapp.services import reports
+from surveyapp.services.reports.common import spec_for
 
 
 def _campaign(demo_data) -> Campaign:
@@ -143,26 +146,60 @@ def test_districts_are_ranked_with_rank_intervals(demo_data) -> None:
     assert any(r["high"] - r["low"] >= 2 for r in ranks.values())
 
 
-def test_ranks_across_channels_use_the_domain_covariance(demo_data, monkeypatch) -> None:
-    """QR and kiosk ratings share desks (strata), so their estimates are correlated and
-    the ranking takes the covariance from the rows."""
+def test_ranks_across_channels_use_the_domain_covariance(demo_data) -> None:
+    """QR and kiosk ratings share desks (strata), so their estimates are correlated: the
+    ranking's covariance, from the desks' tallies alone, is the one the ratings' rows give."""
+    from surveyapp.analysis import compare_domains
+    from surveyapp.services.reports.cells import row_design
+
     campaign = _campaign(demo_data)
     report = reports.build(campaign, sample="convenience", by="channel")
-    from surveyapp.models.responses import Response
-
     assert not queries.domains_nest_in_strata(
         campaign, reports.CONVENIENCE, Response.service_point_id, "channel"
     )
     ranking = reports.rank_intervals(campaign, report)
     assert ranking.exact and set(ranking.ranks) == {"qr", "kiosk"}
     assert sorted(r["rank"] for r in ranking.ranks.values()) == [1, 2]
-    # Above the row limit the covariance is left out and the ranking says so.
-    from surveyapp.services.reports import ranking as ranking_module
+    sample = reports.CONVENIENCE
+    subtree = queries.unit_subtree(_district("Huyện Trảng Bom").id)
+    for filters in (None, Filters(unit_ids=subtree)):
+        joint = reports.joint_covariance(campaign, "convenience", "channel", filters=filters)
+        frame = reports.frame_for(campaign, sample, filters)
+        spec = spec_for(campaign, "channel", "logit", filters, sample)
+        rows = compare_domains(frame, spec, "overall", **row_design(frame, sample))
+        where = [rows.labels.index(label) for label in joint.labels]
+        assert np.allclose(joint.cov, rows.cov[np.ix_(where, where)], rtol=1e-9, atol=0), (
+            joint.cov,
+            rows.cov,
+        )
+        assert abs(joint.cov[0, 1]) > 0
 
-    monkeypatch.setattr(ranking_module, "EXACT_RANK_ROWS", 10)
-    # Another level: the 95 % ranking above is kept for this report.
-    approx = reports.rank_intervals(campaign, report, level=0.9)
-    assert not approx.exact and set(approx.ranks) == {"qr", "kiosk"}
+
+def test_every_ranking_of_many_calibrated_levels_is_exact(demo_data) -> None:
+    """This year's 95 communes of the probability sample share the calibration margins: their
+    ranking takes the joint covariance, however many they are, and it is the one the rows
+    give."""
+    from surveyapp.analysis import compare_domains
+    from surveyapp.services.reports.cells import row_design
+
+    campaign = db.session.get(Campaign, demo_data.current_campaign_id)
+    sample = reports.PROBABILITY
+    report = reports.build(campaign, by="commune")
+    assert report.design["margins"]
+    ranking = reports.rank_intervals(campaign, report)
+    assert ranking.exact and len(ranking.ranks) == 95
+    joint = reports.joint_covariance(campaign, "probability", "commune")
+    frame = reports.frame_for(campaign, sample)
+    spec = dataclasses.replace(
+        spec_for(campaign, "commune", "logit", None, sample),
+        margins=reports.weighting_for(campaign, sample).margins,
+    )
+    rows = compare_domains(frame, spec, "overall", **row_design(frame, sample))
+    assert list(rows.labels) == list(joint.labels)
+    scale = np.sqrt(np.outer(np.diag(rows.cov), np.diag(rows.cov)))
+    assert np.all(np.abs(joint.cov - rows.cov) <= 1e-9 * scale)
+    off = ~np.eye(len(joint.labels), dtype=bool)
+    assert np.max(np.abs(joint.cov[off]) / scale[off]) > 1e-3
 
 
 def test_dashboard_shows_ranks_and_response_rates(login_as, demo_data) -> None:

@@ -49,8 +49,9 @@ where ``cells`` has one row per (stratum, psu[, ssu][, margin variables][, by]) 
 the set when raking; ``q__wyy`` for means/totals). The result equals ``analyze`` on the rows
 (tested). See :mod:`surveyapp.analysis.cells_api` for the SQL.
 
-Comparisons and rankings: :func:`surveyapp.analysis.estimate.compare_domains` (difference
-between two domains with their covariance, rank intervals); two periods:
+Comparisons and rankings: :func:`surveyapp.analysis.estimate.compare_domains` on rows and
+:func:`surveyapp.analysis.cells_api.compare_cell_frame` on cells (the domains' joint
+covariance in one pass, calibrated too: differences, rank intervals); two periods:
 :func:`surveyapp.analysis.targets.difference`; sample sizes:
 :func:`surveyapp.analysis.targets.plan_sample_size`.
 

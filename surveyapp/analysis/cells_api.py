@@ -39,9 +39,9 @@ from .calibration_frame import margin_codes
 from .cells import CellTable, RowMoments, domain_codes
 from .design import DesignStructure, combination_codes, is_blank, population_sizes
 from .errors import AnalysisError
-from .estimate import analyze_cells
+from .estimate import analyze_cells, domain_comparison, only
 from .plan import Plan, make_plan
-from .results import Analysis, Spec
+from .results import Analysis, DomainComparison, Spec
 
 
 def analyze_cell_frame(
@@ -71,6 +71,52 @@ def analyze_cell_frame(
         Population number of SSUs per (stratum, PSU) (stage-2 fpc; needs ``ssu``).
     lonely_psu : str
     """
+    table = _cell_table(cells, spec, strata, psu, ssu, stratum_popsize, psu_popsize, lonely_psu)
+    return analyze_cells(table.ct, spec, table.plan, *table.margins)
+
+
+def compare_cell_frame(
+    cells: pd.DataFrame,
+    spec: Spec,
+    variable: str,
+    *,
+    strata: str | None = "stratum",
+    psu: str = "psu",
+    ssu: str | None = None,
+    stratum_popsize: Mapping[Any, float] | None = None,
+    psu_popsize: Mapping[tuple[Any, Any], float] | None = None,
+    lonely_psu: str = "fail",
+) -> DomainComparison:
+    """The ``spec.by`` domains' estimates of ``variable`` (an index name or an item column)
+    and their joint covariance, from a cell table as :func:`analyze_cell_frame` reads it
+    (see :func:`~surveyapp.analysis.estimate.domain_comparison`). The estimates and
+    variances are those :func:`analyze_cell_frame` gives; only ``variable``'s statistics
+    are computed."""
+    spec = only(spec, variable)
+    table = _cell_table(cells, spec, strata, psu, ssu, stratum_popsize, psu_popsize, lonely_psu)
+    return domain_comparison(table.ct, spec, variable, table.plan, *table.margins)
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A cell frame read into a cell table, with the plan and the margins' names, targets
+    and labels that go with it."""
+
+    ct: CellTable
+    plan: Plan
+    margins: tuple[list[str], list[Any], list[list[Any]]]
+
+
+def _cell_table(
+    cells: pd.DataFrame,
+    spec: Spec,
+    strata: str | None,
+    psu: str,
+    ssu: str | None,
+    stratum_popsize: Mapping[Any, float] | None,
+    psu_popsize: Mapping[tuple[Any, Any], float] | None,
+    lonely_psu: str,
+) -> _Table:
     for c in [x for x in (strata, psu, ssu, spec.by) if x]:
         if c not in cells.columns:
             raise AnalysisError(f"cell table: unknown column {c!r}")
@@ -107,7 +153,7 @@ def analyze_cell_frame(
         cal_margins=cal_m,
         dom_labels=dom_labels,
     )
-    return analyze_cells(ct, spec, plan, [m[0] for m in spec.margins], targets, labels)
+    return _Table(ct, plan, ([m[0] for m in spec.margins], targets, labels))
 
 
 def analyze_row_moments(
@@ -144,6 +190,38 @@ def analyze_row_moments(
     lonely_psu : str
         ``average`` needs the rows and is refused.
     """
+    ct = _row_moment_table(cells, products, columns, spec, strata, weight, lonely_psu)
+    return analyze_cells(ct, spec)
+
+
+def compare_row_moments(
+    cells: pd.DataFrame,
+    products: np.ndarray,
+    columns: list[str],
+    spec: Spec,
+    variable: str,
+    *,
+    strata: str | None = "stratum",
+    weight: str = "w",
+    lonely_psu: str = "fail",
+) -> DomainComparison:
+    """:func:`compare_cell_frame` for the design of :func:`analyze_row_moments`: the joint
+    covariance of the domains from the cell sums alone (each row lies in one domain, so
+    only the centring within a stratum couples two domains)."""
+    spec = only(spec, variable)
+    ct = _row_moment_table(cells, products, columns, spec, strata, weight, lonely_psu)
+    return domain_comparison(ct, spec, variable)
+
+
+def _row_moment_table(
+    cells: pd.DataFrame,
+    products: np.ndarray,
+    columns: list[str],
+    spec: Spec,
+    strata: str | None,
+    weight: str,
+    lonely_psu: str,
+) -> CellTable:
     if spec.margins:
         raise AnalysisError("row moments: calibration needs the rows")
     if lonely_psu == "average":
@@ -198,7 +276,7 @@ def analyze_row_moments(
             units=units,
         ),
     )
-    return analyze_cells(ct, spec, plan)
+    return ct
 
 
 @dataclass(frozen=True)

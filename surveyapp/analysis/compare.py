@@ -5,34 +5,29 @@ couples them further (raking on sex × age and area moves every district's weigh
 The variance of a difference ``θ_a − θ_b`` therefore needs ``Cov(θ_a, θ_b)``, and it must come
 from the same calibration residuals as the variances (R ``svyrecvar``).
 
-How: a domain estimate is itself a statistic of the whole sample. The share of item ``q`` in
-domain ``a`` is ``Σ w·y·1[a] / Σ w·r·1[a]``, so the cell table gets one column set per
-(item, domain), every index tree is repeated per domain, and one whole-sample run of
-:func:`~surveyapp.analysis.cells_api.analyze_cell_frame` linearizes all of them jointly,
-calibration residuals included. The estimates and variances per domain are then exactly those
-of the ``by`` run. For every pair the run also estimates the mean ``m = (θ_a + θ_b)/2``
-(an index of the two), whose variance gives the covariance by polarization:
-``Var(θ_a − θ_b) = 2 Var θ_a + 2 Var θ_b − 4 Var m``. Intervals use t on the design degrees
-of freedom (#PSU − #strata), as every other interval of the package.
+How: :func:`~surveyapp.analysis.cells_api.compare_cell_frame` gives every domain's estimate
+and variance as the ``by`` run does, and their joint covariance in one pass over the
+variance units' score totals of all domains (calibration residuals included; see
+:func:`~surveyapp.analysis.engine.domain_covariance`). Then
+``Var(θ_a − θ_b) = Var θ_a + Var θ_b − 2 Cov(θ_a, θ_b)`` for every pair. Intervals use t on
+the design degrees of freedom (#PSU − #strata), as every other interval of the package.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .design import FloatArray
 from .differences import PairDifference
-from .dist import t_cdf, t_ppf
+from .dist import t_ppf
 from .errors import AnalysisError
-
-if TYPE_CHECKING:
-    from .results import Spec
+from .results import DomainComparison, Spec
 
 
 @dataclass(frozen=True)
@@ -75,26 +70,16 @@ class DomainDifferences:
         }
 
 
+def _t_sf(x: FloatArray, df: float) -> FloatArray:
+    """The t distribution's upper tail of every ``x`` at once (scipy.stats is imported here,
+    where it is used: thousands of pairs, not every process that loads the package)."""
+    from scipy import stats
+
+    return np.asarray(stats.t.sf(x, df), dtype=np.float64)
+
+
 def _num(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
-
-
-def _tree(spec: Spec, variable: str) -> tuple[list[str], list[tuple[str, tuple[str, ...]]]]:
-    """The item columns and index nodes (in ``spec`` order) that ``variable`` is made of."""
-    indices = dict(spec.indices)
-    items: list[str] = []
-    nodes: set[str] = set()
-
-    def walk(name: str) -> None:
-        if name in indices:
-            nodes.add(name)
-            for part in indices[name]:
-                walk(part)
-        elif name not in items:
-            items.append(name)
-
-    walk(variable)
-    return items, [(n, p) for n, p in spec.indices if n in nodes]
 
 
 def domain_differences(
@@ -132,52 +117,21 @@ def domain_differences(
     -------
     DomainDifferences
     """
-    from .cells_api import analyze_cell_frame
-    from .results import Spec
+    from .cells_api import compare_cell_frame
 
     if not spec.by:
         raise AnalysisError("domain_differences: the spec needs a by column")
     if spec.by not in cells.columns:
         raise AnalysisError(f"cell table: unknown column {spec.by!r}")
-    items, nodes = _tree(spec, variable)
-    labels = sorted({v for v in cells[spec.by].dropna().tolist() if v not in set(exclude)}, key=str)
-    if len(labels) < 2:
-        raise AnalysisError("domain_differences: fewer than two domains to compare")
-    by_value = cells[spec.by].to_numpy()
-    added: dict[str, np.ndarray[Any, Any]] = {}
-    for i, label in enumerate(labels):
-        inside = (by_value == label).astype(np.float64)
-        for item in items:
-            moments = [c for c in cells.columns if c.startswith(f"{item}__")]
-            if not moments:
-                raise AnalysisError(f"cell table: no moment columns for {item!r}")
-            for column in moments:
-                suffix = column.split("__", 1)[1]
-                added[f"{item}@{i}__{suffix}"] = cells[column].to_numpy(np.float64) * inside
-    wide = pd.concat(
-        [cells.drop(columns=[spec.by]), pd.DataFrame(added, index=cells.index)], axis=1
-    )
-    per_domain: list[tuple[str, tuple[str, ...]]] = []
-    for i in range(len(labels)):
-        per_domain += [(f"{n}@{i}", tuple(f"{p}@{i}" for p in parts)) for n, parts in nodes]
-    single = not nodes  # an item, not an index: its per-domain share is a prop
-    props = tuple((f"{variable}@{i}", tuple(spec.satisfied)) for i in range(len(labels)))
-    pairs = [(i, j) for i in range(len(labels)) for j in range(i + 1, len(labels))]
-    means: list[tuple[str, tuple[str, ...]]] = [
-        (f"pair@{i}@{j}", (f"{variable}@{i}", f"{variable}@{j}")) for i, j in pairs
-    ]
-    joint = Spec(
-        props=props if single else (),
-        indices=tuple(per_domain + means),
-        satisfied=spec.satisfied,
-        margins=spec.margins,
-        ci=spec.ci,
-        level=spec.level,
-        df=spec.df,
-    )
-    result = analyze_cell_frame(
-        wide,
-        joint,
+    if variable not in {n for n, _ in spec.indices}:
+        # an item: its per-domain share is a prop of the satisfied values
+        spec = replace(
+            spec, props=((variable, tuple(spec.satisfied)),), means=(), totals=(), ratios=()
+        )
+    joint = compare_cell_frame(
+        cells,
+        spec,
+        variable,
         strata=strata,
         psu=psu,
         ssu=ssu,
@@ -185,42 +139,57 @@ def domain_differences(
         psu_popsize=psu_popsize,
         lonely_psu=lonely_psu,
     )
-    found = {e.variable.split("=", 1)[0]: e for e in result.estimates}
-    est = np.array([found[f"{variable}@{i}"].estimate for i in range(len(labels))])
-    var = np.array([found[f"{variable}@{i}"].se ** 2 for i in range(len(labels))])
-    df = float(result.design.df) if spec.df == "design" else math.inf
-    q = t_ppf(0.5 + spec.level / 2, df) if df > 0 else math.nan
-    cov = np.diag(var)
+    return differences_of(joint, exclude)
+
+
+def differences_of(joint: DomainComparison, exclude: Sequence[Any] = ()) -> DomainDifferences:
+    """Every pair of ``joint``'s domains (but ``exclude`` and the missing level), ordered by
+    their labels as text, with its difference, t interval on ``joint.df`` and p-value."""
+    skip = set(exclude)
+    labels = sorted(
+        (x for x in joint.labels if x is not None and x not in skip and x == x), key=str
+    )
+    if len(labels) < 2:
+        raise AnalysisError("domain_differences: fewer than two domains to compare")
+    where = [joint.labels.index(x) for x in labels]
+    est = np.array([joint.estimates[k] for k in where], dtype=np.float64)
+    cov = np.asarray(joint.cov[np.ix_(where, where)], dtype=np.float64)
+    var = np.diag(cov).copy()
+    df, level = joint.df, joint.level
+    q = t_ppf(0.5 + level / 2, df) if df > 0 else math.nan
+    i, j = np.triu_indices(len(labels), k=1)
+    d = est[i] - est[j]
+    v_diff = np.maximum(var[i] + var[j] - 2 * cov[i, j], 0.0)
+    se = np.sqrt(v_diff)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = 2 * _t_sf(np.abs(d) / se, df) if df > 0 else np.full(len(d), np.nan)
+    p = np.where(se > 0, p, np.nan)
+    usable = np.isfinite(d) & np.isfinite(v_diff)
     out: list[PairDifference] = []
-    for i, j in pairs:
-        v_mean = found[f"pair@{i}@{j}"].se ** 2
-        v_diff = max(2 * var[i] + 2 * var[j] - 4 * v_mean, 0.0)
-        cov[i, j] = cov[j, i] = (var[i] + var[j] - v_diff) / 2
-        d = est[i] - est[j]
-        if not (math.isfinite(d) and math.isfinite(v_diff)):
-            out.append(PairDifference(labels[i], labels[j], None, None, None, None, None))
+    for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
+        if not usable[k]:
+            out.append(PairDifference(labels[a], labels[b], None, None, None, None, None))
             continue
-        se = math.sqrt(v_diff)
-        p = 2 * t_cdf(-abs(d) / se, df) if se > 0 and df > 0 else math.nan
+        dk, sk = float(d[k]), float(se[k])
         out.append(
             PairDifference(
-                labels[i],
-                labels[j],
-                float(d),
-                se,
-                _num(d - q * se),
-                _num(d + q * se),
-                _num(p),
+                labels[a],
+                labels[b],
+                dk,
+                sk,
+                _num(dk - q * sk),
+                _num(dk + q * sk),
+                _num(float(p[k])),
             )
         )
     return DomainDifferences(
-        variable=variable,
+        variable=joint.variable,
         labels=tuple(labels),
         estimates=tuple(float(x) for x in est),
         se=tuple(float(math.sqrt(x)) if math.isfinite(x) else math.nan for x in var),
         cov=cov,
         df=df,
-        level=spec.level,
+        level=level,
         pairs=tuple(out),
     )
 
@@ -228,5 +197,6 @@ def domain_differences(
 __all__ = [
     "DomainDifferences",
     "PairDifference",
+    "differences_of",
     "domain_differences",
 ]

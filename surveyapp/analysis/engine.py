@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .cells import CellTable, RowMoments, _unique_inverse
-from .design import FloatArray, IntArray, _sampling_f
+from .design import DesignStructure, FloatArray, IntArray, _sampling_f
 from .errors import AnalysisError
 from .linearization import (
     GroupSum,
@@ -25,6 +25,8 @@ from .linearization import (
 )
 
 DENSE_LIMIT = 20_000_000
+# units x domains up to which domain_covariance forms every domain's unit totals (dense)
+COV_DENSE_LIMIT = 4_000_000
 # values per raking sweep array of several domains (calibration cells x domains x statistics)
 RAKE_BATCH = 2_000_000
 
@@ -493,7 +495,7 @@ def _calibrated_variance(
     return out
 
 
-def domain_covariance(
+def domain_estimates(
     ct: CellTable,
     stats: list[BaseStat],
     combos: FloatArray | None,
@@ -501,40 +503,282 @@ def domain_covariance(
     dom: IntArray,
     ndom: int,
 ) -> FloatArray:
-    """Covariance matrix across domains of one statistic (column of stats + combos).
+    """The domains' estimates of one statistic (column of ``stats`` and ``combos``), as
+    :func:`estimate_linear` gives them, without their variances."""
+    theta = _scores(ct, stats, dom, ndom).theta
+    if column < len(stats):
+        return np.asarray(theta[:, column], dtype=np.float64)
+    if combos is None:
+        raise AnalysisError(f"column {column} is neither a statistic nor a combination")
+    return combine(theta, combos)[:, column - len(stats)]
 
-    Stage-1 ultimate-cluster formula (Binder 1983) on the full design, without calibration:
-    ``sum_h (1 - f_h) n_h/(n_h - 1) sum_{u in h} (t_u - tbar_h)(t_u - tbar_h)'`` with ``t_u``
-    the PSU totals of every domain's linearized score. Lonely strata contribute nothing to
-    the off-diagonal; callers put the exact variances on the diagonal.
+
+def domain_covariance(
+    ct: CellTable,
+    stats: list[BaseStat],
+    combos: FloatArray | None,
+    column: int,
+    dom: IntArray,
+    ndom: int,
+    variances: FloatArray | None,
+    cal: Calibration | None = None,
+) -> FloatArray:
+    """Joint covariance matrix of the ``ndom`` domain estimates of one statistic (column of
+    ``stats`` and ``combos``), in one pass over the cells.
+
+    A domain's variance is a quadratic form in the variance-unit totals ``t_d`` of its
+    linearized score (calibration residuals when ``cal`` is given), the same form for every
+    domain: per stratum ``s_h Σ_u t_u t_u' − c_h (Σ_u t_u)(Σ_u t_u)'`` with ``c_h = s_h/n_h``
+    and ``s_h = (1 − n_h/N_h) n_h/(n_h − 1)`` (a lonely PSU: ``s_h`` the fpc factor and no
+    centring under ``adjust``, nothing otherwise), plus, with an fpc at both stages, the same
+    within each PSU over its SSUs. The covariance of two domains is that form's bilinear
+    value on their two totals: the off-diagonal :func:`estimate_linear`'s variance of the
+    mean of the two gives by polarization, without a run per pair. The unit totals are
+    ``T = A − W O``: ``A`` the domain's own score totals (sparse), ``W`` the calibrated weight
+    of each unit per calibration cell, ``O`` the residual offsets of every domain (the
+    regression :func:`_calibrated_variance` uses), so every product is of sparse matrices
+    and small dense ones: O(cells + strata x domains^2 + domains x calibration cells^2);
+    up to :data:`COV_DENSE_LIMIT` units x domains, ``T`` itself is formed and centred within
+    each stratum (PSU), as the variances are, so its diagonal is theirs to rounding.
+
+    A row-moment table (every row its own PSU, :class:`RowMoments`) holds each row in one
+    domain, so ``Σ_u t_ud t_ue`` is zero for two domains and only the centring couples them:
+    ``−Σ_h c_h T_hd T_he`` from the per-(stratum, domain) score sums ``T_hd``.
+
+    Parameters
+    ----------
+    variances : array (ndom,), optional
+        The domains' variances (:func:`estimate_linear`), put on the diagonal as they are
+        (None: the form's own; a row-moment table then lacks the rows' squares there).
+    cal : Calibration, optional
+        The calibration ``ct`` carries (its moments already calibrated).
+
+    Returns
+    -------
+    array (ndom, ndom)
     """
     sc = _scores(ct, stats, dom, ndom)
-    z, ok = sc.z, sc.ok
-    if column < len(stats):
-        zc = z[:, column]
-    elif combos is None:
+    nbase = len(stats)
+    if column < nbase:
+        zc = sc.z[:, column]
+    elif combos is None or column - nbase >= combos.shape[1]:
         raise AnalysisError(f"column {column} is neither a statistic nor a combination")
     else:
-        zc = (z @ combos)[:, column - len(stats)]
+        zc = sc.z @ combos[:, column - nbase]
+    ok = sc.ok
+    st = ct.structure
     import scipy.sparse as sp  # imported lazily: slow to import
 
-    st = ct.structure
-    tmat = sp.csr_matrix((zc[ok], (ct.psu[ok], dom[ok])), shape=(st.n_psu, ndom))
-    nh = st.n_psu_in_stratum
-    f = _sampling_f(nh, st.popsize1)
+    if ct.second is not None:
+        if cal is not None:
+            raise AnalysisError("row moments: calibration needs the rows")
+        _s1, c1 = _stage_factors(st.n_psu_in_stratum, st.popsize1, st.lonely_psu)
+        sums = sp.csr_matrix((zc[ok], (ct.stratum[ok], dom[ok])), shape=(st.n_strata, ndom))
+        dense = np.asarray(sums.todense())
+        cov = -(dense.T @ (c1[:, None] * dense))
+    else:
+        nu = ct.n_units
+        a = sp.csr_matrix((zc[ok], (ct.unit[ok], dom[ok])), shape=(nu, ndom))
+        w = offsets = None
+        if cal is not None:
+            w = sp.csr_matrix((ct.sw, (ct.unit, ct.cal)), shape=(nu, cal.margins.shape[0]))
+            offsets = _domain_offsets(ct, stats, combos, column, zc, dom, ndom, sc, cal)
+        cov1, cov2 = _stage_forms(st, a, w, offsets)
+        if st.lonely_psu == "average":
+            cov1 = _averaged(ct, stats, combos, column, dom, ndom, cov1, cal is not None)
+        cov = cov1 + cov2
+    out = np.asarray((cov + cov.T) / 2, dtype=np.float64)
+    if variances is not None:
+        np.fill_diagonal(out, variances)
+    return out
+
+
+def _stage_forms(
+    st: DesignStructure, a: Any, w: Any, offsets: FloatArray | None
+) -> tuple[FloatArray, FloatArray]:
+    """The stage-1 and stage-2 (zero for one stage) covariance forms of the unit totals
+    ``T = a − w @ offsets`` (see :func:`domain_covariance`)."""
+    import scipy.sparse as sp
+
+    nu, ndom = a.shape
+    s1, c1 = _stage_factors(st.n_psu_in_stratum, st.popsize1, st.lonely_psu)
+    form: Any
+    first: Any
+    if nu * ndom <= COV_DENSE_LIMIT:
+        # the units' totals of every domain side by side, centred as the variances are
+        first = a.toarray()
+        if w is not None:
+            first -= np.asarray(w @ offsets, dtype=np.float64)
+        form = _dense_form
+    else:
+        form, first = _form, (a, w, offsets)
+    cov2 = np.zeros((ndom, ndom))
+    if st.two_stage:
+        assert st.psu_of_ssu is not None and st.n_ssu_in_psu is not None
+        assert st.popsize2 is not None
+        h_of_psu = st.stratum_of_psu
+        outer = st.n_psu_in_stratum[h_of_psu] / st.popsize1[h_of_psu]
+        s2, c2 = _stage_factors(st.n_ssu_in_psu, st.popsize2, st.lonely_psu)
+        cov2 = form(first, st.psu_of_ssu, s2 * outer, c2 * outer)
+        agg = sp.csr_matrix((np.ones(nu), (st.psu_of_ssu, np.arange(nu))), shape=(st.n_psu, nu))
+        if form is _dense_form:
+            first = np.asarray(agg @ first, dtype=np.float64)
+        else:
+            first = (sp.csr_matrix(agg @ a), None if w is None else sp.csr_matrix(agg @ w), offsets)
+    return form(first, st.stratum_of_psu, s1, c1), cov2
+
+
+def _stage_factors(n: IntArray, popsize: FloatArray, lonely: str) -> tuple[FloatArray, FloatArray]:
+    """Per group (stratum, or PSU at stage 2) of ``n`` units: the factor ``s`` of the
+    units' own products and ``c`` of the group sum's, as :func:`_stage1_from_ss` and
+    :func:`~.linearization.unit_variance` scale them."""
+    f = _sampling_f(n, popsize)
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(nh > 1, f * nh / np.maximum(nh - 1, 1), 0.0)
+        scale = np.where(n > 1, f * n / np.maximum(n - 1, 1), f)
     scale = np.where(f < 1e-7, 0.0, scale)
-    su = scale[st.stratum_of_psu]
-    strat = sp.csr_matrix(
-        (np.ones(st.n_psu), (st.stratum_of_psu, np.arange(st.n_psu))),
-        shape=(st.n_strata, st.n_psu),
-    )
-    sums = np.asarray((strat @ tmat).todense())
-    cross = np.asarray((tmat.T @ sp.diags(su) @ tmat).todense())
+    lone = n <= 1
+    s = np.where(lone, scale if lonely == "adjust" else 0.0, scale)
+    c = np.where(lone, 0.0, scale / np.maximum(n, 1))
+    return np.asarray(s, dtype=np.float64), np.asarray(c, dtype=np.float64)
+
+
+def _dense_form(totals: FloatArray, group: IntArray, s: FloatArray, c: FloatArray) -> FloatArray:
+    """:func:`_form` from the units' totals themselves (units x domains), centred within
+    each group (the lonely ones, ``c`` zero, are not) before the products, as
+    :func:`~.linearization.unit_variance` centres them."""
+    ngroups = len(s)
+    count = np.bincount(group, minlength=ngroups).astype(np.float64)
+    centre = c > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        corr = (sums.T * np.where(nh > 0, scale / np.maximum(nh, 1), 0.0)) @ sums
-    return np.asarray(cross - corr, dtype=np.float64)
+        mean = np.where(
+            centre[:, None], group_sum(group, totals, ngroups) / np.maximum(count, 1)[:, None], 0.0
+        )
+    dev = totals - mean[group]
+    return np.asarray(dev.T @ (s[group][:, None] * dev), dtype=np.float64)
+
+
+def _form(
+    parts: tuple[Any, Any, FloatArray | None],
+    group: IntArray,
+    s: FloatArray,
+    c: FloatArray,
+) -> FloatArray:
+    """``T' diag(s_g(u)) T − (G T)' diag(c) (G T)`` for ``T = a − w @ offsets`` (``parts``;
+    ``w`` None: ``T = a``), ``G`` the indicator of ``group`` (units → groups), never forming
+    ``T``."""
+    import scipy.sparse as sp
+
+    a, w, offsets = parts
+    nunits = a.shape[0]
+    ngroups = len(s)
+    su = sp.diags(s[group])
+    ind = sp.csr_matrix((np.ones(nunits), (group, np.arange(nunits))), shape=(ngroups, nunits))
+    own = np.asarray((a.T @ su @ a).todense())
+    ga = np.asarray((ind @ a).todense())
+    if w is not None:
+        assert offsets is not None
+        aw = np.asarray((a.T @ su @ w).todense()) @ offsets
+        ww = np.asarray((w.T @ su @ w).todense())
+        own = own - aw - aw.T + offsets.T @ ww @ offsets
+        ga = ga - np.asarray((ind @ w).todense()) @ offsets
+    return np.asarray(own - ga.T @ (c[:, None] * ga), dtype=np.float64)
+
+
+def _domain_offsets(
+    ct: CellTable,
+    stats: list[BaseStat],
+    combos: FloatArray | None,
+    column: int,
+    zc: FloatArray,
+    dom: IntArray,
+    ndom: int,
+    sc: _Scores,
+    cal: Calibration,
+) -> FloatArray:
+    """Residual offsets (calibration cells x domains) of every domain's score of one column:
+    weighted cell means (post-stratification) or the raking sweeps of
+    :func:`_calibrated_variance`, all domains side by side."""
+    ncal = cal.margins.shape[0]
+    ok = dom >= 0
+    jd = np.where(ok, ct.cal * ndom + dom, -1)
+    n_j = np.bincount(ct.cal, weights=ct.n, minlength=ncal)
+    if not cal.raking:
+        w_j = np.bincount(ct.cal, weights=ct.sw, minlength=ncal)
+        sums = group_sum(jd, zc, ncal * ndom).reshape(ncal, ndom)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(np.where(w_j[:, None] > 0, sums / w_j[:, None], 0.0))
+    au = _stack(ct, [x.au for x in stats])
+    bu = _stack(ct, [x.bu for x in stats])
+    dsafe = np.where(ok, dom, 0)
+    th = np.where(np.isfinite(sc.theta), sc.theta, 0.0)[dsafe]
+    de = np.where((sc.denom != 0) & np.isfinite(sc.denom), sc.denom, np.inf)[dsafe]
+    not_total = np.where(sc.is_total, 0.0, 1.0)
+    zu = np.where(ok[:, None], (au - th * not_total * bu) / de, 0.0)
+    nbase = len(stats)
+    if column < nbase:
+        zuc = zu[:, column]
+    else:
+        assert combos is not None
+        zuc = zu @ combos[:, column - nbase]
+    u_j = group_sum(jd, zuc, ncal * ndom).reshape(ncal, ndom)
+    offsets = np.zeros((ncal, ndom))
+    cats = [cal.margins[:, m] for m in range(cal.margins.shape[1])]
+    dens = [np.bincount(cat, weights=n_j, minlength=int(cat.max()) + 1) for cat in cats]
+    for _ in range(10):
+        for cat, den in zip(cats, dens, strict=True):
+            num = group_sum(cat, u_j, len(den))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                a_c = np.where(den[:, None] > 0, num / den[:, None], 0.0)
+            u_j = u_j - a_c[cat] * n_j[:, None]
+            offsets = offsets + a_c[cat]
+    return offsets
+
+
+def _averaged(
+    ct: CellTable,
+    stats: list[BaseStat],
+    combos: FloatArray | None,
+    column: int,
+    dom: IntArray,
+    ndom: int,
+    cov: FloatArray,
+    calibrated: bool,
+) -> FloatArray:
+    """Lonely PSUs under ``average``: each variance is scaled by its own (domain's) strata
+    count over the non-lonely ones among them, and the covariance of two domains is what
+    that rule gives the variance of their mean (strata of either domain) by polarization.
+    Calibrated, every domain counts every stratum (as :func:`_calibrated_variance`): one
+    factor for the whole matrix."""
+    st = ct.structure
+    f = _sampling_f(st.n_psu_in_stratum, st.popsize1)
+    usable = (~((st.n_psu_in_stratum == 1) & (f >= 1e-7))).astype(np.float64)
+    if usable.all():
+        return cov
+    if calibrated:
+        nok = float(usable.sum())
+        return cov * (st.n_strata / nok if nok else np.nan)
+    nbase = len(stats)
+    cnt = _stack(ct, [x.cnt for x in stats])
+    if column < nbase:
+        cc = cnt[:, column]
+    else:
+        assert combos is not None
+        cc = cnt @ (combos[:, column - nbase] != 0).astype(np.float64)
+    hcount = st.n_strata
+    key = np.where(dom >= 0, dom * hcount + ct.stratum, -1)
+    present = (group_sum(key, cc, ndom * hcount).reshape(ndom, hcount) > 0).astype(np.float64)
+    both = present @ present.T
+    nstrat_1 = present.sum(axis=1)
+    nok_1 = present @ usable
+    both_ok = (present * usable) @ present.T
+    nstrat_2 = nstrat_1[:, None] + nstrat_1[None, :] - both
+    nok_2 = nok_1[:, None] + nok_1[None, :] - both_ok
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1 = np.where(nok_1 > 0, nstrat_1 / nok_1, np.nan)
+        r2 = np.where(nok_2 > 0, nstrat_2 / nok_2, np.nan)
+    v = np.diag(cov)
+    pair = (v[:, None] + v[None, :] + 2 * cov) * r2
+    return np.asarray((pair - (v * r1)[:, None] - (v * r1)[None, :]) / 2, dtype=np.float64)
 
 
 def _calibrated_variance_fast(

@@ -15,6 +15,7 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from .engine import (
     apply_calibration,
     calibrate,
     domain_covariance,
+    domain_estimates,
     estimate_linear,
 )
 from .errors import AnalysisError
@@ -464,54 +466,130 @@ def compare_domains(
     lonely_psu: str = "fail",
 ) -> DomainComparison:
     """Per-domain estimates of ``variable`` (a prop column or index name of ``spec``) and
-    their covariance, for differences between domains and rank intervals.
+    their joint covariance, for differences between domains and rank intervals.
 
-    The diagonal holds the exact variances of :func:`analyze`; off-diagonal covariances use
-    the stage-1 formula (exact for one-stage designs). Calibrated designs are not supported.
-    Two periods are independent samples: use :func:`surveyapp.analysis.targets.difference`
-    with ``cov=0`` on the two :func:`analyze` rows.
+    The diagonal holds the variances of :func:`analyze`, the off-diagonal the covariances
+    of the same linearization (calibration residuals included), see
+    :func:`domain_comparison`. Two periods are independent samples: use
+    :func:`surveyapp.analysis.targets.difference` with ``cov=0`` on the two :func:`analyze`
+    rows.
     """
     if not spec.by:
         raise AnalysisError("compare_domains: the spec needs --by")
-    if spec.margins:
-        raise AnalysisError("compare_domains: calibrated designs are not supported")
-    res = analyze(
-        frame, spec, weight=weight, strata=strata, cluster=cluster, fpc=fpc, lonely_psu=lonely_psu
-    )
-    rows = [e for e in res.estimates if e.variable == variable and e.domain is not None]
-    if not rows:
-        raise AnalysisError(f"compare_domains: no estimate named {variable!r}")
+    if spec.by not in frame.columns:
+        raise AnalysisError(f"unknown column {spec.by!r}")
+    spec = only(spec, variable)
     design = design_from_frame(frame, weight, strata, cluster, fpc, lonely_psu)
     plan = make_plan(frame, spec)
+    cal_codes = cal_margins = None
+    targets: list[np.ndarray] = []
+    labels: list[list[Any]] = []
+    if spec.margins:
+        cal_codes, cal_margins, targets, labels = margin_codes(frame, spec.margins)
     dom_codes, dom_labels = domain_codes(frame[spec.by].to_numpy())
     ct = build_cells(
         design,
         [VarData(k, y, r) for k, (y, r) in plan.vardata.items()],
         plan.moments,
-        None,
-        None,
+        cal_codes,
+        cal_margins,
         dom_codes,
         dom_labels,
     )
-    kind = rows[0].statistic
-    if kind == "index":
-        column = len(plan.stats) + [n for n, _ in spec.indices].index(variable)
-    elif kind == "prop":
-        keys = [s.a.rsplit(":", 1)[0] for s in plan.stats]
-        column = keys.index(prop_key(variable, rows[0].values or ()))
+    names = [m[0] for m in spec.margins]
+    return domain_comparison(ct, spec, variable, plan, names, targets, labels)
+
+
+def only(spec: Spec, variable: str) -> Spec:
+    """``spec`` reduced to what ``variable`` (an index name or an item column) is made of:
+    its estimates, variances and covariances are those of the whole ``spec``, at the cost
+    of its own statistics only."""
+    indices = dict(spec.indices)
+    nodes: set[str] = set()
+    items: set[str] = set()
+
+    def walk(name: str) -> None:
+        if name in indices:
+            nodes.add(name)
+            for part in indices[name]:
+                walk(part)
+        else:
+            items.add(name)
+
+    walk(variable)
+    return dataclasses.replace(
+        spec,
+        props=tuple(p for p in spec.props if p[0] == variable),
+        means=tuple(m for m in spec.means if m == variable),
+        totals=tuple(t for t in spec.totals if t == variable),
+        ratios=tuple(r for r in spec.ratios if f"{r[0]}/{r[1]}" == variable),
+        indices=tuple((n, p) for n, p in spec.indices if n in nodes),
+        index_weights=tuple((n, w) for n, w in spec.index_weights if n in nodes),
+        national=False,
+        targets=(),
+    )
+
+
+def domain_comparison(
+    ct: CellTable,
+    spec: Spec,
+    variable: str,
+    plan: Plan | None = None,
+    margin_names: Sequence[str] = (),
+    margin_targets: Sequence[np.ndarray] = (),
+    margin_labels: Sequence[list[Any]] = (),
+) -> DomainComparison:
+    """The ``spec.by`` domains' estimates of ``variable`` and their joint covariance, from a
+    cell table as :func:`analyze_cells` reads it (calibrated by ``spec.margins``).
+
+    Estimates and variances are those :func:`analyze_cells` reports (calibrated: the
+    variances to rounding, from the same pass); the covariances come in one pass from the
+    variance units' score totals of every domain
+    (:func:`~surveyapp.analysis.engine.domain_covariance`), calibration residuals included,
+    equal to what the variance of each pair's mean gives by polarization. Domains without an
+    estimate have NaN variances.
+    """
+    spec.check()
+    if not spec.by:
+        raise AnalysisError("domain comparison: the spec needs a by column")
+    p = plan if plan is not None else make_plan(None, spec)
+    columns = [
+        (j, kind)
+        for (kind, var, _values), j in zip(p.rows, _result_columns(p), strict=True)
+        if var == variable
+    ]
+    if not columns:
+        raise AnalysisError(f"domain comparison: no estimate named {variable!r}")
+    column = columns[0][0]
+    ct.structure.check_lonely()
+    n_psu, n_strata = _weighted_units(ct)
+    cal: Calibration | None = None
+    if spec.margins:
+        cal = calibrate(
+            ct, list(margin_targets), list(margin_names), [list(x) for x in margin_labels]
+        )
+        ct = apply_calibration(ct, cal)
+    ndom = len(ct.dom_labels)
+    if cal is None:
+        res = estimate_linear(ct, p.stats, p.combos, ct.dom, ndom, cal)
+        est = res.est[:, column]
+        var = np.where(np.isfinite(est), np.clip(res.var[:, column], 0, None), np.nan)
+        cov = domain_covariance(ct, p.stats, p.combos, column, ct.dom, ndom, var, cal)
     else:
-        column = find_stat(plan.stats, kind, variable)
-    cov = domain_covariance(ct, plan.stats, plan.combos, column, ct.dom, len(dom_labels))
-    se = np.array([e.se for e in rows])
-    np.fill_diagonal(cov, np.where(np.isfinite(se), se * se, np.nan))
+        # calibrated: the variances are the covariance's own diagonal (the by run's loop
+        # over the domains, one residual regression each, is what this pass replaces)
+        est = domain_estimates(ct, p.stats, p.combos, column, ct.dom, ndom)
+        cov = domain_covariance(ct, p.stats, p.combos, column, ct.dom, ndom, None, cal)
+        diag = np.diag(cov)
+        np.fill_diagonal(cov, np.where(np.isfinite(est), np.clip(diag, 0, None), np.nan))
     return DomainComparison(
         variable=variable,
         by=spec.by,
-        labels=tuple(_py(x) for x in dom_labels),
-        estimates=tuple(e.estimate for e in rows),
+        labels=tuple(_py(x) for x in ct.dom_labels),
+        estimates=tuple(float(x) for x in est),
         cov=cov,
         level=spec.level,
-        df=rows[0].df,
+        df=float(n_psu - n_strata) if spec.df == "design" else math.inf,
     )
 
 
@@ -527,4 +605,6 @@ __all__ = [
     "analyze",
     "analyze_cells",
     "compare_domains",
+    "domain_comparison",
+    "only",
 ]

@@ -46,10 +46,10 @@ from surveyapp.services.reports.common import (
     vietnamese,
 )
 from surveyapp.services.reports.ranking import (
-    EXACT_RANK_ROWS,
     Ranking,
     differences,
     index_choices,
+    joint_covariance,
     rank_intervals,
 )
 from surveyapp.services.reports.trends import Trend, earlier_campaigns, trend
@@ -57,7 +57,6 @@ from surveyapp.services.reports.weighting import Weighting
 
 __all__ = [
     "CONVENIENCE",
-    "EXACT_RANK_ROWS",
     "INCONCLUSIVE",
     "INVITED",
     "MET",
@@ -84,6 +83,7 @@ __all__ = [
     "frame_for",
     "has_answers",
     "index_choices",
+    "joint_covariance",
     "percent",
     "rank_intervals",
     "run",

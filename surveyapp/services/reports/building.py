@@ -24,6 +24,7 @@ from surveyapp.services.reports.cells import analyze_args, analyze_table, cell_t
 from surveyapp.services.reports.common import (
     SAMPLE_TITLES,
     SAMPLES,
+    Inputs,
     Report,
     domain_sort,
     domain_value,
@@ -167,10 +168,8 @@ def _build(
                 specs.append(spec_for(campaign, by, ci, filters, chosen))
         else:
             specs = [spec_for(campaign, by, ci, sample=chosen)]
-        results = [
-            analyze_table(cells, dataclasses.replace(spec, margins=weighting.margins), cell_design)
-            for spec in specs
-        ]
+        specs = [dataclasses.replace(spec, margins=weighting.margins) for spec in specs]
+        results = [analyze_table(cells, spec, cell_design) for spec in specs]
         result = results[0]
     except AnalysisError as exc:
         raise ServiceError(str(exc)) from exc
@@ -209,7 +208,13 @@ def _build(
     # The population sizes the design used say which fpc columns the export's command needs.
     fpc = fpc_columns(cell_design.get("stratum_popsize"), cell_design.get("psu_popsize"))
     return Report(
-        summary, sample, design, rows, by, analyze_args(campaign, chosen, by, ci, weighting, fpc)
+        summary,
+        sample,
+        design,
+        rows,
+        by,
+        analyze_args(campaign, chosen, by, ci, weighting, fpc),
+        inputs=Inputs(cells, specs[-1], cell_design) if by else None,
     )
 
 

@@ -1,6 +1,6 @@
-"""The inputs of a report: the cell table one SQL pass gives (or the rows, for the
-ranking's joint covariance), the design that goes with it, and the ``surveyapp analyze``
-arguments that reproduce it from ``export-responses``."""
+"""The inputs of a report: the cell table one SQL pass gives (or the rows), the design
+that goes with it, and the ``surveyapp analyze`` arguments that reproduce it from
+``export-responses``."""
 
 from __future__ import annotations
 
@@ -14,8 +14,13 @@ from surveyapp.analysis import (
     Analysis,
     analyze,
 )
-from surveyapp.analysis.cells_api import analyze_cell_frame, analyze_row_moments
-from surveyapp.analysis.results import Spec
+from surveyapp.analysis.cells_api import (
+    analyze_cell_frame,
+    analyze_row_moments,
+    compare_cell_frame,
+    compare_row_moments,
+)
+from surveyapp.analysis.results import DomainComparison, Spec
 from surveyapp.data import queries, tallies
 from surveyapp.data.queries import Filters
 from surveyapp.models.campaigns import Campaign
@@ -318,6 +323,25 @@ def analyze_table(cells: pd.DataFrame, spec: Spec, design: dict[str, Any]) -> An
             lonely_psu=design["lonely_psu"],
         )
     return analyze_cell_frame(cells, spec, **design)
+
+
+def compare_table(
+    cells: pd.DataFrame, spec: Spec, variable: str, design: dict[str, Any]
+) -> DomainComparison:
+    """The ``spec.by`` levels' estimates of ``variable`` in a :func:`cell_table` and their
+    joint covariance (from the sums of products when it carries them: no rows needed)."""
+    if "moments" in design:
+        products, columns = design["moments"]
+        return compare_row_moments(
+            cells,
+            products,
+            columns,
+            spec,
+            variable,
+            strata=design["strata"],
+            lonely_psu=design["lonely_psu"],
+        )
+    return compare_cell_frame(cells, spec, variable, **design)
 
 
 def _require_domains(cells: pd.DataFrame, by: str | None) -> None:

@@ -66,6 +66,16 @@ INVITED = SAMPLES["invited"]
 
 
 @dataclass(frozen=True)
+class Inputs:
+    """What a report's ``by`` estimates were computed from: the cell table, the
+    specification (margins included) and the design arguments of the analysis."""
+
+    cells: Any  # pandas.DataFrame
+    spec: Spec
+    design: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Report:
     campaign: dict[str, Any]
     sample: str
@@ -75,6 +85,9 @@ class Report:
     analyze_args: list[str] = field(default_factory=list)
     # When it was computed: a file taken while fieldwork goes on says which moment it shows.
     computed_at: datetime | None = None
+    # Kept for the ranking's joint covariance of the ``by`` levels (no second pass over the
+    # data); never shown nor serialized.
+    inputs: Inputs | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -10,12 +10,9 @@ from typing import Any
 import numpy as np
 from flask_babel import gettext as _
 
-from surveyapp.analysis import (
-    AnalysisError,
-    DomainComparison,
-    compare_domains,
-)
-from surveyapp.analysis.compare import DomainDifferences, domain_differences
+from surveyapp.analysis import AnalysisError
+from surveyapp.analysis.compare import DomainDifferences, differences_of
+from surveyapp.analysis.results import DomainComparison
 from surveyapp.analysis.targets import rank_intervals as analysis_rank_intervals
 from surveyapp.data import queries
 from surveyapp.data.queries import Filters
@@ -23,7 +20,7 @@ from surveyapp.models.campaigns import Campaign
 from surveyapp.models.questionnaires import IndexLevel
 from surveyapp.models.responses import Response
 from surveyapp.services import ServiceError, campaigns, levels
-from surveyapp.services.reports.cells import cell_table, frame_for, row_design
+from surveyapp.services.reports.cells import cell_table, compare_table
 from surveyapp.services.reports.common import (
     SAMPLES,
     Report,
@@ -32,20 +29,12 @@ from surveyapp.services.reports.common import (
     spec_for,
 )
 
-# Above this many responses the rows' pass for the exact domain covariance costs seconds on
-# every change of the campaign; the ranking then treats the levels as independent (flagged).
-EXACT_RANK_ROWS = 20_000
-# The joint covariance of n levels comes from every pair's difference (n(n-1)/2 of them):
-# seconds for the 95 communes of a province on every view, so above this many levels the
-# ranking takes the levels as independent and says it is approximate; the differences page
-# (on request) still gives every pair exactly.
-EXACT_RANK_DOMAINS = 30
-
 
 @dataclass(frozen=True)
 class Ranking:
-    """Rank and rank interval per level; ``exact`` is False when the levels share strata and
-    their covariance was left out (see :func:`rank_intervals`)."""
+    """Rank and rank interval per level; ``exact`` is False when the levels share strata or
+    calibration margins and their covariance could not be computed (see
+    :func:`rank_intervals`)."""
 
     ranks: dict[Any, dict[str, int]]
     exact: bool = True
@@ -63,11 +52,11 @@ def rank_intervals(
     ``level`` rank interval (ranks over draws from the estimates' joint normal distribution,
     see :func:`surveyapp.analysis.targets.rank_intervals`).
 
-    When every stratum lies in one level, the levels' estimates are independent and the
-    covariance is diagonal. Otherwise, up to :data:`EXACT_RANK_ROWS` responses, it comes from
-    :func:`compare_domains` on the rows (weights adjusted for non-response, not calibrated);
-    above that the diagonal is used and the ranking says it is approximate. Levels without an
-    estimate are not ranked.
+    When every stratum lies in one level and nothing is calibrated, the levels' estimates
+    are independent and the covariance is diagonal. Otherwise it is the joint covariance of
+    the report's own estimates, from the same cell table in one pass (calibration residuals
+    included; the desk ratings' from their tallies alone), whatever the number of levels
+    and responses. Levels without an estimate are not ranked.
     """
     if report.by is None:
         return Ranking({})
@@ -97,38 +86,66 @@ def _rank_intervals(
     labels = [domain_value(r) for r in rows]
     estimates = np.array([r["estimate"] for r in rows])
     sample = SAMPLES[report.sample]
-    stratum = Response.stratum if sample.probability else Response.service_point_id
     cov = np.diag(np.array([r["se"] for r in rows]) ** 2)
-    exact = queries.domains_nest_in_strata(campaign, sample, stratum, report.by, filters)
-    small = (
-        len(rows) <= EXACT_RANK_DOMAINS
-        and campaigns.final_counts_by_channel(campaign, sample) <= EXACT_RANK_ROWS
-    )
     calibrated = sample.probability and bool(report.design.get("margins"))
-    if (calibrated or not exact) and small:
-        joint: DomainDifferences | DomainComparison
-        if sample.probability:
-            # Raking on sex × age and area couples the units even when each lies in its own
-            # strata: the joint covariance of the calibrated estimates.
-            try:
-                # The same result the differences page shows (kept once for both).
-                joint = differences(
-                    campaign, by=report.by, variable=variable, filters=filters, level=level
-                )
-            except ServiceError:
-                # The report itself stands; its ranking then says it is approximate.
-                return _ranking(labels, estimates, cov, level, exact=False, df=_design_df(report))
-            where = [joint.labels.index(label) for label in labels]
-        else:
-            frame = frame_for(campaign, sample, filters)
-            spec = spec_for(campaign, report.by, "logit", filters, sample)
-            comparison = compare_domains(frame, spec, variable, **row_design(frame, sample))
-            joint, where = comparison, [comparison.labels.index(label) for label in labels]
+    if calibrated or not queries.domains_nest_in_strata(
+        campaign,
+        sample,
+        Response.stratum if sample.probability else Response.service_point_id,
+        report.by,
+        filters,
+    ):
+        try:
+            joint = _joint_of(campaign, report, variable, filters, level)
+        except ServiceError:
+            # The report itself stands; its ranking then says it is approximate.
+            return _ranking(labels, estimates, cov, level, exact=False, df=_design_df(report))
+        where = [joint.labels.index(label) for label in labels]
         cov = joint.cov[np.ix_(where, where)]
-        exact = True
-    elif calibrated:
-        exact = False
-    return _ranking(labels, estimates, cov, level, exact=exact, df=_design_df(report))
+    return _ranking(labels, estimates, cov, level, exact=True, df=_design_df(report))
+
+
+def _joint_of(
+    campaign: Campaign, report: Report, variable: str, filters: Filters | None, level: float
+) -> DomainComparison:
+    """:func:`joint_covariance` from the report's own cell table when it kept it."""
+    assert report.by is not None
+    if report.inputs is None:
+        return joint_covariance(
+            campaign, report.sample, report.by, variable=variable, filters=filters, level=level
+        )
+    spec = dataclasses.replace(report.inputs.spec, level=level)
+    try:
+        return compare_table(report.inputs.cells, spec, variable, report.inputs.design)
+    except AnalysisError as exc:
+        raise ServiceError(str(exc)) from exc
+
+
+def joint_covariance(
+    campaign: Campaign,
+    sample: str,
+    by: str,
+    *,
+    variable: str = "overall",
+    filters: Filters | None = None,
+    level: float = 0.95,
+) -> DomainComparison:
+    """The ``by`` levels' estimates of ``variable`` in ``sample`` and their joint covariance,
+    from the sample's cell table with the report's own design and calibration (the desk
+    ratings' from their tallies alone)."""
+    chosen = SAMPLES[sample]
+    if filters is not None and filters.empty:
+        filters = None
+    try:
+        cells, weighting, design = cell_table(campaign, chosen, by, filters)
+        spec = dataclasses.replace(
+            spec_for(campaign, by, "logit", filters, chosen),
+            margins=weighting.margins,
+            level=level,
+        )
+        return compare_table(cells, spec, variable, design)
+    except AnalysisError as exc:
+        raise ServiceError(str(exc)) from exc
 
 
 def _design_df(report: Report) -> float:
@@ -179,7 +196,8 @@ def differences(
 ) -> DomainDifferences:
     """Every pair of ``by`` levels of the probability sample: the difference of their
     ``variable`` estimates with a t interval on the design df and a p-value, from the joint
-    covariance of the calibrated estimates (:func:`surveyapp.analysis.compare.domain_differences`).
+    covariance of the calibrated estimates (:func:`joint_covariance`,
+    :func:`surveyapp.analysis.compare.differences_of`).
 
     Only the probability sample: the other two have no design to give such intervals.
     """
@@ -205,9 +223,10 @@ def _differences(
         raise ServiceError(f"variable: no index or item named {variable!r}")
     if not campaigns.has_final(campaign, sample):
         raise ServiceError(_("No responses yet."))
+    joint = joint_covariance(
+        campaign, sample.key, by, variable=variable, filters=filters, level=level
+    )
     try:
-        cells, weighting, design = cell_table(campaign, sample, by, filters)
-        spec = dataclasses.replace(spec, margins=weighting.margins, level=level)
-        return domain_differences(cells, spec, variable, exclude=(queries.OUTSIDE,), **design)
+        return differences_of(joint, exclude=(queries.OUTSIDE,))
     except AnalysisError as exc:
         raise ServiceError(str(exc)) from exc

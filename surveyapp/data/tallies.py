@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.sql import Executable
 
 from surveyapp.data import bits
 from surveyapp.data.locks import write_lock
@@ -128,12 +129,12 @@ def _fold_journal() -> int:
     while True:
         # From past the last id read: the rows deleted by earlier rounds (dead until the
         # commit) are not visited again.
-        rows = db.session.execute(
+        rows = _fetch(
             select(TallyJournal.id, TallyJournal.response_id)
             .where(TallyJournal.id > last)
             .order_by(TallyJournal.id)
             .limit(FOLD_CHUNK)
-        ).all()
+        )
         if not rows:
             return folded
         last = rows[-1][0]
@@ -178,16 +179,20 @@ def among(column: QueryableAttribute[int], ids: Sequence[int]) -> ColumnElement[
     return and_(within, column.in_(unpacked))
 
 
+def _fetch(stmt: Executable) -> list[Any]:
+    """The rows of ``stmt`` straight from the driver: plain numbers, strings and bytes, with
+    none of SQLAlchemy's per-row processing (a round reads tens of thousands)."""
+    result = db.session.connection().execute(stmt)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
 def _fold(ids: Sequence[int]) -> None:
     """Fold responses ``ids``: their recorded contributions out, their present ones in."""
-    old = (
-        db.session.connection()
-        .execute(
-            select(TallyMember.cell_id, TallyMember.flags).where(
-                among(TallyMember.response_id, ids)
-            )
-        )
-        .all()
+    old = _fetch(
+        select(TallyMember.cell_id, TallyMember.flags).where(among(TallyMember.response_id, ids))
     )
     change: dict[int | Key, _Change] = {}
     by_cell: dict[int, list[bytes]] = {}
@@ -289,12 +294,7 @@ def _present(ids: Sequence[int]) -> dict[Key, tuple[list[int], np.ndarray]]:
             Response.unit_id,
         )
     )
-    result = db.session.connection().execute(stmt)
-    try:
-        # Straight from the driver: plain numbers and strings, no per-row processing.
-        rows = result.cursor.fetchall()
-    finally:
-        result.close()
+    rows = _fetch(stmt)
     out: dict[Key, tuple[list[int], np.ndarray]] = {}
     if not rows:
         return out

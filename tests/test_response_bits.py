@@ -74,8 +74,14 @@ def test_fill_folds_each_response_once(demo_data) -> None:
     layout = bits.layout_for(campaign.questionnaire)
     # Bits do not depend on the status: voided responses are folded too (a void changes
     # nothing stored).
+    # The responses to the layout's questionnaire (a desk rating's form has its own).
     responses = db.session.scalar(
-        select(func.count()).select_from(Response).where(Response.campaign_id == campaign.id)
+        select(func.count())
+        .select_from(Response)
+        .where(
+            Response.campaign_id == campaign.id,
+            Response.questionnaire_id == campaign.questionnaire_id,
+        )
     )
     assert bits.fill(campaign, layout) == responses
     rows = db.session.scalar(select(func.count()).select_from(ResponseBits))
@@ -84,7 +90,7 @@ def test_fill_folds_each_response_once(demo_data) -> None:
     assert db.session.scalar(select(func.count()).select_from(ResponseBits)) == rows
     # Another layout (another questionnaire, or a change to the bits module) has rows of its
     # own and never reads these.
-    other = bits.Layout("0" * 16, layout.bits, layout.satisfied)
+    other = bits.Layout("0" * 16, layout.bits, layout.satisfied, layout.questionnaire_id)
     assert bits.fill(campaign, other) == responses
     assert db.session.scalar(select(func.count()).select_from(ResponseBits)) == 2 * rows
 

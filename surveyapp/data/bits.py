@@ -20,7 +20,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, Integer, case, exists, func, literal, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement, Insert
@@ -49,9 +59,13 @@ class Bit:
 
 @dataclass(frozen=True)
 class Layout:
+    """What each bit of a response's masks means, for the responses to questionnaire
+    ``questionnaire_id`` (the only ones a report reads with it)."""
+
     id: str
     bits: tuple[Bit, ...]
     satisfied: tuple[int, ...]
+    questionnaire_id: int
 
     @property
     def blocks(self) -> int:
@@ -85,7 +99,7 @@ def layout_for(qn: Questionnaire) -> Layout:
             values = sorted({o.value for o in q.option_set.options})
             bits += [Bit(q.id, q.code, VALUE, v) for v in values]
     digest = hashlib.sha256(repr((qn.id, satisfied, bits)).encode()).hexdigest()[:16]
-    return Layout(digest, tuple(bits), satisfied)
+    return Layout(digest, tuple(bits), satisfied, qn.id)
 
 
 def _block_expression(layout: Layout, block: int) -> object:
@@ -131,7 +145,9 @@ class _Filled:
 
 
 def fill(campaign: Campaign, layout: Layout) -> int:
-    """Fold the answers of ``campaign``'s responses that have no bits yet; commit.
+    """Fold the answers of ``campaign``'s responses to the layout's questionnaire that have
+    no bits yet; commit. (A campaign's desk ratings answer another questionnaire than its
+    paper forms: folding them into the paper layout would write zeros nobody reads.)
 
     Returns how many responses were folded. Bits do not depend on a response's status, so
     the set of responses up to a given id only grows (ids are never reused). The process
@@ -155,7 +171,9 @@ def fill(campaign: Campaign, layout: Layout) -> int:
     has_bits = exists().where(
         ResponseBits.response_id == Response.id, ResponseBits.layout == layout.id
     )
-    ours = Response.campaign_id == campaign.id
+    ours = and_(
+        Response.campaign_id == campaign.id, Response.questionnaire_id == layout.questionnaire_id
+    )
     if known is not None and _stats(ours, Response.id <= known.max_id)[:2] == (
         known.count,
         known.id_sum,

@@ -502,9 +502,10 @@ def cell_frame(
     questions whose answer becomes a key column of that name (e.g. sex and age group for
     calibration); ``unweighted`` adds ``q__y`` (count of satisfied answers), which raking
     needs. ``questionnaire``: the one the sample's channels ask (default: the campaign's);
-    only the responses to it are read.
+    only the responses to it are read (the only ones with bits of its layout).
     """
-    layout = bits.layout_for(questionnaire or campaign.questionnaire)
+    asked = questionnaire or campaign.questionnaire
+    layout = bits.layout_for(asked)
     bits.fill(campaign, layout)
     key_cols = [expr.label(name) for name, expr in keys.items()]
     if by is not None:
@@ -525,9 +526,7 @@ def cell_frame(
             block,
             and_(block.response_id == Response.id, block.layout == layout.id, block.block == j),
         ).add_columns(block.bits.label(f"m{j}"))
-    names, columns = _fetch_columns(
-        stmt.where(*final(campaign, channels), *answered_with(questionnaire))
-    )
+    names, columns = _fetch_columns(stmt.where(*final(campaign, channels), *answered_with(asked)))
     per_response = dict(zip(names, columns, strict=True))
     on = [c.name for c in key_cols]
     masks = [np.asarray(per_response.pop(f"m{j}"), dtype=np.int64) for j in range(layout.blocks)]

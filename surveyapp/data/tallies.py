@@ -9,14 +9,34 @@ O(cells); neither depends on how many ratings a desk has gathered.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, event, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Integer,
+    and_,
+    any_,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.sql import Executable
 
 from surveyapp.data import bits
 from surveyapp.data.locks import write_lock
@@ -29,7 +49,8 @@ from surveyapp.models.tallies import TallyCell, TallyJournal, TallyMember
 if TYPE_CHECKING:
     from surveyapp.data.queries import Sample
 
-FOLD_CHUNK = 5_000  # journal rows folded per round (bounds each statement's IN list)
+# Journal rows folded per round: bounds the memory of a round (its responses' flags).
+FOLD_CHUNK = 50_000
 # Serialises folds across processes on PostgreSQL (SQLite has its one writer's file lock).
 FOLD_LOCK = 7_216_016
 NONE = -1  # "no desk" / "no unit" in a cell key
@@ -70,17 +91,6 @@ def _items(qn: Questionnaire) -> _Items:
     )
 
 
-def counts(channel: str, status: str, held: bool, weight: float | None) -> bool:
-    """Whether a response is tallied: final, not held out, a rating or an answer to a
-    standalone invitation code (an answer with its form's design weight is read with the
-    probability sample)."""
-    if status != ResponseStatus.FINAL.value or held:
-        return False
-    if channel == Channel.WEB_INVITE.value:
-        return weight is None
-    return channel in (Channel.QR.value, Channel.KIOSK.value)
-
-
 def fold() -> int:
     """Fold every journalled change into the cells. Returns the responses folded.
 
@@ -115,18 +125,24 @@ def _fold_journal() -> int:
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FOLD_LOCK})
     folded = 0
+    last = 0
     while True:
-        rows = db.session.execute(
+        # From past the last id read: the rows deleted by earlier rounds (dead until the
+        # commit) are not visited again.
+        rows = _fetch(
             select(TallyJournal.id, TallyJournal.response_id)
+            .where(TallyJournal.id > last)
             .order_by(TallyJournal.id)
             .limit(FOLD_CHUNK)
-        ).all()
+        )
         if not rows:
             return folded
+        last = rows[-1][0]
         ids = sorted({rid for _jid, rid in rows})
         _fold(ids)
-        db.session.execute(
-            delete(TallyJournal).where(TallyJournal.id.in_([jid for jid, _ in rows]))
+        # Core statements on the tables: no ORM object of theirs is loaded to synchronise.
+        db.session.connection().execute(
+            delete(TallyJournal.__table__).where(among(TallyJournal.id, [j for j, _ in rows]))
         )
         folded += len(ids)
 
@@ -146,114 +162,218 @@ def _ended(session: Session) -> None:
     session.info.pop(_WROTE, None)
 
 
+def among(column: QueryableAttribute[int], ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column`` is one of ``ids`` (sorted). They go as one parameter whatever their
+    number, a PostgreSQL array or a JSON array SQLite unpacks (an ``IN`` list of thousands
+    of bound parameters costs more to compile than to run, and SQLite caps their number),
+    within their range, so that the planner reads an index range, not the table: a bulk
+    load's ids are dense."""
+    within = column.between(ids[0], ids[-1])
+    if db.engine.dialect.name == "postgresql":
+        # As text: psycopg adapts a list of ints element by element in Python.
+        array = cast(literal("{" + ",".join(map(str, ids)) + "}"), ARRAY(Integer))
+        return and_(within, column == any_(array))
+    unpacked = select(literal_column("value", Integer)).select_from(
+        func.json_each(json.dumps(list(ids)))
+    )
+    return and_(within, column.in_(unpacked))
+
+
+def _fetch(stmt: Executable) -> list[Any]:
+    """The rows of ``stmt`` straight from the driver: plain numbers, strings and bytes, with
+    none of SQLAlchemy's per-row processing (a round reads tens of thousands)."""
+    result = db.session.connection().execute(stmt)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
 def _fold(ids: Sequence[int]) -> None:
-    change, new_members, had_members = _changes(ids)
-    if had_members:
-        db.session.execute(delete(TallyMember).where(TallyMember.response_id.in_(ids)))
+    """Fold responses ``ids``: their recorded contributions out, their present ones in."""
+    old = _fetch(
+        select(TallyMember.cell_id, TallyMember.flags).where(among(TallyMember.response_id, ids))
+    )
+    change: dict[int | Key, _Change] = {}
+    by_cell: dict[int, list[bytes]] = {}
+    for cell_id, blob in old:
+        by_cell.setdefault(int(cell_id), []).append(bytes(blob))
+    for cell_id, blobs in by_cell.items():
+        x = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), len(blobs[0]))
+        change[cell_id] = _Change(-len(blobs), -_products(x))
+    if old:
+        db.session.connection().execute(
+            delete(TallyMember.__table__).where(among(TallyMember.response_id, ids))
+        )
+    new = _present(ids)
+    for key, (_rids, x) in new.items():
+        change[key] = _Change(len(x), _products(x))
     cell_ids = _apply(change)
-    if new_members:
-        db.session.execute(
-            insert(TallyMember),
-            [
-                {"response_id": rid, "cell_id": cell_ids[key], "flags": blob}
-                for rid, key, blob in new_members
-            ],
-        )
+    _insert_members(
+        [
+            (rid, cell_ids[key], blob)
+            for key, (rids, x) in new.items()
+            for rid, blob in zip(rids, _rows(x), strict=True)
+        ]
+    )
 
 
-def _changes(
-    ids: Sequence[int],
-) -> tuple[dict[int | Key, _Change], list[tuple[int, Key, bytes]], bool]:
-    """What folding responses ``ids`` changes: per cell (by id for the contributions taken
-    out, by key for those put in) rows and products; the new members; whether any of the
-    responses had one."""
-    old = db.session.execute(
-        select(TallyMember.response_id, TallyMember.cell_id, TallyMember.flags).where(
-            TallyMember.response_id.in_(ids)
-        )
+def _products(x: np.ndarray) -> np.ndarray:
+    """X'X of flag rows ``x``, exact (int64)."""
+    wide = x.astype(np.int64)
+    return np.asarray(wide.T @ wide, dtype=np.int64)
+
+
+def _rows(x: np.ndarray) -> list[bytes]:
+    """Each row of the uint8 matrix ``x`` as the bytes a member stores."""
+    blob = np.ascontiguousarray(x, dtype=np.uint8).tobytes()
+    k = x.shape[1]
+    return [blob[i * k : (i + 1) * k] for i in range(x.shape[0])]
+
+
+def counted() -> ColumnElement[bool]:
+    """Whether a response is tallied: final, not held out, a rating or an answer to a
+    standalone invitation code (an answer with its form's design weight is read with the
+    probability sample)."""
+    return and_(
+        Response.status == ResponseStatus.FINAL,
+        Response.held.is_(False),
+        or_(
+            Response.channel.in_([Channel.QR, Channel.KIOSK]),
+            and_(Response.channel == Channel.WEB_INVITE, Response.weight.is_(None)),
+        ),
+    )
+
+
+# Rated items per mask: each one's satisfied and answered bits, in a signed 64-bit integer.
+ITEMS_PER_MASK = 31
+
+
+def _present(ids: Sequence[int]) -> dict[Key, tuple[list[int], np.ndarray]]:
+    """Of responses ``ids``, those tallied, per cell: their ids and flags (one uint8 row
+    each). The database folds each response's answers into masks (one row per response,
+    not per answer); numpy decodes them."""
+    questionnaires = db.session.scalars(
+        select(Response.questionnaire_id).where(among(Response.id, ids), counted()).distinct()
     ).all()
-    current = db.session.execute(
+    items = {
+        qid: _items(qn)
+        for qid in questionnaires
+        if (qn := db.session.get(Questionnaire, qid)) is not None
+    }
+    if not items:
+        return {}
+    blocks = max(-(-len(spec.codes) // ITEMS_PER_MASK) for spec in items.values())
+    stmt = (
         select(
             Response.id,
             Response.campaign_id,
             Response.questionnaire_id,
             Response.channel,
-            Response.status,
-            Response.held,
-            Response.weight,
             Response.service_point_id,
             Response.unit_id,
-        ).where(Response.id.in_(ids))
-    ).all()
-    counted = [r for r in current if counts(str(r.channel), str(r.status), bool(r.held), r.weight)]
-    items = {
-        qid: _items(qn)
-        for qid in {r.questionnaire_id for r in counted}
-        if (qn := db.session.get(Questionnaire, qid)) is not None
-    }
-    flags = _flags(counted, items)
-    groups: dict[int | Key, list[np.ndarray]] = {}
-    signs: dict[int | Key, int] = {}
-    for _rid, cell_id, blob in old:
-        groups.setdefault(int(cell_id), []).append(np.frombuffer(blob, dtype=np.uint8))
-        signs[int(cell_id)] = -1
-    new_members: list[tuple[int, Key, bytes]] = []
-    for r in counted:
-        if r.questionnaire_id not in items:
-            continue
-        key: Key = (
-            int(r.campaign_id),
-            items[r.questionnaire_id].layout,
-            int(r.questionnaire_id),
-            str(r.channel),
-            NONE if r.service_point_id is None else int(r.service_point_id),
-            NONE if r.unit_id is None else int(r.unit_id),
+            *[func.coalesce(cast(func.sum(_mask(items, b)), BigInteger), 0) for b in range(blocks)],
         )
-        x = flags[int(r.id)]
-        groups.setdefault(key, []).append(x)
-        signs[key] = 1
-        new_members.append((int(r.id), key, x.tobytes()))
-    # One product per cell: X'X over its rows.
-    change: dict[int | Key, _Change] = {}
-    for target, rows in groups.items():
-        matrix = np.vstack(rows).astype(np.int64)
-        sign = signs[target]
-        change[target] = _Change(sign * len(rows), sign * (matrix.T @ matrix))
-    return change, new_members, bool(old)
+        .select_from(Response)
+        .outerjoin(
+            Answer,
+            and_(
+                Answer.response_id == Response.id,
+                # The same range on the answers: read by index, not all of them.
+                Answer.response_id.between(ids[0], ids[-1]),
+                Answer.value.is_not(None),
+            ),
+        )
+        .where(among(Response.id, ids), counted(), Response.questionnaire_id.in_(list(items)))
+        .group_by(
+            Response.id,
+            Response.campaign_id,
+            Response.questionnaire_id,
+            Response.channel,
+            Response.service_point_id,
+            Response.unit_id,
+        )
+    )
+    rows = _fetch(stmt)
+    out: dict[Key, tuple[list[int], np.ndarray]] = {}
+    if not rows:
+        return out
+    columns = list(zip(*rows, strict=True))
+    masks = np.array(columns[6:], dtype=np.int64).T.reshape(len(rows), blocks)
+    positions: dict[Key, list[int]] = {}
+    for i, (_rid, campaign, qid, channel, desk, unit) in enumerate(zip(*columns[:6], strict=True)):
+        key: Key = (
+            int(campaign),
+            items[qid].layout,
+            int(qid),
+            str(channel),
+            NONE if desk is None else int(desk),
+            NONE if unit is None else int(unit),
+        )
+        positions.setdefault(key, []).append(i)
+    rids = columns[0]
+    for key, where in positions.items():
+        size = len(items[key[2]].codes)
+        out[key] = ([int(rids[i]) for i in where], _decode(masks[where], size))
+    return out
+
+
+def _mask(items: dict[int, _Items], block: int) -> ColumnElement[int]:
+    """One answer's bits in mask ``block``: per rated item of its response's questionnaire
+    (items ``31 * block`` on) bit ``2j`` satisfied, ``2j + 1`` answered (the join keeps only
+    answered rows; a question of another questionnaire adds nothing)."""
+    per_questionnaire = {}
+    for qid, spec in items.items():
+        whens = {}
+        for question, i in spec.position.items():
+            b, j = divmod(i, ITEMS_PER_MASK)
+            if b != block:
+                continue
+            whens[question] = literal(1 << (2 * j + 1), BigInteger) + case(
+                (Answer.value.in_(sorted(spec.satisfied)), literal(1 << (2 * j), BigInteger)),
+                else_=literal(0, BigInteger),
+            )
+        if whens:
+            per_questionnaire[qid] = case(whens, value=Answer.question_id, else_=0)
+    if not per_questionnaire:
+        return literal(0, BigInteger)
+    return case(per_questionnaire, value=Response.questionnaire_id, else_=0)
+
+
+def _decode(masks: np.ndarray, size: int) -> np.ndarray:
+    """The flags (responses x 2 ``size``: satisfied, answered per item) in ``masks``."""
+    shifts = np.arange(2 * ITEMS_PER_MASK, dtype=np.int64)
+    x = np.empty((len(masks), 2 * size), dtype=np.uint8)
+    for b in range(-(-size // ITEMS_PER_MASK)):
+        width = 2 * min(ITEMS_PER_MASK, size - b * ITEMS_PER_MASK)
+        start = 2 * ITEMS_PER_MASK * b
+        x[:, start : start + width] = (masks[:, b, None] >> shifts[:width]) & 1
+    return x
+
+
+def _insert_members(rows: list[tuple[int, int, bytes]]) -> None:
+    """Insert (response id, cell id, flags) members in the session's transaction: by one
+    COPY on PostgreSQL, one prepared statement run for every row on SQLite."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if db.engine.dialect.name == "postgresql":
+        # COPY's text format, built at once (psycopg's write_row costs ~10 µs a row); a
+        # bytea in hex, its backslash escaped.
+        data = "".join(f"{rid}\t{cell}\t\\\\x{blob.hex()}\n" for rid, cell, blob in rows)
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy("COPY tally_members (response_id, cell_id, flags) FROM STDIN") as copy:
+            copy.write(data)
+        return
+    connection.exec_driver_sql(
+        "INSERT INTO tally_members (response_id, cell_id, flags) VALUES (?, ?, ?)", rows
+    )
 
 
 @dataclass
 class _Change:
     n: int
     products: np.ndarray
-
-
-def _flags(counted: Sequence[Any], items: dict[int, _Items]) -> dict[int, np.ndarray]:
-    """Per counted response, its flags ``x``: satisfied, answered per rated item."""
-    out: dict[int, np.ndarray] = {}
-    of: dict[int, _Items] = {}
-    for r in counted:
-        spec = items.get(int(r.questionnaire_id))
-        if spec is not None:
-            out[int(r.id)] = np.zeros(2 * len(spec.codes), dtype=np.uint8)
-            of[int(r.id)] = spec
-    ids = list(out)
-    for start in range(0, len(ids), FOLD_CHUNK):
-        chunk = ids[start : start + FOLD_CHUNK]
-        for rid, qid, value in db.session.execute(
-            select(Answer.response_id, Answer.question_id, Answer.value).where(
-                Answer.response_id.in_(chunk), Answer.value.is_not(None)
-            )
-        ):
-            spec = of[int(rid)]
-            i = spec.position.get(int(qid))
-            if i is None:
-                continue
-            x = out[int(rid)]
-            x[2 * i + 1] = 1
-            if value in spec.satisfied:
-                x[2 * i] = 1
-    return out
 
 
 def _apply(change: dict[int | Key, _Change]) -> dict[Key, int]:

@@ -6,11 +6,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, text
 from support import login, make_user
 
+from surveyapp.data import locks
 from surveyapp.extensions import db
-from surveyapp.models import Campaign, Channel, Response, ResponseStatus, TransactionVolume
+from surveyapp.models import (
+    Campaign,
+    Channel,
+    Response,
+    ResponseStatus,
+    TallyJournal,
+    TransactionVolume,
+)
 from surveyapp.models.margins import PopulationMargin
 from surveyapp.models.sampling import Form
 from surveyapp.services import abuse, batches, reports
@@ -165,3 +173,42 @@ def test_fold_command_does_the_reports_folds_ahead(app, runner, demo_data) -> No
     assert again.exit_code == 0, again.output
     missing = runner.invoke(args=["fold", "--campaign", "99999"])
     assert missing.exit_code != 0 and "99999" in missing.output
+
+
+def test_a_read_replica_reports_as_the_primary_last_folded(
+    app, demo_data, login_as, pg_schema
+) -> None:
+    """A dashboard served from a read-only database (a streaming replica) neither folds
+    nor fails: it shows the tallies as the primary last folded them, and the primary's
+    next fold brings the new rating in. The replica is this session's own transaction, set
+    read-only as a hot standby's are."""
+    if pg_schema is None:
+        pytest.skip("a read replica is a PostgreSQL server")
+    campaign = db.session.get(Campaign, demo_data.current_campaign_id)
+    client = login_as("analyst")
+    folded_n = reports.build(campaign, sample="convenience").design["n"]
+    old = _first_rating(campaign)
+    db.session.add(
+        Response(
+            campaign=campaign,
+            questionnaire_id=old.questionnaire_id,
+            channel=Channel.QR,
+            status=ResponseStatus.FINAL,
+            nonce="replica-rating",
+            unit_id=old.unit_id,
+            service_point_id=old.service_point_id,
+        )
+    )
+    db.session.commit()
+
+    db.session.execute(text("SET TRANSACTION READ ONLY"))
+    assert locks.read_only()
+    assert reports.build(campaign, sample="convenience").design["n"] == folded_n
+    page = client.get(f"/dashboard/{campaign.id}?by=commune")
+    assert page.status_code == 200, page.get_data(as_text=True)[-500:]
+    assert locks.read_only()  # the same read-only transaction served the page
+    assert db.session.scalar(select(func.count()).select_from(TallyJournal)) > 0
+    db.session.rollback()
+
+    assert not locks.read_only()
+    assert reports.build(campaign, sample="convenience").design["n"] == folded_n + 1

@@ -1,9 +1,12 @@
-"""The writers' lock that every write path shares (submissions, bit folds, report stores)."""
+"""The writers' lock that every write path shares (submissions, bit and tally folds), and
+whether the database takes writes at all (a read replica does not)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from sqlalchemy import text
 
 from surveyapp.extensions import db
 
@@ -35,3 +38,17 @@ def write_lock() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def read_only() -> bool:
+    """Whether the database refuses writes: a PostgreSQL hot standby (a streaming read
+    replica serving dashboards) or a server or role set to read-only transactions.
+
+    A report's two writes on the way, the tallies' fold and the paper answers' bit fold,
+    are then the primary's job (``surveyapp fold`` there, after imports and on a timer): the
+    report reads the cells and bits as the primary last folded them, instead of failing.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return False
+    setting = db.session.scalar(text("SELECT current_setting('transaction_read_only')"))
+    return str(setting) == "on"

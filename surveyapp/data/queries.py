@@ -520,8 +520,8 @@ def cell_frame(
         stmt = stmt.outerjoin(target, onclause)
     for j in range(layout.blocks):
         block = aliased(ResponseBits, name=f"bits{j}")
-        # Inner join: a response stored after the fill waits for the next report, whose
-        # cache key (taken before the fill) does not count it either.
+        # Inner join: a response stored after the fill (or, on a read replica, after the
+        # primary's last fold) waits for the next report.
         stmt = stmt.join(
             block,
             and_(block.response_id == Response.id, block.layout == layout.id, block.block == j),

@@ -39,7 +39,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql import Executable
 
 from surveyapp.data import bits
-from surveyapp.data.locks import write_lock
+from surveyapp.data.locks import read_only, write_lock
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import Questionnaire, QuestionType
@@ -104,7 +104,7 @@ def fold() -> int:
     row for the next fold.
     """
     session = db.session
-    if session.scalar(select(TallyJournal.id).limit(1)) is None:
+    if session.scalar(select(TallyJournal.id).limit(1)) is None or read_only():
         return 0
     joined = bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
     if joined:
@@ -538,7 +538,7 @@ def _layout_changed(campaign: Campaign, qn: Questionnaire, layout: str) -> bool:
     members = db.session.scalars(
         select(TallyMember.response_id).where(TallyMember.cell_id.in_(stale))
     ).all()
-    if not members:
+    if not members or read_only():
         return False
     with write_lock():
         db.session.execute(insert(TallyJournal), [{"response_id": rid} for rid in members])

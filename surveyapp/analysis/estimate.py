@@ -168,6 +168,21 @@ def _likelihood_start(
     return likelihood_start(w[keep], np.asarray(y)[keep], n_fit)
 
 
+def _calibrated(
+    ct: CellTable,
+    spec: Spec,
+    margin_names: Sequence[str],
+    margin_targets: Sequence[np.ndarray],
+    margin_labels: Sequence[list[Any]],
+) -> tuple[CellTable, Calibration | None]:
+    """``ct`` with its weights calibrated to ``spec.margins`` (and the calibration), or as
+    it is (and None) without margins."""
+    if not spec.margins:
+        return ct, None
+    cal = calibrate(ct, list(margin_targets), list(margin_names), [list(x) for x in margin_labels])
+    return apply_calibration(ct, cal), cal
+
+
 def analyze_cells(
     ct: CellTable,
     spec: Spec,
@@ -188,12 +203,7 @@ def analyze_cells(
     p = plan if plan is not None else make_plan(None, spec)
     ct.structure.check_lonely()
     n_psu, n_strata = _weighted_units(ct)
-    cal: Calibration | None = None
-    if spec.margins:
-        cal = calibrate(
-            ct, list(margin_targets), list(margin_names), [list(x) for x in margin_labels]
-        )
-        ct = apply_calibration(ct, cal)
+    ct, cal = _calibrated(ct, spec, margin_names, margin_targets, margin_labels)
     ctx = _Context(
         ct=ct,
         spec=spec,
@@ -563,12 +573,7 @@ def domain_comparison(
     column = columns[0][0]
     ct.structure.check_lonely()
     n_psu, n_strata = _weighted_units(ct)
-    cal: Calibration | None = None
-    if spec.margins:
-        cal = calibrate(
-            ct, list(margin_targets), list(margin_names), [list(x) for x in margin_labels]
-        )
-        ct = apply_calibration(ct, cal)
+    ct, cal = _calibrated(ct, spec, margin_names, margin_targets, margin_labels)
     ndom = len(ct.dom_labels)
     if cal is None:
         res = estimate_linear(ct, p.stats, p.combos, ct.dom, ndom, cal)

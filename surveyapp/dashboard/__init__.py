@@ -78,9 +78,18 @@ def _filters(item: Campaign, units: list[Unit]) -> tuple[queries.Filters, dict[s
     return queries.Filters(channel=channel, period_id=period_id, unit_ids=unit_ids), chosen
 
 
+def _fold_first(item: Campaign) -> None:
+    """The folds the reports would do on their way, done before anything else is loaded:
+    each commits, and a commit expires every object the session holds (a report page
+    loaded again, one lazy query at a time, the questionnaire, its items, options, index
+    nodes and units it had read before a fold)."""
+    reports.fold(item)
+
+
 @bp.route("/<int:campaign_id>")
 def campaign(campaign_id: int) -> Any:
     item = db.get_or_404(Campaign, campaign_id)
+    _fold_first(item)
     units = campaigns.filter_units(item)
     filters, chosen = _filters(item, units)
     breakdown = request.args.get("by") or None
@@ -380,6 +389,7 @@ def download(campaign_id: int, fmt: str) -> Any:
     item = db.get_or_404(Campaign, campaign_id)
     if fmt not in {"xlsx", "html", "json"}:
         abort(404)
+    _fold_first(item)
     try:
         # The reports as the data stand now; the file says when they were computed.
         if fmt == "json":

@@ -264,14 +264,17 @@ def _present(ids: Sequence[int]) -> dict[Key, tuple[list[int], np.ndarray]]:
     if not items:
         return {}
     blocks = max(-(-len(spec.codes) // ITEMS_PER_MASK) for spec in items.values())
+    keys = (
+        Response.id,
+        Response.campaign_id,
+        Response.questionnaire_id,
+        Response.channel,
+        Response.service_point_id,
+        Response.unit_id,
+    )
     stmt = (
         select(
-            Response.id,
-            Response.campaign_id,
-            Response.questionnaire_id,
-            Response.channel,
-            Response.service_point_id,
-            Response.unit_id,
+            *keys,
             *[func.coalesce(cast(func.sum(_mask(items, b)), BigInteger), 0) for b in range(blocks)],
         )
         .select_from(Response)
@@ -285,14 +288,7 @@ def _present(ids: Sequence[int]) -> dict[Key, tuple[list[int], np.ndarray]]:
             ),
         )
         .where(among(Response.id, ids), counted(), Response.questionnaire_id.in_(list(items)))
-        .group_by(
-            Response.id,
-            Response.campaign_id,
-            Response.questionnaire_id,
-            Response.channel,
-            Response.service_point_id,
-            Response.unit_id,
-        )
+        .group_by(*keys)
     )
     rows = _fetch(stmt)
     out: dict[Key, tuple[list[int], np.ndarray]] = {}

@@ -32,25 +32,28 @@ def _paper_response(campaign: Campaign) -> Response:
     ).first()
 
 
-def _new_paper_response(campaign: Campaign, nonce: str) -> None:
-    old = _paper_response(campaign)
-    db.session.add(
-        Response(
-            campaign=campaign,
-            questionnaire=campaign.questionnaire,
-            channel=old.channel,
-            status=ResponseStatus.FINAL,
-            nonce=nonce,
-            unit_id=old.unit_id,
-            stratum=old.stratum,
-            psu=old.psu,
-            ssu=nonce,
-            weight=old.weight,
-            fpc1=old.fpc1,
-            fpc2=old.fpc2,
-        )
-    )
+def _another(old: Response, nonce: str, **fields: object) -> None:
+    """Store a new final response like ``old``: its campaign, questionnaire, channel, unit,
+    desk and design (``fields`` override them)."""
+    like = {
+        "campaign_id": old.campaign_id,
+        "questionnaire_id": old.questionnaire_id,
+        "channel": old.channel,
+        "unit_id": old.unit_id,
+        "service_point_id": old.service_point_id,
+        "stratum": old.stratum,
+        "psu": old.psu,
+        "ssu": old.ssu,
+        "weight": old.weight,
+        "fpc1": old.fpc1,
+        "fpc2": old.fpc2,
+    }
+    db.session.add(Response(status=ResponseStatus.FINAL, nonce=nonce, **{**like, **fields}))
     db.session.commit()
+
+
+def _new_paper_response(campaign: Campaign, nonce: str) -> None:
+    _another(_paper_response(campaign), nonce, ssu=nonce)
 
 
 def _first_rating(campaign: Campaign) -> Response:
@@ -187,19 +190,7 @@ def test_a_read_replica_reports_as_the_primary_last_folded(
     campaign = db.session.get(Campaign, demo_data.current_campaign_id)
     client = login_as("analyst")
     folded_n = reports.build(campaign, sample="convenience").design["n"]
-    old = _first_rating(campaign)
-    db.session.add(
-        Response(
-            campaign=campaign,
-            questionnaire_id=old.questionnaire_id,
-            channel=Channel.QR,
-            status=ResponseStatus.FINAL,
-            nonce="replica-rating",
-            unit_id=old.unit_id,
-            service_point_id=old.service_point_id,
-        )
-    )
-    db.session.commit()
+    _another(_first_rating(campaign), "replica-rating")
 
     db.session.execute(text("SET TRANSACTION READ ONLY"))
     assert locks.read_only()

@@ -42,6 +42,13 @@ def _two_conflicts(campaign) -> list[str]:  # type: ignore[no-untyped-def]
 def _open(page, live_server: str, serial: str) -> None:  # type: ignore[no-untyped-def]
     login_to_entry(page, live_server, "verifier")
     page.goto(f"{live_server}/entry/reconcile/{serial}")
+    # The keyboard starts where the page's autofocus puts it, which Chromium applies on a
+    # rendering step that may come after the load event on a busy machine: keys pressed
+    # before it went nowhere (a CI run under load failed so).
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.form"
+        " && document.activeElement.form.id === 'reconcile'"
+    )
 
 
 def test_one_difference_is_resolved_in_three_keystrokes_or_fewer(

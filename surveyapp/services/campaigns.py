@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from surveyapp.data.queries import final
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, Channel
 from surveyapp.models.questionnaires import Questionnaire
@@ -24,9 +25,6 @@ def final_counts() -> dict[int, int]:
 
 def final_counts_by_channel(campaign: Campaign, channels: Any) -> int:
     """Final responses of ``campaign`` in a sample or on channels (a ``queries.Selection``)."""
-    # Imported here: the dashboard package imports this module.
-    from surveyapp.data.queries import final
-
     stmt = select(func.count()).where(*final(campaign, channels))
     return int(db.session.scalar(stmt) or 0)
 
@@ -34,8 +32,6 @@ def final_counts_by_channel(campaign: Campaign, channels: Any) -> int:
 def has_final(campaign: Campaign, channels: Any) -> bool:
     """Whether ``campaign`` has a final response in a sample or on channels: one index probe,
     where :func:`final_counts_by_channel` counts them all."""
-    from surveyapp.data.queries import final
-
     return (
         db.session.scalar(select(Response.id).where(*final(campaign, channels)).limit(1))
         is not None

@@ -24,12 +24,17 @@ from surveyapp.models.sampling import Form
 from surveyapp.services import abuse, batches, reports
 
 
-def _paper_response(campaign: Campaign) -> Response:
+def _first(campaign: Campaign, channel: Channel) -> Response:
+    """The campaign's first response on ``channel``."""
     return db.session.scalars(
         select(Response)
-        .where(Response.campaign_id == campaign.id, Response.channel == Channel.PAPER)
+        .where(Response.campaign_id == campaign.id, Response.channel == channel)
         .order_by(Response.id)
     ).first()
+
+
+def _paper_response(campaign: Campaign) -> Response:
+    return _first(campaign, Channel.PAPER)
 
 
 def _another(old: Response, nonce: str, **fields: object) -> None:
@@ -57,11 +62,7 @@ def _new_paper_response(campaign: Campaign, nonce: str) -> None:
 
 
 def _first_rating(campaign: Campaign) -> Response:
-    return db.session.scalars(
-        select(Response)
-        .where(Response.campaign_id == campaign.id, Response.channel == Channel.QR)
-        .order_by(Response.id)
-    ).first()
+    return _first(campaign, Channel.QR)
 
 
 def _estimates(report: reports.Report) -> dict[tuple, float]:
